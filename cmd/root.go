@@ -1,0 +1,136 @@
+// Package cmd is the ssoctl command tree: flag parsing, calls into the domain
+// packages, rendering, and the mapping of errors to exit codes. It holds no
+// domain logic of its own.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs ssoctl with the process's arguments and streams and returns the
+// exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := NewFactory(SystemIO())
+	f.Context = ctx
+	return Run(f, os.Args[1:])
+}
+
+// Run executes the command line args against f and returns the exit code.
+// Errors are printed once, here, on stderr.
+func Run(f *Factory, args []string) int {
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	cmd, err := root.ExecuteContextC(f.Context)
+	if err == nil {
+		return ExitOK
+	}
+	code := exitCode(err)
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Err == nil {
+		return code // already reported
+	}
+	th := f.IO.ErrTheme()
+	msg := f.Redactor.Redact(err.Error())
+	if errors.Is(err, context.Canceled) {
+		msg = "interrupted"
+	}
+	fmt.Fprintln(f.IO.ErrOut, th.Fail.Render("Error:")+" "+msg)
+	if code == ExitUsage && isUsageProblem(err) {
+		if cmd == nil {
+			cmd = root
+		}
+		fmt.Fprintf(f.IO.ErrOut, "\nUsage:  %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
+	}
+	return code
+}
+
+// isUsageProblem separates flag and argument mistakes (worth a usage line)
+// from bad input files (where the usage line is noise).
+func isUsageProblem(err error) bool {
+	var ue *UsageError
+	return errors.As(err, &ue) || isCobraUsageError(err)
+}
+
+// NewRootCmd builds the whole command tree explicitly.
+func NewRootCmd(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ssoctl <command> [flags]",
+		Short: "Set up and debug single sign-on across Keycloak, Vault and Rancher",
+		Long: `ssoctl provisions Keycloak clients, configures Vault's OIDC/JWT auth, reshapes SAML
+metadata for Rancher, and explains why a token is rejected.
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input, 3 a check found
+problems, 4 plan --detailed-exitcode found changes.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Without a Run, cobra treats unknown subcommands as help; make them errors.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			switch f.Globals.Output {
+			case "text", "json":
+			default:
+				return usageErrorf("invalid value %q for --output: want text or json", f.Globals.Output)
+			}
+			if f.Globals.NoColor {
+				f.IO.DisableColor()
+			}
+			return nil
+		},
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &UsageError{Err: err}
+	})
+	pf := root.PersistentFlags()
+	pf.StringVarP(&f.Globals.Output, "output", "o", "text", "output format: text or json")
+	pf.BoolVar(&f.Globals.NoColor, "no-color", false, "disable colors (also NO_COLOR)")
+	pf.BoolVar(&f.Globals.Debug, "debug", false, "log every HTTP request to stderr, secrets masked (also SSOCTL_DEBUG=1)")
+	pf.BoolVar(&f.Globals.ShowSecrets, "show-secrets", false, "print client secrets and tokens unmasked")
+
+	root.AddCommand(
+		newVersionCmd(f, nil),
+		newCompletionCmd(f),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageErrorf("%s takes %d argument(s), got %d: %s", cmd.CommandPath(), n, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
+}
+
+// maxArgs is cobra.MaximumNArgs with a usage error.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usageErrorf("%s takes at most %d argument(s), got %d: %s", cmd.CommandPath(), n, len(args), strings.Join(args, " "))
+		}
+		return nil
+	}
+}

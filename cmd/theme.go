@@ -1,0 +1,39 @@
+package cmd
+
+import (
+	"io"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Theme is the one place ssoctl styles text. Each role has a meaning, not a
+// color: OK for passing checks and applied changes, Warn for findings that
+// do not fail, Fail for errors, Muted for secondary detail, Accent for names
+// the user acts on.
+type Theme struct {
+	OK, Warn, Fail, Muted, Accent, Bold lipgloss.Style
+}
+
+// newTheme returns a theme rendering to w; with color false every role is a
+// plain pass-through, so piped output carries no escape codes.
+func newTheme(w io.Writer, color bool) *Theme {
+	r := lipgloss.NewRenderer(w)
+	if !color {
+		r.SetColorProfile(termenv.Ascii)
+	}
+	return &Theme{
+		OK:     r.NewStyle().Foreground(lipgloss.Color("2")),
+		Warn:   r.NewStyle().Foreground(lipgloss.Color("3")),
+		Fail:   r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+		Muted:  r.NewStyle().Foreground(lipgloss.Color("8")),
+		Accent: r.NewStyle().Foreground(lipgloss.Color("6")),
+		Bold:   r.NewStyle().Bold(true),
+	}
+}
+
+// Out returns the theme for stdout.
+func (s *IOStreams) OutTheme() *Theme { return newTheme(s.Out, s.ColorOut()) }
+
+// ErrTheme returns the theme for stderr.
+func (s *IOStreams) ErrTheme() *Theme { return newTheme(s.ErrOut, s.ColorErr()) }

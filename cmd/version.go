@@ -1,0 +1,75 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// VersionInfo is what `ssoctl version` reports, all of it read from the
+// binary's build info.
+type VersionInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit"`
+	Modified  bool   `json:"modified"`
+	GoVersion string `json:"go_version"`
+}
+
+type versionOptions struct {
+	f    *Factory
+	info func() (*debug.BuildInfo, bool)
+}
+
+func newVersionCmd(f *Factory, runF func(*versionOptions) error) *cobra.Command {
+	opts := &versionOptions{f: f, info: debug.ReadBuildInfo}
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print ssoctl's version and commit",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return versionRun(opts)
+		},
+	}
+}
+
+func readVersion(info func() (*debug.BuildInfo, bool)) VersionInfo {
+	v := VersionInfo{Version: "(unknown)", Commit: "(unknown)", GoVersion: runtime.Version()}
+	bi, ok := info()
+	if !ok {
+		return v
+	}
+	if bi.Main.Version != "" {
+		v.Version = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Commit = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+func versionRun(opts *versionOptions) error {
+	v := readVersion(opts.info)
+	out := opts.f.IO.Out
+	if opts.f.Globals.JSON() {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	commit := v.Commit
+	if v.Modified {
+		commit += " (modified)"
+	}
+	_, err := fmt.Fprintf(out, "ssoctl %s\ncommit %s\n%s\n", v.Version, commit, v.GoVersion)
+	return err
+}
