@@ -1,0 +1,334 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxFileSize bounds how much of sso.yaml is read.
+const MaxFileSize = 4 << 20
+
+// Error is one problem in sso.yaml, located by file, line and key path.
+type Error struct {
+	File string
+	Line int
+	Key  string // dotted path, e.g. keycloak.clients[0].access
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// BadInput marks the error as the file's fault (exit code 2).
+func (e *Error) BadInput() bool { return true }
+
+// Errors is every problem found in one file, in line order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// BadInput marks the errors as the file's fault (exit code 2).
+func (es Errors) BadInput() bool { return true }
+
+// Load reads and validates the sso.yaml at path ("-" reads stdin from r).
+// getenv supplies defaults such as $KEYCLOAK_URL; nil means no environment.
+func Load(path string, getenv func(string) string) (*File, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, MaxFileSize+1))
+		path = "<stdin>"
+	} else {
+		data, err = readLimited(path)
+	}
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	return Parse(path, data, getenv)
+}
+
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// Parse validates data as an sso.yaml named name.
+func Parse(name string, data []byte, getenv func(string) string) (*File, error) {
+	if len(data) > MaxFileSize {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: name, Msg: "file is empty"}
+		}
+		return nil, yamlError(name, err)
+	}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	f := &File{Path: name, lines: map[string]int{}}
+	c := &checker{file: name, lines: f.lines}
+	c.check(doc, reflect.TypeOf(File{}), "")
+	if len(c.errs) > 0 {
+		return nil, c.sorted()
+	}
+	if err := doc.Decode(f); err != nil {
+		return nil, yamlError(name, err)
+	}
+	f.Path = name
+	if errs := f.validate(getenv); len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}
+
+// yamlError turns a yaml.v3 error ("yaml: line 3: ...") into an Error with
+// the file name and line.
+func yamlError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg = te.Errors[0]
+	}
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ":"); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line = l
+				msg = strings.TrimSpace(tail)
+			}
+		}
+	}
+	return &Error{File: name, Line: line, Msg: msg}
+}
+
+// checker walks the YAML tree alongside the Go types, so that unknown keys
+// and wrongly typed values are reported with their line and key path before
+// anything is decoded.
+type checker struct {
+	file  string
+	lines map[string]int
+	errs  Errors
+}
+
+func (c *checker) errorf(n *yaml.Node, key, format string, args ...any) {
+	c.errs = append(c.errs, &Error{File: c.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) sorted() Errors {
+	sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Line < c.errs[j].Line })
+	return c.errs
+}
+
+var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) && n.Kind == yaml.ScalarNode {
+		return // a shorthand scalar; its UnmarshalYAML validates it
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			c.errorf(n, path, "want a mapping of keys, got %s", describe(n))
+			return
+		}
+		fields := yamlFields(t)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := join(path, k.Value)
+			c.lines[key] = k.Line
+			ft, ok := fields[k.Value]
+			if !ok {
+				c.errorf(k, key, "unknown key %q%s", k.Value, suggest(k.Value, fields))
+				continue
+			}
+			c.check(v, ft, key)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			c.errorf(n, path, "want a list, got %s", describe(n))
+			return
+		}
+		for i, item := range n.Content {
+			key := fmt.Sprintf("%s[%d]", path, i)
+			c.lines[key] = item.Line
+			c.check(item, t.Elem(), key)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.errorf(n, path, "want a mapping, got %s", describe(n))
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			key := join(path, k.Value)
+			c.lines[key] = k.Line
+			c.check(v, t.Elem(), key)
+		}
+	case reflect.Interface:
+		// any value is accepted (bound_claims values)
+	default:
+		if n.Kind != yaml.ScalarNode {
+			c.errorf(n, path, "want %s, got %s", kindName(t), describe(n))
+			return
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			c.errorf(n, path, "want %s, got %q", kindName(t), n.Value)
+		}
+	}
+}
+
+// yamlFields maps the YAML keys of struct t (inline structs flattened) to
+// their types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			for k, v := range yamlFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return strconv.Quote(n.Value)
+	}
+}
+
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "a whole number"
+	default:
+		return t.Kind().String()
+	}
+}
+
+// suggest proposes the closest known key for a misspelt one.
+func suggest(key string, fields map[string]reflect.Type) string {
+	best, bestD := "", 3
+	for k := range fields {
+		if d := editDistance(key, k); d < bestD || (d == bestD && best != "" && k < best) {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// UnmarshalYAML accepts `audience: vault` as well as the mapping form.
+func (a *AudienceMapper) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		a.Client = n.Value
+		return nil
+	}
+	type plain AudienceMapper
+	return n.Decode((*plain)(a))
+}
+
+// MarshalYAML writes the `audience: vault` shorthand when nothing else is set.
+func (a AudienceMapper) MarshalYAML() (any, error) {
+	if a.Custom == "" && a.TokenFlags == (TokenFlags{}) {
+		return a.Client, nil
+	}
+	type plain AudienceMapper
+	return plain(a), nil
+}

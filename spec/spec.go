@@ -1,0 +1,306 @@
+// Package spec reads sso.yaml, the one file that describes a single sign-on
+// setup across Keycloak, Vault and Rancher. Loading is strict: an unknown key
+// or a value of the wrong type is an error naming the file, the line and the
+// key. Secrets are never in the file; *_env keys name environment variables
+// that are read when a command needs them.
+package spec
+
+// File is a parsed sso.yaml. Every section is optional.
+type File struct {
+	Keycloak *Keycloak `yaml:"keycloak,omitempty"`
+	Vault    *Vault    `yaml:"vault,omitempty"`
+	Rancher  *Rancher  `yaml:"rancher,omitempty"`
+
+	// Path is the file the spec was read from, for messages.
+	Path string `yaml:"-"`
+	// lines maps a dotted key path (keycloak.clients[0].access) to its line.
+	lines map[string]int
+}
+
+// Line returns the line of the key at path (e.g. "keycloak.clients[1].mappers[0]"),
+// or 0 when the key is not in the file.
+func (f *File) Line(path string) int {
+	if f == nil || f.lines == nil {
+		return 0
+	}
+	return f.lines[path]
+}
+
+// Keycloak is the keycloak: section: one realm and what it should contain.
+type Keycloak struct {
+	// URL is the server's base URL; defaults to $KEYCLOAK_URL.
+	URL string `yaml:"url,omitempty"`
+	// Realm is the realm to manage; defaults to $KEYCLOAK_REALM.
+	Realm string `yaml:"realm,omitempty"`
+	// CreateRealm creates the realm when it is missing. Without it a missing
+	// realm is an error, so a typo never creates a stray realm.
+	CreateRealm bool  `yaml:"create_realm,omitempty"`
+	Admin       Admin `yaml:"admin,omitempty"`
+	// RealmRoles are realm-level roles to create.
+	RealmRoles []string `yaml:"realm_roles,omitempty"`
+	Clients    []Client `yaml:"clients,omitempty"`
+	Groups     []Group  `yaml:"groups,omitempty"`
+	// Users are for demos and test logins only.
+	Users []User `yaml:"users,omitempty"`
+}
+
+// Admin says how ssoctl logs in to the admin API: a user's password grant
+// (through admin-cli) or a service-account client's credentials.
+type Admin struct {
+	// Realm the admin logs in to; default master.
+	Realm string `yaml:"realm,omitempty"`
+	// UsernameEnv and PasswordEnv name the variables holding the admin user's
+	// credentials; defaults KEYCLOAK_ADMIN and KEYCLOAK_ADMIN_PASSWORD.
+	UsernameEnv string `yaml:"username_env,omitempty"`
+	PasswordEnv string `yaml:"password_env,omitempty"`
+	// ClientID and ClientSecretEnv select the client-credentials grant instead.
+	ClientID        string `yaml:"client_id,omitempty"`
+	ClientSecretEnv string `yaml:"client_secret_env,omitempty"`
+}
+
+// Client is one Keycloak client, OIDC or SAML. Optional settings that are
+// left out are not managed: ssoctl neither sets nor resets them.
+type Client struct {
+	ClientID    string `yaml:"client_id,omitempty"`
+	Name        string `yaml:"name,omitempty"`
+	Description string `yaml:"description,omitempty"`
+	// Protocol is openid-connect (default) or saml.
+	Protocol string `yaml:"protocol,omitempty"`
+	// Access is confidential (default), public or bearer-only; OIDC only.
+	Access  string `yaml:"access,omitempty"`
+	Enabled *bool  `yaml:"enabled,omitempty"`
+
+	RootURL                string   `yaml:"root_url,omitempty"`
+	BaseURL                string   `yaml:"base_url,omitempty"`
+	RedirectURIs           []string `yaml:"redirect_uris,omitempty"`
+	WebOrigins             []string `yaml:"web_origins,omitempty"`
+	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURL   *string  `yaml:"backchannel_logout_url,omitempty"`
+	// UserinfoSigned false makes the userinfo endpoint answer plain JSON,
+	// which allauth and mozilla-django-oidc require.
+	UserinfoSigned *bool `yaml:"userinfo_signed,omitempty"`
+	// PKCE is the required code challenge method: S256, plain, or "" (none).
+	PKCE               *string `yaml:"pkce,omitempty"`
+	StandardFlow       *bool   `yaml:"standard_flow,omitempty"`
+	DirectAccessGrants *bool   `yaml:"direct_access_grants,omitempty"`
+	ServiceAccounts    *bool   `yaml:"service_accounts,omitempty"`
+
+	// SAML settings. Their defaults follow Rancher's documentation: documents
+	// and assertions signed, everything else off.
+	SignDocuments     *bool  `yaml:"sign_documents,omitempty"`
+	SignAssertions    *bool  `yaml:"sign_assertions,omitempty"`
+	ClientSignature   *bool  `yaml:"client_signature,omitempty"`
+	ForcePostBinding  *bool  `yaml:"force_post_binding,omitempty"`
+	EncryptAssertions *bool  `yaml:"encrypt_assertions,omitempty"`
+	NameIDFormat      string `yaml:"name_id_format,omitempty"`
+
+	// Attributes are raw Keycloak client attributes, for anything the keys
+	// above do not cover. They win over the keys above.
+	Attributes map[string]string `yaml:"attributes,omitempty"`
+	Roles      []string          `yaml:"roles,omitempty"`
+	Mappers    []Mapper          `yaml:"mappers,omitempty"`
+}
+
+// Mapper is one protocol mapper in shorthand: exactly one kind key is set.
+// Name overrides the default name, which is how an existing mapper is found.
+type Mapper struct {
+	Name          string               `yaml:"name,omitempty"`
+	Audience      *AudienceMapper      `yaml:"audience,omitempty"`
+	ClientRoles   *ClientRolesMapper   `yaml:"client_roles,omitempty"`
+	RealmRoles    *RealmRolesMapper    `yaml:"realm_roles,omitempty"`
+	Groups        *GroupsMapper        `yaml:"groups,omitempty"`
+	Attribute     *AttributeMapper     `yaml:"attribute,omitempty"`
+	SAMLProperty  *SAMLPropertyMapper  `yaml:"saml_property,omitempty"`
+	SAMLAttribute *SAMLAttributeMapper `yaml:"saml_attribute,omitempty"`
+	SAMLGroups    *SAMLGroupsMapper    `yaml:"saml_groups,omitempty"`
+	Raw           *RawMapper           `yaml:"raw,omitempty"`
+}
+
+// TokenFlags choose which OIDC tokens carry a claim. Unset flags take the
+// mapper kind's default; every flag is sent to Keycloak explicitly, because
+// over the admin API a missing flag means "off".
+type TokenFlags struct {
+	IDToken       *bool `yaml:"id_token,omitempty"`
+	AccessToken   *bool `yaml:"access_token,omitempty"`
+	Userinfo      *bool `yaml:"userinfo,omitempty"`
+	Introspection *bool `yaml:"introspection,omitempty"`
+}
+
+// AudienceMapper adds a client (or a custom string) to the aud claim.
+// Written as `audience: vault` or as a mapping.
+type AudienceMapper struct {
+	Client     string `yaml:"client,omitempty"`
+	Custom     string `yaml:"custom,omitempty"`
+	TokenFlags `yaml:",inline"`
+}
+
+// ClientRolesMapper puts a client's roles of the user into a claim. The
+// claim name may contain ${client_id}.
+type ClientRolesMapper struct {
+	Client      string `yaml:"client,omitempty"`
+	Claim       string `yaml:"claim,omitempty"`
+	Prefix      string `yaml:"prefix,omitempty"`
+	Multivalued *bool  `yaml:"multivalued,omitempty"`
+	TokenFlags  `yaml:",inline"`
+}
+
+// RealmRolesMapper puts the user's realm roles into a claim.
+type RealmRolesMapper struct {
+	Claim       string `yaml:"claim,omitempty"`
+	Prefix      string `yaml:"prefix,omitempty"`
+	Multivalued *bool  `yaml:"multivalued,omitempty"`
+	TokenFlags  `yaml:",inline"`
+}
+
+// GroupsMapper puts the user's groups into a claim, by name or full path.
+type GroupsMapper struct {
+	Claim      string `yaml:"claim,omitempty"`
+	FullPath   bool   `yaml:"full_path,omitempty"`
+	TokenFlags `yaml:",inline"`
+}
+
+// AttributeMapper copies a user attribute into a claim.
+type AttributeMapper struct {
+	UserAttribute string `yaml:"user_attribute,omitempty"`
+	Claim         string `yaml:"claim,omitempty"`
+	// JSONType is String (default), long, int, boolean or JSON.
+	JSONType    string `yaml:"json_type,omitempty"`
+	Multivalued bool   `yaml:"multivalued,omitempty"`
+	TokenFlags  `yaml:",inline"`
+}
+
+// SAMLPropertyMapper sends a user property (firstName, lastName, email,
+// username) as a SAML attribute.
+type SAMLPropertyMapper struct {
+	Property     string `yaml:"property,omitempty"`
+	Attribute    string `yaml:"attribute,omitempty"`
+	FriendlyName string `yaml:"friendly_name,omitempty"`
+	// NameFormat is Basic (default), URI Reference or Unspecified.
+	NameFormat string `yaml:"name_format,omitempty"`
+}
+
+// SAMLAttributeMapper sends a user attribute as a SAML attribute.
+type SAMLAttributeMapper struct {
+	UserAttribute string `yaml:"user_attribute,omitempty"`
+	Attribute     string `yaml:"attribute,omitempty"`
+	FriendlyName  string `yaml:"friendly_name,omitempty"`
+	NameFormat    string `yaml:"name_format,omitempty"`
+}
+
+// SAMLGroupsMapper sends the user's groups as a SAML attribute.
+type SAMLGroupsMapper struct {
+	Attribute    string `yaml:"attribute,omitempty"`
+	FriendlyName string `yaml:"friendly_name,omitempty"`
+	FullPath     bool   `yaml:"full_path,omitempty"`
+	// Single sends one attribute with all groups as values (default true).
+	Single *bool `yaml:"single,omitempty"`
+}
+
+// RawMapper is the escape hatch: a provider id and its config, sent as is.
+type RawMapper struct {
+	ProtocolMapper string            `yaml:"protocol_mapper,omitempty"`
+	Config         map[string]string `yaml:"config,omitempty"`
+}
+
+// Group is a Keycloak group, addressed by name or by path ("parent/child")
+// for subgroups, with its role bindings.
+type Group struct {
+	Name string `yaml:"name,omitempty"`
+	// RealmRoles are realm roles granted to the group's members.
+	RealmRoles []string `yaml:"realm_roles,omitempty"`
+	// ClientRoles maps a client_id to the roles of that client granted.
+	ClientRoles map[string][]string `yaml:"client_roles,omitempty"`
+}
+
+// User is a demo or test user. The password is set when the user is
+// created; an existing user's password is left alone.
+type User struct {
+	Username    string              `yaml:"username,omitempty"`
+	Email       string              `yaml:"email,omitempty"`
+	FirstName   string              `yaml:"first_name,omitempty"`
+	LastName    string              `yaml:"last_name,omitempty"`
+	PasswordEnv string              `yaml:"password_env,omitempty"`
+	Groups      []string            `yaml:"groups,omitempty"`
+	Attributes  map[string][]string `yaml:"attributes,omitempty"`
+}
+
+// Vault is the vault: section: ACL policies and JWT/OIDC auth mounts.
+type Vault struct {
+	// Addr defaults to $VAULT_ADDR; the token comes from $VAULT_TOKEN.
+	Addr      string            `yaml:"addr,omitempty"`
+	Namespace string            `yaml:"namespace,omitempty"`
+	Policies  map[string]Policy `yaml:"policies,omitempty"`
+	Auth      []AuthMount       `yaml:"auth,omitempty"`
+}
+
+// Policy is an ACL policy from inline HCL or a shipped template.
+type Policy struct {
+	Template string `yaml:"template,omitempty"`
+	HCL      string `yaml:"hcl,omitempty"`
+}
+
+// AuthMount is one jwt or oidc auth method with its roles and external
+// groups.
+type AuthMount struct {
+	Path        string `yaml:"path,omitempty"`
+	Type        string `yaml:"type,omitempty"`
+	Description string `yaml:"description,omitempty"`
+
+	DiscoveryURL         string   `yaml:"discovery_url,omitempty"`
+	DiscoveryCAPEM       string   `yaml:"discovery_ca_pem,omitempty"`
+	ClientID             string   `yaml:"client_id,omitempty"`
+	ClientSecretEnv      string   `yaml:"client_secret_env,omitempty"`
+	JWKSURL              string   `yaml:"jwks_url,omitempty"`
+	JWTValidationPubkeys []string `yaml:"jwt_validation_pubkeys,omitempty"`
+	JWTSupportedAlgs     []string `yaml:"jwt_supported_algs,omitempty"`
+	BoundIssuer          string   `yaml:"bound_issuer,omitempty"`
+	DefaultRole          string   `yaml:"default_role,omitempty"`
+
+	Roles  map[string]Role `yaml:"roles,omitempty"`
+	Groups []ExternalGroup `yaml:"groups,omitempty"`
+}
+
+// Role is a Vault JWT/OIDC role.
+type Role struct {
+	RoleType             string            `yaml:"role_type,omitempty"`
+	UserClaim            string            `yaml:"user_claim,omitempty"`
+	UserClaimJSONPointer *bool             `yaml:"user_claim_json_pointer,omitempty"`
+	GroupsClaim          string            `yaml:"groups_claim,omitempty"`
+	BoundAudiences       []string          `yaml:"bound_audiences,omitempty"`
+	BoundSubject         string            `yaml:"bound_subject,omitempty"`
+	BoundClaims          map[string]any    `yaml:"bound_claims,omitempty"`
+	BoundClaimsType      string            `yaml:"bound_claims_type,omitempty"`
+	ClaimMappings        map[string]string `yaml:"claim_mappings,omitempty"`
+	AllowedRedirectURIs  []string          `yaml:"allowed_redirect_uris,omitempty"`
+	OIDCScopes           []string          `yaml:"oidc_scopes,omitempty"`
+	Policies             []string          `yaml:"policies,omitempty"`
+	TokenTTL             string            `yaml:"token_ttl,omitempty"`
+	TokenMaxTTL          string            `yaml:"token_max_ttl,omitempty"`
+	ClockSkewLeeway      string            `yaml:"clock_skew_leeway,omitempty"`
+	ExpirationLeeway     string            `yaml:"expiration_leeway,omitempty"`
+	NotBeforeLeeway      string            `yaml:"not_before_leeway,omitempty"`
+	VerboseOIDCLogging   bool              `yaml:"verbose_oidc_logging,omitempty"`
+}
+
+// ExternalGroup is a Vault identity group of type external, with the alias
+// that links it to a groups-claim value on its mount.
+type ExternalGroup struct {
+	Name     string   `yaml:"name,omitempty"`
+	Policies []string `yaml:"policies,omitempty"`
+	Alias    string   `yaml:"alias,omitempty"`
+}
+
+// Rancher is the rancher: section for the Keycloak SAML auth provider.
+type Rancher struct {
+	URL        string        `yaml:"url,omitempty"`
+	SAMLClient string        `yaml:"saml_client,omitempty"`
+	Fields     RancherFields `yaml:"fields,omitempty"`
+}
+
+// RancherFields name the SAML attributes Rancher reads, by friendly name.
+type RancherFields struct {
+	DisplayName string `yaml:"display_name,omitempty"`
+	UserName    string `yaml:"user_name,omitempty"`
+	UID         string `yaml:"uid,omitempty"`
+	Groups      string `yaml:"groups,omitempty"`
+}

@@ -1,0 +1,125 @@
+package spec
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestExampleLoads(t *testing.T) {
+	matches, _ := filepath.Glob("../examples/*.yaml")
+	if len(matches) == 0 {
+		t.Fatal("no examples found")
+	}
+	for _, p := range matches {
+		f, err := Load(p, env("KEYCLOAK_URL", "http://127.0.0.1:8080", "VAULT_ADDR", "http://127.0.0.1:8200"))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if f.Keycloak != nil && f.Keycloak.URL != "http://127.0.0.1:8080" {
+			t.Errorf("%s: keycloak url default from env not applied: %q", p, f.Keycloak.URL)
+		}
+	}
+}
+
+func TestDemoFileShape(t *testing.T) {
+	f, err := Load("../examples/sso.yaml", env("KEYCLOAK_URL", "http://kc:8080"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := f.Keycloak.Client("vault")
+	if c == nil || c.Protocol != ProtocolOIDC || c.Access != AccessConfidential {
+		t.Fatalf("vault client = %+v", c)
+	}
+	if got := c.Mappers[0].Audience; got == nil || got.Client != "vault" {
+		t.Fatalf("audience shorthand not decoded: %+v", c.Mappers[0])
+	}
+	if got := c.Mappers[0].DefaultName("vault"); got != "audience vault" {
+		t.Fatalf("default mapper name = %q", got)
+	}
+	if c.UserinfoSigned == nil || *c.UserinfoSigned {
+		t.Fatalf("userinfo_signed = %v, want explicit false", c.UserinfoSigned)
+	}
+	if f.Line("keycloak.clients[0].access") != 14 {
+		t.Fatalf("line of access = %d, want 14", f.Line("keycloak.clients[0].access"))
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown top key", "keycloak:\n  url: http://x\n  realm: r\nvualt: {}\n", []string{"sso.yaml:4:", `unknown key "vualt"`, `did you mean "vault"`}},
+		{"unknown nested key", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      redirect_uri: [x]\n", []string{"sso.yaml:6:", "keycloak.clients[0].redirect_uri", `did you mean "redirect_uris"`}},
+		{"wrong type bool", "keycloak:\n  url: http://x\n  realm: r\n  create_realm: yes please\n", []string{"sso.yaml:4:", "keycloak.create_realm", "want true or false"}},
+		{"wrong type list", "keycloak:\n  url: http://x\n  realm: r\n  realm_roles: auditor\n", []string{"sso.yaml:4:", "keycloak.realm_roles", "want a list"}},
+		{"bad access", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      access: confidental\n", []string{"sso.yaml:6:", "want confidential, public or bearer-only"}},
+		{"two kinds", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      mappers:\n        - {audience: a, groups: {}}\n", []string{"sso.yaml:7:", "exactly one mapper kind"}},
+		{"saml mapper on oidc", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      mappers:\n        - saml_groups: {}\n", []string{"saml_groups is a saml mapper"}},
+		{"unknown mapper key", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      mappers:\n        - groups: {claim: g, fullpath: true}\n", []string{"sso.yaml:7:", `unknown key "fullpath"`, `"full_path"`}},
+		{"no realm", "keycloak:\n  url: http://x\n", []string{"no realm"}},
+		{"role not declared", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: v\n      roles: [a]\n  groups:\n    - {name: g, client_roles: {v: [b]}}\n", []string{"sso.yaml:8:", `role "b" is not among client "v"'s roles`}},
+		{"syntax", "keycloak:\n  url: [\n", []string{"sso.yaml:"}},
+		{"empty", "", []string{"file is empty"}},
+		{"nothing", "{}\n", []string{"nothing to do"}},
+		{"jwt role without bounds", "vault:\n  addr: http://v\n  auth:\n    - path: jwt\n      type: jwt\n      jwks_url: http://k/certs\n      roles:\n        r: {user_claim: sub}\n", []string{"sso.yaml:8:", "at least one of bound_audiences"}},
+		{"dup client", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n    - client_id: a\n", []string{"sso.yaml:6:", "declared twice"}},
+		{"rancher client missing", "keycloak:\n  url: http://x\n  realm: r\nrancher:\n  url: https://r.example.com\n", []string{"no client \"https://r.example.com/v1-saml/keycloak/saml/metadata\""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("sso.yaml", []byte(tt.yaml), nil)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			var bi interface{ BadInput() bool }
+			if !errors.As(err, &bi) || !bi.BadInput() {
+				t.Fatalf("error %T is not marked as bad input", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), nil)
+	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOversizedFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big.yaml")
+	os.WriteFile(p, []byte(strings.Repeat("#", MaxFileSize+10)), 0o600)
+	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	data, _ := os.ReadFile("../examples/sso.yaml")
+	f.Add(data)
+	f.Add([]byte("keycloak: {clients: [{client_id: a, mappers: [{audience: x}]}]}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := Parse("f.yaml", b, env("KEYCLOAK_URL", "http://k", "KEYCLOAK_REALM", "r", "VAULT_ADDR", "http://v"))
+		if err == nil && file == nil {
+			t.Fatal("nil file without error")
+		}
+	})
+}

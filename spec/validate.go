@@ -1,0 +1,475 @@
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Protocols and access types.
+const (
+	ProtocolOIDC = "openid-connect"
+	ProtocolSAML = "saml"
+
+	AccessConfidential = "confidential"
+	AccessPublic       = "public"
+	AccessBearerOnly   = "bearer-only"
+)
+
+type validator struct {
+	f    *File
+	errs Errors
+}
+
+func (v *validator) errorf(key, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.f.Path, Line: v.f.Line(key), Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+// validate fills defaults (from the environment too) and checks the rules
+// the YAML types cannot express.
+func (f *File) validate(getenv func(string) string) Errors {
+	v := &validator{f: f}
+	if f.Keycloak == nil && f.Vault == nil && f.Rancher == nil {
+		v.errs = append(v.errs, &Error{File: f.Path, Line: 1, Msg: "nothing to do: the file has none of keycloak:, vault:, rancher:"})
+	}
+	if f.Keycloak != nil {
+		v.keycloak(f.Keycloak, getenv)
+	}
+	if f.Vault != nil {
+		v.vault(f.Vault, getenv)
+	}
+	if f.Rancher != nil {
+		v.rancher(f.Rancher)
+	}
+	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
+	return v.errs
+}
+
+func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
+	if k.URL == "" {
+		k.URL = getenv("KEYCLOAK_URL")
+	}
+	if k.Realm == "" {
+		k.Realm = getenv("KEYCLOAK_REALM")
+	}
+	if k.URL == "" {
+		v.errorf("keycloak", "no server: set keycloak.url or $KEYCLOAK_URL")
+	} else {
+		v.checkURL("keycloak.url", k.URL)
+	}
+	if k.Realm == "" {
+		v.errorf("keycloak", "no realm: set keycloak.realm or $KEYCLOAK_REALM")
+	}
+	if k.Admin.ClientID != "" && (k.Admin.UsernameEnv != "" || k.Admin.PasswordEnv != "") {
+		v.errorf("keycloak.admin", "use either client_id/client_secret_env or username_env/password_env, not both")
+	}
+	v.unique("keycloak.realm_roles", k.RealmRoles)
+
+	clients := map[string]*Client{}
+	for i := range k.Clients {
+		c := &k.Clients[i]
+		key := fmt.Sprintf("keycloak.clients[%d]", i)
+		if c.ClientID == "" {
+			v.errorf(key, "client_id is required")
+			continue
+		}
+		if _, dup := clients[c.ClientID]; dup {
+			v.errorf(key+".client_id", "client %q is declared twice", c.ClientID)
+		}
+		clients[c.ClientID] = c
+		v.client(key, c)
+	}
+	groups := map[string]bool{}
+	for i := range k.Groups {
+		g := &k.Groups[i]
+		key := fmt.Sprintf("keycloak.groups[%d]", i)
+		g.Name = strings.Trim(g.Name, "/")
+		if g.Name == "" {
+			v.errorf(key, "name is required")
+			continue
+		}
+		if groups[g.Name] {
+			v.errorf(key+".name", "group %q is declared twice", g.Name)
+		}
+		groups[g.Name] = true
+		for cid, roles := range g.ClientRoles {
+			if c, ok := clients[cid]; ok {
+				for _, r := range roles {
+					if !slices.Contains(c.Roles, r) {
+						v.errorf(key+".client_roles."+cid, "role %q is not among client %q's roles %v", r, cid, c.Roles)
+					}
+				}
+			}
+		}
+	}
+	users := map[string]bool{}
+	for i := range k.Users {
+		u := &k.Users[i]
+		key := fmt.Sprintf("keycloak.users[%d]", i)
+		if u.Username == "" {
+			v.errorf(key, "username is required")
+			continue
+		}
+		u.Username = strings.ToLower(u.Username) // Keycloak lowercases usernames
+		if users[u.Username] {
+			v.errorf(key+".username", "user %q is declared twice", u.Username)
+		}
+		users[u.Username] = true
+		for j := range u.Groups {
+			u.Groups[j] = strings.Trim(u.Groups[j], "/")
+		}
+	}
+}
+
+func (v *validator) client(key string, c *Client) {
+	switch c.Protocol {
+	case "", "oidc", ProtocolOIDC:
+		c.Protocol = ProtocolOIDC
+	case ProtocolSAML:
+	default:
+		v.errorf(key+".protocol", "want openid-connect or saml, got %q", c.Protocol)
+	}
+	if c.Protocol == ProtocolSAML {
+		for _, k := range []struct {
+			set  bool
+			name string
+		}{
+			{c.Access != "", "access"}, {c.UserinfoSigned != nil, "userinfo_signed"}, {c.PKCE != nil, "pkce"},
+			{c.DirectAccessGrants != nil, "direct_access_grants"}, {c.ServiceAccounts != nil, "service_accounts"},
+			{c.BackchannelLogoutURL != nil, "backchannel_logout_url"}, {len(c.PostLogoutRedirectURIs) > 0, "post_logout_redirect_uris"},
+		} {
+			if k.set {
+				v.errorf(key+"."+k.name, "%s applies to openid-connect clients, not saml", k.name)
+			}
+		}
+	} else {
+		for _, k := range []struct {
+			set  bool
+			name string
+		}{
+			{c.SignDocuments != nil, "sign_documents"}, {c.SignAssertions != nil, "sign_assertions"},
+			{c.ClientSignature != nil, "client_signature"}, {c.ForcePostBinding != nil, "force_post_binding"},
+			{c.EncryptAssertions != nil, "encrypt_assertions"}, {c.NameIDFormat != "", "name_id_format"},
+		} {
+			if k.set {
+				v.errorf(key+"."+k.name, "%s applies to saml clients, not openid-connect", k.name)
+			}
+		}
+		switch c.Access {
+		case "":
+			c.Access = AccessConfidential
+		case AccessConfidential, AccessPublic, AccessBearerOnly:
+		default:
+			v.errorf(key+".access", "want confidential, public or bearer-only, got %q", c.Access)
+		}
+		if c.PKCE != nil && *c.PKCE != "" && *c.PKCE != "S256" && *c.PKCE != "plain" {
+			v.errorf(key+".pkce", "want S256, plain or \"\", got %q", *c.PKCE)
+		}
+	}
+	if c.NameIDFormat != "" && !slices.Contains([]string{"username", "email", "transient", "persistent"}, c.NameIDFormat) {
+		v.errorf(key+".name_id_format", "want username, email, transient or persistent, got %q", c.NameIDFormat)
+	}
+	for i, u := range c.RedirectURIs {
+		if strings.TrimSpace(u) == "" {
+			v.errorf(fmt.Sprintf("%s.redirect_uris[%d]", key, i), "empty redirect URI")
+		}
+	}
+	v.unique(key+".roles", c.Roles)
+	names := map[string]bool{}
+	for i := range c.Mappers {
+		m := &c.Mappers[i]
+		mkey := fmt.Sprintf("%s.mappers[%d]", key, i)
+		kind, n := m.kinds()
+		if n != 1 {
+			v.errorf(mkey, "want exactly one mapper kind (audience, client_roles, realm_roles, groups, attribute, saml_property, saml_attribute, saml_groups, raw), got %d", n)
+			continue
+		}
+		if p := mapperProtocol(kind); p != "" && p != c.Protocol {
+			v.errorf(mkey+"."+kind, "%s is a %s mapper, but client %q is %s", kind, p, c.ClientID, c.Protocol)
+			continue
+		}
+		if msg := m.check(c); msg != "" {
+			v.errorf(mkey+"."+kind, "%s", msg)
+			continue
+		}
+		name := m.DefaultName(c.ClientID)
+		if names[name] {
+			v.errorf(mkey, "two mappers are named %q; give one a distinct name:", name)
+		}
+		names[name] = true
+	}
+}
+
+// kinds returns the one kind set on m (the last one when several are) and
+// how many are set.
+func (m *Mapper) kinds() (string, int) {
+	kind, n := "", 0
+	for _, k := range []struct {
+		set  bool
+		name string
+	}{
+		{m.Audience != nil, "audience"}, {m.ClientRoles != nil, "client_roles"}, {m.RealmRoles != nil, "realm_roles"},
+		{m.Groups != nil, "groups"}, {m.Attribute != nil, "attribute"}, {m.SAMLProperty != nil, "saml_property"},
+		{m.SAMLAttribute != nil, "saml_attribute"}, {m.SAMLGroups != nil, "saml_groups"}, {m.Raw != nil, "raw"},
+	} {
+		if k.set {
+			kind = k.name
+			n++
+		}
+	}
+	return kind, n
+}
+
+// Kind returns the mapper's shorthand kind, e.g. "audience".
+func (m *Mapper) Kind() string { k, _ := m.kinds(); return k }
+
+func mapperProtocol(kind string) string {
+	switch kind {
+	case "saml_property", "saml_attribute", "saml_groups":
+		return ProtocolSAML
+	case "raw":
+		return ""
+	}
+	return ProtocolOIDC
+}
+
+func (m *Mapper) check(c *Client) string {
+	switch {
+	case m.Audience != nil:
+		if m.Audience.Client == "" && m.Audience.Custom == "" {
+			return "set client (a client_id) or custom (any string)"
+		}
+		if m.Audience.Client != "" && m.Audience.Custom != "" {
+			return "set client or custom, not both"
+		}
+	case m.Attribute != nil:
+		if m.Attribute.UserAttribute == "" {
+			return "user_attribute is required"
+		}
+		if jt := m.Attribute.JSONType; jt != "" && !slices.Contains([]string{"String", "long", "int", "boolean", "JSON"}, jt) {
+			return fmt.Sprintf("json_type must be String, long, int, boolean or JSON, got %q", jt)
+		}
+	case m.SAMLProperty != nil:
+		if m.SAMLProperty.Property == "" {
+			return "property is required (firstName, lastName, email, username)"
+		}
+		return checkNameFormat(m.SAMLProperty.NameFormat)
+	case m.SAMLAttribute != nil:
+		if m.SAMLAttribute.UserAttribute == "" {
+			return "user_attribute is required"
+		}
+		return checkNameFormat(m.SAMLAttribute.NameFormat)
+	case m.Raw != nil:
+		if m.Raw.ProtocolMapper == "" {
+			return "protocol_mapper is required (a provider id such as oidc-hardcoded-claim-mapper)"
+		}
+		if m.Name == "" {
+			return "a raw mapper needs a name"
+		}
+	}
+	return ""
+}
+
+func checkNameFormat(f string) string {
+	if f != "" && !slices.Contains([]string{"Basic", "URI Reference", "Unspecified"}, f) {
+		return fmt.Sprintf("name_format must be Basic, URI Reference or Unspecified, got %q", f)
+	}
+	return ""
+}
+
+// DefaultName is the mapper's name in Keycloak: Name when set, otherwise a
+// name derived from its kind and target. Existing mappers are matched by it.
+func (m *Mapper) DefaultName(clientID string) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	switch {
+	case m.Audience != nil:
+		if m.Audience.Client != "" {
+			return "audience " + m.Audience.Client
+		}
+		return "audience " + m.Audience.Custom
+	case m.ClientRoles != nil:
+		c := m.ClientRoles.Client
+		if c == "" {
+			c = clientID
+		}
+		return "client roles " + c
+	case m.RealmRoles != nil:
+		return "realm roles"
+	case m.Groups != nil:
+		return "groups"
+	case m.Attribute != nil:
+		return "attribute " + m.Attribute.UserAttribute
+	case m.SAMLProperty != nil:
+		return "property " + m.SAMLProperty.Property
+	case m.SAMLAttribute != nil:
+		return "attribute " + m.SAMLAttribute.UserAttribute
+	case m.SAMLGroups != nil:
+		return "groups"
+	}
+	return ""
+}
+
+func (v *validator) unique(key string, items []string) {
+	seen := map[string]bool{}
+	for i, s := range items {
+		if s == "" {
+			v.errorf(fmt.Sprintf("%s[%d]", key, i), "empty name")
+		}
+		if seen[s] {
+			v.errorf(fmt.Sprintf("%s[%d]", key, i), "%q is listed twice", s)
+		}
+		seen[s] = true
+	}
+}
+
+func (v *validator) checkURL(key, s string) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf(key, "want an http(s) URL, got %q", s)
+	}
+}
+
+func (v *validator) vault(vs *Vault, getenv func(string) string) {
+	if vs.Addr == "" {
+		vs.Addr = getenv("VAULT_ADDR")
+	}
+	if vs.Namespace == "" {
+		vs.Namespace = getenv("VAULT_NAMESPACE")
+	}
+	if vs.Addr == "" {
+		v.errorf("vault", "no server: set vault.addr or $VAULT_ADDR")
+	} else {
+		v.checkURL("vault.addr", vs.Addr)
+	}
+	for name, p := range vs.Policies {
+		key := "vault.policies." + name
+		if (p.HCL == "") == (p.Template == "") {
+			v.errorf(key, "set exactly one of hcl or template")
+		}
+		if name == "root" || name == "default" {
+			v.errorf(key, "policy %q is built into Vault and cannot be managed", name)
+		}
+	}
+	paths := map[string]bool{}
+	for i := range vs.Auth {
+		a := &vs.Auth[i]
+		key := fmt.Sprintf("vault.auth[%d]", i)
+		a.Path = strings.Trim(a.Path, "/")
+		if a.Path == "" {
+			v.errorf(key, "path is required")
+			continue
+		}
+		if paths[a.Path] {
+			v.errorf(key+".path", "auth path %q is declared twice", a.Path)
+		}
+		paths[a.Path] = true
+		switch a.Type {
+		case "jwt", "oidc":
+		case "":
+			v.errorf(key, "type is required: jwt or oidc")
+		default:
+			v.errorf(key+".type", "want jwt or oidc, got %q", a.Type)
+		}
+		keySources := 0
+		for _, set := range []bool{a.DiscoveryURL != "", a.JWKSURL != "", len(a.JWTValidationPubkeys) > 0} {
+			if set {
+				keySources++
+			}
+		}
+		if keySources != 1 {
+			v.errorf(key, "set exactly one of discovery_url, jwks_url or jwt_validation_pubkeys")
+		}
+		if a.Type == "oidc" && (a.DiscoveryURL == "" || a.ClientID == "") {
+			v.errorf(key, "an oidc mount needs discovery_url and client_id")
+		}
+		if a.DiscoveryURL != "" {
+			v.checkURL(key+".discovery_url", a.DiscoveryURL)
+		}
+		if a.DefaultRole != "" {
+			if _, ok := a.Roles[a.DefaultRole]; !ok {
+				v.errorf(key+".default_role", "role %q is not among this mount's roles", a.DefaultRole)
+			}
+		}
+		for name := range a.Roles {
+			r := a.Roles[name]
+			rkey := key + ".roles." + name
+			if name != strings.ToLower(name) {
+				v.errorf(rkey, "Vault lowercases role names; write %q", strings.ToLower(name))
+			}
+			if r.RoleType == "" {
+				r.RoleType = a.Type
+			}
+			if r.RoleType != "jwt" && r.RoleType != "oidc" {
+				v.errorf(rkey+".role_type", "want jwt or oidc, got %q", r.RoleType)
+			}
+			if r.RoleType == "oidc" && len(r.AllowedRedirectURIs) == 0 {
+				v.errorf(rkey, "an oidc role needs allowed_redirect_uris")
+			}
+			if r.UserClaim == "" {
+				r.UserClaim = "sub"
+			}
+			if r.BoundClaimsType == "" {
+				r.BoundClaimsType = "string"
+			} else if r.BoundClaimsType != "string" && r.BoundClaimsType != "glob" {
+				v.errorf(rkey+".bound_claims_type", "want string or glob, got %q", r.BoundClaimsType)
+			}
+			if r.RoleType == "jwt" && len(r.BoundAudiences) == 0 && r.BoundSubject == "" && len(r.BoundClaims) == 0 {
+				v.errorf(rkey, "a jwt role needs at least one of bound_audiences, bound_subject or bound_claims (Vault refuses it otherwise)")
+			}
+			a.Roles[name] = r
+		}
+		groups := map[string]bool{}
+		for j, g := range a.Groups {
+			gkey := fmt.Sprintf("%s.groups[%d]", key, j)
+			if g.Name == "" {
+				v.errorf(gkey, "name is required")
+			}
+			if groups[g.Name] {
+				v.errorf(gkey+".name", "group %q is declared twice on this mount", g.Name)
+			}
+			groups[g.Name] = true
+		}
+	}
+}
+
+func (v *validator) rancher(r *Rancher) {
+	if r.URL == "" {
+		v.errorf("rancher", "url is required (Rancher's server URL)")
+	} else {
+		v.checkURL("rancher.url", r.URL)
+		r.URL = strings.TrimRight(r.URL, "/")
+	}
+	if r.SAMLClient == "" && r.URL != "" {
+		r.SAMLClient = r.URL + "/v1-saml/keycloak/saml/metadata"
+	}
+	if k := v.f.Keycloak; k != nil {
+		var found *Client
+		for i := range k.Clients {
+			if k.Clients[i].ClientID == r.SAMLClient {
+				found = &k.Clients[i]
+			}
+		}
+		if found == nil {
+			v.errorf("rancher.saml_client", "no client %q in keycloak.clients", r.SAMLClient)
+		} else if found.Protocol != ProtocolSAML {
+			v.errorf("rancher.saml_client", "client %q is %s; Rancher's Keycloak provider needs a saml client", r.SAMLClient, found.Protocol)
+		}
+	}
+}
+
+// Client returns the keycloak client with the given client_id, or nil.
+func (k *Keycloak) Client(clientID string) *Client {
+	if k == nil {
+		return nil
+	}
+	for i := range k.Clients {
+		if k.Clients[i].ClientID == clientID {
+			return &k.Clients[i]
+		}
+	}
+	return nil
+}
