@@ -109,6 +109,10 @@ problems, 4 plan --detailed-exitcode found changes.`,
 	pf.BoolVar(&f.Globals.ShowSecrets, "show-secrets", false, "print client secrets and tokens unmasked")
 
 	root.AddCommand(
+		newPlanCmd(f, nil),
+		newApplyCmd(f, nil),
+		newExportCmd(f),
+		newKeycloakCmd(f),
 		newVersionCmd(f, nil),
 		newCompletionCmd(f),
 	)

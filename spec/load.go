@@ -332,3 +332,18 @@ func (a AudienceMapper) MarshalYAML() (any, error) {
 	type plain AudienceMapper
 	return plain(a), nil
 }
+
+// Marshal renders v (a File or a section) as sso.yaml text, two-space
+// indented.
+func Marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

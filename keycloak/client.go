@@ -1,0 +1,346 @@
+// Package keycloak provisions a Keycloak realm from sso.yaml: it expands the
+// file's shorthands into full admin-API representations, reads the realm's
+// current state, computes the change set, and applies it. It also fetches
+// tokens and the realm's SAML IdP descriptor.
+//
+// Requests go through the caller's *http.Client. The JSON models are
+// gocloak's; the calls are made directly, so that Keycloak's own error
+// message, the request's URL and the network cause all survive to the user.
+package keycloak
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/internal/secret"
+)
+
+// Credentials select how the admin logs in: a user's password grant through
+// the admin-cli client, or a confidential client's client-credentials grant.
+type Credentials struct {
+	// Realm the admin authenticates in; default master.
+	Realm        string
+	Username     string
+	Password     string
+	ClientID     string
+	ClientSecret string
+	// Source describes where the credentials came from, for error messages
+	// (e.g. "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD").
+	Source string
+}
+
+// Admin is a logged-in connection to one Keycloak server's admin API. It is
+// safe for concurrent use. The access token is refreshed before it expires,
+// so long runs do not fail on Keycloak's 60-second default lifespan.
+type Admin struct {
+	base  string
+	http  *http.Client
+	creds Credentials
+
+	mu      sync.Mutex
+	token   *gocloak.JWT
+	expires time.Time
+	now     func() time.Time
+}
+
+// NewAdmin returns an Admin for the server at baseURL (e.g.
+// http://127.0.0.1:8080). It does not log in until the first request.
+func NewAdmin(baseURL string, hc *http.Client, creds Credentials) *Admin {
+	if creds.Realm == "" {
+		creds.Realm = "master"
+	}
+	return &Admin{base: strings.TrimRight(baseURL, "/"), http: hc, creds: creds, now: time.Now}
+}
+
+// BaseURL is the server's base URL.
+func (a *Admin) BaseURL() string { return a.base }
+
+// APIError is an error answer from Keycloak, with its own message kept.
+type APIError struct {
+	Method  string
+	URL     string
+	Status  int
+	Message string // Keycloak's errorMessage / error_description, or the body
+}
+
+func (e *APIError) Error() string {
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	return fmt.Sprintf("Keycloak answered %d to %s %s: %s", e.Status, e.Method, e.URL, msg)
+}
+
+// UnreachableError means Keycloak could not be reached at all.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach Keycloak at %s: %v", e.URL, describeNetErr(e.Err))
+}
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// AuthError means Keycloak refused the admin login.
+type AuthError struct {
+	URL    string
+	Realm  string
+	Source string
+	Who    string // user or client id, never the secret
+	Status int
+	Reason string
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("Keycloak at %s refused the admin login as %q in realm %q (credentials from %s): %d %s",
+		e.URL, e.Who, e.Realm, e.Source, e.Status, e.Reason)
+}
+
+// NotFoundError reports a missing realm or object.
+type NotFoundError struct{ What string }
+
+func (e *NotFoundError) Error() string { return e.What + " not found" }
+
+func describeNetErr(err error) string {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "DNS lookup failed: " + dnsErr.Err + " (" + dnsErr.Name + ")"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.As(err, &opErr) && opErr.Err != nil:
+		return opErr.Op + " " + opErr.Addr.String() + ": " + opErr.Err.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// kcErrorBody is the union of Keycloak's error shapes.
+type kcErrorBody struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	ErrorMessage     string `json:"errorMessage"`
+}
+
+func errorMessage(body []byte) string {
+	var eb kcErrorBody
+	if json.Unmarshal(body, &eb) == nil {
+		var parts []string
+		for _, s := range []string{eb.Error, eb.ErrorMessage, eb.ErrorDescription} {
+			if s != "" {
+				parts = append(parts, s)
+			}
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, ": ")
+		}
+	}
+	s := strings.TrimSpace(string(body))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// accessToken returns a valid admin access token, logging in or refreshing
+// when the current one expires within 15 seconds.
+func (a *Admin) accessToken(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.token != nil && a.now().Add(15*time.Second).Before(a.expires) {
+		return a.token.AccessToken, nil
+	}
+	var tok *gocloak.JWT
+	var err error
+	if a.token != nil && a.token.RefreshToken != "" && a.creds.ClientID == "" {
+		tok, err = a.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.token.RefreshToken}, "client_id": {"admin-cli"}})
+		if err != nil {
+			tok = nil // the refresh token expired too: log in again
+		}
+	}
+	if tok == nil {
+		tok, err = a.login(ctx)
+		if err != nil {
+			return "", err
+		}
+	}
+	a.token = tok
+	a.expires = a.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	return tok.AccessToken, nil
+}
+
+func (a *Admin) login(ctx context.Context) (*gocloak.JWT, error) {
+	form := url.Values{}
+	who := a.creds.Username
+	if a.creds.ClientID != "" {
+		who = a.creds.ClientID
+		form.Set("grant_type", "client_credentials")
+		form.Set("client_id", a.creds.ClientID)
+		form.Set("client_secret", a.creds.ClientSecret)
+	} else {
+		form.Set("grant_type", "password")
+		form.Set("client_id", "admin-cli")
+		form.Set("username", a.creds.Username)
+		form.Set("password", a.creds.Password)
+	}
+	tok, err := a.grant(ctx, form)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && (apiErr.Status == 400 || apiErr.Status == 401 || apiErr.Status == 403) {
+		return nil, &AuthError{URL: a.base, Realm: a.creds.Realm, Source: a.creds.Source, Who: who, Status: apiErr.Status, Reason: apiErr.Message}
+	}
+	return tok, err
+}
+
+// grant posts form to the admin realm's token endpoint.
+func (a *Admin) grant(ctx context.Context, form url.Values) (*gocloak.JWT, error) {
+	return TokenGrant(ctx, a.http, a.base, a.creds.Realm, form)
+}
+
+// TokenGrant posts an OAuth2 grant to realm's token endpoint on the server at
+// base and returns the token response.
+func TokenGrant(ctx context.Context, hc *http.Client, base, realm string, form url.Values) (*gocloak.JWT, error) {
+	u := strings.TrimRight(base, "/") + "/realms/" + url.PathEscape(realm) + "/protocol/openid-connect/token"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tok gocloak.JWT
+	raw, err := send(hc, req, &tok)
+	if err != nil {
+		return nil, err
+	}
+	if tok.AccessToken == "" {
+		return nil, fmt.Errorf("token endpoint %s answered without an access_token: %s", u, secret.Mask(string(raw)))
+	}
+	return &tok, nil
+}
+
+// send performs req, decodes a 2xx JSON body into out (when non-nil) and
+// returns the raw body; errors are APIError or UnreachableError.
+func send(hc *http.Client, req *http.Request, out any) ([]byte, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, &UnreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, &UnreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, Err: err}
+	}
+	if resp.StatusCode >= 300 {
+		return body, &APIError{Method: req.Method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(body)}
+	}
+	if out != nil && len(body) > 0 {
+		if err := json.Unmarshal(body, out); err != nil {
+			return body, fmt.Errorf("decoding Keycloak's answer to %s %s: %w", req.Method, redactURL(req.URL), err)
+		}
+	}
+	return body, nil
+}
+
+func redactURL(u *url.URL) string {
+	c := *u
+	c.RawQuery = ""
+	return c.String()
+}
+
+// do sends an authenticated admin request. path is relative to
+// /admin/realms (e.g. "/demo/clients"); body is JSON-encoded when non-nil.
+// It returns the response's Location header (for creates).
+func (a *Admin) do(ctx context.Context, method, path string, body, out any) (string, error) {
+	tok, err := a.accessToken(ctx)
+	if err != nil {
+		return "", err
+	}
+	var rdr io.Reader
+	var payload []byte
+	if body != nil {
+		payload, err = json.Marshal(body)
+		if err != nil {
+			return "", err
+		}
+		rdr = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.base+"/admin/realms"+path, rdr)
+	if err != nil {
+		return "", err
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := a.http.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return "", ctxErr
+		}
+		return "", &UnreachableError{URL: a.base, Err: err}
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return "", &UnreachableError{URL: a.base, Err: err}
+	}
+	if resp.StatusCode >= 300 {
+		return "", &APIError{Method: method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(data)}
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return "", fmt.Errorf("decoding Keycloak's answer to %s %s: %w", method, redactURL(req.URL), err)
+		}
+	}
+	return resp.Header.Get("Location"), nil
+}
+
+// get is do with GET.
+func (a *Admin) get(ctx context.Context, path string, out any) error {
+	_, err := a.do(ctx, http.MethodGet, path, nil, out)
+	return err
+}
+
+// create POSTs body and returns the id at the end of the Location header.
+func (a *Admin) create(ctx context.Context, path string, body any) (string, error) {
+	loc, err := a.do(ctx, http.MethodPost, path, body, nil)
+	if err != nil {
+		return "", err
+	}
+	return loc[strings.LastIndex(loc, "/")+1:], nil
+}
+
+// IsNotFound reports whether err is a 404 from Keycloak.
+func IsNotFound(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}
+
+// IsConflict reports whether err is a 409 from Keycloak.
+func IsConflict(err error) bool {
+	var e *APIError
+	return errors.As(err, &e) && e.Status == http.StatusConflict
+}
+
+// esc escapes one path segment.
+func esc(s string) string { return url.PathEscape(s) }

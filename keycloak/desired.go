@@ -1,0 +1,269 @@
+package keycloak
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// Client attribute keys ssoctl manages (see shared/reference/keycloak-rancher.md).
+const (
+	AttrPostLogoutRedirectURIs = "post.logout.redirect.uris"
+	AttrBackchannelLogoutURL   = "backchannel.logout.url"
+	AttrUserinfoSignatureAlg   = "user.info.response.signature.alg"
+	AttrPKCEMethod             = "pkce.code.challenge.method"
+	AttrSAMLServerSignature    = "saml.server.signature"
+	AttrSAMLAssertionSignature = "saml.assertion.signature"
+	AttrSAMLClientSignature    = "saml.client.signature"
+	AttrSAMLForcePostBinding   = "saml.force.post.binding"
+	AttrSAMLEncrypt            = "saml.encrypt"
+	AttrSAMLNameIDFormat       = "saml_name_id_format"
+)
+
+// DesiredClient is a client as the file wants it. Only the fields that are
+// set are managed; Attributes holds only managed attribute keys.
+type DesiredClient struct {
+	ClientID     string
+	Protocol     string
+	Name         *string
+	Description  *string
+	Enabled      *bool
+	PublicClient *bool
+	BearerOnly   *bool
+	StandardFlow *bool
+	DirectGrants *bool
+	ServiceAccts *bool
+	RootURL      *string
+	BaseURL      *string
+	RedirectURIs []string // nil = unmanaged
+	WebOrigins   []string // nil = unmanaged
+	Attributes   map[string]string
+	// UserinfoSigned is compared by meaning, not by value: any algorithm
+	// counts as signed, absent or "" as unsigned.
+	UserinfoSigned *bool
+	Roles          []string
+	Mappers        []Mapper
+}
+
+// Mapper is a protocol mapper in Keycloak's terms, with every config flag
+// spelled out: over the admin API a missing flag means "off".
+type Mapper struct {
+	Name           string
+	Protocol       string
+	ProtocolMapper string
+	Config         map[string]string
+}
+
+func boolStr(b bool) string { return strconv.FormatBool(b) }
+
+func flag(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// tokenFlags spells out the token-inclusion flags of an OIDC mapper.
+func tokenFlags(f spec.TokenFlags, id, access, userinfo bool, cfg map[string]string) {
+	cfg["id.token.claim"] = boolStr(flag(f.IDToken, id))
+	cfg["access.token.claim"] = boolStr(flag(f.AccessToken, access))
+	cfg["userinfo.token.claim"] = boolStr(flag(f.Userinfo, userinfo))
+	cfg["introspection.token.claim"] = boolStr(flag(f.Introspection, flag(f.AccessToken, access)))
+	cfg["lightweight.claim"] = "false"
+}
+
+// ExpandMapper turns an sso.yaml mapper shorthand on client clientID into
+// the full representation Keycloak stores.
+func ExpandMapper(m spec.Mapper, clientID, protocol string) Mapper {
+	out := Mapper{Name: m.DefaultName(clientID), Protocol: protocol, Config: map[string]string{}}
+	cfg := out.Config
+	switch {
+	case m.Audience != nil:
+		out.ProtocolMapper = "oidc-audience-mapper"
+		cfg["included.client.audience"] = m.Audience.Client
+		if m.Audience.Custom != "" {
+			cfg["included.custom.audience"] = m.Audience.Custom
+		}
+		tokenFlags(m.Audience.TokenFlags, true, true, false, cfg)
+	case m.ClientRoles != nil:
+		r := m.ClientRoles
+		out.ProtocolMapper = "oidc-usermodel-client-role-mapper"
+		client := r.Client
+		if client == "" {
+			client = clientID
+		}
+		claim := r.Claim
+		if claim == "" {
+			claim = "resource_access.${client_id}.roles"
+		}
+		cfg["usermodel.clientRoleMapping.clientId"] = client
+		cfg["claim.name"] = claim
+		cfg["jsonType.label"] = "String"
+		cfg["multivalued"] = boolStr(flag(r.Multivalued, true))
+		if r.Prefix != "" {
+			cfg["usermodel.clientRoleMapping.rolePrefix"] = r.Prefix
+		}
+		tokenFlags(r.TokenFlags, true, true, true, cfg)
+	case m.RealmRoles != nil:
+		r := m.RealmRoles
+		out.ProtocolMapper = "oidc-usermodel-realm-role-mapper"
+		claim := r.Claim
+		if claim == "" {
+			claim = "realm_access.roles"
+		}
+		cfg["claim.name"] = claim
+		cfg["jsonType.label"] = "String"
+		cfg["multivalued"] = boolStr(flag(r.Multivalued, true))
+		if r.Prefix != "" {
+			cfg["usermodel.realmRoleMapping.rolePrefix"] = r.Prefix
+		}
+		tokenFlags(r.TokenFlags, true, true, true, cfg)
+	case m.Groups != nil:
+		g := m.Groups
+		out.ProtocolMapper = "oidc-group-membership-mapper"
+		claim := g.Claim
+		if claim == "" {
+			claim = "groups"
+		}
+		cfg["claim.name"] = claim
+		cfg["full.path"] = boolStr(g.FullPath)
+		tokenFlags(g.TokenFlags, true, true, true, cfg)
+	case m.Attribute != nil:
+		a := m.Attribute
+		out.ProtocolMapper = "oidc-usermodel-attribute-mapper"
+		claim := a.Claim
+		if claim == "" {
+			claim = a.UserAttribute
+		}
+		jt := a.JSONType
+		if jt == "" {
+			jt = "String"
+		}
+		cfg["user.attribute"] = a.UserAttribute
+		cfg["claim.name"] = claim
+		cfg["jsonType.label"] = jt
+		cfg["multivalued"] = boolStr(a.Multivalued)
+		cfg["aggregate.attrs"] = "false"
+		tokenFlags(a.TokenFlags, true, true, true, cfg)
+	case m.SAMLProperty != nil:
+		p := m.SAMLProperty
+		out.ProtocolMapper = "saml-user-property-mapper"
+		cfg["user.attribute"] = p.Property
+		samlAttr(cfg, p.Attribute, p.Property, p.FriendlyName, p.NameFormat)
+	case m.SAMLAttribute != nil:
+		p := m.SAMLAttribute
+		out.ProtocolMapper = "saml-user-attribute-mapper"
+		cfg["user.attribute"] = p.UserAttribute
+		cfg["aggregate.attrs"] = "false"
+		samlAttr(cfg, p.Attribute, p.UserAttribute, p.FriendlyName, p.NameFormat)
+	case m.SAMLGroups != nil:
+		g := m.SAMLGroups
+		out.ProtocolMapper = "saml-group-membership-mapper"
+		samlAttr(cfg, g.Attribute, "member", g.FriendlyName, "")
+		cfg["full.path"] = boolStr(g.FullPath)
+		cfg["single"] = boolStr(flag(g.Single, true))
+	case m.Raw != nil:
+		out.ProtocolMapper = m.Raw.ProtocolMapper
+		for k, v := range m.Raw.Config {
+			cfg[k] = v
+		}
+	}
+	return out
+}
+
+// samlAttr sets the SAML attribute name, friendly name and name format. The
+// friendly name defaults to the attribute name, because Rancher and many
+// service providers look attributes up by friendly name first.
+func samlAttr(cfg map[string]string, name, def, friendly, format string) {
+	if name == "" {
+		name = def
+	}
+	if friendly == "" {
+		friendly = name
+	}
+	if format == "" {
+		format = "Basic"
+	}
+	cfg["attribute.name"] = name
+	cfg["friendly.name"] = friendly
+	cfg["attribute.nameformat"] = format
+}
+
+// ExpandClient turns an sso.yaml client into its desired state.
+func ExpandClient(c spec.Client) DesiredClient {
+	d := DesiredClient{
+		ClientID:     c.ClientID,
+		Protocol:     c.Protocol,
+		Enabled:      c.Enabled,
+		StandardFlow: c.StandardFlow,
+		DirectGrants: c.DirectAccessGrants,
+		ServiceAccts: c.ServiceAccounts,
+		RedirectURIs: c.RedirectURIs,
+		WebOrigins:   c.WebOrigins,
+		Attributes:   map[string]string{},
+		Roles:        c.Roles,
+	}
+	if c.Name != "" {
+		d.Name = &c.Name
+	}
+	if c.Description != "" {
+		d.Description = &c.Description
+	}
+	if c.RootURL != "" {
+		d.RootURL = &c.RootURL
+	}
+	if c.BaseURL != "" {
+		d.BaseURL = &c.BaseURL
+	}
+	t, f := true, false
+	if c.Protocol == spec.ProtocolSAML {
+		// Keycloak's REST defaults would require signed client requests and
+		// POST binding; Rancher's documentation wants both off.
+		d.Attributes[AttrSAMLServerSignature] = boolStr(flag(c.SignDocuments, true))
+		d.Attributes[AttrSAMLAssertionSignature] = boolStr(flag(c.SignAssertions, true))
+		d.Attributes[AttrSAMLClientSignature] = boolStr(flag(c.ClientSignature, false))
+		d.Attributes[AttrSAMLForcePostBinding] = boolStr(flag(c.ForcePostBinding, false))
+		d.Attributes[AttrSAMLEncrypt] = boolStr(flag(c.EncryptAssertions, false))
+		if c.NameIDFormat != "" {
+			d.Attributes[AttrSAMLNameIDFormat] = c.NameIDFormat
+		}
+	} else {
+		switch c.Access {
+		case spec.AccessPublic:
+			d.PublicClient, d.BearerOnly = &t, &f
+		case spec.AccessBearerOnly:
+			d.PublicClient, d.BearerOnly = &f, &t
+		default:
+			d.PublicClient, d.BearerOnly = &f, &f
+		}
+		if c.PostLogoutRedirectURIs != nil {
+			d.Attributes[AttrPostLogoutRedirectURIs] = strings.Join(c.PostLogoutRedirectURIs, "##")
+		}
+		if c.BackchannelLogoutURL != nil {
+			d.Attributes[AttrBackchannelLogoutURL] = *c.BackchannelLogoutURL
+		}
+		if c.PKCE != nil {
+			d.Attributes[AttrPKCEMethod] = *c.PKCE
+		}
+		d.UserinfoSigned = c.UserinfoSigned
+	}
+	for k, v := range c.Attributes {
+		d.Attributes[k] = v
+	}
+	for _, m := range c.Mappers {
+		d.Mappers = append(d.Mappers, ExpandMapper(m, c.ClientID, c.Protocol))
+	}
+	return d
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

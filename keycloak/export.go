@@ -1,0 +1,222 @@
+package keycloak
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// Export reads realm and describes it as the keycloak: section of an
+// sso.yaml: realm roles, clients (all but Keycloak's built-in ones, or just
+// clientIDs when given) with their roles and mappers, and groups with their
+// role bindings. Users are not exported: their passwords cannot be read.
+// Applying the result to an empty realm reproduces the exported objects.
+func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
+	st, err := a.ReadState(ctx, realm, ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if !st.RealmExists {
+		return nil, &NotFoundError{What: "realm " + realm + " on " + a.base}
+	}
+	want := clientIDs
+	if len(want) == 0 {
+		for cid := range st.Clients {
+			if !builtinClients[cid] && !(realm == "master" && strings.HasSuffix(cid, "-realm")) {
+				want = append(want, cid)
+			}
+		}
+	}
+	slices.Sort(want)
+	for _, cid := range want {
+		if st.Clients[cid] == nil {
+			return nil, &NotFoundError{What: "client " + cid + " in realm " + realm}
+		}
+	}
+	// Client roles of the exported clients.
+	st2, err := a.ReadState(ctx, realm, ReadOptions{ClientRoles: want})
+	if err != nil {
+		return nil, err
+	}
+	out := &spec.Keycloak{Realm: realm}
+	for _, name := range slices.Sorted(maps.Keys(st.RealmRoles)) {
+		if !defaultRealmRole(realm, name) {
+			out.RealmRoles = append(out.RealmRoles, name)
+		}
+	}
+	for _, cid := range want {
+		c := exportClient(st.Clients[cid])
+		c.Roles = slices.Sorted(maps.Keys(st2.ClientRoles[cid]))
+		out.Clients = append(out.Clients, c)
+	}
+	for _, p := range slices.Sorted(maps.Keys(st.Groups)) {
+		g := st.Groups[p]
+		sg := spec.Group{Name: p, RealmRoles: slices.Sorted(slices.Values(g.RealmRoles))}
+		for cid, roles := range g.ClientRoles {
+			if sg.ClientRoles == nil {
+				sg.ClientRoles = map[string][]string{}
+			}
+			sg.ClientRoles[cid] = slices.Sorted(slices.Values(roles))
+		}
+		out.Groups = append(out.Groups, sg)
+	}
+	return out, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func exportClient(c *gocloak.Client) spec.Client {
+	attrs := deref(c.Attributes)
+	sc := spec.Client{
+		ClientID:    deref(c.ClientID),
+		Name:        deref(c.Name),
+		Description: deref(c.Description),
+		Protocol:    deref(c.Protocol),
+		RootURL:     deref(c.RootURL),
+		BaseURL:     deref(c.BaseURL),
+	}
+	if sc.Protocol == "" {
+		sc.Protocol = spec.ProtocolOIDC
+	}
+	if !deref(c.Enabled) {
+		sc.Enabled = ptr(false)
+	}
+	if uris := deref(c.RedirectURIs); len(uris) > 0 {
+		sc.RedirectURIs = slices.Sorted(slices.Values(uris))
+	}
+	if origins := deref(c.WebOrigins); len(origins) > 0 {
+		sc.WebOrigins = slices.Sorted(slices.Values(origins))
+	}
+	if sc.Protocol == spec.ProtocolSAML {
+		b := func(k string) *bool { return ptr(attrs[k] == "true") }
+		sc.SignDocuments = b(AttrSAMLServerSignature)
+		sc.SignAssertions = b(AttrSAMLAssertionSignature)
+		sc.ClientSignature = b(AttrSAMLClientSignature)
+		sc.ForcePostBinding = b(AttrSAMLForcePostBinding)
+		sc.EncryptAssertions = b(AttrSAMLEncrypt)
+		sc.NameIDFormat = attrs[AttrSAMLNameIDFormat]
+	} else {
+		switch {
+		case deref(c.BearerOnly):
+			sc.Access = spec.AccessBearerOnly
+		case deref(c.PublicClient):
+			sc.Access = spec.AccessPublic
+		default:
+			sc.Access = spec.AccessConfidential
+		}
+		sc.StandardFlow = ptr(deref(c.StandardFlowEnabled))
+		sc.DirectAccessGrants = ptr(deref(c.DirectAccessGrantsEnabled))
+		sc.ServiceAccounts = ptr(deref(c.ServiceAccountsEnabled))
+		sc.UserinfoSigned = ptr(attrs[AttrUserinfoSignatureAlg] != "")
+		if v := attrs[AttrPostLogoutRedirectURIs]; v != "" && v != "+" {
+			sc.PostLogoutRedirectURIs = strings.Split(v, "##")
+		}
+		if v := attrs[AttrBackchannelLogoutURL]; v != "" {
+			sc.BackchannelLogoutURL = ptr(v)
+		}
+		if v := attrs[AttrPKCEMethod]; v != "" {
+			sc.PKCE = ptr(v)
+		}
+	}
+	for _, m := range deref(c.ProtocolMappers) {
+		sc.Mappers = append(sc.Mappers, exportMapper(m, sc.ClientID, sc.Protocol))
+	}
+	slices.SortFunc(sc.Mappers, func(x, y spec.Mapper) int {
+		return strings.Compare(x.DefaultName(sc.ClientID), y.DefaultName(sc.ClientID))
+	})
+	return sc
+}
+
+// exportMapper writes a mapper in shorthand when a shorthand expands back to
+// exactly the same representation, and as raw otherwise.
+func exportMapper(m gocloak.ProtocolMapperRepresentation, clientID, protocol string) spec.Mapper {
+	cfg := deref(m.Config)
+	name := deref(m.Name)
+	raw := spec.Mapper{Name: name, Raw: &spec.RawMapper{ProtocolMapper: deref(m.ProtocolMapper), Config: cfg}}
+	sh := shorthand(deref(m.ProtocolMapper), cfg, clientID)
+	if sh == nil {
+		return raw
+	}
+	if sh.DefaultName(clientID) != name {
+		sh.Name = name
+	}
+	got := ExpandMapper(*sh, clientID, protocol)
+	if got.ProtocolMapper != deref(m.ProtocolMapper) || !maps.Equal(got.Config, cfg) {
+		return raw
+	}
+	return *sh
+}
+
+// shorthand guesses the sso.yaml form of a mapper; exportMapper checks it.
+func shorthand(kind string, cfg map[string]string, clientID string) *spec.Mapper {
+	flags := func(id, access, userinfo bool) spec.TokenFlags {
+		var f spec.TokenFlags
+		set := func(key string, def bool) *bool {
+			if (cfg[key] == "true") != def {
+				return ptr(cfg[key] == "true")
+			}
+			return nil
+		}
+		f.IDToken = set("id.token.claim", id)
+		f.AccessToken = set("access.token.claim", access)
+		f.Userinfo = set("userinfo.token.claim", userinfo)
+		if (cfg["introspection.token.claim"] == "true") != (cfg["access.token.claim"] == "true") {
+			f.Introspection = ptr(cfg["introspection.token.claim"] == "true")
+		}
+		return f
+	}
+	multi := func() *bool {
+		if cfg["multivalued"] == "true" {
+			return nil
+		}
+		return ptr(false)
+	}
+	claim := func(def string) string {
+		if cfg["claim.name"] == def {
+			return ""
+		}
+		return cfg["claim.name"]
+	}
+	switch kind {
+	case "oidc-audience-mapper":
+		return &spec.Mapper{Audience: &spec.AudienceMapper{Client: cfg["included.client.audience"], Custom: cfg["included.custom.audience"], TokenFlags: flags(true, true, false)}}
+	case "oidc-usermodel-client-role-mapper":
+		client := cfg["usermodel.clientRoleMapping.clientId"]
+		if client == clientID {
+			client = ""
+		}
+		return &spec.Mapper{ClientRoles: &spec.ClientRolesMapper{Client: client, Claim: claim("resource_access.${client_id}.roles"),
+			Prefix: cfg["usermodel.clientRoleMapping.rolePrefix"], Multivalued: multi(), TokenFlags: flags(true, true, true)}}
+	case "oidc-usermodel-realm-role-mapper":
+		return &spec.Mapper{RealmRoles: &spec.RealmRolesMapper{Claim: claim("realm_access.roles"),
+			Prefix: cfg["usermodel.realmRoleMapping.rolePrefix"], Multivalued: multi(), TokenFlags: flags(true, true, true)}}
+	case "oidc-group-membership-mapper":
+		return &spec.Mapper{Groups: &spec.GroupsMapper{Claim: claim("groups"), FullPath: cfg["full.path"] == "true", TokenFlags: flags(true, true, true)}}
+	case "oidc-usermodel-attribute-mapper":
+		jt := cfg["jsonType.label"]
+		if jt == "String" {
+			jt = ""
+		}
+		return &spec.Mapper{Attribute: &spec.AttributeMapper{UserAttribute: cfg["user.attribute"], Claim: claim(cfg["user.attribute"]),
+			JSONType: jt, Multivalued: cfg["multivalued"] == "true", TokenFlags: flags(true, true, true)}}
+	case "saml-user-property-mapper":
+		return &spec.Mapper{SAMLProperty: &spec.SAMLPropertyMapper{Property: cfg["user.attribute"], Attribute: cfg["attribute.name"],
+			FriendlyName: cfg["friendly.name"], NameFormat: cfg["attribute.nameformat"]}}
+	case "saml-user-attribute-mapper":
+		return &spec.Mapper{SAMLAttribute: &spec.SAMLAttributeMapper{UserAttribute: cfg["user.attribute"], Attribute: cfg["attribute.name"],
+			FriendlyName: cfg["friendly.name"], NameFormat: cfg["attribute.nameformat"]}}
+	case "saml-group-membership-mapper":
+		var single *bool
+		if cfg["single"] != "true" {
+			single = ptr(false)
+		}
+		return &spec.Mapper{SAMLGroups: &spec.SAMLGroupsMapper{Attribute: cfg["attribute.name"], FriendlyName: cfg["friendly.name"],
+			FullPath: cfg["full.path"] == "true", Single: single}}
+	}
+	return nil
+}

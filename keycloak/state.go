@@ -1,0 +1,253 @@
+package keycloak
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/Nerzal/gocloak/v13"
+	"golang.org/x/sync/errgroup"
+)
+
+// State is what a realm holds now, read with as few requests as the admin
+// API allows: one listing per kind, plus one read per managed client (its
+// roles), per managed group with role bindings, and per managed user.
+type State struct {
+	Realm       string
+	RealmExists bool
+	RealmRoles  map[string]*gocloak.Role   // by name
+	Clients     map[string]*gocloak.Client // by clientId
+	// ClientRoles of the clients that were asked for, by clientId then role name.
+	ClientRoles map[string]map[string]*gocloak.Role
+	// Groups by path without the leading slash ("parent/child").
+	Groups map[string]*Group
+	// Users that were asked for, by username.
+	Users map[string]*User
+	// UnmanagedAttributePolicy is the user profile's policy for attributes
+	// it does not declare ("" means disabled), when asked for.
+	UnmanagedAttributePolicy string
+}
+
+// Group is a group with its role bindings.
+type Group struct {
+	ID         string
+	Path       string
+	RealmRoles []string
+	// ClientRoles maps a clientId to role names.
+	ClientRoles map[string][]string
+}
+
+// User is a user with the paths of its groups.
+type User struct {
+	Rep    gocloak.User
+	Groups []string
+}
+
+// ReadOptions say which per-object reads are needed.
+type ReadOptions struct {
+	// ClientRoles lists the clientIds whose roles to read.
+	ClientRoles []string
+	// Users lists the usernames to look up.
+	Users []string
+	// UserProfile reads the realm's user-profile policy.
+	UserProfile bool
+	// Concurrency bounds parallel reads; default 8.
+	Concurrency int
+}
+
+// groupRep is the admin API's group representation, including the fields
+// gocloak v13 lacks (subGroupCount, on Keycloak 23+).
+type groupRep struct {
+	ID            string              `json:"id"`
+	Name          string              `json:"name"`
+	Path          string              `json:"path"`
+	SubGroupCount int                 `json:"subGroupCount"`
+	SubGroups     []groupRep          `json:"subGroups"`
+	RealmRoles    []string            `json:"realmRoles"`
+	ClientRoles   map[string][]string `json:"clientRoles"`
+}
+
+// ReadState reads realm's current state. A missing realm is not an error:
+// State.RealmExists is false and everything else empty.
+func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*State, error) {
+	st := &State{
+		Realm:       realm,
+		RealmRoles:  map[string]*gocloak.Role{},
+		Clients:     map[string]*gocloak.Client{},
+		ClientRoles: map[string]map[string]*gocloak.Role{},
+		Groups:      map[string]*Group{},
+		Users:       map[string]*User{},
+	}
+	var rr gocloak.RealmRepresentation
+	if err := a.get(ctx, "/"+esc(realm), &rr); err != nil {
+		if IsNotFound(err) {
+			return st, nil
+		}
+		return nil, err
+	}
+	st.RealmExists = true
+	conc := o.Concurrency
+	if conc <= 0 {
+		conc = 8
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	// A semaphore bounds the requests in flight; the group itself is
+	// unbounded, because reads spawn further reads (subgroups).
+	sem := make(chan struct{}, conc)
+	get := func(path string, out any) error {
+		select {
+		case sem <- struct{}{}:
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+		defer func() { <-sem }()
+		return a.get(gctx, path, out)
+	}
+
+	g.Go(func() error {
+		var roles []*gocloak.Role
+		if err := get("/"+esc(realm)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range roles {
+			st.RealmRoles[deref(r.Name)] = r
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var clients []*gocloak.Client
+		if err := get("/"+esc(realm)+"/clients?first=0&max=-1", &clients); err != nil {
+			return err
+		}
+		mu.Lock()
+		for _, c := range clients {
+			st.Clients[deref(c.ClientID)] = c
+		}
+		mu.Unlock()
+		for _, cid := range o.ClientRoles {
+			mu.Lock()
+			c, ok := st.Clients[cid]
+			mu.Unlock()
+			if !ok {
+				continue
+			}
+			id := deref(c.ID)
+			g.Go(func() error {
+				var roles []*gocloak.Role
+				if err := get("/"+esc(realm)+"/clients/"+esc(id)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
+					return err
+				}
+				m := map[string]*gocloak.Role{}
+				for _, r := range roles {
+					m[deref(r.Name)] = r
+				}
+				mu.Lock()
+				st.ClientRoles[cid] = m
+				mu.Unlock()
+				return nil
+			})
+		}
+		return nil
+	})
+	g.Go(func() error {
+		return readGroups(g, get, &mu, realm, st)
+	})
+	if o.UserProfile {
+		g.Go(func() error {
+			var prof struct {
+				Policy string `json:"unmanagedAttributePolicy"`
+			}
+			if err := get("/"+esc(realm)+"/users/profile", &prof); err != nil {
+				return err
+			}
+			st.UnmanagedAttributePolicy = prof.Policy
+			return nil
+		})
+	}
+	for _, name := range o.Users {
+		g.Go(func() error {
+			u, err := readUser(get, realm, name)
+			if err != nil || u == nil {
+				return err
+			}
+			mu.Lock()
+			st.Users[name] = u
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// readGroups lists the top-level groups with their role bindings, then
+// walks down to subgroups (Keycloak 23+ lists children separately).
+func readGroups(g *errgroup.Group, get func(string, any) error, mu *sync.Mutex, realm string, st *State) error {
+	var top []groupRep
+	if err := get("/"+esc(realm)+"/groups?briefRepresentation=false&first=0&max=-1", &top); err != nil {
+		return err
+	}
+	var add func(reps []groupRep)
+	add = func(reps []groupRep) {
+		for _, r := range reps {
+			path := strings.TrimPrefix(r.Path, "/")
+			mu.Lock()
+			st.Groups[path] = &Group{ID: r.ID, Path: path, RealmRoles: r.RealmRoles, ClientRoles: r.ClientRoles}
+			mu.Unlock()
+			switch {
+			case len(r.SubGroups) > 0:
+				add(r.SubGroups)
+			case r.SubGroupCount > 0:
+				id := r.ID
+				g.Go(func() error {
+					var kids []groupRep
+					if err := get("/"+esc(realm)+"/groups/"+esc(id)+"/children?briefRepresentation=false&first=0&max=-1", &kids); err != nil {
+						return err
+					}
+					add(kids)
+					return nil
+				})
+			}
+		}
+	}
+	add(top)
+	return nil
+}
+
+// readUser finds a user by exact username and reads its groups; nil when
+// there is no such user.
+func readUser(get func(string, any) error, realm, username string) (*User, error) {
+	var users []gocloak.User
+	q := url.Values{"username": {username}, "exact": {"true"}, "briefRepresentation": {"false"}}
+	if err := get("/"+esc(realm)+"/users?"+q.Encode(), &users); err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if strings.EqualFold(deref(u.Username), username) {
+			var groups []groupRep
+			if err := get("/"+esc(realm)+"/users/"+esc(deref(u.ID))+"/groups?briefRepresentation=true&first=0&max=-1", &groups); err != nil {
+				return nil, err
+			}
+			out := &User{Rep: u}
+			for _, g := range groups {
+				out.Groups = append(out.Groups, strings.TrimPrefix(g.Path, "/"))
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
