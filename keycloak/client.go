@@ -53,6 +53,7 @@ type Admin struct {
 	token   *gocloak.JWT
 	expires time.Time
 	now     func() time.Time
+	logins  int // tokens obtained so far (logins and refreshes)
 }
 
 // NewAdmin returns an Admin for the server at baseURL (e.g.
@@ -182,6 +183,7 @@ func (a *Admin) accessToken(ctx context.Context) (string, error) {
 		}
 	}
 	a.token = tok
+	a.logins++
 	a.expires = a.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	return tok.AccessToken, nil
 }

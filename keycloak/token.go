@@ -115,3 +115,10 @@ func Descriptor(ctx context.Context, hc *http.Client, base, realm string) ([]byt
 	}
 	return body, nil
 }
+
+// DeleteRealm deletes a realm and everything in it. ssoctl itself never
+// calls it; it is for tests and demo teardown.
+func (a *Admin) DeleteRealm(ctx context.Context, realm string) error {
+	_, err := a.do(ctx, http.MethodDelete, "/"+esc(realm), nil, nil)
+	return err
+}
