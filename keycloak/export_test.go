@@ -1,6 +1,10 @@
 package keycloak
 
-import "time"
+import (
+	"time"
+
+	"github.com/Nerzal/gocloak/v13"
+)
 
 // AdvanceClock moves a's clock forward, so tests can expire its token.
 func AdvanceClock(a *Admin, d time.Duration) {
@@ -15,4 +19,14 @@ func Logins(a *Admin) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.logins
+}
+
+func clientRep(attrs map[string]string) *gocloak.Client {
+	f := false
+	p := "openid-connect"
+	return &gocloak.Client{Protocol: &p, PublicClient: &f, BearerOnly: &f, Attributes: &attrs}
+}
+
+func repOf(m Mapper) gocloak.ProtocolMapperRepresentation {
+	return gocloak.ProtocolMapperRepresentation{Name: &m.Name, ProtocolMapper: &m.ProtocolMapper, Protocol: &m.Protocol, Config: &m.Config}
 }
