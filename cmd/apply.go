@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/vault"
 )
 
 type applyOptions struct {
@@ -104,16 +106,50 @@ clients and roles, never users). An interrupted apply converges when run again.`
 func buildPlan(opts *applyOptions, file *spec.File) (*plan.Plan, error) {
 	f := opts.f
 	p := &plan.Plan{}
-	if file.Keycloak != nil && (opts.Only == "" || opts.Only == "keycloak") {
-		admin, err := f.keycloakAdmin(file.Keycloak.URL, file.Keycloak.Admin)
+	var admin *keycloak.Admin
+	newClients := map[string]bool{}
+	if file.Keycloak != nil && (opts.Only == "" || opts.Only == "keycloak" || opts.Only == "vault") {
+		var err error
+		admin, err = f.keycloakAdmin(file.Keycloak.URL, file.Keycloak.Admin)
 		if err != nil {
 			return nil, err
 		}
+	}
+	if file.Keycloak != nil && (opts.Only == "" || opts.Only == "keycloak") {
 		kp, _, err := admin.Plan(f.Context, file.Keycloak, keycloak.PlanOptions{Getenv: f.Getenv, ForApply: opts.apply})
 		if err != nil {
 			return nil, err
 		}
+		for _, c := range kp.Changes {
+			if c.Kind == "client" && c.Action == plan.Create {
+				newClients[strings.TrimPrefix(c.Name, file.Keycloak.Realm+"/")] = true
+			}
+		}
 		p.Merge(kp)
+	}
+	if file.Vault != nil && (opts.Only == "" || opts.Only == "vault") {
+		conn, err := f.vaultConn(file.Vault.Addr, file.Vault.Namespace, true)
+		if err != nil {
+			return nil, err
+		}
+		check, err := f.discoveryChecker()
+		if err != nil {
+			return nil, err
+		}
+		vo := vault.PlanOptions{Getenv: f.Getenv, NewSecrets: newClients, CheckDiscovery: check, Keycloak: file.Keycloak, ForApply: opts.apply}
+		if admin != nil {
+			realm := file.Keycloak.Realm
+			vo.ClientSecret = func(ctx context.Context, clientID string) (string, error) {
+				s, err := admin.ClientSecret(ctx, realm, clientID)
+				f.Redactor.Add(s)
+				return s, err
+			}
+		}
+		vp, err := conn.Plan(f.Context, file.Vault, vo)
+		if err != nil {
+			return nil, err
+		}
+		p.Merge(vp)
 	}
 	return p, nil
 }

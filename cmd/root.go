@@ -113,6 +113,7 @@ problems, 4 plan --detailed-exitcode found changes.`,
 		newApplyCmd(f, nil),
 		newExportCmd(f),
 		newKeycloakCmd(f),
+		newVaultCmd(f),
 		newVersionCmd(f, nil),
 		newCompletionCmd(f),
 	)

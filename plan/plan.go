@@ -278,6 +278,10 @@ func renderValue(v any, isSecret, show bool) string {
 	}
 	switch x := v.(type) {
 	case string:
+		if strings.Contains(x, "\n") {
+			// Multi-line text (policies): an indented block, as written.
+			return "|\n        " + strings.ReplaceAll(strings.TrimRight(x, "\n"), "\n", "\n        ")
+		}
 		return fmt.Sprintf("%q", x)
 	default:
 		b, err := json.Marshal(x)

@@ -34,7 +34,7 @@ func TestExampleLoads(t *testing.T) {
 }
 
 func TestDemoFileShape(t *testing.T) {
-	f, err := Load("../examples/sso.yaml", env("KEYCLOAK_URL", "http://kc:8080"))
+	f, err := Load("../examples/sso.yaml", env("KEYCLOAK_URL", "http://kc:8080", "VAULT_ADDR", "http://v:8200"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +75,9 @@ func TestBadInput(t *testing.T) {
 		{"empty", "", []string{"file is empty"}},
 		{"nothing", "{}\n", []string{"nothing to do"}},
 		{"jwt role without bounds", "vault:\n  addr: http://v\n  auth:\n    - path: jwt\n      type: jwt\n      jwks_url: http://k/certs\n      roles:\n        r: {user_claim: sub}\n", []string{"sso.yaml:8:", "at least one of bound_audiences"}},
+		{"group on two mounts", "vault:\n  addr: http://v\n  auth:\n    - {path: a, type: jwt, jwks_url: http://k, groups: [{name: m, alias: x}]}\n    - {path: b, type: jwt, jwks_url: http://k, groups: [{name: m, alias: x}]}\n", []string{"sso.yaml:5:", "exactly one alias", "m-b"}},
+		{"jwt role on oidc-flow mount", "vault:\n  addr: http://v\n  auth:\n    - path: o\n      type: oidc\n      discovery_url: http://k/realms/r\n      client_id: vault\n      roles:\n        r: {role_type: jwt, bound_audiences: [vault]}\n", []string{"sso.yaml:9:", "unsupported config type"}},
+		{"bad ttl", "vault:\n  addr: http://v\n  auth:\n    - path: j\n      type: jwt\n      jwks_url: http://k\n      roles:\n        r: {bound_audiences: [v], token_ttl: 1 hour}\n", []string{"token_ttl", "1 hour"}},
 		{"dup client", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n    - client_id: a\n", []string{"sso.yaml:6:", "declared twice"}},
 		{"rancher client missing", "keycloak:\n  url: http://x\n  realm: r\nrancher:\n  url: https://r.example.com\n", []string{"no client \"https://r.example.com/v1-saml/keycloak/saml/metadata\""}},
 	}
@@ -122,4 +125,19 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil file without error")
 		}
 	})
+}
+
+func TestVaultDiscoveryDefaultsToRealm(t *testing.T) {
+	f, err := Load("../examples/sso.yaml", env("KEYCLOAK_URL", "http://kc:8080/", "VAULT_ADDR", "http://v:8200"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range f.Vault.Auth {
+		if a.DiscoveryURL != "http://kc:8080/realms/demo" {
+			t.Errorf("mount %s: discovery_url = %q", a.Path, a.DiscoveryURL)
+		}
+		if a.Roles["default"].RoleType != a.Type {
+			t.Errorf("mount %s: role_type defaults to the mount type, got %q", a.Path, a.Roles["default"].RoleType)
+		}
+	}
 }

@@ -2,6 +2,8 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
+	"time"
 	"net/url"
 	"slices"
 	"sort"
@@ -355,6 +357,7 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 		}
 	}
 	paths := map[string]bool{}
+	groupMount := map[string]string{} // Vault group names are global
 	for i := range vs.Auth {
 		a := &vs.Auth[i]
 		key := fmt.Sprintf("vault.auth[%d]", i)
@@ -373,6 +376,10 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 			v.errorf(key, "type is required: jwt or oidc")
 		default:
 			v.errorf(key+".type", "want jwt or oidc, got %q", a.Type)
+		}
+		if a.DiscoveryURL == "" && a.JWKSURL == "" && len(a.JWTValidationPubkeys) == 0 && v.f.Keycloak != nil && v.f.Keycloak.URL != "" && v.f.Keycloak.Realm != "" {
+			// Default: the issuer of the realm the file provisions.
+			a.DiscoveryURL = strings.TrimRight(v.f.Keycloak.URL, "/") + "/realms/" + v.f.Keycloak.Realm
 		}
 		keySources := 0
 		for _, set := range []bool{a.DiscoveryURL != "", a.JWKSURL != "", len(a.JWTValidationPubkeys) > 0} {
@@ -420,6 +427,14 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 			if r.RoleType == "jwt" && len(r.BoundAudiences) == 0 && r.BoundSubject == "" && len(r.BoundClaims) == 0 {
 				v.errorf(rkey, "a jwt role needs at least one of bound_audiences, bound_subject or bound_claims (Vault refuses it otherwise)")
 			}
+			if r.RoleType == "jwt" && a.ClientID != "" && a.DiscoveryURL != "" {
+				v.errorf(rkey, "jwt logins fail on a mount with client_id and discovery_url (Vault: \"error configuring token validator: unsupported config type\"); put jwt roles on a mount without client_id")
+			}
+			for _, d := range []struct{ k, val string }{{"token_ttl", r.TokenTTL}, {"token_max_ttl", r.TokenMaxTTL}, {"clock_skew_leeway", r.ClockSkewLeeway}, {"expiration_leeway", r.ExpirationLeeway}, {"not_before_leeway", r.NotBeforeLeeway}} {
+				if d.val != "" && !validDuration(d.val) {
+					v.errorf(rkey+"."+d.k, "want a duration like 1h, 90s or 3600, got %q", d.val)
+				}
+			}
 			a.Roles[name] = r
 		}
 		groups := map[string]bool{}
@@ -430,10 +445,21 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 			}
 			if groups[g.Name] {
 				v.errorf(gkey+".name", "group %q is declared twice on this mount", g.Name)
+			} else if other, ok := groupMount[g.Name]; ok && g.Name != "" {
+				v.errorf(gkey+".name", "group %q is also declared on mount %q: a Vault external group has exactly one alias, so each mount needs its own group (e.g. name: %s-%s)", g.Name, other, g.Name, a.Path)
 			}
 			groups[g.Name] = true
+			groupMount[g.Name] = a.Path
 		}
 	}
+}
+
+func validDuration(s string) bool {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	_, err := time.ParseDuration(s)
+	return err == nil
 }
 
 func (v *validator) rancher(r *Rancher) {

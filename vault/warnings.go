@@ -1,0 +1,148 @@
+package vault
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// aliasWarnings warns about group aliases that can never match: Vault adds
+// a user to an external group only when a value of the role's groups claim
+// equals the alias name, and skips non-matching values silently.
+func (b *builder) aliasWarnings() {
+	for _, w := range AliasWarnings(b.v, b.o.Keycloak) {
+		b.p.Warn("%s", w)
+	}
+}
+
+// AliasWarnings checks each group alias against the values the roles'
+// groups claims can carry, as far as the keycloak section tells.
+func AliasWarnings(v *spec.Vault, k *spec.Keycloak) []string {
+	var out []string
+	for _, a := range v.Auth {
+		var claims []string
+		for _, name := range sortedRoleNames(a) {
+			if gc := a.Roles[name].GroupsClaim; gc != "" && !slices.Contains(claims, gc) {
+				claims = append(claims, gc)
+			}
+		}
+		for _, g := range a.Groups {
+			if g.Alias == "" {
+				continue
+			}
+			if len(claims) == 0 && len(a.Roles) > 0 {
+				out = append(out, fmt.Sprintf("vault.auth %q group %q: no role on this mount sets groups_claim, so alias %q never matches", a.Path, g.Name, g.Alias))
+				continue
+			}
+			for _, gc := range claims {
+				values, what, ok := ClaimValues(k, gc)
+				if !ok || slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, g.Alias) }) {
+					continue
+				}
+				hint := ""
+				if strings.HasPrefix(g.Alias, "/") != (len(values) > 0 && strings.HasPrefix(values[0], "/")) {
+					hint = " (a leading / appears only with the groups mapper's full_path: true)"
+				}
+				out = append(out, fmt.Sprintf("vault.auth %q group %q: alias %q never matches groups_claim %q, which carries %s: %v%s", a.Path, g.Name, g.Alias, gc, what, values, hint))
+			}
+		}
+	}
+	return out
+}
+
+func sortedRoleNames(a spec.AuthMount) []string {
+	names := make([]string, 0, len(a.Roles))
+	for n := range a.Roles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ClaimPointer turns a Keycloak claim name ("resource_access.vault.roles",
+// dots split into nested objects, "\." escapes a dot) into the JSON pointer
+// Vault would use to reach it.
+func ClaimPointer(claim string) string {
+	var parts []string
+	var cur strings.Builder
+	for i := 0; i < len(claim); i++ {
+		switch {
+		case claim[i] == '\\' && i+1 < len(claim) && claim[i+1] == '.':
+			cur.WriteByte('.')
+			i++
+		case claim[i] == '.':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(claim[i])
+		}
+	}
+	parts = append(parts, cur.String())
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
+	}
+	return "/" + strings.Join(parts, "/")
+}
+
+// vaultPointer is where Vault looks for a groups_claim: a pointer when it
+// starts with "/", else a literal top-level key.
+func vaultPointer(groupsClaim string) string {
+	if strings.HasPrefix(groupsClaim, "/") {
+		return groupsClaim
+	}
+	return "/" + strings.ReplaceAll(strings.ReplaceAll(groupsClaim, "~", "~0"), "/", "~1")
+}
+
+// ClaimValues finds the keycloak mapper that emits the claim Vault reads as
+// groupsClaim and returns the values it can carry. ok is false when the
+// file does not say (no keycloak section, or no such mapper).
+func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what string, ok bool) {
+	if k == nil {
+		return nil, "", false
+	}
+	want := vaultPointer(groupsClaim)
+	for _, c := range k.Clients {
+		for _, m := range c.Mappers {
+			exp := keycloak.ExpandMapper(m, c.ClientID, c.Protocol)
+			claim := exp.Config["claim.name"]
+			if claim == "" {
+				continue
+			}
+			switch exp.ProtocolMapper {
+			case "oidc-usermodel-client-role-mapper":
+				src := exp.Config["usermodel.clientRoleMapping.clientId"]
+				claim = strings.ReplaceAll(claim, "${client_id}", strings.ReplaceAll(src, ".", "\\."))
+				if ClaimPointer(claim) == want {
+					roles := []string{}
+					if sc := k.Client(src); sc != nil {
+						for _, r := range sc.Roles {
+							roles = append(roles, exp.Config["usermodel.clientRoleMapping.rolePrefix"]+r)
+						}
+					}
+					return roles, "the roles of client " + src, true
+				}
+			case "oidc-usermodel-realm-role-mapper":
+				if ClaimPointer(claim) == want {
+					return k.RealmRoles, "realm roles", true
+				}
+			case "oidc-group-membership-mapper":
+				if ClaimPointer(claim) == want {
+					full := exp.Config["full.path"] == "true"
+					var names []string
+					for _, g := range k.Groups {
+						if full {
+							names = append(names, "/"+g.Name)
+						} else {
+							names = append(names, g.Name[strings.LastIndex(g.Name, "/")+1:])
+						}
+					}
+					return names, "group names", true
+				}
+			}
+		}
+	}
+	return nil, "", false
+}
