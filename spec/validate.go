@@ -2,12 +2,12 @@ package spec
 
 import (
 	"fmt"
-	"strconv"
-	"time"
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Protocols and access types.

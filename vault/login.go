@@ -48,7 +48,7 @@ func (c *Conn) Login(ctx context.Context, mount, role, jwt string) (*LoginResult
 	r := &LoginResult{IdentityPolicies: []string{},
 		Token: s.Auth.ClientToken, Accessor: s.Auth.Accessor, EntityID: s.Auth.EntityID,
 		TokenPolicies: s.Auth.TokenPolicies,
-		TTL: time.Duration(s.Auth.LeaseDuration) * time.Second, TTLSeconds: s.Auth.LeaseDuration,
+		TTL:           time.Duration(s.Auth.LeaseDuration) * time.Second, TTLSeconds: s.Auth.LeaseDuration,
 		Renewable: s.Auth.Renewable, Metadata: s.Auth.Metadata,
 	}
 	if s.Auth.IdentityPolicies != nil {
