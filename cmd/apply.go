@@ -108,6 +108,7 @@ func buildPlan(opts *applyOptions, file *spec.File) (*plan.Plan, error) {
 	p := &plan.Plan{}
 	var admin *keycloak.Admin
 	newClients := map[string]bool{}
+	pendingIssuers := map[string]bool{}
 	if file.Keycloak != nil && (opts.Only == "" || opts.Only == "keycloak" || opts.Only == "vault") {
 		var err error
 		admin, err = f.keycloakAdmin(file.Keycloak.URL, file.Keycloak.Admin)
@@ -121,6 +122,9 @@ func buildPlan(opts *applyOptions, file *spec.File) (*plan.Plan, error) {
 			return nil, err
 		}
 		for _, c := range kp.Changes {
+			if c.Kind == "realm" && c.Action == plan.Create {
+				pendingIssuers[strings.TrimRight(file.Keycloak.URL, "/")+"/realms/"+file.Keycloak.Realm] = true
+			}
 			if c.Kind == "client" && c.Action == plan.Create {
 				newClients[strings.TrimPrefix(c.Name, file.Keycloak.Realm+"/")] = true
 			}
@@ -136,7 +140,7 @@ func buildPlan(opts *applyOptions, file *spec.File) (*plan.Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		vo := vault.PlanOptions{Getenv: f.Getenv, NewSecrets: newClients, CheckDiscovery: check, Keycloak: file.Keycloak, ForApply: opts.apply}
+		vo := vault.PlanOptions{Getenv: f.Getenv, NewSecrets: newClients, CheckDiscovery: check, PendingIssuers: pendingIssuers, Keycloak: file.Keycloak, ForApply: opts.apply}
 		if admin != nil {
 			realm := file.Keycloak.Realm
 			vo.ClientSecret = func(ctx context.Context, clientID string) (string, error) {

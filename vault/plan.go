@@ -43,8 +43,12 @@ type PlanOptions struct {
 	// do not exist yet, and the mount config must be (re)written.
 	NewSecrets map[string]bool
 	// CheckDiscovery fetches an OIDC discovery document and checks that its
-	// issuer equals url exactly. Nil skips the check.
+	// issuer equals url exactly. Nil skips the check. It runs while planning,
+	// and again just before the mount config is written.
 	CheckDiscovery func(ctx context.Context, url string) error
+	// PendingIssuers are discovery URLs of realms this run creates: they
+	// cannot be checked until the Keycloak part has been applied.
+	PendingIssuers map[string]bool
 	// Keycloak is the file's keycloak section, for alias warnings.
 	Keycloak *spec.Keycloak
 	// ForApply makes missing secrets an error instead of a warning.
@@ -238,7 +242,7 @@ func (c *Conn) Plan(ctx context.Context, v *spec.Vault, o PlanOptions) (*plan.Pl
 	// Check discovery first: Vault only says "error checking oidc discovery URL".
 	if o.CheckDiscovery != nil {
 		for _, a := range v.Auth {
-			if a.DiscoveryURL != "" {
+			if a.DiscoveryURL != "" && !o.PendingIssuers[strings.TrimRight(a.DiscoveryURL, "/")] {
 				if err := o.CheckDiscovery(ctx, a.DiscoveryURL); err != nil {
 					return nil, err
 				}
@@ -491,7 +495,13 @@ func (b *builder) config(a spec.AuthMount, mountExists bool) error {
 	if secret != nil && !slices.ContainsFunc(fields, func(f plan.FieldDiff) bool { return f.Field == "oidc_client_secret" }) {
 		fields = append(fields, plan.FieldDiff{Field: "oidc_client_secret", New: "(write-only; sent with the config)"})
 	}
+	check := b.o.CheckDiscovery
 	b.p.Add(b.change("auth-config", a.Path, action, stageConfig, fields, func(ctx context.Context) error {
+		if check != nil && a.DiscoveryURL != "" {
+			if err := check(ctx, a.DiscoveryURL); err != nil {
+				return err
+			}
+		}
 		body := maps.Clone(want)
 		if secret != nil {
 			s, err := secret(ctx)
