@@ -46,8 +46,10 @@ fuzz:
 		done; \
 	done
 
-bench:
+# Unit benchmarks, then the ones against the testbed (request counts, apply times).
+bench: testbed-up
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -tags integration -run '^$$' -bench Integration -benchtime 3x -timeout 30m ./...
 
 clean:
 	rm -rf bin

@@ -534,3 +534,29 @@ func freePort(t *testing.T) string {
 	t.Fatal("no free port")
 	return ""
 }
+
+func TestIntegrationVaultPrune(t *testing.T) {
+	e := newE2E(t)
+	e.apply(t)
+	data, _ := os.ReadFile(e.path)
+	text := strings.Replace(string(data), "        wrongaud:\n          groups_claim: /resource_access/vault/roles\n          bound_audiences: [not-vault]\n          policies: [reader]\n", "", 1)
+	text = regexp.MustCompile(`(?m)^      groups:\n        - \{name: manager-\d+-jwt.*\n`).ReplaceAllString(text, "")
+	if text == string(data) {
+		t.Fatal("test file edit failed")
+	}
+	os.WriteFile(e.path, []byte(text), 0o600)
+	code, stdout, stderr := runEnv(t, e.env, "", "plan", "-f", e.path, "--only", "vault", "--detailed-exitcode")
+	if code != 0 || !strings.Contains(stdout, "apply --prune would delete") || !strings.Contains(stdout, "- vault role "+e.jwtMnt+"/wrongaud") || !strings.Contains(stdout, `alias "secret_manager" on `+e.jwtMnt) {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runEnv(t, e.env, "", "apply", "-f", e.path, "--only", "vault", "--prune"); code != 0 {
+		t.Fatalf("apply --prune: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if r, _ := e.vc.ReadRole(context.Background(), e.jwtMnt, "wrongaud"); r != nil {
+		t.Fatal("role wrongaud survived --prune")
+	}
+	code, stdout, _ = runEnv(t, e.env, "", "plan", "-f", e.path, "--only", "vault")
+	if code != 0 || strings.Contains(stdout, "would delete") || !strings.Contains(stdout, "0 to create, 0 to update") {
+		t.Fatalf("after prune:\n%s", stdout)
+	}
+}

@@ -1,0 +1,157 @@
+//go:build integration
+
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ssoctl/ssoctl/internal/httpclient"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/testbed"
+	"github.com/ssoctl/ssoctl/vault"
+)
+
+// requestCounter counts requests by method.
+type requestCounter struct {
+	base          http.RoundTripper
+	reads, writes atomic.Int64
+	logins        atomic.Int64
+}
+
+func (c *requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	switch {
+	case strings.Contains(r.URL.Path, "openid-connect/token"):
+		c.logins.Add(1)
+	case r.Method == http.MethodGet || r.Method == "LIST":
+		c.reads.Add(1)
+	default:
+		c.writes.Add(1)
+	}
+	return c.base.RoundTrip(r)
+}
+
+func benchApply(b *testing.B, env map[string]string, path string, rc *requestCounter) {
+	ios, _, out, errOut := TestIO()
+	f := NewFactory(ios)
+	f.Getenv = func(k string) string { return env[k] }
+	if rc != nil {
+		f.HTTPClient = func(o httpclient.Options) (*http.Client, error) {
+			hc, err := httpclient.New(o)
+			if err != nil {
+				return nil, err
+			}
+			rc.base = hc.Transport
+			hc.Transport = rc
+			return hc, nil
+		}
+	}
+	if code := Run(f, []string{"apply", "-f", path}); code != 0 {
+		b.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// keycloakWorkload is the issue-3 benchmark: 50 clients x 4 mappers and 2
+// roles, 20 groups each bound to a client role.
+func keycloakWorkload(realm string) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "keycloak:\n  realm: %s\n  create_realm: true\n  clients:\n", realm)
+	for i := 1; i <= 50; i++ {
+		fmt.Fprintf(&s, "    - client_id: app-%02d\n      redirect_uris: [https://app-%02d.example.com/callback]\n      roles: [reader, writer]\n      mappers:\n", i, i)
+		fmt.Fprintf(&s, "        - audience: app-%02d\n        - client_roles: {claim: roles}\n        - groups: {claim: groups}\n        - attribute: {user_attribute: department, claim: department}\n", i)
+	}
+	s.WriteString("  groups:\n")
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&s, "    - {name: team-%02d, client_roles: {app-%02d: [reader]}}\n", i, i)
+	}
+	return s.String()
+}
+
+func BenchmarkIntegrationKeycloak(b *testing.B) {
+	tb := testbed.Load(b)
+	env := testEnv(tb)
+	admin := keycloak.NewAdmin(tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: tb.KeycloakAdmin, Password: tb.KeycloakAdminPassword})
+	dir := b.TempDir()
+	b.Run("first-apply", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			realm := fmt.Sprintf("bench-first-%d", time.Now().UnixNano())
+			p := filepath.Join(dir, realm+".yaml")
+			os.WriteFile(p, []byte(keycloakWorkload(realm)), 0o600)
+			rc := &requestCounter{}
+			b.StartTimer()
+			benchApply(b, env, p, rc)
+			b.StopTimer()
+			b.ReportMetric(float64(rc.reads.Load()), "reads/op")
+			b.ReportMetric(float64(rc.writes.Load()), "writes/op")
+			admin.DeleteRealm(context.Background(), realm)
+			b.StartTimer()
+		}
+	})
+	realm := fmt.Sprintf("bench-noop-%d", time.Now().UnixNano())
+	p := filepath.Join(dir, "noop.yaml")
+	os.WriteFile(p, []byte(keycloakWorkload(realm)), 0o600)
+	benchApply(b, env, p, nil)
+	defer admin.DeleteRealm(context.Background(), realm)
+	b.Run("noop-reapply", func(b *testing.B) {
+		var rc requestCounter
+		for i := 0; i < b.N; i++ {
+			benchApply(b, env, p, &rc)
+		}
+		if rc.writes.Load() != 0 {
+			b.Fatalf("no-op re-apply wrote %d times", rc.writes.Load())
+		}
+		b.ReportMetric(float64(rc.reads.Load())/float64(b.N), "reads/op")
+		b.ReportMetric(float64(rc.writes.Load())/float64(b.N), "writes/op")
+		b.ReportMetric(391, "objects")
+	})
+}
+
+// vaultWorkload: one jwt mount with 20 roles and 20 external groups with
+// aliases, plus 2 policies.
+func vaultWorkload(mount, kcURL string) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "vault:\n  policies:\n    bench-reader: {template: vault/reader.hcl}\n    bench-manager: {template: vault/manager.hcl}\n  auth:\n")
+	fmt.Fprintf(&s, "    - path: %s\n      type: jwt\n      discovery_url: %s/realms/master\n      roles:\n", mount, kcURL)
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&s, "        r%02d: {groups_claim: /resource_access/app-%02d/roles, bound_audiences: [app-%02d], policies: [bench-reader], token_ttl: 1h}\n", i, i, i)
+	}
+	s.WriteString("      groups:\n")
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&s, "        - {name: %s-g%02d, policies: [bench-manager], alias: team-%02d}\n", mount, i, i)
+	}
+	return s.String()
+}
+
+func BenchmarkIntegrationVaultNoop(b *testing.B) {
+	tb := testbed.Load(b)
+	env := testEnv(tb)
+	mount := fmt.Sprintf("bench-%d", time.Now().UnixNano()%1e9)
+	p := filepath.Join(b.TempDir(), "vault.yaml")
+	os.WriteFile(p, []byte(vaultWorkload(mount, tb.KeycloakURL)), 0o600)
+	benchApply(b, env, p, nil)
+	vc, _ := vault.Connect(vault.Config{Addr: tb.VaultAddr, Token: tb.VaultToken})
+	defer func() {
+		vc.API().Sys().DisableAuth(mount)
+		for i := 1; i <= 20; i++ {
+			vc.API().Logical().Delete(fmt.Sprintf("identity/group/name/%s-g%02d", mount, i))
+		}
+	}()
+	b.ResetTimer()
+	var rc requestCounter
+	for i := 0; i < b.N; i++ {
+		benchApply(b, env, p, &rc)
+	}
+	if rc.writes.Load() != 0 {
+		b.Fatalf("no-op re-apply wrote %d times", rc.writes.Load())
+	}
+	b.ReportMetric(float64(rc.reads.Load())/float64(b.N), "reads/op")
+	b.ReportMetric(float64(rc.writes.Load())/float64(b.N), "writes/op")
+}
