@@ -55,10 +55,10 @@ func TestNormalizeMatchesVaultRead(t *testing.T) {
 
 func TestClaimPointer(t *testing.T) {
 	for in, want := range map[string]string{
-		"resource_access.vault.roles":  "/resource_access/vault/roles",
-		"groups":                       "/groups",
-		`https://example\.com/claims`:  "/https:~1~1example.com~1claims",
-		"resource_access.a\\.b.roles":  "/resource_access/a.b/roles",
+		"resource_access.vault.roles": "/resource_access/vault/roles",
+		"groups":                      "/groups",
+		`https://example\.com/claims`: "/https:~1~1example.com~1claims",
+		"resource_access.a\\.b.roles": "/resource_access/a.b/roles",
 	} {
 		if got := ClaimPointer(in); got != want {
 			t.Errorf("ClaimPointer(%q) = %q, want %q", in, got, want)
