@@ -2,9 +2,11 @@ package keycloak
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -824,6 +826,31 @@ func userDefaults(u spec.User) spec.User {
 	return u
 }
 
+// passwordChange checks an existing user's password by logging in through
+// the realm's admin-cli client (a login, not a write; one attempt per plan)
+// and plans a reset when Keycloak says the credentials are invalid.
+func (b *planBuilder) passwordChange(username, id, password string) error {
+	a := b.a
+	_, err := TokenGrant(context.Background(), a.http, a.base, b.realm, url.Values{
+		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {username}, "password": {password}})
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &apiErr) && (apiErr.Status == 400 || apiErr.Status == 401) && strings.Contains(apiErr.Message, "Invalid user credentials"):
+		b.p.Add(b.change("user-password", username, plan.Update, stageUsers, []plan.FieldDiff{{Field: "password", Old: "(differs)", New: password, Secret: true}},
+			func(ctx context.Context) error {
+				_, err := a.do(ctx, http.MethodPut, b.path("users", esc(id), "reset-password"), map[string]any{"type": "password", "value": password, "temporary": false}, nil)
+				return err
+			}))
+		return nil
+	case errors.As(err, &apiErr):
+		return nil // the password was accepted, but the login stopped later (required action, disabled client): nothing to change
+	default:
+		return err
+	}
+}
+
 func (b *planBuilder) user(su spec.User) error {
 	a, x := b.a, b.x
 	u := userDefaults(su)
@@ -873,6 +900,13 @@ func (b *planBuilder) user(su spec.User) error {
 			return nil
 		}))
 		return nil
+	}
+	if su.PasswordEnv != "" {
+		if pw := b.getenv(su.PasswordEnv); pw != "" {
+			if err := b.passwordChange(u.Username, deref(cur.Rep.ID), pw); err != nil {
+				return err
+			}
+		}
 	}
 	var fs []plan.FieldDiff
 	if su.Email != "" {

@@ -77,28 +77,28 @@ func TestExecuteHonoursCancel(t *testing.T) {
 func TestRenderMasksSecrets(t *testing.T) {
 	p := &Plan{}
 	p.Add(&Change{System: "vault", Kind: "auth-config", Name: "oidc", Action: Update, Fields: []FieldDiff{
-		{Field: "oidc_client_secret", Old: "0123456789abcdefXYZ", New: "zyxwvutsrqponmlk9876", Secret: true},
+		{Field: "oidc_client_secret", Old: "0123456789abcdefghijkXYZ", New: "zyxwvutsrqponmlkjihg9876", Secret: true},
 		{Field: "default_role", Old: "a", New: "b"},
 	}})
 	p.Add(&Change{System: "keycloak", Kind: "client", Name: "vault", Action: NoOp})
 	var out bytes.Buffer
 	p.WriteText(&out, RenderOptions{})
 	s := out.String()
-	if strings.Contains(s, "0123456789abcdefXYZ") || !strings.Contains(s, "0123…fXYZ -> zyxw…9876") {
+	if strings.Contains(s, "0123456789abcdefghijkXYZ") || !strings.Contains(s, "0123…kXYZ -> zyxw…9876") {
 		t.Fatalf("text:\n%s", s)
 	}
 	if !strings.Contains(s, `default_role: "a" -> "b"`) || !strings.Contains(s, "Plan: 0 to create, 1 to update, 0 to delete, 1 unchanged.") {
 		t.Fatalf("text:\n%s", s)
 	}
 	b, _ := json.Marshal(p.JSON(false))
-	if strings.Contains(string(b), "0123456789abcdefXYZ") || !strings.Contains(string(b), `"action":"update"`) || !strings.Contains(string(b), `"no-op":1`) {
+	if strings.Contains(string(b), "0123456789abcdefghijkXYZ") || !strings.Contains(string(b), `"action":"update"`) || !strings.Contains(string(b), `"no-op":1`) {
 		t.Fatalf("json: %s", b)
 	}
-	if p.Changes[0].Fields[0].Old != "0123456789abcdefXYZ" {
+	if p.Changes[0].Fields[0].Old != "0123456789abcdefghijkXYZ" {
 		t.Fatal("JSON() must not modify the plan")
 	}
 	b, _ = json.Marshal(p.JSON(true))
-	if !strings.Contains(string(b), "0123456789abcdefXYZ") {
+	if !strings.Contains(string(b), "0123456789abcdefghijkXYZ") {
 		t.Fatalf("--show-secrets json: %s", b)
 	}
 }

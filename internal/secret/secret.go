@@ -5,15 +5,16 @@ package secret
 import "strings"
 
 // Mask returns s with all but a short prefix and suffix hidden, e.g.
-// "abcd…wxyz". Values of 12 characters or fewer are fully hidden, because
-// showing 8 of them would give most of the value away. The empty string
-// stays empty so that "not set" remains visible.
+// "abcd…wxyz", so that two secrets can be told apart. Values shorter than
+// 24 characters (passwords, short tokens) are fully hidden: showing 8 of
+// their characters would give too much away. The empty string stays empty
+// so that "not set" remains visible.
 func Mask(s string) string {
 	if s == "" {
 		return ""
 	}
 	r := []rune(s)
-	if len(r) <= 12 {
+	if len(r) < 24 {
 		return "****"
 	}
 	return string(r[:4]) + "…" + string(r[len(r)-4:])

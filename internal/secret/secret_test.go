@@ -7,7 +7,8 @@ func TestMask(t *testing.T) {
 		{"", ""},
 		{"short", "****"},
 		{"exactly12chr", "****"},
-		{"0123456789abcdef", "0123…cdef"},
+		{"a-23-character-password", "****"},
+		{"0123456789abcdef01234567", "0123…4567"},
 		{"ключ-очень-длинный-секрет", "ключ…крет"},
 	}
 	for _, tt := range tests {
@@ -19,9 +20,9 @@ func TestMask(t *testing.T) {
 
 func TestRedactor(t *testing.T) {
 	var r Redactor
-	r.Add("s3cr3t-client-secret-value", "ab")
-	got := r.Redact("secret=s3cr3t-client-secret-value&x=ab")
-	want := "secret=s3cr…alue&x=ab"
+	r.Add("s3cr3t-client-secret-value", "ab", "short-pw")
+	got := r.Redact("secret=s3cr3t-client-secret-value&x=ab&p=short-pw")
+	want := "secret=s3cr…alue&x=ab&p=****"
 	if got != want {
 		t.Fatalf("Redact = %q, want %q", got, want)
 	}
