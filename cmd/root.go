@@ -114,6 +114,7 @@ problems, 4 plan --detailed-exitcode found changes.`,
 		newExportCmd(f),
 		newKeycloakCmd(f),
 		newVaultCmd(f),
+		newRancherCmd(f),
 		newVersionCmd(f, nil),
 		newCompletionCmd(f),
 	)

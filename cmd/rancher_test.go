@@ -1,0 +1,52 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRancherConvertAndCheckCLI(t *testing.T) {
+	dir := t.TempDir()
+	src := "../rancher/testdata/keycloak-6-template.xml"
+	code, stdout, _ := run(t, "rancher", "check", src)
+	if code != ExitFindings || !strings.Contains(stdout, "expected element type <EntityDescriptor> but have <EntitiesDescriptor>") {
+		t.Fatalf("check of a 6-13 wrapper: exit %d\n%s", code, stdout)
+	}
+	out := filepath.Join(dir, "rancher.xml")
+	code, stdout, stderr := run(t, "rancher", "convert", src, "--out", out)
+	if code != 0 || stdout != "" || !strings.Contains(stderr, "wrote "+out) {
+		t.Fatalf("convert: exit %d %q %q", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, "rancher", "check", out)
+	if code != 0 || !strings.Contains(stdout, "Rancher can use this metadata") {
+		t.Fatalf("check after convert: exit %d %q", code, stdout)
+	}
+	code, stdout, _ = run(t, "-o", "json", "rancher", "convert", src)
+	var doc map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["shape"] != "EntitiesDescriptor" || !strings.HasPrefix(doc["metadata"].(string), "<") {
+		t.Fatalf("convert -o json: exit %d %s", code, stdout)
+	}
+	code, stdout, _ = run(t, "-o", "json", "rancher", "check", src)
+	if code != ExitFindings || json.Unmarshal([]byte(stdout), &doc) != nil || doc["usable"] != false {
+		t.Fatalf("check -o json: exit %d %s", code, stdout)
+	}
+	bad := filepath.Join(dir, "bad.xml")
+	os.WriteFile(bad, []byte("<EntityDescriptor><unclosed>"), 0o600)
+	if code, _, stderr := run(t, "rancher", "check", bad); code != ExitUsage {
+		t.Fatalf("broken XML: exit %d %q", code, stderr)
+	}
+	bomb := filepath.Join(dir, "bomb.xml")
+	os.WriteFile(bomb, []byte(`<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><EntityDescriptor>&lol2;</EntityDescriptor>`), 0o600)
+	if code, _, stderr := run(t, "rancher", "convert", bomb); code != ExitUsage || !strings.Contains(strings.ToLower(stderr), "doctype") {
+		t.Fatalf("entity bomb: exit %d %q", code, stderr)
+	}
+	if code, _, _ := run(t, "rancher", "convert", "../rancher/testdata/multi-entity.xml"); code != ExitUsage {
+		t.Fatalf("several entities without --entity-id: exit %d", code)
+	}
+	if code, _, stderr := run(t, "rancher", "check", filepath.Join(dir, "missing.xml")); code != ExitUsage || !strings.Contains(stderr, "missing.xml") {
+		t.Fatalf("missing file: exit %d %q", code, stderr)
+	}
+}
