@@ -1,0 +1,401 @@
+package inspect
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A small, allocation-lean JSON decoder producing exactly what encoding/json produces when it
+// decodes into an `any` with UseNumber: map[string]any, []any (non-nil when empty), string,
+// json.Number, bool and nil. Later duplicate keys win, invalid UTF-8 becomes U+FFFD, lone
+// surrogates in \u escapes become U+FFFD, and nesting is limited to 10000 levels, all as in
+// encoding/json. It exists because token decoding is on the hot path of `inspect token`, where
+// reflection-driven decoding costs more than the signature check it accompanies.
+
+const maxJSONDepth = 10000
+
+type jsonSyntaxError struct {
+	offset int
+	msg    string
+}
+
+// Error implements error.
+func (e *jsonSyntaxError) Error() string {
+	return "invalid JSON at byte " + strconv.Itoa(e.offset) + ": " + e.msg
+}
+
+// jsonReader reads from a string so that keys, plain string values and numbers are substrings
+// of the one copy of the input: no allocation per string.
+type jsonReader struct {
+	b        string
+	i        int
+	depth    int
+	rootHint int // size hint for the outermost object's map (token claims have 10-30 members)
+}
+
+// decodeJSONObject decodes b, which must hold one JSON object and nothing else but whitespace.
+func decodeJSONObject(b []byte) (map[string]any, error) {
+	return decodeJSONObjectString(string(b), 0)
+}
+
+// decodeClaims decodes a token payload: decodeJSONObject with a map sized for typical claims.
+func decodeClaims(b []byte) (map[string]any, error) {
+	return decodeJSONObjectString(string(b), 24)
+}
+
+// decodeJSONObjectString is decodeJSONObject on a string (which it does not copy).
+func decodeJSONObjectString(b string, rootHint int) (map[string]any, error) {
+	r := jsonReader{b: b, rootHint: rootHint}
+	r.skipSpace()
+	if r.i >= len(b) || b[r.i] != '{' {
+		if r.i >= len(b) {
+			return nil, r.fail("empty input, expected a JSON object")
+		}
+		return nil, r.fail("expected a JSON object")
+	}
+	m, err := r.object()
+	if err != nil {
+		return nil, err
+	}
+	r.skipSpace()
+	if r.i != len(b) {
+		return nil, r.fail("unexpected data after the JSON object")
+	}
+	return m, nil
+}
+
+// decodeJSONValue decodes b, which must hold one JSON value and nothing else but whitespace.
+func decodeJSONValue(b []byte) (any, error) {
+	r := jsonReader{b: string(b)}
+	r.skipSpace()
+	v, err := r.value()
+	if err != nil {
+		return nil, err
+	}
+	r.skipSpace()
+	if r.i != len(b) {
+		return nil, r.fail("unexpected data after the JSON value")
+	}
+	return v, nil
+}
+
+func (r *jsonReader) fail(msg string) error {
+	return &jsonSyntaxError{offset: r.i, msg: msg}
+}
+
+func (r *jsonReader) skipSpace() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+func (r *jsonReader) value() (any, error) {
+	if r.i >= len(r.b) {
+		return nil, r.fail("unexpected end of input")
+	}
+	switch c := r.b[r.i]; {
+	case c == '{':
+		return r.object()
+	case c == '[':
+		return r.array()
+	case c == '"':
+		return r.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return r.number()
+	case c == 't':
+		return true, r.literal("true")
+	case c == 'f':
+		return false, r.literal("false")
+	case c == 'n':
+		return nil, r.literal("null")
+	default:
+		return nil, r.fail("unexpected character " + strconv.QuoteRune(rune(c)))
+	}
+}
+
+func (r *jsonReader) literal(word string) error {
+	if len(r.b)-r.i < len(word) || r.b[r.i:r.i+len(word)] != word {
+		return r.fail("invalid literal, expected " + word)
+	}
+	r.i += len(word)
+	return nil
+}
+
+func (r *jsonReader) enter() error {
+	r.depth++
+	if r.depth > maxJSONDepth {
+		return r.fail("exceeded max depth")
+	}
+	return nil
+}
+
+func (r *jsonReader) object() (map[string]any, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	r.i++ // '{'
+	var m map[string]any
+	if r.depth == 1 && r.rootHint > 0 {
+		m = make(map[string]any, r.rootHint)
+	} else {
+		m = make(map[string]any)
+	}
+	r.skipSpace()
+	if r.i < len(r.b) && r.b[r.i] == '}' {
+		r.i++
+		r.depth--
+		return m, nil
+	}
+	for {
+		if r.i >= len(r.b) || r.b[r.i] != '"' {
+			return nil, r.fail("expected a string key")
+		}
+		k, err := r.str()
+		if err != nil {
+			return nil, err
+		}
+		r.skipSpace()
+		if r.i >= len(r.b) || r.b[r.i] != ':' {
+			return nil, r.fail("expected ':' after object key")
+		}
+		r.i++
+		r.skipSpace()
+		v, err := r.value()
+		if err != nil {
+			return nil, err
+		}
+		m[k] = v
+		r.skipSpace()
+		if r.i >= len(r.b) {
+			return nil, r.fail("unterminated object")
+		}
+		switch r.b[r.i] {
+		case ',':
+			r.i++
+			r.skipSpace()
+		case '}':
+			r.i++
+			r.depth--
+			return m, nil
+		default:
+			return nil, r.fail("expected ',' or '}' in object")
+		}
+	}
+}
+
+func (r *jsonReader) array() ([]any, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	r.i++ // '['
+	// Non-nil when empty, as encoding/json makes it; this allocates nothing yet.
+	a := make([]any, 0)
+	r.skipSpace()
+	if r.i < len(r.b) && r.b[r.i] == ']' {
+		r.i++
+		r.depth--
+		return a, nil
+	}
+	a = make([]any, 0, 4) // claim lists are short: one allocation for most
+	for {
+		v, err := r.value()
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+		r.skipSpace()
+		if r.i >= len(r.b) {
+			return nil, r.fail("unterminated array")
+		}
+		switch r.b[r.i] {
+		case ',':
+			r.i++
+			r.skipSpace()
+		case ']':
+			r.i++
+			r.depth--
+			return a, nil
+		default:
+			return nil, r.fail("expected ',' or ']' in array")
+		}
+	}
+}
+
+func (r *jsonReader) number() (json.Number, error) {
+	b, start := r.b, r.i
+	i := r.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		r.i = i
+		return "", r.fail("invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			r.i = i
+			return "", r.fail("invalid number: digit expected after '.'")
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || b[i] < '0' || b[i] > '9' {
+			r.i = i
+			return "", r.fail("invalid number: digit expected in exponent")
+		}
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	}
+	r.i = i
+	return json.Number(b[start:i]), nil
+}
+
+// str decodes the string starting at the opening quote at r.i.
+func (r *jsonReader) str() (string, error) {
+	b := r.b
+	start := r.i + 1
+	j := start
+	for j < len(b) {
+		c := b[j]
+		if c == '"' {
+			r.i = j + 1
+			return b[start:j], nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		if c >= utf8.RuneSelf {
+			rr, size := utf8.DecodeRuneInString(b[j:])
+			if rr == utf8.RuneError && size == 1 {
+				break // invalid UTF-8 is replaced by U+FFFD: build a new string
+			}
+			j += size
+			continue
+		}
+		j++
+	}
+	buf := make([]byte, 0, j-start+16)
+	buf = append(buf, b[start:j]...)
+	for {
+		if j >= len(b) {
+			r.i = j
+			return "", r.fail("unterminated string")
+		}
+		c := b[j]
+		switch {
+		case c == '"':
+			r.i = j + 1
+			return string(buf), nil
+		case c == '\\':
+			if j+1 >= len(b) {
+				r.i = j
+				return "", r.fail("unterminated string")
+			}
+			switch e := b[j+1]; e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+				j += 2
+			case 'b':
+				buf = append(buf, '\b')
+				j += 2
+			case 'f':
+				buf = append(buf, '\f')
+				j += 2
+			case 'n':
+				buf = append(buf, '\n')
+				j += 2
+			case 'r':
+				buf = append(buf, '\r')
+				j += 2
+			case 't':
+				buf = append(buf, '\t')
+				j += 2
+			case 'u':
+				rr := hex4(b, j+2)
+				if rr < 0 {
+					r.i = j
+					return "", r.fail("invalid \\u escape")
+				}
+				j += 6
+				if utf16.IsSurrogate(rune(rr)) {
+					var dec rune = utf8.RuneError
+					if j+1 < len(b) && b[j] == '\\' && b[j+1] == 'u' {
+						if rr2 := hex4(b, j+2); rr2 >= 0 {
+							dec = utf16.DecodeRune(rune(rr), rune(rr2))
+						}
+					}
+					if dec != utf8.RuneError {
+						j += 6
+						buf = utf8.AppendRune(buf, dec)
+					} else {
+						buf = utf8.AppendRune(buf, utf8.RuneError)
+					}
+					continue
+				}
+				buf = utf8.AppendRune(buf, rune(rr))
+			default:
+				r.i = j
+				return "", r.fail("invalid escape character " + strconv.QuoteRune(rune(e)))
+			}
+		case c < 0x20:
+			r.i = j
+			return "", r.fail("control character in string")
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			j++
+		default:
+			rr, size := utf8.DecodeRuneInString(b[j:])
+			if rr == utf8.RuneError && size == 1 {
+				buf = utf8.AppendRune(buf, utf8.RuneError)
+			} else {
+				buf = append(buf, b[j:j+size]...)
+			}
+			j += size
+		}
+	}
+}
+
+// hex4 reads four hex digits at b[i:], or returns -1.
+func hex4(b string, i int) int {
+	if i+4 > len(b) {
+		return -1
+	}
+	v := 0
+	for k := i; k < i+4; k++ {
+		c := b[k]
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		v = v<<4 | int(c)
+	}
+	return v
+}

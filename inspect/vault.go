@@ -1,0 +1,966 @@
+package inspect
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// VaultLogin is the way a token reaches Vault.
+type VaultLogin string
+
+const (
+	// VaultLoginAuto follows the role's role_type: jwt roles log in with the token, oidc roles
+	// through the browser/CLI flow.
+	VaultLoginAuto VaultLogin = ""
+	// VaultLoginJWT is `vault write auth/MOUNT/login role=R jwt=TOKEN`.
+	VaultLoginJWT VaultLogin = "jwt"
+	// VaultLoginOIDC is the browser/CLI flow ending in auth/MOUNT/oidc/callback, where Vault
+	// gets the ID token from Keycloak itself.
+	VaultLoginOIDC VaultLogin = "oidc"
+)
+
+// VaultStep names the check at which Vault stops.
+type VaultStep string
+
+// The steps of the model, in the order Vault runs them for each login kind.
+const (
+	// VaultStepRole: role_type against the login path.
+	VaultStepRole VaultStep = "role"
+	// VaultStepValidator: building a validator from the mount config (jwt logins).
+	VaultStepValidator VaultStep = "validator"
+	// VaultStepSignature: the key set verifying the signature.
+	VaultStepSignature VaultStep = "signature"
+	// VaultStepAlgorithm: alg against jwt_supported_algs.
+	VaultStepAlgorithm VaultStep = "algorithm"
+	// VaultStepClaims: decoding the registered claims (aud, exp, iat, iss, jti, nbf, sub).
+	VaultStepClaims VaultStep = "claims"
+	// VaultStepIssuer: bound_issuer.
+	VaultStepIssuer VaultStep = "issuer"
+	// VaultStepSubject: bound_subject.
+	VaultStepSubject VaultStep = "subject"
+	// VaultStepAudience: bound_audiences.
+	VaultStepAudience VaultStep = "audience"
+	// VaultStepTime: iat/nbf/exp with the role's leeways.
+	VaultStepTime VaultStep = "time"
+	// VaultStepAudienceUnbound: aud present while the role has no bound_audiences (after time).
+	VaultStepAudienceUnbound VaultStep = "audience-unbound"
+	// VaultStepUserClaim: user_claim.
+	VaultStepUserClaim VaultStep = "user-claim"
+	// VaultStepClaimMappings: claim_mappings.
+	VaultStepClaimMappings VaultStep = "claim-mappings"
+	// VaultStepGroupsClaim: groups_claim.
+	VaultStepGroupsClaim VaultStep = "groups-claim"
+	// VaultStepBoundClaims: bound_claims.
+	VaultStepBoundClaims VaultStep = "bound-claims"
+	// VaultStepOIDCConfig: the mount is not configured for the OIDC flow.
+	VaultStepOIDCConfig VaultStep = "oidc-config"
+	// VaultStepTokenKind: the token is not one Vault's OIDC flow ever reads.
+	VaultStepTokenKind VaultStep = "token-kind"
+	// VaultStepIDToken: the OIDC callback's ID-token verification.
+	VaultStepIDToken VaultStep = "id-token"
+)
+
+// VaultOptions tune EvaluateVault.
+type VaultOptions struct {
+	// Now is the time Vault evaluates at; zero means time.Now().
+	Now time.Time
+	// Login chooses the login path; VaultLoginAuto follows the role's role_type.
+	Login VaultLogin
+	// RoleName names the role in messages and in the alias metadata "role"; default role.Name.
+	RoleName string
+	// Mount is the auth mount path, for messages; default "jwt" or "oidc" by login path.
+	Mount string
+}
+
+// VaultVerdict is what Vault would answer. JSON (the "vault" object of Report):
+//
+//	{"accepted": bool, "login": "jwt"|"oidc", "role": name, "step": VaultStep (on rejection),
+//	 "message": Vault's exact error text, "http_status": 400|403|500,
+//	 "alias": user claim value, "group_aliases": [...], "metadata": {...}, "policies": [...],
+//	 "findings": [Finding...]}
+type VaultVerdict struct {
+	// Accepted is true when Vault would log the user in.
+	Accepted bool `json:"accepted"`
+	// Login is the login path modelled.
+	Login VaultLogin `json:"login"`
+	// Role is the role name.
+	Role string `json:"role,omitempty"`
+	// Step is where Vault stops (empty when accepted).
+	Step VaultStep `json:"step,omitempty"`
+	// Message is Vault's error text (the errors[0] of its answer); empty when accepted, and when
+	// Vault would never see the token (VaultStepTokenKind).
+	Message string `json:"message,omitempty"`
+	// HTTPStatus is the status of Vault's answer to a rejected login.
+	HTTPStatus int `json:"http_status,omitempty"`
+	// Alias is the entity alias name (the user claim's value) on acceptance.
+	Alias string `json:"alias,omitempty"`
+	// GroupAliases are the names from the groups claim, each looked up as an external group
+	// alias on the mount (names without an alias are silently ignored by Vault).
+	GroupAliases []string `json:"group_aliases,omitempty"`
+	// Metadata is the alias metadata from claim_mappings plus "role".
+	Metadata map[string]string `json:"metadata,omitempty"`
+	// Policies are the role's token_policies (group policies come on top from identity).
+	Policies []string `json:"policies,omitempty"`
+	// Findings explain the rejection (the first one quotes Message) and add context.
+	Findings []Finding `json:"findings"`
+}
+
+// defaultJWTAlgs is the list a jwt login accepts when jwt_supported_algs is empty.
+var defaultJWTAlgs = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
+
+// EvaluateVault predicts how Vault's JWT/OIDC auth method treats tok for role on a mount with
+// config, following the plugin's checks in its order and stopping at the first failure as Vault
+// does. config may be nil (its checks are then skipped with an info finding).
+//
+// keys are the keys Vault would use. With config.jwt_validation_pubkeys they are taken from the
+// config when keys is nil. For jwks_url pass NewRemoteJWKS(client, config.JWKSURL); for
+// oidc_discovery_url pass a RemoteJWKS of the discovered jwks_uri. When no keys are available the
+// signature step is skipped with an info finding. The error is only a runtime failure of the key
+// source, or unparsable jwt_validation_pubkeys (*InputError).
+//
+// Vault's own checks are modelled, not ssoctl's: Vault verifies with any key of the right type
+// for the header alg and ignores a JWK's registered "alg"; where that differs from Verify's
+// stricter rule a warning says so.
+func EvaluateVault(ctx context.Context, tok *Token, role *VaultRole, config *VaultConfig, keys KeySource, opts VaultOptions) (VaultVerdict, error) {
+	e := &vaultEval{ctx: ctx, tok: tok, role: role, cfg: config, keys: keys, opts: opts}
+	e.now = opts.Now
+	if e.now.IsZero() {
+		e.now = time.Now()
+	}
+	e.roleName = opts.RoleName
+	if e.roleName == "" {
+		e.roleName = role.Name
+	}
+	if e.roleName == "" {
+		e.roleName = "ROLE"
+	}
+	login := opts.Login
+	if login == VaultLoginAuto {
+		login = VaultLogin(role.RoleType)
+	}
+	e.v = VaultVerdict{Login: login, Role: e.roleName, Findings: []Finding{}}
+	e.mount = opts.Mount
+	if e.mount == "" {
+		e.mount = string(login)
+	}
+	if config == nil {
+		e.note(FindingVaultConfigUnknown, SeverityInfo, "the mount config (auth/"+e.mount+"/config) was not given: bound_issuer, jwt_supported_algs and the key source were not checked",
+			"pass the mount config (or let ssoctl read it from Vault) to check them")
+	}
+	var err error
+	if login == VaultLoginOIDC {
+		err = e.oidcLogin()
+	} else {
+		err = e.jwtLogin()
+	}
+	if err == nil {
+		err = e.err
+	}
+	if err != nil {
+		return VaultVerdict{}, err
+	}
+	e.v.Findings = make([]Finding, 0, len(e.failure)+len(e.hints)+len(e.notes))
+	e.v.Findings = append(append(append(e.v.Findings, e.failure...), e.hints...), e.notes...)
+	return e.v, nil
+}
+
+type vaultEval struct {
+	ctx      context.Context
+	tok      *Token
+	role     *VaultRole
+	cfg      *VaultConfig
+	keys     KeySource
+	opts     VaultOptions
+	now      time.Time
+	roleName string
+	mount    string
+
+	v       VaultVerdict
+	err     error // a key source failure met in the middle of the model
+	failure []Finding
+	hints   []Finding
+	notes   []Finding
+}
+
+func (e *vaultEval) reject(step VaultStep, status int, msg string, f Finding) {
+	e.v.Accepted = false
+	e.v.Step, e.v.Message, e.v.HTTPStatus = step, msg, status
+	f.Severity = SeverityError
+	f.VaultMessage = msg
+	e.failure = []Finding{f}
+}
+
+func (e *vaultEval) note(id string, sev Severity, msg, fix string) {
+	e.notes = append(e.notes, Finding{ID: id, Severity: sev, Message: msg, Fix: fix})
+}
+
+func (e *vaultEval) hint(f Finding) { e.hints = append(e.hints, f) }
+
+func (e *vaultEval) roleRef() string {
+	return "role " + strconv.Quote(e.roleName) + " (auth/" + e.mount + "/role/" + e.roleName + ")"
+}
+
+// jwtLogin models POST auth/MOUNT/login (plugin path_login.go) followed by createIdentity and
+// validateBoundClaims.
+func (e *vaultEval) jwtLogin() error {
+	role, cfg, tok := e.role, e.cfg, e.tok
+	if role.RoleType == "oidc" {
+		msg := e.roleRef() + " has role_type oidc (the browser flow); a token POSTed to auth/" + e.mount + "/login needs role_type jwt"
+		if role.RoleTypeDefaulted {
+			msg += ". The role file has no role_type, and Vault makes a role oidc whenever role_type is left out of a write"
+		}
+		e.reject(VaultStepRole, 400, "role with oidc role_type is not allowed", Finding{ID: FindingVaultRoleType, Message: msg,
+			Fix: "write the role with role_type=jwt (always send role_type: a write without it turns the role into oidc); in sso.yaml put the role under an auth entry with `type: jwt`, or log in through the browser flow instead (`vault login -method=oidc -path=" + e.mount + " role=" + e.roleName + "`)"})
+		return nil
+	}
+	if len(role.TokenBoundCIDRs) > 0 {
+		e.note(FindingVaultBoundCIDRs, SeverityInfo, "token_bound_cidrs "+strings.Join(role.TokenBoundCIDRs, ", ")+" is set: a login from another address gets 403 permission denied before the token is looked at (not evaluated here)",
+			"log in from an address inside the CIDRs, or widen token_bound_cidrs")
+	}
+	algs := defaultJWTAlgs
+	if cfg != nil {
+		switch at := cfg.AuthType(); at {
+		case VaultAuthOIDCFlow, VaultAuthUnconfigured:
+			msg := "the mount is configured for the OIDC browser flow (oidc_discovery_url with oidc_client_id and a client secret); such a mount cannot validate a JWT login"
+			fix := "add a second auth mount of `type: jwt` in sso.yaml with the same discovery_url and no client_id/client secret, and put the jwt roles there (Vault: `vault auth enable -path=jwt jwt`, then write auth/jwt/config with oidc_discovery_url only)"
+			if at == VaultAuthUnconfigured {
+				msg = "the mount config sets none of jwt_validation_pubkeys, jwks_url, jwks_pairs or oidc_discovery_url"
+				fix = "write auth/" + e.mount + "/config with oidc_discovery_url (the Keycloak issuer) or jwks_url"
+			}
+			e.reject(VaultStepValidator, 400, "error configuring token validator: unsupported config type", Finding{ID: FindingVaultValidator, Message: msg, Fix: fix})
+			return nil
+		}
+		if len(cfg.JWTSupportedAlgs) > 0 {
+			algs = cfg.JWTSupportedAlgs
+		}
+	}
+
+	claims, ok, err := e.jwtSignature()
+	if err != nil || !ok {
+		return err
+	}
+
+	if !containsString(algs, tok.Header.Alg) {
+		e.reject(VaultStepAlgorithm, 400, "error validating token: invalid algorithm (alg) header parameter: token signed with unexpected algorithm", Finding{ID: FindingVaultAlgorithm,
+			Message: "the token is signed with " + tok.Header.Alg + "; the mount accepts " + strings.Join(algs, ", ") + " (jwt_supported_algs)",
+			Fix:     "add " + tok.Header.Alg + " to jwt_supported_algs on auth/" + e.mount + "/config, or have Keycloak sign with one of " + strings.Join(algs, ", ") + " (client → Advanced → access/ID token signature algorithm)"})
+		return nil
+	}
+
+	reg, err := vaultDecodeRegistered(claims)
+	if err != nil {
+		e.reject(VaultStepClaims, 400, "error validating token: "+err.Error(), Finding{ID: FindingVaultClaimsDecode,
+			Message: "Vault cannot decode the token's registered claims (aud must be a string or a list of strings, exp/nbf/iat numbers, iss/sub/jti strings)",
+			Fix:     "fix the mapper that overrides a registered claim (a Keycloak attribute or hardcoded-claim mapper named aud, exp, iat, iss, jti, nbf or sub)"})
+		return nil
+	}
+
+	if cfg != nil {
+		if cfg.BoundIssuer != "" && cfg.BoundIssuer != reg.iss {
+			f := CheckIssuer(tok.Claims, cfg.BoundIssuer)
+			msg := "the token's iss " + strconv.Quote(reg.iss) + " is not the mount's bound_issuer " + strconv.Quote(cfg.BoundIssuer)
+			if len(f) > 0 {
+				msg = strings.Replace(f[0].Message, "expected exactly", "bound_issuer is", 1)
+			}
+			e.reject(VaultStepIssuer, 400, "error validating token: invalid issuer (iss) claim", Finding{ID: FindingVaultBoundIssuer, Message: msg,
+				Fix: "set bound_issuer on auth/" + e.mount + "/config to " + strconv.Quote(reg.iss) + " exactly (sso.yaml: the mount's discovery_url), or make Keycloak issue " + strconv.Quote(cfg.BoundIssuer) + " (KC_HOSTNAME)"})
+			return nil
+		}
+		if cfg.BoundIssuer == "" {
+			e.note(FindingVaultNoBoundIssuer, SeverityInfo, "bound_issuer is empty, so Vault does not check iss on a jwt login (even with discovery)",
+				"set bound_issuer on auth/"+e.mount+"/config to "+strconv.Quote(reg.iss))
+		}
+	}
+
+	if role.BoundSubject != "" && role.BoundSubject != reg.sub {
+		e.reject(VaultStepSubject, 400, "error validating token: invalid subject (sub) claim", Finding{ID: FindingVaultBoundSubject,
+			Message: "the token's sub " + strconv.Quote(reg.sub) + " is not the role's bound_subject " + strconv.Quote(role.BoundSubject),
+			Fix:     "set bound_subject on " + e.roleRef() + " to " + strconv.Quote(reg.sub) + " (Keycloak's sub is the user's id, or service-account user id for client credentials), or remove it"})
+		return nil
+	}
+
+	if len(role.BoundAudiences) > 0 && !intersects(role.BoundAudiences, reg.aud) {
+		azp := claimString(tok.Claims, "azp")
+		client := azp
+		if client == "" {
+			client = "CLIENT"
+		}
+		e.reject(VaultStepAudience, 400, "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience", Finding{ID: FindingVaultBoundAudiences,
+			Message: "the token's aud is " + quoteList(reg.aud) + "; the role's bound_audiences " + quoteList(role.BoundAudiences) + " has none of them (exact, case-sensitive)",
+			Fix:     "add `- audience: " + role.BoundAudiences[0] + "` to client " + client + "'s mappers in sso.yaml, or set bound_audiences on " + e.roleRef() + " to one of the token's audiences " + quoteList(reg.aud)})
+		if f := accountAudienceFinding(tok); f != nil && tok.Kind == KindAccess {
+			e.hint(*f)
+		}
+		return nil
+	}
+
+	if msg, f := e.jwtTimes(reg); msg != "" {
+		e.reject(VaultStepTime, 400, "error validating token: "+msg, f)
+		return nil
+	}
+
+	if len(role.BoundAudiences) == 0 {
+		aud := claims["aud"]
+		present := false
+		switch a := aud.(type) {
+		case []any:
+			present = len(a) > 0
+		case string:
+			present = a != ""
+		}
+		if present {
+			auds, _, _ := audiences(tok.Claims)
+			e.reject(VaultStepAudienceUnbound, 400, "audience claim found in JWT but no audiences bound to the role", Finding{ID: FindingVaultAudienceUnbound,
+				Message: "the token has aud " + quoteList(auds) + " but " + e.roleRef() + " has no bound_audiences; Vault refuses a token with an audience it was not told to expect",
+				Fix:     "set `bound_audiences: [" + strings.Join(auds, ", ") + "]` on the role in sso.yaml (Vault: bound_audiences=" + strings.Join(auds, ",") + ")"})
+			return nil
+		}
+	}
+
+	if !e.identity(claims) {
+		return nil
+	}
+	e.boundClaims(claims)
+	return nil
+}
+
+// jwtSignature models the validator's key set. It returns Vault's view of the claims.
+func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
+	tok := e.tok
+	static := e.cfg != nil && e.cfg.AuthType() == VaultAuthStaticKeys
+	var candidates []*Key
+	switch {
+	case static:
+		ks, isSet := e.keys.(*KeySet)
+		if !isSet || ks == nil {
+			var err error
+			if ks, err = KeySetFromPEMs(e.cfg.JWTValidationPubKeys); err != nil {
+				return nil, false, err
+			}
+		}
+		candidates = ks.Keys()
+	case e.keys != nil:
+		if _, isSet := e.keys.(*KeySet); isSet && e.cfg == nil {
+			static = true
+		}
+		if ks, isSet := e.keys.(*KeySet); static && isSet {
+			candidates = ks.Keys() // a static key set tries every key, whatever the kid
+			break
+		}
+		keys, err := e.keys.KeysFor(e.ctx, tok.Header.Kid)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, k := range keys {
+			if tok.Header.Kid == "" || k.ID == tok.Header.Kid {
+				candidates = append(candidates, k) // go-oidc matches the kid exactly
+			}
+		}
+	default:
+		claims, err := vaultClaims(tok.Claims)
+		if err != nil {
+			e.reject(VaultStepSignature, 400, "error validating token: error verifying token signature: "+err.Error(), Finding{ID: FindingVaultSignature,
+				Message: "Vault cannot decode a number in the claims as float64", Fix: "fix the mapper that writes this number"})
+			return nil, false, nil
+		}
+		e.note(FindingVaultSignatureUnchecked, SeverityInfo, "the signature step was not modelled: no keys for the mount's key source were given",
+			"pass the mount's keys (--jwks, or the config with jwt_validation_pubkeys / a reachable jwks_url or discovery URL)")
+		if f := algFinding(tok); f != nil {
+			e.reject(VaultStepSignature, 400, e.sigMessage(false, true), Finding{ID: FindingVaultSignature, Message: f.Message, Fix: f.Fix})
+			return nil, false, nil
+		}
+		return claims, true, nil
+	}
+
+	claims, claimsErr := vaultClaims(tok.Claims)
+	goJoseParses := isSignatureAlg(tok.Header.Alg)
+	if !static && !goJoseParses {
+		e.reject(VaultStepSignature, 400, e.sigMessage(false, false), Finding{ID: FindingVaultSignature,
+			Message: "Vault's JWKS key set parses only " + strings.Join(defaultJWTAlgs, ", ") + "; the token says " + strconv.Quote(tok.Header.Alg),
+			Fix:     "use a token signed by Keycloak with an asymmetric algorithm (RS256 by default); alg none and HS* are never accepted"})
+		return nil, false, nil
+	}
+	var verifiedBy *Key
+	if len(tok.Signature) > 0 && goJoseParses {
+		digest := hashFor(tok.Header.Alg, tok.SigningInput)
+		for _, k := range candidates {
+			if familyAccepts(k, tok.Header.Alg) && verifySignature(tok.Header.Alg, k, tok.SigningInput, digest, tok.Signature) {
+				verifiedBy = k
+				break
+			}
+		}
+	}
+	if verifiedBy == nil || (static && claimsErr != nil) {
+		f := Finding{ID: FindingVaultSignature}
+		switch {
+		case verifiedBy != nil:
+			f.Message, f.Fix = "the claims contain a number Vault cannot decode ("+claimsErr.Error()+"), which its static key set counts as a failed key", "fix the mapper that writes this number"
+		case algFinding(tok) != nil:
+			af := algFinding(tok)
+			f.Message, f.Fix = af.Message, af.Fix
+		case len(candidates) == 0 && tok.Header.Kid != "":
+			f.Message = "no key with kid " + strconv.Quote(tok.Header.Kid) + " in " + e.keys.String() + " (Vault refetches the JWKS once for an unknown kid, as ssoctl did)"
+			f.Fix = "the token was signed by a key the mount does not know: check that the mount's discovery URL / jwks_url is the realm that issued the token (iss " + strconv.Quote(claimString(tok.Claims, "iss")) + ")"
+		default:
+			src := "jwt_validation_pubkeys"
+			if !static {
+				src = e.keys.String()
+			}
+			f.Message = "no key in " + src + " verifies this " + tok.Header.Alg + " signature"
+			f.Fix = "put the realm's current public key into jwt_validation_pubkeys (Keycloak: Realm settings → Keys → RS256 → Public key), or better use oidc_discovery_url/jwks_url so key rotation is followed"
+			if !static {
+				f.Fix = "check that the mount's key source is the realm that issued the token (iss " + strconv.Quote(claimString(tok.Claims, "iss")) + "); a token edited after signing never verifies"
+			}
+		}
+		e.reject(VaultStepSignature, 400, e.sigMessage(static, verifiedBy == nil), f)
+		return nil, false, nil
+	}
+	if claimsErr != nil {
+		e.reject(VaultStepSignature, 400, "error validating token: error verifying token signature: "+claimsErr.Error(), Finding{ID: FindingVaultSignature,
+			Message: "the signature verifies but Vault cannot decode a number in the claims as float64", Fix: "fix the mapper that writes this number"})
+		return nil, false, nil
+	}
+	if why := keyAccepts(verifiedBy, tok.Header.Alg); why != "" {
+		e.hint(Finding{ID: FindingVaultKeyAlgLenient, Severity: SeverityWarning,
+			Message: "Vault accepts this signature although " + why + "; ssoctl's own verification refuses it",
+			Fix:     "publish the key with the alg it is used for, or sign with the key's registered alg"})
+	}
+	return claims, true, nil
+}
+
+func (e *vaultEval) sigMessage(static, keyFailed bool) string {
+	const prefix = "error validating token: error verifying token signature: "
+	if static {
+		return prefix + "no known key successfully validated the token signature"
+	}
+	if !isSignatureAlg(e.tok.Header.Alg) {
+		return prefix + "oidc: malformed jwt: go-jose/go-jose: unexpected signature algorithm " + strconv.Quote(e.tok.Header.Alg) + "; expected " + fmt.Sprintf("%q", defaultJWTAlgs)
+	}
+	return prefix + "failed to verify id token signature"
+}
+
+// jwtTimes is cap's time validation with the role's leeways.
+func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
+	role := e.role
+	iat, nbf, exp := reg.iat, reg.nbf, reg.exp
+	if iat == 0 && exp == 0 && nbf == 0 {
+		return "no issued at (iat), not before (nbf), or expiration time (exp) claims in token", Finding{ID: FindingVaultTime,
+			Message: "the token has none of iat, nbf, exp (a value of 0 counts as absent)",
+			Fix:     "use a token from Keycloak (it always sets exp and iat)"}
+	}
+	leewaySecs := func(d time.Duration, def int64) int64 {
+		s := int64(d.Seconds())
+		switch {
+		case d.Seconds() < 0:
+			return 0
+		case d.Seconds() == 0:
+			return def
+		}
+		return s
+	}
+	expMadeUp := false
+	if exp == 0 {
+		latest := iat
+		if nbf > iat {
+			latest = nbf
+		}
+		exp = latest + leewaySecs(role.ExpirationLeeway, 150)
+		expMadeUp = true
+	}
+	if nbf == 0 {
+		if iat != 0 {
+			nbf = iat
+		} else {
+			nbf = exp - leewaySecs(role.NotBeforeLeeway, 150)
+		}
+	}
+	cks := role.ClockSkewLeeway
+	switch {
+	case cks < 0:
+		cks = 0
+	case cks == 0:
+		cks = 60 * time.Second
+	}
+	now := e.now
+	skewText := "clock_skew_leeway " + cks.String()
+	if role.ClockSkewLeeway == 0 {
+		skewText += " (the default for 0)"
+	}
+	skewFix := "sync the clocks of Keycloak and Vault with NTP, or raise clock_skew_leeway on " + e.roleRef() + " (seconds; -1 disables it)"
+	if nbfT := time.Unix(nbf, 0); now.Add(cks).Before(nbfT) {
+		what := "nbf " + fmtTime(nbfT)
+		if reg.nbf == 0 {
+			what = "the token has no nbf, so Vault uses iat " + fmtTime(nbfT) + " as nbf"
+		}
+		return "invalid not before (nbf) claim: token not yet valid", Finding{ID: FindingVaultTime,
+			Message: what + " is " + roundDur(nbfT.Sub(now)).String() + " ahead of Vault's clock " + fmtTime(now) + ", more than " + skewText,
+			Fix:     skewFix}
+	}
+	if expT := time.Unix(exp, 0); now.Add(-cks).After(expT) {
+		what := "exp " + fmtTime(expT)
+		if expMadeUp {
+			what = "the token has no exp, so Vault uses max(iat, nbf) + expiration_leeway = " + fmtTime(expT)
+		}
+		return "invalid expiration time (exp) claim: token is expired", Finding{ID: FindingVaultTime,
+			Message: what + " passed " + roundDur(now.Sub(expT)).String() + " before Vault's clock " + fmtTime(now) + ", more than " + skewText,
+			Fix:     "get a fresh token (Keycloak: realm Access Token Lifespan); if the clocks disagree, " + skewFix}
+	}
+	if iatT := time.Unix(iat, 0); iat != 0 && now.Add(cks).Before(iatT) {
+		return "invalid issued at (iat) claim: token issued in the future", Finding{ID: FindingVaultTime,
+			Message: "iat " + fmtTime(iatT) + " is " + roundDur(iatT.Sub(now)).String() + " ahead of Vault's clock " + fmtTime(now) + ", more than " + skewText,
+			Fix:     skewFix}
+	}
+	return "", Finding{}
+}
+
+// identity models createIdentity: user claim, claim_mappings, groups_claim. It reports false
+// when Vault stops.
+func (e *vaultEval) identity(claims map[string]any) bool {
+	role, tok := e.role, e.tok
+	var raw any
+	if role.UserClaimJSONPointer {
+		raw = vaultGetClaim(claims, role.UserClaim)
+	} else {
+		raw = claims[role.UserClaim]
+	}
+	if raw == nil {
+		f := Finding{ID: FindingVaultUserClaim, Message: "the token has no claim " + strconv.Quote(role.UserClaim)}
+		switch {
+		case !role.UserClaimJSONPointer && strings.HasPrefix(role.UserClaim, "/"):
+			if _, ok := vaultPointerGet(claims, role.UserClaim); ok {
+				f.Message += " as a top-level name, but it resolves as a JSON pointer"
+				f.Fix = "set user_claim_json_pointer=true on " + e.roleRef() + " (without it user_claim is a literal top-level key)"
+				break
+			}
+			fallthrough
+		default:
+			f.Fix = "set user_claim on " + e.roleRef() + " to a string claim the token has (" + strings.Join(stringClaims(claims), ", ") + "), or add a mapper that emits " + strconv.Quote(role.UserClaim) + " to the client in sso.yaml"
+			if paths := findClaimPaths(claims, role.UserClaim); len(paths) > 0 && !role.UserClaimJSONPointer {
+				f.Fix = "user_claim must be `" + paths[0] + "` with user_claim_json_pointer=true on " + e.roleRef() + " (the claim is nested)"
+			}
+		}
+		e.reject(VaultStepUserClaim, 400, fmt.Sprintf("claim %q not found in token", role.UserClaim), f)
+		if p, err := ParsePointer(pointerFor(role.UserClaim)); err == nil {
+			e.hints = append(e.hints, missingClaimHints(tok, p)...)
+		}
+		return false
+	}
+	name, ok := raw.(string)
+	if !ok {
+		e.reject(VaultStepUserClaim, 400, fmt.Sprintf("claim %q could not be converted to string", role.UserClaim), Finding{ID: FindingVaultUserClaim,
+			Message: "user_claim " + strconv.Quote(role.UserClaim) + " is " + jsonTypeName(raw) + ", Vault needs a string",
+			Fix:     "set user_claim on " + e.roleRef() + " to a string claim (" + strings.Join(stringClaims(claims), ", ") + ")"})
+		return false
+	}
+
+	metadata := map[string]string{}
+	for _, src := range sortedStringKeys(role.ClaimMappings) {
+		v := vaultGetClaim(claims, src)
+		if v == nil {
+			continue // the plugin skips a missing source claim silently
+		}
+		s, ok := v.(string)
+		if !ok {
+			e.reject(VaultStepClaimMappings, 400, fmt.Sprintf("error converting claim '%s' to string", src), Finding{ID: FindingVaultClaimMappings,
+				Message: "claim_mappings source " + strconv.Quote(src) + " is " + jsonTypeName(v) + " " + describeValue(v) + "; alias metadata values must be strings",
+				Fix:     "map a string claim instead, or remove " + strconv.Quote(src) + " from claim_mappings on " + e.roleRef() + " (for a list, Keycloak's mapper can emit one value with 'Multivalued' off)"})
+			return false
+		}
+		metadata[role.ClaimMappings[src]] = s
+	}
+	metadata["role"] = e.roleName
+
+	var groups []string
+	if role.GroupsClaim != "" {
+		raw := vaultGetClaim(claims, role.GroupsClaim)
+		if raw == nil {
+			e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf("failed to fetch groups: %q claim not found in token", role.GroupsClaim), e.groupsMissing(claims))
+			return false
+		}
+		list, ok := vaultNormalizeList(raw)
+		if !ok {
+			f := Finding{ID: FindingVaultGroupsClaim, Message: "groups_claim " + strconv.Quote(role.GroupsClaim) + " is " + jsonTypeName(raw) + "; Vault needs a list of strings (or one string)"}
+			if obj, isObj := raw.(map[string]any); isObj {
+				if _, has := obj["roles"]; has {
+					f.Fix = "groups_claim must be `" + pointerFor(role.GroupsClaim) + "/roles` on " + e.roleRef() + " (a JSON pointer into the object)"
+				} else {
+					f.Fix = "point groups_claim at a list inside the object, e.g. `" + pointerFor(role.GroupsClaim) + "/" + firstKey(obj) + "`"
+				}
+			} else {
+				f.Fix = "point groups_claim at a list of strings"
+			}
+			e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf("%q claim could not be converted to string list", role.GroupsClaim), f)
+			return false
+		}
+		for _, g := range list {
+			s, ok := g.(string)
+			if !ok {
+				e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf("value %v in groups claim could not be parsed as string", g), Finding{ID: FindingVaultGroupsClaim,
+					Message: "groups_claim " + strconv.Quote(role.GroupsClaim) + " holds " + jsonTypeName(g) + " " + describeValue(g) + "; every element must be a string",
+					Fix:     "point groups_claim at a list of names (Keycloak's group and role mappers emit strings); fix the mapper that writes non-strings"})
+				return false
+			}
+			if s != "" {
+				groups = append(groups, s)
+			}
+		}
+	}
+	e.v.Alias, e.v.Metadata, e.v.GroupAliases = name, metadata, groups
+	return true
+}
+
+// groupsMissing explains a groups claim that is not found: a plain name that exists nested,
+// a dotted path, roles present only in the access token, or an empty Keycloak list.
+func (e *vaultEval) groupsMissing(claims map[string]any) Finding {
+	gc, tok := e.role.GroupsClaim, e.tok
+	f := Finding{ID: FindingVaultGroupsClaim, Message: "the token has no claim " + strconv.Quote(gc)}
+	if !strings.HasPrefix(gc, "/") {
+		f.Message += " at the top level (without a leading \"/\" Vault reads groups_claim as a literal top-level name)"
+		var suggestion string
+		switch {
+		case strings.Contains(gc, "."):
+			if p := "/" + strings.ReplaceAll(gc, ".", "/"); resolves(claims, p) {
+				suggestion = p
+			}
+		case strings.Contains(gc, "/"):
+			if p := "/" + gc; resolves(claims, p) {
+				suggestion = p
+			}
+		}
+		if suggestion == "" {
+			prefer := []string{claimString(tok.Claims, "azp")}
+			prefer = append(prefer, e.role.BoundAudiences...)
+			if paths := findClaimPaths(claims, lastSegment(gc), prefer...); len(paths) > 0 {
+				suggestion = paths[0]
+				if len(paths) > 1 {
+					f.Message += "; it exists nested at " + strings.Join(paths, ", ")
+				} else {
+					f.Message += "; it exists nested at " + paths[0]
+				}
+			}
+		}
+		if suggestion != "" {
+			f.Fix = "groups_claim must be `" + suggestion + "` (a JSON pointer) on " + e.roleRef() + "; in sso.yaml: `groups_claim: " + suggestion + "`"
+			return f
+		}
+	}
+	p, err := ParsePointer(pointerFor(gc))
+	if err == nil {
+		hints := missingClaimHints(tok, p)
+		if len(hints) == 0 && isKeycloakToken(tok) {
+			hints = append(hints, groupsMissingFinding(gc))
+		}
+		if len(hints) > 0 {
+			f.Fix = hints[0].Fix
+			e.hints = append(e.hints, hints...)
+		}
+	}
+	if f.Fix == "" {
+		f.Fix = "add a mapper that writes " + strconv.Quote(gc) + " to the client in sso.yaml (e.g. `- groups: {claim: groups, full_path: false}` with groups_claim `groups`), or point groups_claim at a claim the token has"
+	}
+	if e.v.Login == VaultLoginOIDC {
+		f.Message += " (Vault may still find it in the /userinfo answer, which this token cannot show)"
+	}
+	return f
+}
+
+func (e *vaultEval) boundClaims(claims map[string]any) {
+	role := e.role
+	if err := vaultMatchBoundClaims(role.BoundClaimsType == "glob", role.BoundClaims, claims); err != nil {
+		e.v.Alias, e.v.GroupAliases, e.v.Metadata = "", nil, nil
+		e.reject(VaultStepBoundClaims, 400, "error validating claims: "+err.Error(), Finding{ID: FindingVaultBoundClaims,
+			Message: boundClaimsMessage(role, claims),
+			Fix:     "give the user a matching value in Keycloak, or change bound_claims on " + e.roleRef() + " (bound_claims_type " + role.BoundClaimsType + ": " + map[bool]string{true: "only * wildcards, whole-string match", false: "exact, case-sensitive equality; any expected value matching any claim value passes"}[role.BoundClaimsType == "glob"] + ")"})
+		return
+	}
+	e.accept()
+}
+
+func boundClaimsMessage(role *VaultRole, claims map[string]any) string {
+	keys := make([]string, 0, len(role.BoundClaims))
+	for k := range role.BoundClaims {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		var act any
+		if strings.HasPrefix(k, "/") {
+			act, _ = vaultPointerGet(claims, k)
+		} else {
+			act = claims[k]
+		}
+		parts = append(parts, k+": token has "+describeValue(act)+", role wants "+describeValue(role.BoundClaims[k]))
+	}
+	return "bound_claims (" + role.BoundClaimsType + "): " + strings.Join(parts, "; ")
+}
+
+func (e *vaultEval) accept() {
+	e.v.Accepted = true
+	e.v.Step, e.v.Message, e.v.HTTPStatus = "", "", 0
+	e.v.Policies = e.role.TokenPolicies
+	msg := "Vault would log in " + strconv.Quote(e.v.Alias) + " with " + e.roleRef()
+	if len(e.v.Policies) > 0 {
+		msg += ", token policies " + strings.Join(e.v.Policies, ", ")
+	}
+	e.failure = []Finding{{ID: FindingVaultAccepted, Severity: SeverityInfo, Message: msg, Fix: "none needed"}}
+	if e.role.GroupsClaim != "" {
+		if len(e.v.GroupAliases) == 0 {
+			e.note(FindingVaultGroupAliases, SeverityWarning, "the groups claim is present but empty: the user joins no external group and gets only the role's policies",
+				"give the user a group or role in Keycloak (sso.yaml `users:`/`groups:`)")
+		} else {
+			e.note(FindingVaultGroupAliases, SeverityInfo, "group aliases looked up on the mount: "+quoteList(e.v.GroupAliases)+"; a name without an external group alias on this mount is silently ignored (matching is case-insensitive)",
+				"create each external group with an alias of exactly that name on this mount (sso.yaml: the auth entry's `groups: - {name: ..., alias: ...}`)")
+			if f := fullPathGroupsFinding(map[string]any{"groups": toAnyList(e.v.GroupAliases)}, "groups"); f != nil {
+				f.Message = strings.Replace(f.Message, "in \"groups\"", "in groups_claim "+strconv.Quote(e.role.GroupsClaim), 1)
+				e.hint(*f)
+			}
+		}
+	}
+}
+
+// oidcLogin models the browser/CLI flow: auth_url, then the callback's code exchange with
+// ID-token verification (go-oidc, then cap), then createIdentity and validateBoundClaims on the
+// ID token's claims merged with userinfo.
+func (e *vaultEval) oidcLogin() error {
+	role, cfg := e.role, e.cfg
+	if cfg != nil && cfg.AuthType() != VaultAuthOIDCFlow {
+		e.reject(VaultStepOIDCConfig, 400, "OIDC login is not configured for this mount", Finding{ID: FindingVaultOIDCNotConfigured,
+			Message: "role_type oidc needs a mount config with oidc_discovery_url, oidc_client_id and oidc_client_secret; this mount is " + string(cfg.AuthType()),
+			Fix:     "set discovery_url and client_id on the auth entry in sso.yaml (the client secret is read from Keycloak), or make the role role_type jwt to log in with a token"})
+		return nil
+	}
+	if role.RoleTypeDefaulted {
+		e.note(FindingVaultRoleType, SeverityInfo, e.roleRef()+" has no role_type, so Vault treats it as oidc (the browser flow, modelled here); a token POSTed to auth/"+e.mount+"/login would get \"role with oidc role_type is not allowed\"",
+			"write role_type explicitly: oidc for browser logins, jwt for logins with a token")
+	}
+	if role.RoleType != "oidc" {
+		e.note(FindingVaultRoleType, SeverityInfo, e.roleRef()+" has role_type "+role.RoleType+"; the OIDC callback does not check role_type, so the browser flow works with it too",
+			"none needed; role_type oidc is the usual choice for browser logins")
+	}
+	tok := e.tok
+	if tok.Kind == KindAccess || tok.Kind == KindRefresh {
+		if tok.Companion != nil && tok.Companion.Kind == KindID {
+			e.note(FindingVaultOIDCAccessToken, SeverityWarning, "the input's "+string(tok.Kind)+" token was replaced by the ID token of the same token response: Vault's OIDC login reads only the ID token and /userinfo, never the access token",
+				"inspect with --id-token")
+			tok = tok.Companion
+			e.tok = tok
+		} else {
+			e.v.Step = VaultStepTokenKind
+			e.failure = []Finding{{ID: FindingVaultOIDCAccessToken, Severity: SeverityError,
+				Message: "this is " + map[bool]string{true: "an access", false: "a refresh"}[tok.Kind == KindAccess] + " token, evaluated against " + e.roleRef() + " of role_type oidc; Vault's OIDC login reads only the ID token and /userinfo, never the access token, so nothing here predicts that login",
+				Fix:     "inspect the ID token instead (`ssoctl keycloak token --id-token`, or pass the whole token response with --id-token); claims only in the access token (e.g. resource_access) need 'Add to ID token'/'Add to userinfo' on their mapper"}}
+			return nil
+		}
+	}
+	e.note(FindingVaultOIDCNotes, SeverityInfo, "OIDC login: Vault gets the ID token from Keycloak's token endpoint and merges /userinfo claims into it; it never reads the access token. Checked here as the callback does: iss (exact), exp (no leeway), nbf (5 min), alg (jwt_supported_algs, default RS256), signature, iat (1 min), sub/aud, bound_audiences, aud/azp against oidc_client_id. The role's leeway fields do not apply. Not checked: nonce, at_hash, redirect URI",
+		"none needed")
+
+	claims, err := vaultClaims(tok.Claims)
+	if err != nil {
+		e.reject(VaultStepIDToken, 400, e.exchangeMessage("oidc: failed to unmarshal claims: "+err.Error()), Finding{ID: FindingVaultOIDCIDToken,
+			Message: "Vault cannot decode a number in the ID token's claims", Fix: "fix the mapper that writes this number"})
+		return nil
+	}
+	msg, f := e.idTokenChecks(claims)
+	if e.err != nil {
+		return nil
+	}
+	if msg != "" {
+		f.ID = FindingVaultOIDCIDToken
+		e.reject(VaultStepIDToken, 400, msg, f)
+		return nil
+	}
+	delete(claims, "nonce")
+	if sub, _ := claims["sub"].(string); role.BoundSubject != "" && role.BoundSubject != sub {
+		e.reject(VaultStepSubject, 500, "sub claim does not match bound subject", Finding{ID: FindingVaultBoundSubject,
+			Message: "the ID token's sub " + strconv.Quote(sub) + " is not the role's bound_subject " + strconv.Quote(role.BoundSubject) + " (Vault answers 500 here)",
+			Fix:     "set bound_subject on " + e.roleRef() + " to " + strconv.Quote(sub) + ", or remove it"})
+		return nil
+	}
+	if !e.identity(claims) {
+		return nil
+	}
+	e.boundClaims(claims)
+	return nil
+}
+
+func (e *vaultEval) exchangeMessage(inner string) string {
+	return "Vault login failed. Error exchanging oidc code: " + strconv.Quote("Provider.Exchange: id_token failed verification: Provider.VerifyIDToken: "+inner) + "."
+}
+
+// idTokenChecks is go-oidc's Verify (iss, exp, nbf, alg, signature) then cap's VerifyIDToken
+// checks, returning Vault's message for the first failure.
+func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
+	tok, cfg, role := e.tok, e.cfg, e.role
+	iss, _ := claims["iss"].(string)
+	if cfg != nil && iss != cfg.OIDCDiscoveryURL {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: id token issued by a different provider, expected %q got %q: invalid issuer", cfg.OIDCDiscoveryURL, iss)), Finding{
+			Message: "the ID token's iss " + strconv.Quote(iss) + " is not the mount's oidc_discovery_url " + strconv.Quote(cfg.OIDCDiscoveryURL) + " (exact compare)",
+			Fix:     "set discovery_url in sso.yaml to " + strconv.Quote(iss) + " exactly, or make Keycloak issue " + strconv.Quote(cfg.OIDCDiscoveryURL) + " (KC_HOSTNAME)"}
+	}
+	var expT time.Time // go-oidc: a missing exp is the zero time, which is always expired
+	if f, ok := claims["exp"].(float64); ok {
+		expT = time.Unix(floatToInt64(f), 0)
+	}
+	if expT.Before(e.now) {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: token is expired (Token Expiry: %v): token is expired", expT.UTC())), Finding{
+			Message: "the ID token expired at " + fmtTime(expT) + " (the OIDC callback allows no leeway on exp; Vault's clock " + fmtTime(e.now) + ")",
+			Fix:     "log in again; if it fails fresh, sync the Keycloak and Vault clocks with NTP"}
+	}
+	if f, ok := claims["nbf"].(float64); ok {
+		nbfT := time.Unix(floatToInt64(f), 0)
+		if e.now.Add(5 * time.Minute).Before(nbfT) {
+			return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: current time %v before the nbf (not before) time: %v: invalid not before", e.now.UTC(), nbfT.UTC())), Finding{
+				Message: "the ID token's nbf " + fmtTime(nbfT) + " is more than 5 minutes ahead of Vault's clock " + fmtTime(e.now) + " (Vault's message shows its own clock reading)",
+				Fix:     "sync the Keycloak and Vault clocks with NTP"}
+		}
+	}
+	algs := []string{"RS256"}
+	if cfg != nil && len(cfg.JWTSupportedAlgs) > 0 {
+		algs = cfg.JWTSupportedAlgs
+	}
+	if !containsString(algs, tok.Header.Alg) {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: malformed jwt: go-jose/go-jose: unexpected signature algorithm %q; expected %q: unsupported signing algorithm", tok.Header.Alg, algs)), Finding{
+			Message: "the ID token is signed with " + strconv.Quote(tok.Header.Alg) + "; the OIDC login accepts " + strings.Join(algs, ", ") + " (jwt_supported_algs, default RS256)",
+			Fix:     "set jwt_supported_algs on auth/" + e.mount + "/config to include " + tok.Header.Alg + ", or set the client's 'ID token signature algorithm' to RS256 in Keycloak"}
+	}
+	if e.keys == nil {
+		e.note(FindingVaultSignatureUnchecked, SeverityInfo, "the ID token's signature was not modelled: no keys for the mount's discovery URL were given",
+			"pass --issuer (discovery) or --jwks so the signature is checked")
+	} else {
+		keys, err := e.keys.KeysFor(e.ctx, tok.Header.Kid)
+		if err != nil {
+			e.err = err
+			return "", Finding{}
+		}
+		ok := false
+		if len(tok.Signature) > 0 {
+			digest := hashFor(tok.Header.Alg, tok.SigningInput)
+			for _, k := range keys {
+				if (tok.Header.Kid == "" || k.ID == tok.Header.Kid) && familyAccepts(k, tok.Header.Alg) && verifySignature(tok.Header.Alg, k, tok.SigningInput, digest, tok.Signature) {
+					ok = true
+					break
+				}
+			}
+		}
+		if !ok {
+			return e.exchangeMessage("invalid id_token: failed to verify signature: failed to verify id token signature: invalid signature"), Finding{
+				Message: "no key in " + e.keys.String() + " verifies the ID token's signature",
+				Fix:     "check that the mount's discovery_url is the realm that issued the token (iss " + strconv.Quote(iss) + ")"}
+		}
+	}
+	if f, ok := claims["iat"].(float64); ok {
+		iatT := time.Unix(floatToInt64(f), 0)
+		if e.now.Add(time.Minute).Before(iatT) {
+			return e.exchangeMessage(fmt.Sprintf("invalid id_token current time %v before the iat (issued at) time %v: invalid issued at (iat)", e.now.UTC(), iatT.UTC())), Finding{
+				Message: "the ID token's iat " + fmtTime(iatT) + " is more than 1 minute ahead of Vault's clock " + fmtTime(e.now),
+				Fix:     "sync the Keycloak and Vault clocks with NTP"}
+		}
+	}
+	if sub, _ := claims["sub"].(string); sub == "" {
+		return e.exchangeMessage("invalid id_token: sub: missing required claim"), Finding{
+			Message: "the ID token has no sub", Fix: "use an ID token issued by Keycloak (it always sets sub)"}
+	}
+	auds, _, _ := audiences(tok.Claims)
+	if len(auds) == 0 {
+		return e.exchangeMessage("invalid id_token: aud: missing required claim"), Finding{
+			Message: "the ID token has no aud", Fix: "use an ID token issued by Keycloak (its aud is the client id)"}
+	}
+	if len(role.BoundAudiences) > 0 && !intersects(role.BoundAudiences, auds) {
+		return e.exchangeMessage("invalid id_token audiences: verifyAudiences: invalid id_token audiences: invalid audience"), Finding{
+			Message: "the ID token's aud " + quoteList(auds) + " has none of the role's bound_audiences " + quoteList(role.BoundAudiences),
+			Fix:     "for OIDC roles bound_audiences is usually not needed: remove it from " + e.roleRef() + ", or set it to the client id " + quoteList(auds[:1])}
+	}
+	if cfg == nil {
+		e.note(FindingVaultConfigUnknown, SeverityInfo, "aud/azp were not compared with oidc_client_id: the mount config was not given", "pass the mount config")
+		return "", Finding{}
+	}
+	cid := cfg.OIDCClientID
+	azpRaw, hasAzp := claims["azp"]
+	azpFix := "the ID token must be issued to the mount's oidc_client_id " + strconv.Quote(cid) + ": set client_id on the auth entry in sso.yaml to the Keycloak client Vault logs in with"
+	if len(auds) > 1 && !containsString(auds, cid) {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: multiple audiences (%s) and one of them is not equal client_id (%s): invalid audience", auds, cid)), Finding{
+			Message: "the ID token has several audiences " + quoteList(auds) + " and none is the client id " + strconv.Quote(cid), Fix: azpFix}
+	}
+	if hasAzp && !comparableEqual(azpRaw, cid) {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: authorized party (%s) is not equal client_id (%s): invalid authorized party (azp)", azpRaw, cid)), Finding{
+			Message: "the ID token's azp " + describeValue(azpRaw) + " is not the mount's client id " + strconv.Quote(cid), Fix: azpFix}
+	}
+	if len(auds) > 1 && !comparableEqual(azpRaw, cid) {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: multiple audiences and authorized party (%s) is not equal client_id (%s): invalid authorized party (azp)", azpRaw, cid)), Finding{
+			Message: "the ID token has several audiences and no azp equal to the client id " + strconv.Quote(cid), Fix: azpFix}
+	}
+	if len(auds) == 1 && auds[0] != cid && !comparableEqual(azpRaw, cid) {
+		return e.exchangeMessage(fmt.Sprintf("invalid id_token: one audience (%s) which is not the client_id (%s) and authorized party (%s) is not equal client_id (%s): invalid authorized party (azp)", auds[0], cid, azpRaw, cid)), Finding{
+			Message: "the ID token's only audience " + strconv.Quote(auds[0]) + " is not the client id " + strconv.Quote(cid) + " and azp does not name it either", Fix: azpFix}
+	}
+	if role.MaxAge > 0 {
+		e.note(FindingVaultOIDCNotes, SeverityInfo, "max_age "+role.MaxAge.String()+" is set: Vault also requires auth_time within it (not checked here)", "none needed")
+	}
+	return "", Finding{}
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		if containsString(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func resolves(claims map[string]any, ptr string) bool {
+	v, ok := vaultPointerGet(claims, ptr)
+	return ok && v != nil
+}
+
+func lastSegment(name string) string {
+	name = strings.TrimSuffix(name, "/")
+	if i := strings.LastIndexAny(name, "./"); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}
+
+// pointerFor turns a Vault claim name into a JSON pointer (a plain name becomes "/name").
+func pointerFor(name string) string {
+	if strings.HasPrefix(name, "/") {
+		return name
+	}
+	return "/" + escapeToken(name)
+}
+
+func stringClaims(claims map[string]any) []string {
+	var out []string
+	for _, k := range []string{"sub", "preferred_username", "email", "name"} {
+		if _, ok := claims[k].(string); ok {
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"sub"}
+	}
+	return out
+}
+
+func toAnyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
