@@ -1,0 +1,536 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssoctl/ssoctl/inspect"
+	"github.com/ssoctl/ssoctl/internal/httpclient"
+)
+
+func newInspectCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inspect <command>",
+		Short: "Explain tokens and OIDC providers: why a login is rejected, and the fix",
+		Args:  exactArgs(0),
+		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil))
+	return cmd
+}
+
+type inspectTokenOptions struct {
+	f              *Factory
+	Input          string
+	Issuer         string
+	JWKS           string
+	Audiences      []string
+	Claims         []string
+	VaultRole      string
+	VaultMount     string
+	VaultRoleFile  string
+	Leeway         time.Duration
+	IDToken        bool
+	AccessToken    bool
+	InsecureNoVrfy bool
+}
+
+func newInspectTokenCmd(f *Factory, runF func(*inspectTokenOptions) error) *cobra.Command {
+	opts := &inspectTokenOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "token [FILE|-] [--issuer URL | --jwks URL|FILE] [flags]",
+		Short: "Decode, verify and check a JWT, and predict what Vault will say about it",
+		Long: `Read a JWT from FILE or stdin: a compact token (whitespace and "Bearer " are
+tolerated) or a token-endpoint JSON response, whose ID token is inspected
+unless --access-token is given.
+
+The signature is verified with keys from --jwks (a URL or a JWKS/PEM file) or
+from --issuer (OIDC discovery, then its jwks_uri). The algorithm must be the
+key's: alg none and HMAC with a public key are refused. An unknown kid makes
+ssoctl fetch the JWKS once more. --insecure-no-verify shows the claims without
+verifying anything and exits 3.
+
+Checks: exp, nbf and iat with --leeway; iss against --issuer exactly;
+--audience against aud; --claim PTR[=VALUE] with RFC 6901 pointers (presence,
+equality, membership); Keycloak's traps (aud only "account", roles only in the
+access token, full-path groups, a groups claim missing for a user without
+groups).
+
+With --vault-role NAME (read with the mount's config from $VAULT_ADDR, mount
+--vault-mount, default jwt) or --vault-role-file FILE (the JSON of
+'vault read -format=json auth/M/role/R'), the token is run through Vault's own
+checks in Vault's order and the verdict quotes the message Vault would give,
+with the fix.
+
+Exit codes: 0 every check passed, 3 a check failed (signature included),
+2 malformed input, 1 a server could not be reached.`,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Input = "-"
+			if len(args) == 1 {
+				opts.Input = args[0]
+			}
+			if opts.IDToken && opts.AccessToken {
+				return usageErrorf("--id-token and --access-token are mutually exclusive")
+			}
+			if opts.Issuer != "" && opts.JWKS != "" {
+				return usageErrorf("--issuer and --jwks are mutually exclusive")
+			}
+			if opts.VaultRole != "" && opts.VaultRoleFile != "" {
+				return usageErrorf("--vault-role and --vault-role-file are mutually exclusive")
+			}
+			if opts.InsecureNoVrfy && (opts.Issuer != "" || opts.JWKS != "") {
+				return usageErrorf("--insecure-no-verify contradicts --issuer/--jwks")
+			}
+			if !opts.InsecureNoVrfy && opts.Issuer == "" && opts.JWKS == "" && opts.VaultRole == "" {
+				return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
+			}
+			opts.VaultMount = strings.Trim(opts.VaultMount, "/")
+			if runF != nil {
+				return runF(opts)
+			}
+			return inspectTokenRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Issuer, "issuer", "", "the expected issuer; its discovery document gives the keys")
+	fl.StringVar(&opts.JWKS, "jwks", "", "keys to verify with: a JWKS URL, or a JWKS or PEM file")
+	fl.StringArrayVar(&opts.Audiences, "audience", nil, "an audience that aud must contain (repeatable)")
+	fl.StringArrayVar(&opts.Claims, "claim", nil, "PTR[=VALUE]: the claim at the JSON pointer must exist (and equal or contain VALUE) (repeatable)")
+	fl.StringVar(&opts.VaultRole, "vault-role", "", "predict Vault's verdict for this role, read from $VAULT_ADDR")
+	fl.StringVar(&opts.VaultMount, "vault-mount", "jwt", "the auth mount of --vault-role")
+	fl.StringVar(&opts.VaultRoleFile, "vault-role-file", "", "predict Vault's verdict for the role in this file (vault read -format=json auth/M/role/R)")
+	fl.DurationVar(&opts.Leeway, "leeway", 60*time.Second, "clock tolerance for exp, nbf and iat")
+	fl.BoolVar(&opts.IDToken, "id-token", false, "inspect the ID token of a token response")
+	fl.BoolVar(&opts.AccessToken, "access-token", false, "inspect the access token of a token response")
+	fl.BoolVar(&opts.InsecureNoVrfy, "insecure-no-verify", false, "decode and check claims without verifying the signature (exits 3)")
+	return cmd
+}
+
+func inspectTokenRun(opts *inspectTokenOptions) error {
+	f := opts.f
+	ctx := f.Context
+	data, err := readInput(f, opts.Input)
+	if err != nil {
+		return err
+	}
+	pick := inspect.PickDefault
+	switch {
+	case opts.IDToken:
+		pick = inspect.PickIDToken
+	case opts.AccessToken:
+		pick = inspect.PickAccessToken
+	}
+	tok, err := inspect.ParseInput(data, pick)
+	if err != nil {
+		return err
+	}
+	f.Redactor.Add(tok.Raw)
+
+	check := inspect.CheckOptions{Now: f.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
+	if opts.Leeway == 0 {
+		check.Leeway = -1 // --leeway 0 means none
+	}
+	for _, c := range opts.Claims {
+		a, err := inspect.ParseClaimAssertion(c)
+		if err != nil {
+			return err
+		}
+		check.Claims = append(check.Claims, a)
+	}
+	io := inspect.InspectOptions{Check: check}
+	// Network clients are built only when a URL is involved, so that an
+	// offline check (--jwks FILE) starts nothing it does not need.
+	switch {
+	case opts.Issuer != "":
+		hc, err := f.HTTPClient(httpclient.Options{})
+		if err != nil {
+			return err
+		}
+		d, err := inspect.Discover(ctx, hc, opts.Issuer)
+		if err != nil {
+			return err
+		}
+		io.Keys = inspect.NewRemoteJWKS(hc, d.JWKSURI)
+	case strings.HasPrefix(opts.JWKS, "http://") || strings.HasPrefix(opts.JWKS, "https://"):
+		hc, err := f.HTTPClient(httpclient.Options{})
+		if err != nil {
+			return err
+		}
+		io.Keys = inspect.NewRemoteJWKS(hc, opts.JWKS)
+	case opts.JWKS != "":
+		b, err := os.ReadFile(opts.JWKS)
+		if err != nil {
+			return &inputError{err.Error()}
+		}
+		ks, err := inspect.ParseKeys(b)
+		if err != nil {
+			return err
+		}
+		io.Keys = ks
+	}
+	if vi, err := vaultInput(opts); err != nil {
+		return err
+	} else if vi != nil {
+		io.Vault = vi
+		if io.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
+			// Verify with the keys the mount's config names, as Vault will.
+			if io.Keys, err = configKeys(f, vi.Config); err != nil {
+				return err
+			}
+		}
+		if io.Keys == nil && !opts.InsecureNoVrfy {
+			return usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
+		}
+	}
+	rep, err := inspect.Inspect(ctx, tok, io)
+	if err != nil {
+		return err
+	}
+	if opts.InsecureNoVrfy {
+		rep.Findings = append([]inspect.Finding{{ID: "token.not-verified", Severity: inspect.SeverityError,
+			Message: "the signature was NOT verified (--insecure-no-verify): anyone could have written these claims",
+			Fix:     "verify with --issuer URL or --jwks URL|FILE"}}, rep.Findings...)
+	}
+	if f.Globals.JSON() {
+		if err := writeJSON(f.IO.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		writeReport(f, tok, rep)
+	}
+	if rep.Failed() || opts.InsecureNoVrfy {
+		return &ExitError{Code: ExitFindings}
+	}
+	return nil
+}
+
+// vaultInput reads the Vault role (and the mount config) to evaluate, or nil.
+func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
+	f := opts.f
+	switch {
+	case opts.VaultRoleFile != "":
+		b, err := os.ReadFile(opts.VaultRoleFile)
+		if err != nil {
+			return nil, &inputError{err.Error()}
+		}
+		r, err := inspect.ParseVaultRoleFile(b)
+		if err != nil {
+			return nil, err
+		}
+		return &inspect.VaultInput{Role: r}, nil
+	case opts.VaultRole != "":
+		conn, err := f.vaultConn("", "", true)
+		if err != nil {
+			return nil, err
+		}
+		rm, err := conn.ReadRole(f.Context, opts.VaultMount, opts.VaultRole)
+		if err != nil {
+			return nil, err
+		}
+		if rm == nil {
+			return nil, fmt.Errorf("Vault at %s has no role %q on mount %s/ (Vault would answer: role %q could not be found)", conn.Addr(), opts.VaultRole, opts.VaultMount, opts.VaultRole)
+		}
+		r, err := inspect.VaultRoleFromMap(rm)
+		if err != nil {
+			return nil, err
+		}
+		r.Name = opts.VaultRole
+		cm, err := conn.ReadAuthConfig(f.Context, opts.VaultMount)
+		if err != nil {
+			return nil, err
+		}
+		var c *inspect.VaultConfig
+		if cm != nil {
+			if c, err = inspect.VaultConfigFromMap(cm); err != nil {
+				return nil, err
+			}
+		}
+		mountType, err := conn.AuthType(f.Context, opts.VaultMount)
+		if err != nil {
+			return nil, err
+		}
+		vo := inspect.VaultOptions{RoleName: opts.VaultRole, Mount: opts.VaultMount}
+		if mountType == "jwt" {
+			vo.Login = inspect.VaultLoginJWT
+		}
+		return &inspect.VaultInput{Role: r, Config: c, Options: vo}, nil
+	}
+	return nil, nil
+}
+
+// configKeys returns the key source a Vault mount config names.
+func configKeys(f *Factory, c *inspect.VaultConfig) (inspect.KeySource, error) {
+	switch {
+	case len(c.JWTValidationPubKeys) > 0:
+		return inspect.KeySetFromPEMs(c.JWTValidationPubKeys)
+	case c.JWKSURL != "":
+		hc, err := f.HTTPClient(httpclient.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return inspect.NewRemoteJWKS(hc, c.JWKSURL), nil
+	case c.OIDCDiscoveryURL != "":
+		hc, err := f.HTTPClient(httpclient.Options{})
+		if err != nil {
+			return nil, err
+		}
+		d, err := inspect.Discover(f.Context, hc, c.OIDCDiscoveryURL)
+		if err != nil {
+			return nil, err
+		}
+		return inspect.NewRemoteJWKS(hc, d.JWKSURI), nil
+	}
+	return nil, nil
+}
+
+// claimOrder lists the registered claims first, in the order people read them.
+var claimOrder = []string{"iss", "sub", "aud", "azp", "typ", "exp", "iat", "nbf", "auth_time"}
+
+var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true}
+
+func writeReport(f *Factory, tok *inspect.Token, rep *inspect.Report) {
+	th := f.IO.OutTheme()
+	w := f.IO.Out
+	now := f.Now()
+	kind := string(tok.Kind)
+	if tok.FromResponse {
+		kind += " token from a token response"
+	} else {
+		kind += " token"
+	}
+	fmt.Fprintf(w, "%s %s\n", th.Bold.Render("Token:"), kind)
+	fmt.Fprintf(w, "%s\n", th.Bold.Render("Header:"))
+	hk := mapKeys(rep.Header)
+	slices.Sort(hk)
+	for _, k := range hk {
+		fmt.Fprintf(w, "  %-10s %s\n", k, compact(rep.Header[k]))
+	}
+	fmt.Fprintf(w, "%s\n", th.Bold.Render("Claims:"))
+	keys := mapKeys(rep.Claims)
+	sort.SliceStable(keys, func(i, j int) bool {
+		a, b := slices.Index(claimOrder, keys[i]), slices.Index(claimOrder, keys[j])
+		switch {
+		case a >= 0 && b >= 0:
+			return a < b
+		case a >= 0 || b >= 0:
+			return a >= 0
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		v := compact(rep.Claims[k])
+		if timeClaims[k] {
+			v = describeTime(rep.Claims[k], now, k)
+		}
+		fmt.Fprintf(w, "  %-18s %s\n", k, v)
+	}
+	switch {
+	case rep.Verified:
+		src := ""
+		if rep.Verification != nil && rep.Verification.Source != "" {
+			src = " from " + rep.Verification.Source
+		}
+		kid := ""
+		if rep.Verification != nil && rep.Verification.Key != nil && rep.Verification.Key.ID != "" {
+			kid = " (kid " + rep.Verification.Key.ID + ")"
+		}
+		fmt.Fprintf(w, "%s %s verified with %s%s%s\n", th.Bold.Render("Signature:"), th.OK.Render("✓"), tok.Header.Alg, kid, src)
+	case rep.Verification == nil:
+		fmt.Fprintf(w, "%s %s NOT verified\n", th.Bold.Render("Signature:"), th.Fail.Render("✗"))
+	default:
+		fmt.Fprintf(w, "%s %s failed\n", th.Bold.Render("Signature:"), th.Fail.Render("✗"))
+	}
+	writeFindings(f, "Findings:", rep.Findings)
+	if v := rep.Vault; v != nil {
+		role := v.Role
+		verdict := th.OK.Render("✓ Vault would accept it")
+		if !v.Accepted {
+			verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
+		}
+		fmt.Fprintf(w, "%s role %q (%s login): %s\n", th.Bold.Render("Vault:"), role, v.Login, verdict)
+		if !v.Accepted && v.Message != "" {
+			fmt.Fprintf(w, "  Vault says: %s\n", v.Message)
+		}
+		if v.Accepted {
+			fmt.Fprintf(w, "  entity alias: %s\n", v.Alias)
+			if len(v.GroupAliases) > 0 {
+				fmt.Fprintf(w, "  group aliases: %s\n", strings.Join(v.GroupAliases, ", "))
+			}
+			if len(v.Policies) > 0 {
+				fmt.Fprintf(w, "  token policies: %s\n", strings.Join(v.Policies, ", "))
+			}
+		}
+		writeFindings(f, "", v.Findings)
+	}
+}
+
+func writeFindings(f *Factory, title string, fs []inspect.Finding) {
+	th := f.IO.OutTheme()
+	w := f.IO.Out
+	if len(fs) == 0 {
+		return
+	}
+	if title != "" {
+		fmt.Fprintf(w, "%s\n", th.Bold.Render(title))
+	}
+	for _, fd := range fs {
+		mark := th.Fail.Render("✗")
+		switch fd.Severity {
+		case inspect.SeverityWarning:
+			mark = th.Warn.Render("!")
+		case inspect.SeverityInfo:
+			mark = th.Muted.Render("i")
+		}
+		fmt.Fprintf(w, "  %s %s %s\n", mark, fd.Message, th.Muted.Render("["+fd.ID+"]"))
+		if fd.VaultMessage != "" {
+			fmt.Fprintf(w, "      Vault: %s\n", fd.VaultMessage)
+		}
+		if fd.Fix != "" {
+			fmt.Fprintf(w, "      fix: %s\n", fd.Fix)
+		}
+	}
+}
+
+func mapKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func compact(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// describeTime renders a NumericDate as RFC3339 with a relative hint.
+func describeTime(v any, now time.Time, claim string) string {
+	var secs float64
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return x.String()
+		}
+		secs = f
+	case float64:
+		secs = x
+	default:
+		return compact(v) + " (not a number)"
+	}
+	t := time.Unix(int64(secs), 0).UTC()
+	d := t.Sub(now).Round(time.Second)
+	var rel string
+	switch claim {
+	case "exp":
+		if d >= 0 {
+			rel = "expires in " + human(d)
+		} else {
+			rel = "expired " + human(-d) + " ago"
+		}
+	case "nbf":
+		if d > 0 {
+			rel = "valid in " + human(d)
+		} else {
+			rel = "valid since " + human(-d)
+		}
+	default:
+		if d > 0 {
+			rel = "in " + human(d) + ", in the future"
+		} else {
+			rel = human(-d) + " ago"
+		}
+	}
+	return t.Format(time.RFC3339) + " (" + rel + ")"
+}
+
+func human(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + "m"
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return strconv.Itoa(int(d.Hours()/24)) + "d"
+}
+
+type inspectDiscoveryOptions struct {
+	f      *Factory
+	Issuer string
+}
+
+func newInspectDiscoveryCmd(f *Factory, runF func(*inspectDiscoveryOptions) error) *cobra.Command {
+	opts := &inspectDiscoveryOptions{f: f}
+	return &cobra.Command{
+		Use:   "discovery ISSUER",
+		Short: "Fetch and check an issuer's OIDC discovery document and JWKS",
+		Long: `Fetch ISSUER/.well-known/openid-configuration and check it the way Vault does
+when oidc_discovery_url is written: the document's issuer equals ISSUER exactly
+(a trailing slash matters), the JWKS at jwks_uri can be fetched and holds
+signing keys. Lists the keys and the supported signing algorithms.
+
+Exit codes: 0 ok, 3 a check failed, 1 the document could not be fetched.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Issuer = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return inspectDiscoveryRun(opts)
+		},
+	}
+}
+
+func inspectDiscoveryRun(opts *inspectDiscoveryOptions) error {
+	f := opts.f
+	hc, err := f.HTTPClient(httpclient.Options{})
+	if err != nil {
+		return err
+	}
+	rep, err := inspect.CheckDiscovery(f.Context, hc, opts.Issuer)
+	if err != nil {
+		return err
+	}
+	if f.Globals.JSON() {
+		if err := writeJSON(f.IO.Out, rep); err != nil {
+			return err
+		}
+	} else {
+		th := f.IO.OutTheme()
+		w := f.IO.Out
+		mark := th.OK.Render("✓")
+		if rep.DocumentIssuer != rep.Issuer {
+			mark = th.Fail.Render("✗")
+		}
+		fmt.Fprintf(w, "%s issuer   %s\n", mark, rep.DocumentIssuer)
+		fmt.Fprintf(w, "  document %s\n", rep.URL)
+		fmt.Fprintf(w, "  jwks_uri %s\n", rep.JWKSURI)
+		for _, k := range rep.Keys {
+			fmt.Fprintf(w, "  key      %s %s %d bits alg=%s use=%s\n", k.ID, k.Type, k.Bits, orNone(k.Alg), orNone(k.Use))
+		}
+		fmt.Fprintf(w, "  signing algorithms: %s\n", strings.Join(rep.SigningAlgs, ", "))
+		writeFindings(f, "Findings:", rep.Findings)
+	}
+	if inspect.HasErrors(rep.Findings) {
+		return &ExitError{Code: ExitFindings}
+	}
+	return nil
+}
