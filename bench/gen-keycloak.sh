@@ -36,9 +36,13 @@ flags() { # id access userinfo
 	echo '#!/usr/bin/env bash'
 	echo 'set -euo pipefail'
 	echo 'kc() { "$KEYCLOAK_HOME/bin/kcadm.sh" "$@"; }'
-	echo 'kc config credentials --config "$KCADM_CONFIG" --server "$KEYCLOAK_URL" --realm master --user "$KEYCLOAK_ADMIN" --password "$KEYCLOAK_ADMIN_PASSWORD"'
+	# Log in again every ten clients, as a long kcadm script must: its stored
+	# session expires (a 401 halfway through otherwise).
+	login='kc config credentials --config "$KCADM_CONFIG" --server "$KEYCLOAK_URL" --realm master --user "$KEYCLOAK_ADMIN" --password "$KEYCLOAK_ADMIN_PASSWORD"'
+	echo "$login"
 	echo "kc create realms --config \"\$KCADM_CONFIG\" -s realm=$realm -s enabled=true"
 	for i in $(seq -w 1 50); do
+		if [ $((10#$i % 10)) -eq 0 ]; then echo "$login"; fi
 		m1="{\"name\":\"audience app-$i\",\"protocol\":\"openid-connect\",\"protocolMapper\":\"oidc-audience-mapper\",\"config\":{\"included.client.audience\":\"app-$i\",$(flags true true false)}}"
 		m2="{\"name\":\"client roles app-$i\",\"protocol\":\"openid-connect\",\"protocolMapper\":\"oidc-usermodel-client-role-mapper\",\"config\":{\"usermodel.clientRoleMapping.clientId\":\"app-$i\",\"claim.name\":\"roles\",\"jsonType.label\":\"String\",\"multivalued\":\"true\",$(flags true true true)}}"
 		m3="{\"name\":\"groups\",\"protocol\":\"openid-connect\",\"protocolMapper\":\"oidc-group-membership-mapper\",\"config\":{\"claim.name\":\"groups\",\"full.path\":\"false\",$(flags true true true)}}"
@@ -50,6 +54,7 @@ flags() { # id access userinfo
 		echo "kc create clients/\$cid/roles --config \"\$KCADM_CONFIG\" -r $realm -s name=reader"
 		echo "kc create clients/\$cid/roles --config \"\$KCADM_CONFIG\" -r $realm -s name=writer"
 	done
+	echo "$login"
 	for i in $(seq -w 1 20); do
 		echo "kc create groups --config \"\$KCADM_CONFIG\" -r $realm -s name=team-$i"
 		echo "kc add-roles --config \"\$KCADM_CONFIG\" -r $realm --gname team-$i --cclientid app-$i --rolename reader"

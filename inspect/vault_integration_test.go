@@ -54,7 +54,7 @@ func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 	yes := true
 	k := &spec.Keycloak{Realm: realm, CreateRealm: true,
 		Clients: []spec.Client{{ClientID: "vault", Protocol: spec.ProtocolOIDC, Access: spec.AccessConfidential, DirectAccessGrants: &yes,
-			Roles: []string{"secret_reader", "secret_manager"},
+			Roles:   []string{"secret_reader", "secret_manager"},
 			Mappers: []spec.Mapper{{Audience: &spec.AudienceMapper{Client: "vault"}}, {ClientRoles: &spec.ClientRolesMapper{}}, {Groups: &spec.GroupsMapper{}}}}},
 		Groups: []spec.Group{{Name: "kv-managers", ClientRoles: map[string][]string{"vault": {"secret_manager"}}}},
 		Users:  []spec.User{{Username: "alice", PasswordEnv: "P", Groups: []string{"kv-managers"}}, {Username: "dave", PasswordEnv: "P"}},
