@@ -231,6 +231,23 @@ func TestIntegrationVaultEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The CLI: inspect the real token against the real role; then a twin.
+	issuer := e.tb.KeycloakURL + "/realms/" + e.realm
+	code, stdout, stderr = runEnv(t, e.env, alice.IDToken, "inspect", "token", "--issuer", issuer, "--audience", "vault", "--vault-role", "default", "--vault-mount", e.jwtMnt)
+	if code != 0 || !strings.Contains(stdout, "Vault would accept it") || !strings.Contains(stdout, "group aliases: secret_manager") {
+		t.Fatalf("inspect token --vault-role: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runEnv(t, e.env, alice.IDToken, "inspect", "token", "--vault-role", "plainroles", "--vault-mount", e.jwtMnt)
+	if code != ExitFindings || !strings.Contains(stdout, `Vault says: failed to fetch groups: "roles" claim not found in token`) || !strings.Contains(stdout, "/resource_access/vault/roles") {
+		t.Fatalf("inspect token, plainroles: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ = runEnv(t, e.env, "", "inspect", "discovery", issuer); code != 0 || !strings.Contains(stdout, "RS256") {
+		t.Fatalf("inspect discovery: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ = runEnv(t, e.env, "", "inspect", "discovery", issuer+"/"); code != ExitFindings || !strings.Contains(stdout, "trailing slash") {
+		t.Fatalf("inspect discovery with a trailing slash: exit %d\n%s", code, stdout)
+	}
+
 	// 5. Re-apply makes zero writes.
 	writes := countWrites(t, e, context.Background())
 	if writes != 0 {
