@@ -188,3 +188,23 @@ func TestCheckClaimsKeycloakTraps(t *testing.T) {
 		}
 	})
 }
+
+func TestRealmRolesCopiedIntoIDTokenAreNotATrap(t *testing.T) {
+	roles := []any{"offline_access", "auditor"}
+	id := &Token{Kind: KindID, Claims: map[string]any{"realm_roles": []any{"auditor", "offline_access"}}}
+	access := &Token{Kind: KindAccess, Claims: map[string]any{"realm_access": map[string]any{"roles": roles}}}
+	id.Companion = access
+	for _, f := range rolesOnlyInAccessFindings(id) {
+		if strings.Contains(f.Message, "realm roles") {
+			t.Fatalf("the ID token carries the realm roles as realm_roles, yet: %s", f.Message)
+		}
+	}
+	id.Claims = map[string]any{}
+	found := false
+	for _, f := range rolesOnlyInAccessFindings(id) {
+		found = found || strings.Contains(f.Message, "realm roles")
+	}
+	if !found {
+		t.Fatal("realm roles only in the access token must be reported")
+	}
+}

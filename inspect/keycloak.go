@@ -96,8 +96,9 @@ func rolesOnlyInAccessFindings(tok *Token) []Finding {
 			Message: "client roles of " + strconv.Quote(c) + " (/resource_access/" + escapeToken(c) + "/roles) are in the access token but not in the ID token; Vault's OIDC login reads only the ID token and userinfo",
 			Fix:     clientRolesFix(c)})
 	}
-	if _, inAccess := access.Claims["realm_access"]; inAccess {
-		if _, inID := id.Claims["realm_access"]; !inID {
+	if ra, inAccess := access.Claims["realm_access"].(map[string]any); inAccess {
+		// A realm roles mapper may already copy them into the ID token under another claim.
+		if _, inID := id.Claims["realm_access"]; !inID && !carriesList(id.Claims, ra["roles"]) {
 			out = append(out, Finding{ID: FindingKeycloakRolesOnlyInAccess, Severity: SeverityWarning,
 				Message: "realm roles (/realm_access/roles) are in the access token but not in the ID token; Vault's OIDC login reads only the ID token and userinfo",
 				Fix:     "add `- realm_roles: {claim: realm_roles, id_token: true, userinfo: true}` to the client's mappers in sso.yaml and use groups_claim `realm_roles` (Keycloak's built-in realm roles mapper writes the access token only)"})
@@ -203,4 +204,31 @@ func mapperFlagFix(p Pointer, kind Kind) string {
 		return "add `- realm_roles: {claim: realm_roles, id_token: true, userinfo: true}` to the client's mappers in sso.yaml and read the claim `realm_roles` (Keycloak's built-in realm roles mapper writes the access token only)"
 	}
 	return "turn on " + flag + " on the mapper that writes " + p.String()
+}
+
+// carriesList reports whether some top-level claim of claims holds the same
+// set of strings as list.
+func carriesList(claims map[string]any, list any) bool {
+	want, ok := list.([]any)
+	if !ok || len(want) == 0 {
+		return false
+	}
+	set := make(map[any]bool, len(want))
+	for _, v := range want {
+		set[v] = true
+	}
+	for _, v := range claims {
+		have, ok := v.([]any)
+		if !ok || len(have) != len(want) {
+			continue
+		}
+		same := true
+		for _, h := range have {
+			same = same && set[h]
+		}
+		if same {
+			return true
+		}
+	}
+	return false
 }
