@@ -237,7 +237,7 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 			return nil, err
 		}
 		if rm == nil {
-			return nil, fmt.Errorf("Vault at %s has no role %q on mount %s/ (Vault would answer: role %q could not be found)", conn.Addr(), opts.VaultRole, opts.VaultMount, opts.VaultRole)
+			return nil, fmt.Errorf("no role %q on mount %s/ of the Vault at %s (Vault would answer: role %q could not be found)", opts.VaultRole, opts.VaultMount, conn.Addr(), opts.VaultRole)
 		}
 		r, err := inspect.VaultRoleFromMap(rm)
 		if err != nil {

@@ -17,13 +17,6 @@ import (
 	"github.com/ssoctl/ssoctl/spec"
 )
 
-// keycloakConn is what every Keycloak command needs: the server and how to
-// log in to its admin API.
-type keycloakConn struct {
-	URL   string
-	Creds keycloak.Credentials
-}
-
 // keycloakHTTP returns the HTTP client for Keycloak.
 func (f *Factory) keycloakHTTP() (*http.Client, error) {
 	return f.HTTPClient(httpclient.Options{})
@@ -204,7 +197,7 @@ func keycloakTokenRun(opts *keycloakTokenOptions) error {
 	t := tok.AccessToken
 	if opts.IDToken {
 		if tok.IDToken == "" {
-			return fmt.Errorf("Keycloak returned no ID token (is the openid scope allowed for client %q?)", opts.ClientID)
+			return fmt.Errorf("no ID token in Keycloak's answer (is the openid scope allowed for client %q?)", opts.ClientID)
 		}
 		t = tok.IDToken
 	}

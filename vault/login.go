@@ -43,7 +43,7 @@ func (c *Conn) Login(ctx context.Context, mount, role, jwt string) (*LoginResult
 		return nil, c.wrap("PUT", path, err)
 	}
 	if s == nil || s.Auth == nil {
-		return nil, fmt.Errorf("Vault answered the login at %s without auth data", path)
+		return nil, fmt.Errorf("the login at %s answered without auth data", path)
 	}
 	r := &LoginResult{IdentityPolicies: []string{},
 		Token: s.Auth.ClientToken, Accessor: s.Auth.Accessor, EntityID: s.Auth.EntityID,
