@@ -87,8 +87,11 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) load(t *testing.T, path string) *spec.File {
 	t.Helper()
 	f, err := spec.Load(path, func(k string) string {
-		if k == "KEYCLOAK_URL" {
+		switch k {
+		case "KEYCLOAK_URL":
 			return h.env.KeycloakURL
+		case "VAULT_ADDR":
+			return h.env.VaultAddr // the examples have a vault section; these tests use only keycloak
 		}
 		return ""
 	})
