@@ -47,7 +47,7 @@ func runIn(t *testing.T, stdin string, args ...string) (int, string, string) {
 func TestInspectTokenCLI(t *testing.T) {
 	now := time.Now()
 	good := map[string]any{"iss": "https://kc/realms/demo", "sub": "u1", "aud": "vault", "azp": "vault", "typ": "ID",
-		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "groups": []string{"kv"}}
+		"iat": now.Unix(), "exp": now.Add(4*time.Minute + 30*time.Second).Unix(), "groups": []string{"kv"}}
 	tok, keyFile := testToken(t, good)
 
 	code, stdout, stderr := runIn(t, "Bearer "+tok+"\n", "inspect", "token", "-", "--jwks", keyFile, "--audience", "vault", "--claim", "/groups=kv")

@@ -158,6 +158,11 @@ func transientNetError(err error) bool {
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
+	// net/http's own error for a connection closed before any response
+	// (unexported, so matched by text).
+	if strings.Contains(err.Error(), "server closed idle connection") {
+		return true
+	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
