@@ -261,21 +261,13 @@ func planStyle(th *Theme) func(role, s string) string {
 
 // exportOptions are the flags of export keycloak.
 type exportOptions struct {
-	f       *Factory
-	URL     string
-	Realm   string
+	f *Factory
+	keycloakTarget
 	Clients []string
 }
 
 func newExportCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "export <system>",
-		Short: "Write a system's current state as an sso.yaml fragment",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newExportKeycloakCmd(f, nil))
-	return cmd
+	return newGroupCmd("export <system>", "Write a system's current state as an sso.yaml fragment", newExportKeycloakCmd(f, nil))
 }
 
 func newExportKeycloakCmd(f *Factory, runF func(*exportOptions) error) *cobra.Command {
@@ -289,14 +281,8 @@ their roles and mappers in shorthand, and groups with their role bindings.
 Applying the output to an empty realm reproduces them. Users are not exported.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.URL == "" {
-				opts.URL = f.Getenv("KEYCLOAK_URL")
-			}
-			if opts.Realm == "" {
-				opts.Realm = f.Getenv("KEYCLOAK_REALM")
-			}
-			if opts.Realm == "" {
-				return usageErrorf("--realm (or $KEYCLOAK_REALM) is required")
+			if err := opts.resolve(f); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -304,8 +290,7 @@ Applying the output to an empty realm reproduces them. Users are not exported.`,
 			return exportKeycloakRun(opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.URL, "url", "", "Keycloak base URL (default $KEYCLOAK_URL)")
-	cmd.Flags().StringVar(&opts.Realm, "realm", "", "realm to export (default $KEYCLOAK_REALM)")
+	opts.addFlags(cmd, "realm to export")
 	cmd.Flags().StringArrayVar(&opts.Clients, "client", nil, "export only this client_id (repeatable)")
 	return cmd
 }

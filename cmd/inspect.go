@@ -17,14 +17,7 @@ import (
 )
 
 func newInspectCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "inspect <command>",
-		Short: "Explain tokens and OIDC providers: why a login is rejected, and the fix",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil))
-	return cmd
+	return newGroupCmd("inspect <command>", "Explain tokens and OIDC providers: why a login is rejected, and the fix", newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil))
 }
 
 type inspectTokenOptions struct {
@@ -374,30 +367,14 @@ func writeReport(f *Factory, tok *inspect.Token, rep *inspect.Report) {
 }
 
 func writeFindings(f *Factory, title string, fs []inspect.Finding) {
-	th := f.IO.OutTheme()
-	w := f.IO.Out
 	if len(fs) == 0 {
 		return
 	}
+	th := f.IO.OutTheme()
 	if title != "" {
-		fmt.Fprintf(w, "%s\n", th.Bold.Render(title))
+		fmt.Fprintf(f.IO.Out, "%s\n", th.Bold.Render(title))
 	}
-	for _, fd := range fs {
-		mark := th.Fail.Render("✗")
-		switch fd.Severity {
-		case inspect.SeverityWarning:
-			mark = th.Warn.Render("!")
-		case inspect.SeverityInfo:
-			mark = th.Muted.Render("i")
-		}
-		fmt.Fprintf(w, "  %s %s %s\n", mark, fd.Message, th.Muted.Render("["+fd.ID+"]"))
-		if fd.VaultMessage != "" {
-			fmt.Fprintf(w, "      Vault: %s\n", fd.VaultMessage)
-		}
-		if fd.Fix != "" {
-			fmt.Fprintf(w, "      fix: %s\n", fd.Fix)
-		}
-	}
+	writeFindingList(f.IO.Out, th, "  ", fromInspect(fs))
 }
 
 func mapKeys(m map[string]any) []string {

@@ -75,21 +75,39 @@ func (f *Factory) keycloakAdmin(url string, admin spec.Admin) (*keycloak.Admin, 
 	return keycloak.NewAdmin(url, hc, creds), nil
 }
 
-func newKeycloakCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "keycloak <command>",
-		Short: "Fetch tokens and SAML metadata from Keycloak",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
+// keycloakTarget is the server and realm a command talks to: --url and
+// --realm, defaulting to $KEYCLOAK_URL and $KEYCLOAK_REALM.
+type keycloakTarget struct {
+	URL   string
+	Realm string
+}
+
+func (t *keycloakTarget) addFlags(cmd *cobra.Command, realmUsage string) {
+	cmd.Flags().StringVar(&t.URL, "url", "", "Keycloak base URL (default $KEYCLOAK_URL)")
+	cmd.Flags().StringVar(&t.Realm, "realm", "", realmUsage+" (default $KEYCLOAK_REALM)")
+}
+
+// resolve fills the defaults from the environment and requires both.
+func (t *keycloakTarget) resolve(f *Factory) error {
+	if t.URL == "" {
+		t.URL = f.Getenv("KEYCLOAK_URL")
 	}
-	cmd.AddCommand(newKeycloakTokenCmd(f, nil), newKeycloakDescriptorCmd(f, nil))
-	return cmd
+	if t.Realm == "" {
+		t.Realm = f.Getenv("KEYCLOAK_REALM")
+	}
+	if t.URL == "" || t.Realm == "" {
+		return usageErrorf("--url (or $KEYCLOAK_URL) and --realm (or $KEYCLOAK_REALM) are required")
+	}
+	return nil
+}
+
+func newKeycloakCmd(f *Factory) *cobra.Command {
+	return newGroupCmd("keycloak <command>", "Fetch tokens and SAML metadata from Keycloak", newKeycloakTokenCmd(f, nil), newKeycloakDescriptorCmd(f, nil))
 }
 
 type keycloakTokenOptions struct {
-	f               *Factory
-	URL             string
-	Realm           string
+	f *Factory
+	keycloakTarget
 	ClientID        string
 	ClientSecretEnv string
 	User            string
@@ -120,14 +138,11 @@ the whole token response. On a terminal the token is masked unless
   ssoctl keycloak token --realm demo --client vault --user alice -o json | ssoctl inspect token -`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.URL == "" {
-				opts.URL = f.Getenv("KEYCLOAK_URL")
+			if err := opts.resolve(f); err != nil {
+				return err
 			}
-			if opts.Realm == "" {
-				opts.Realm = f.Getenv("KEYCLOAK_REALM")
-			}
-			if opts.URL == "" || opts.Realm == "" || opts.ClientID == "" {
-				return usageErrorf("--url (or $KEYCLOAK_URL), --realm (or $KEYCLOAK_REALM) and --client are required")
+			if opts.ClientID == "" {
+				return usageErrorf("--client is required")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -135,9 +150,8 @@ the whole token response. On a terminal the token is masked unless
 			return keycloakTokenRun(opts)
 		},
 	}
+	opts.addFlags(cmd, "realm")
 	fl := cmd.Flags()
-	fl.StringVar(&opts.URL, "url", "", "Keycloak base URL (default $KEYCLOAK_URL)")
-	fl.StringVar(&opts.Realm, "realm", "", "realm (default $KEYCLOAK_REALM)")
 	fl.StringVar(&opts.ClientID, "client", "", "client_id to get the token for")
 	fl.StringVar(&opts.ClientSecretEnv, "client-secret-env", "", "environment variable holding the client's secret (default: read it through the admin API)")
 	fl.StringVar(&opts.User, "user", "", "log in as this user (password grant)")
@@ -232,9 +246,8 @@ func (f *Factory) readPassword(prompt string) (string, error) {
 }
 
 type keycloakDescriptorOptions struct {
-	f     *Factory
-	URL   string
-	Realm string
+	f *Factory
+	keycloakTarget
 }
 
 func newKeycloakDescriptorCmd(f *Factory, runF func(*keycloakDescriptorOptions) error) *cobra.Command {
@@ -244,14 +257,8 @@ func newKeycloakDescriptorCmd(f *Factory, runF func(*keycloakDescriptorOptions) 
 		Short: "Print the realm's SAML IdP metadata, raw",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.URL == "" {
-				opts.URL = f.Getenv("KEYCLOAK_URL")
-			}
-			if opts.Realm == "" {
-				opts.Realm = f.Getenv("KEYCLOAK_REALM")
-			}
-			if opts.URL == "" || opts.Realm == "" {
-				return usageErrorf("--url (or $KEYCLOAK_URL) and --realm (or $KEYCLOAK_REALM) are required")
+			if err := opts.resolve(f); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -268,8 +275,7 @@ func newKeycloakDescriptorCmd(f *Factory, runF func(*keycloakDescriptorOptions) 
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&opts.URL, "url", "", "Keycloak base URL (default $KEYCLOAK_URL)")
-	cmd.Flags().StringVar(&opts.Realm, "realm", "", "realm (default $KEYCLOAK_REALM)")
+	opts.addFlags(cmd, "realm")
 	return cmd
 }
 

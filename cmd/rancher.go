@@ -17,43 +17,31 @@ import (
 )
 
 func newRancherCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "rancher <command>",
-		Short: "Make Keycloak's SAML metadata work for Rancher",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newRancherConvertCmd(f, nil), newRancherCheckCmd(f, nil), newRancherConfigCmd(f, nil))
-	return cmd
+	return newGroupCmd("rancher <command>", "Make Keycloak's SAML metadata work for Rancher", newRancherConvertCmd(f, nil), newRancherCheckCmd(f, nil), newRancherConfigCmd(f, nil))
 }
 
-// metadataSource is where convert and check read metadata from.
+// metadataSource is where convert and check read metadata from: FILE, URL
+// or - (Arg), or the descriptor of --realm.
 type metadataSource struct {
-	Arg   string // FILE, URL or -
-	Realm string // fetch /realms/R/protocol/saml/descriptor from URL
-	URL   string // Keycloak base URL for --realm
+	Arg string
+	keycloakTarget
 }
 
 func (s *metadataSource) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&s.Realm, "realm", "", "fetch the descriptor of this realm from Keycloak ($KEYCLOAK_URL or --url)")
-	cmd.Flags().StringVar(&s.URL, "url", "", "Keycloak base URL for --realm (default $KEYCLOAK_URL)")
+	s.keycloakTarget.addFlags(cmd, "fetch the descriptor of this realm from Keycloak")
 }
 
 // read returns the metadata and a name for it.
 func (s *metadataSource) read(f *Factory) ([]byte, string, error) {
 	if s.Realm != "" {
-		base := s.URL
-		if base == "" {
-			base = f.Getenv("KEYCLOAK_URL")
-		}
-		if base == "" {
-			return nil, "", usageErrorf("--realm needs --url or $KEYCLOAK_URL")
+		if err := s.resolve(f); err != nil {
+			return nil, "", err
 		}
 		hc, err := f.HTTPClient(httpclient.Options{})
 		if err != nil {
 			return nil, "", err
 		}
-		data, err := keycloak.Descriptor(f.Context, hc, base, s.Realm)
+		data, err := keycloak.Descriptor(f.Context, hc, s.URL, s.Realm)
 		return data, "realm " + s.Realm, err
 	}
 	switch {
@@ -262,16 +250,7 @@ func writeRancherFindings(f *Factory, name string, findings []rancher.Finding) {
 		fmt.Fprintf(w, "%s %s: Rancher can use this metadata\n", th.OK.Render("✓"), name)
 		return
 	}
-	for _, fd := range findings {
-		mark := th.Fail.Render("✗")
-		if fd.Severity != rancher.SeverityError {
-			mark = th.Warn.Render("!")
-		}
-		fmt.Fprintf(w, "%s %s %s\n", mark, fd.Message, th.Muted.Render("["+fd.ID+"]"))
-		if fd.Fix != "" {
-			fmt.Fprintf(w, "  fix: %s\n", fd.Fix)
-		}
-	}
+	writeFindingList(w, th, "", fromRancher(findings))
 	if !rancher.HasErrors(findings) {
 		fmt.Fprintf(w, "%s %s: usable, with the warnings above\n", th.OK.Render("✓"), name)
 	}
@@ -383,17 +362,7 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 	if err := writeJSON(f.IO.Out, cfg); err != nil {
 		return err
 	}
-	th := f.IO.ErrTheme()
-	for _, fd := range findings {
-		mark := th.Fail.Render("✗")
-		if fd.Severity != rancher.SeverityError {
-			mark = th.Warn.Render("!")
-		}
-		fmt.Fprintf(f.IO.ErrOut, "%s %s\n", mark, fd.Message)
-		if fd.Fix != "" {
-			fmt.Fprintf(f.IO.ErrOut, "  fix: %s\n", fd.Fix)
-		}
-	}
+	writeFindingList(f.IO.ErrOut, f.IO.ErrTheme(), "", fromRancher(findings))
 	if rancher.HasErrors(findings) {
 		return &ExitError{Code: ExitFindings}
 	}

@@ -65,14 +65,7 @@ func (f *Factory) discoveryChecker() (func(ctx context.Context, url string) erro
 }
 
 func newVaultCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "vault <command>",
-		Short: "Log in to Vault with a JWT and show what it grants",
-		Args:  exactArgs(0),
-		RunE:  func(cmd *cobra.Command, args []string) error { return cmd.Help() },
-	}
-	cmd.AddCommand(newVaultLoginCmd(f, nil))
-	return cmd
+	return newGroupCmd("vault <command>", "Log in to Vault with a JWT and show what it grants", newVaultLoginCmd(f, nil))
 }
 
 type vaultLoginOptions struct {
