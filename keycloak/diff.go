@@ -98,7 +98,7 @@ func (x *ids) clientUUIDOrLookup(ctx context.Context, cid string) (string, error
 		return id, nil
 	}
 	var found []gocloak.Client
-	if err := x.a.get(ctx, "/"+esc(x.realm)+"/clients?clientId="+esc(cid), &found); err != nil {
+	if err := x.a.get(ctx, "/"+esc(x.realm)+"/clients?clientId="+url.QueryEscape(cid), &found); err != nil {
 		return "", err
 	}
 	for _, c := range found {
@@ -193,7 +193,7 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*pla
 	for name, u := range st.Users {
 		x.users[name] = deref(u.Rep.ID)
 	}
-	pb := &planBuilder{a: a, k: k, st: st, x: x, p: &plan.Plan{}, getenv: getenv, forApply: o.ForApply, realm: k.Realm}
+	pb := &planBuilder{ctx: ctx, a: a, k: k, st: st, x: x, p: &plan.Plan{}, getenv: getenv, forApply: o.ForApply, realm: k.Realm}
 	if err := pb.build(); err != nil {
 		return nil, st, err
 	}
@@ -201,6 +201,7 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*pla
 }
 
 type planBuilder struct {
+	ctx      context.Context // for the reads planning makes
 	a        *Admin
 	k        *spec.Keycloak
 	st       *State
@@ -831,7 +832,7 @@ func userDefaults(u spec.User) spec.User {
 // and plans a reset when Keycloak says the credentials are invalid.
 func (b *planBuilder) passwordChange(username, id, password string) error {
 	a := b.a
-	_, err := TokenGrant(context.Background(), a.http, a.base, b.realm, url.Values{
+	_, err := TokenGrant(b.ctx, a.http, a.base, b.realm, url.Values{
 		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {username}, "password": {password}})
 	var apiErr *APIError
 	switch {

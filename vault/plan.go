@@ -158,6 +158,9 @@ func (c *Conn) ReadState(ctx context.Context, v *spec.Vault, conc int) (*State, 
 				return nil
 			})
 		}
+	}
+	// Groups are global: read them whether or not their mount exists yet.
+	for _, a := range v.Auth {
 		for _, grp := range a.Groups {
 			g.Go(func() error {
 				data, err := c.read(gctx, "identity/group/name/"+grp.Name)
