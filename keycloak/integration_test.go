@@ -477,3 +477,83 @@ func TestIntegrationErrors(t *testing.T) {
 		t.Fatalf("unreachable: %v", err)
 	}
 }
+
+// A service account with realm-management roles can run ssoctl against its
+// own realm through the client-credentials grant.
+func TestIntegrationServiceAccountLogin(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	yes := true
+	boot := &spec.Keycloak{Realm: h.realm, CreateRealm: true, Clients: []spec.Client{{ClientID: "ops-bot", Protocol: spec.ProtocolOIDC,
+		Access: spec.AccessConfidential, ServiceAccounts: &yes}}}
+	if _, err := h.apply(t, ctx, boot, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := keycloak.GrantRealmManagement(ctx, h.admin, h.realm, "ops-bot", "manage-realm", "manage-clients", "manage-users", "view-realm", "view-clients", "view-users", "query-groups"); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := h.admin.ClientSecret(ctx, h.realm, "ops-bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bot := keycloak.NewAdmin(h.env.KeycloakURL, h.hc, keycloak.Credentials{Realm: h.realm, ClientID: "ops-bot", ClientSecret: secret, Source: "test"})
+	k := &spec.Keycloak{Realm: h.realm, RealmRoles: []string{"auditor"}, Clients: []spec.Client{{ClientID: "app", Protocol: spec.ProtocolOIDC, Access: spec.AccessPublic, RedirectURIs: []string{"http://localhost/cb"}}},
+		Groups: []spec.Group{{Name: "team", RealmRoles: []string{"auditor"}}}}
+	p, _, err := bot.Plan(ctx, k, keycloak.PlanOptions{ForApply: true})
+	if err != nil {
+		t.Fatalf("plan as the service account: %v", err)
+	}
+	if err := p.Execute(ctx, 4, nil); err != nil {
+		t.Fatalf("apply as the service account: %v", err)
+	}
+	p, _, _ = bot.Plan(ctx, k, keycloak.PlanOptions{})
+	if p.HasChanges() {
+		t.Fatal("not converged")
+	}
+	// A wrong secret is an AuthError naming the client and realm.
+	bad := keycloak.NewAdmin(h.env.KeycloakURL, h.hc, keycloak.Credentials{Realm: h.realm, ClientID: "ops-bot", ClientSecret: "wrong-secret-value-0123456789", Source: "$KEYCLOAK_CLIENT_SECRET"})
+	_, err = bad.ReadState(ctx, h.realm, keycloak.ReadOptions{})
+	var ae *keycloak.AuthError
+	if !errors.As(err, &ae) || ae.Who != "ops-bot" || ae.Realm != h.realm || strings.Contains(err.Error(), "wrong-secret") {
+		t.Fatalf("bad client secret: %v", err)
+	}
+}
+
+// Objects Keycloak makes by default, or that exist already, are adopted:
+// no 409, and no change when they match.
+func TestIntegrationAdoptsExistingObjects(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	if _, err := h.apply(t, ctx, &spec.Keycloak{Realm: h.realm, CreateRealm: true, Groups: []spec.Group{{Name: "pre"}}}, false); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	k := &spec.Keycloak{Realm: h.realm,
+		RealmRoles: []string{"offline_access", "uma_authorization", "auditor"},
+		Clients: []spec.Client{{ClientID: "account-console", Protocol: spec.ProtocolOIDC, Access: spec.AccessPublic,
+			Mappers: []spec.Mapper{{Name: "audience resolve", Raw: &spec.RawMapper{ProtocolMapper: "oidc-audience-resolve-mapper", Config: map[string]string{}}}}},
+			{ClientID: "broker", Protocol: spec.ProtocolOIDC, Enabled: &yes}},
+		Groups: []spec.Group{{Name: "pre"}},
+	}
+	p, _, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if c.Action == plan.Create && c.Kind != "realm-role" {
+			t.Errorf("existing object planned as create: %s %s", c.Kind, c.Name)
+		}
+		if c.Kind == "realm-role" && strings.HasSuffix(c.Name, "offline_access") && c.Action != plan.NoOp {
+			t.Errorf("default role offline_access: %s", c.Action)
+		}
+	}
+	if err := p.Execute(ctx, 4, nil); err != nil {
+		t.Fatalf("adopting: %v", err)
+	}
+	p, _, _ = h.admin.Plan(ctx, k, keycloak.PlanOptions{})
+	if p.HasChanges() {
+		var b strings.Builder
+		p.WriteText(&b, plan.RenderOptions{})
+		t.Fatalf("not converged after adopting:\n%s", b.String())
+	}
+}

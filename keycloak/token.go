@@ -122,3 +122,35 @@ func (a *Admin) DeleteRealm(ctx context.Context, realm string) error {
 	_, err := a.do(ctx, http.MethodDelete, "/"+esc(realm), nil, nil)
 	return err
 }
+
+// GrantRealmManagement gives the service account of clientID the named
+// roles of realm's realm-management client, so the client can run ssoctl
+// with the client-credentials grant. Roles are matched by id and name.
+func GrantRealmManagement(ctx context.Context, a *Admin, realm, clientID string, roles ...string) error {
+	var found []gocloak.Client
+	if err := a.get(ctx, "/"+esc(realm)+"/clients?clientId="+url.QueryEscape(clientID), &found); err != nil {
+		return err
+	}
+	if len(found) == 0 {
+		return &NotFoundError{What: fmt.Sprintf("client %q in realm %q", clientID, realm)}
+	}
+	var sa gocloak.User
+	if err := a.get(ctx, "/"+esc(realm)+"/clients/"+esc(deref(found[0].ID))+"/service-account-user", &sa); err != nil {
+		return err
+	}
+	var rm []gocloak.Client
+	if err := a.get(ctx, "/"+esc(realm)+"/clients?clientId=realm-management", &rm); err != nil || len(rm) == 0 {
+		return fmt.Errorf("realm-management client of realm %q: %v", realm, err)
+	}
+	rmID := deref(rm[0].ID)
+	var grant []gocloak.Role
+	for _, name := range roles {
+		var r gocloak.Role
+		if err := a.get(ctx, "/"+esc(realm)+"/clients/"+esc(rmID)+"/roles/"+esc(name), &r); err != nil {
+			return err
+		}
+		grant = append(grant, gocloak.Role{ID: r.ID, Name: r.Name})
+	}
+	_, err := a.do(ctx, http.MethodPost, "/"+esc(realm)+"/users/"+esc(deref(sa.ID))+"/role-mappings/clients/"+esc(rmID), grant, nil)
+	return err
+}
