@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"html"
@@ -492,36 +493,49 @@ func TestIntegrationVaultFaults(t *testing.T) {
 	vc.API().Sys().DeletePolicy("good-" + id)
 }
 
-// A sealed Vault: a second, private dev server is sealed for this test.
-func TestIntegrationVaultSealed(t *testing.T) {
+// privateVault starts a dev Vault of this test's own (args are extra flags)
+// and returns its address; it is killed when the test ends.
+func privateVault(t *testing.T, args ...string) string {
+	t.Helper()
 	tb := testbed.Load(t)
 	if tb.VaultBin == "" {
 		t.Fatal("testbed/.env lacks VAULT_BIN")
 	}
 	port := freePort(t)
-	addr := "http://127.0.0.1:" + port
-	cmd := exec.Command(tb.VaultBin, "server", "-dev", "-dev-listen-address=127.0.0.1:"+port, "-dev-root-token-id=sealtest", "-dev-no-store-token")
+	scheme := "http"
+	if slices.Contains(args, "-dev-tls") {
+		scheme = "https"
+	}
+	addr := scheme + "://127.0.0.1:" + port
+	cmd := exec.Command(tb.VaultBin, append([]string{"server", "-dev", "-dev-listen-address=127.0.0.1:" + port, "-dev-root-token-id=private", "-dev-no-store-token"}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	vc, _ := vault.Connect(vault.Config{Addr: addr, Token: "sealtest"})
+	probe := &http.Client{Timeout: time.Second, Transport: &http.Transport{TLSClientConfig: insecureTLS()}}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := vc.API().Sys().Health(); err == nil {
-			break
+		if resp, err := probe.Get(addr + "/v1/sys/health"); err == nil {
+			resp.Body.Close()
+			return addr
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("private Vault did not start")
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// A sealed Vault: a private dev server is sealed for this test.
+func TestIntegrationVaultSealed(t *testing.T) {
+	addr := privateVault(t)
+	vc, _ := vault.Connect(vault.Config{Addr: addr, Token: "private"})
 	if err := vc.API().Sys().Seal(); err != nil {
 		t.Fatal(err)
 	}
-	env := testEnv(tb)
-	env["VAULT_ADDR"], env["VAULT_TOKEN"] = addr, "sealtest"
+	env := testEnv(testbed.Load(t))
+	env["VAULT_ADDR"], env["VAULT_TOKEN"] = addr, "private"
 	p := filepath.Join(t.TempDir(), "sso.yaml")
 	os.WriteFile(p, []byte("vault:\n  policies:\n    p: {hcl: 'path \"x\" { capabilities = [\"read\"] }'}\n"), 0o600)
 	code, _, stderr := runEnv(t, env, "", "plan", "-f", p)
@@ -529,6 +543,32 @@ func TestIntegrationVaultSealed(t *testing.T) {
 		t.Fatalf("sealed: exit %d, %q", code, stderr)
 	}
 }
+
+// TLS is verified by default: a Vault with its own CA is refused until
+// VAULT_CACERT names that CA (or VAULT_SKIP_VERIFY says not to verify).
+func TestIntegrationVaultTLS(t *testing.T) {
+	certDir := t.TempDir()
+	addr := privateVault(t, "-dev-tls", "-dev-tls-cert-dir="+certDir)
+	env := testEnv(testbed.Load(t))
+	env["VAULT_ADDR"], env["VAULT_TOKEN"] = addr, "private"
+	p := filepath.Join(t.TempDir(), "sso.yaml")
+	os.WriteFile(p, []byte("vault:\n  policies:\n    p: {hcl: 'path \"x\" { capabilities = [\"read\"] }'}\n"), 0o600)
+	code, _, stderr := runEnv(t, env, "", "plan", "-f", p)
+	if code != ExitFailure || !strings.Contains(stderr, "certificate") {
+		t.Fatalf("unknown CA: exit %d, %q", code, stderr)
+	}
+	env["VAULT_CACERT"] = filepath.Join(certDir, "vault-ca.pem")
+	if code, stdout, stderr := runEnv(t, env, "", "plan", "-f", p); code != 0 || !strings.Contains(stdout, "+ vault policy p") {
+		t.Fatalf("with VAULT_CACERT: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	delete(env, "VAULT_CACERT")
+	env["VAULT_SKIP_VERIFY"] = "true"
+	if code, _, stderr := runEnv(t, env, "", "plan", "-f", p); code != 0 {
+		t.Fatalf("with VAULT_SKIP_VERIFY: exit %d %s", code, stderr)
+	}
+}
+
+func insecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
 
 // freePort finds a port whose successor is free too: a dev Vault puts its
 // cluster listener on port+1.
