@@ -133,11 +133,14 @@ func describeNetErr(err error) string {
 	return err.Error()
 }
 
-// kcErrorBody is the union of Keycloak's error shapes.
+// kcErrorBody is the union of Keycloak's error shapes. Validation errors
+// (user profile) name the field and carry parameters such as the limits.
 type kcErrorBody struct {
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 	ErrorMessage     string `json:"errorMessage"`
+	Field            string `json:"field"`
+	Params           []any  `json:"params"`
 }
 
 func errorMessage(body []byte) string {
@@ -148,6 +151,9 @@ func errorMessage(body []byte) string {
 			if s != "" {
 				parts = append(parts, s)
 			}
+		}
+		if eb.Field != "" && len(parts) > 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" (field %s, params %v)", eb.Field, eb.Params)
 		}
 		if len(parts) > 0 {
 			return strings.Join(parts, ": ")

@@ -129,6 +129,10 @@ func ExpandMapper(m spec.Mapper, clientID, protocol string) Mapper {
 		}
 		cfg["claim.name"] = claim
 		cfg["full.path"] = boolStr(g.FullPath)
+		// The mapper does not read it, but Keycloak writes "multivalued":
+		// "true" into its config the first time it issues a token with it;
+		// sending it keeps the next apply a no-op.
+		cfg["multivalued"] = "true"
 		tokenFlags(g.TokenFlags, true, true, true, cfg)
 	case m.Attribute != nil:
 		a := m.Attribute

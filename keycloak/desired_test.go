@@ -25,7 +25,7 @@ func TestExpandMapperSendsEveryFlag(t *testing.T) {
 				"userinfo.token.claim": "true", "introspection.token.claim": "true", "lightweight.claim": "false"}}},
 		{"groups short names, access token off", spec.Mapper{Groups: &spec.GroupsMapper{TokenFlags: spec.TokenFlags{AccessToken: &f}}}, Mapper{
 			Name: "groups", ProtocolMapper: "oidc-group-membership-mapper", Config: map[string]string{
-				"claim.name": "groups", "full.path": "false", "id.token.claim": "true", "access.token.claim": "false",
+				"claim.name": "groups", "full.path": "false", "multivalued": "true", "id.token.claim": "true", "access.token.claim": "false",
 				"userinfo.token.claim": "true", "introspection.token.claim": "false", "lightweight.claim": "false"}}},
 		{"saml groups", spec.Mapper{SAMLGroups: &spec.SAMLGroupsMapper{}}, Mapper{
 			Name: "groups", ProtocolMapper: "saml-group-membership-mapper", Config: map[string]string{
@@ -106,5 +106,18 @@ func TestSAMLDefaultsFollowRancherDocs(t *testing.T) {
 	}
 	if _, ok := clientBody(d)["publicClient"]; ok {
 		t.Fatal("saml clients carry no OIDC access type")
+	}
+}
+
+func TestErrorMessageShapes(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"errorMessage":"Client vault already exists"}`:                                          "Client vault already exists",
+		`{"error":"invalid_grant","error_description":"Invalid user credentials"}`:               "invalid_grant: Invalid user credentials",
+		`{"field":"username","errorMessage":"error-invalid-length","params":["username",3,255]}`: "error-invalid-length (field username, params [username 3 255])",
+		`<html>Bad Gateway</html>`: "<html>Bad Gateway</html>",
+	} {
+		if got := errorMessage([]byte(body)); got != want {
+			t.Errorf("errorMessage(%s) = %q, want %q", body, got, want)
+		}
 	}
 }
