@@ -69,6 +69,10 @@ func TestIntegrationRancherRealDescriptor(t *testing.T) {
 	if !redirect || len(after.IDP.SSO) != len(before.IDP.SSO) {
 		t.Errorf("SSO services: %+v", after.IDP.SSO)
 	}
+	// The live descriptor by URL, checked as it is (Keycloak 26 serves an EntityDescriptor).
+	if code, stdout, stderr := runEnv(t, env, "", "rancher", "check", tb.KeycloakURL+"/realms/"+realm+"/protocol/saml/descriptor"); code != 0 {
+		t.Fatalf("check by URL: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	f := filepath.Join(t.TempDir(), "idp.xml")
 	os.WriteFile(f, []byte(stdout), 0o600)
 	if code, stdout, _ := runEnv(t, env, "", "rancher", "check", f); code != 0 {

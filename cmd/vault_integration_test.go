@@ -183,6 +183,12 @@ func TestIntegrationVaultEndToEnd(t *testing.T) {
 		t.Fatalf("vault login printed a Vault token:\n%s", stdout)
 	}
 
+	// A rejected login prints Vault's own message and exits 1.
+	code, stdout, stderr = runEnv(t, e.env, alice.IDToken, "vault", "login", "--mount", e.jwtMnt, "--role", "plainroles")
+	if code != ExitFailure || stdout != "" || !strings.Contains(stderr, `failed to fetch groups: "roles" claim not found in token`) {
+		t.Fatalf("rejected vault login: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
 	// 3. OIDC path: the real authorization-code flow, headless.
 	tok := oidcLogin(t, e, "alice")
 	if !slices.Contains(tok.TokenPolicies, "reader") || !slices.Contains(tok.IdentityPolicies, "manager") {
