@@ -111,7 +111,7 @@ func TestSAMLDefaultsFollowRancherDocs(t *testing.T) {
 
 func TestErrorMessageShapes(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"errorMessage":"Client vault already exists"}`:                                          "Client vault already exists",
+		`{"errorMessage":"Client vault already exists"}`:                                         "Client vault already exists",
 		`{"error":"invalid_grant","error_description":"Invalid user credentials"}`:               "invalid_grant: Invalid user credentials",
 		`{"field":"username","errorMessage":"error-invalid-length","params":["username",3,255]}`: "error-invalid-length (field username, params [username 3 255])",
 		`<html>Bad Gateway</html>`: "<html>Bad Gateway</html>",
