@@ -9,52 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/testbed"
 	"github.com/ssoctl/ssoctl/vault"
 )
 
-// requestCounter counts requests by method.
-type requestCounter struct {
-	base          http.RoundTripper
-	reads, writes atomic.Int64
-	logins        atomic.Int64
-}
-
-func (c *requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	switch {
-	case strings.Contains(r.URL.Path, "openid-connect/token"):
-		c.logins.Add(1)
-	case r.Method == http.MethodGet || r.Method == "LIST":
-		c.reads.Add(1)
-	default:
-		c.writes.Add(1)
-	}
-	return c.base.RoundTrip(r)
-}
-
 func benchApply(b *testing.B, env map[string]string, path string, rc *requestCounter) {
-	ios, _, out, errOut := TestIO()
-	f := NewFactory(ios)
-	f.Getenv = func(k string) string { return env[k] }
-	if rc != nil {
-		f.HTTPClient = func(o httpclient.Options) (*http.Client, error) {
-			hc, err := httpclient.New(o)
-			if err != nil {
-				return nil, err
-			}
-			rc.base = hc.Transport
-			hc.Transport = rc
-			return hc, nil
-		}
-	}
-	if code := Run(f, []string{"apply", "-f", path}); code != 0 {
-		b.Fatalf("apply: exit %d\n%s\n%s", code, out, errOut)
+	if code, out := runApply(context.Background(), env, path, rc); code != 0 {
+		b.Fatalf("apply: exit %d\n%s", code, out)
 	}
 }
 

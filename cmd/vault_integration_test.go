@@ -19,7 +19,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -356,54 +355,13 @@ func oidcLogin(t *testing.T, e *e2e, user string) *vaultapi.SecretAuth {
 	return cb.Auth
 }
 
-// countingTransport counts non-GET requests to Vault and Keycloak's admin
-// API (logins excluded) and cancels ctx after cancelAfter of them.
-type countingTransport struct {
-	base        http.RoundTripper
-	writes      atomic.Int64
-	cancelAfter int64
-	cancel      context.CancelFunc
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := c.base.RoundTrip(r)
-	write := r.Method != http.MethodGet && r.Method != "LIST" && !strings.Contains(r.URL.Path, "openid-connect/token") &&
-		!(r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/lookup/group"))
-	if write {
-		if n := c.writes.Add(1); c.cancelAfter > 0 && n >= c.cancelAfter {
-			c.cancel()
-		}
-	}
-	return resp, err
-}
-
-// applyCounted runs apply with every request counted; it returns the
-// writes and the exit code.
-func applyCounted(t *testing.T, e *e2e, ctx context.Context, ct *countingTransport) (int, string) {
-	ios, _, out, errOut := TestIO()
-	f := NewFactory(ios)
-	f.Getenv = func(k string) string { return e.env[k] }
-	f.Context = ctx
-	f.HTTPClient = func(o httpclient.Options) (*http.Client, error) {
-		hc, err := httpclient.New(o)
-		if err != nil {
-			return nil, err
-		}
-		ct.base = hc.Transport
-		hc.Transport = ct
-		return hc, nil
-	}
-	code := Run(f, []string{"apply", "-f", e.path})
-	return code, out.String() + errOut.String()
-}
-
 func countWrites(t *testing.T, e *e2e, ctx context.Context) int64 {
-	ct := &countingTransport{}
-	code, out := applyCounted(t, e, ctx, ct)
+	var rc requestCounter
+	code, out := runApply(ctx, e.env, e.path, &rc)
 	if code != 0 {
 		t.Fatalf("apply: exit %d\n%s", code, out)
 	}
-	return ct.writes.Load()
+	return rc.writes.Load()
 }
 
 func TestIntegrationVaultInterruptedApplyConverges(t *testing.T) {
@@ -412,8 +370,8 @@ func TestIntegrationVaultInterruptedApplyConverges(t *testing.T) {
 	// Vault part, the second two writes into what remains.
 	for _, n := range []int64{17, 2} {
 		ctx, cancel := context.WithCancel(context.Background())
-		ct := &countingTransport{cancelAfter: n, cancel: cancel}
-		code, out := applyCounted(t, e, ctx, ct)
+		rc := &requestCounter{cancelAfter: n, cancel: cancel}
+		code, out := runApply(ctx, e.env, e.path, rc)
 		cancel()
 		if code == 0 {
 			t.Fatalf("apply cancelled after %d writes exited 0:\n%s", n, out)

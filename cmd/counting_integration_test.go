@@ -1,0 +1,65 @@
+//go:build integration
+
+package cmd
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	"github.com/ssoctl/ssoctl/internal/httpclient"
+)
+
+// requestCounter counts the requests of one or more commands: reads (GET,
+// LIST), writes (everything else) and logins (token endpoint). With
+// cancelAfter set it cancels a context once that many writes were sent.
+type requestCounter struct {
+	reads, writes, logins atomic.Int64
+	cancelAfter           int64
+	cancel                context.CancelFunc
+}
+
+// countedTransport sends through base and counts into c; each HTTP client
+// the factory builds gets its own, so every client keeps its own TLS setup.
+type countedTransport struct {
+	base http.RoundTripper
+	c    *requestCounter
+}
+
+func (t *countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	c := t.c
+	switch {
+	case strings.Contains(r.URL.Path, "openid-connect/token"):
+		c.logins.Add(1)
+	case r.Method == http.MethodGet || r.Method == "LIST":
+		c.reads.Add(1)
+	default:
+		if n := c.writes.Add(1); c.cancelAfter > 0 && n >= c.cancelAfter && c.cancel != nil {
+			c.cancel()
+		}
+	}
+	return resp, err
+}
+
+// runApply runs `apply -f path` with env, counting every request into rc
+// (when non-nil); it returns the exit code and everything printed.
+func runApply(ctx context.Context, env map[string]string, path string, rc *requestCounter) (int, string) {
+	ios, _, out, errOut := TestIO()
+	f := NewFactory(ios)
+	f.Getenv = func(k string) string { return env[k] }
+	f.Context = ctx
+	if rc != nil {
+		f.HTTPClient = func(o httpclient.Options) (*http.Client, error) {
+			hc, err := httpclient.New(o)
+			if err != nil {
+				return nil, err
+			}
+			hc.Transport = &countedTransport{base: hc.Transport, c: rc}
+			return hc, nil
+		}
+	}
+	code := Run(f, []string{"apply", "-f", path})
+	return code, out.String() + errOut.String()
+}
