@@ -277,7 +277,7 @@ func (b *planBuilder) build() error {
 		b.client(ExpandClient(sc))
 	}
 	for cid, c := range b.st.Clients {
-		if b.k.Client(cid) != nil || builtinClients[cid] || (b.realm == "master" && strings.HasSuffix(cid, "-realm")) {
+		if b.k.Client(cid) != nil || isBuiltinClient(b.realm, cid) {
 			continue
 		}
 		uuid := deref(c.ID)
@@ -348,6 +348,12 @@ func (b *planBuilder) userProfile() {
 			_, err := a.do(ctx, http.MethodPut, b.path("users", "profile"), prof, nil)
 			return err
 		}))
+}
+
+// isBuiltinClient reports clients Keycloak creates itself: never pruned,
+// never exported unless asked for.
+func isBuiltinClient(realm, clientID string) bool {
+	return builtinClients[clientID] || (realm == "master" && strings.HasSuffix(clientID, "-realm"))
 }
 
 func defaultRealmRole(realm, name string) bool {

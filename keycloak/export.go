@@ -17,7 +17,8 @@ import (
 // role bindings. Users are not exported: their passwords cannot be read.
 // Applying the result to an empty realm reproduces the exported objects.
 func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
-	st, err := a.ReadState(ctx, realm, ReadOptions{})
+	// One read: with no clients named, every non-built-in client and its roles.
+	st, err := a.ReadState(ctx, realm, ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0})
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +28,7 @@ func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*
 	want := clientIDs
 	if len(want) == 0 {
 		for cid := range st.Clients {
-			if !builtinClients[cid] && !(realm == "master" && strings.HasSuffix(cid, "-realm")) {
+			if !isBuiltinClient(realm, cid) {
 				want = append(want, cid)
 			}
 		}
@@ -38,11 +39,6 @@ func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*
 			return nil, &NotFoundError{What: "client " + cid + " in realm " + realm}
 		}
 	}
-	// Client roles of the exported clients.
-	st2, err := a.ReadState(ctx, realm, ReadOptions{ClientRoles: want})
-	if err != nil {
-		return nil, err
-	}
 	out := &spec.Keycloak{Realm: realm}
 	for _, name := range slices.Sorted(maps.Keys(st.RealmRoles)) {
 		if !defaultRealmRole(realm, name) {
@@ -51,7 +47,7 @@ func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*
 	}
 	for _, cid := range want {
 		c := exportClient(st.Clients[cid])
-		c.Roles = slices.Sorted(maps.Keys(st2.ClientRoles[cid]))
+		c.Roles = slices.Sorted(maps.Keys(st.ClientRoles[cid]))
 		out.Clients = append(out.Clients, c)
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.Groups)) {

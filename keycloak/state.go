@@ -48,6 +48,9 @@ type User struct {
 type ReadOptions struct {
 	// ClientRoles lists the clientIds whose roles to read.
 	ClientRoles []string
+	// AllClientRoles reads the roles of every client but Keycloak's built-in
+	// ones (for export), in the same pass as the client listing.
+	AllClientRoles bool
 	// Users lists the usernames to look up.
 	Users []string
 	// UserProfile reads the realm's user-profile policy.
@@ -127,8 +130,17 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		for _, c := range clients {
 			st.Clients[deref(c.ClientID)] = c
 		}
+		cids := o.ClientRoles
+		if o.AllClientRoles {
+			cids = nil
+			for cid := range st.Clients {
+				if !isBuiltinClient(realm, cid) {
+					cids = append(cids, cid)
+				}
+			}
+		}
 		mu.Unlock()
-		for _, cid := range o.ClientRoles {
+		for _, cid := range cids {
 			mu.Lock()
 			c, ok := st.Clients[cid]
 			mu.Unlock()
