@@ -6,14 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/testbed"
 )
 
@@ -41,8 +39,7 @@ func demoFile(t *testing.T, env testbed.Env, example string) (path, realm string
 	path = filepath.Join(t.TempDir(), "sso.yaml")
 	os.WriteFile(path, data, 0o600)
 	t.Cleanup(func() {
-		a := keycloak.NewAdmin(env.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: env.KeycloakAdmin, Password: env.KeycloakAdminPassword})
-		a.DeleteRealm(context.Background(), realm)
+		env.DeleteRealm(context.Background(), realm)
 	})
 	return path, realm
 }

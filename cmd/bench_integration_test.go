@@ -5,16 +5,13 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/testbed"
-	"github.com/ssoctl/ssoctl/vault"
 )
 
 func benchApply(b *testing.B, env map[string]string, path string, rc *requestCounter) {
@@ -42,7 +39,6 @@ func keycloakWorkload(realm string) string {
 func BenchmarkIntegrationKeycloak(b *testing.B) {
 	tb := testbed.Load(b)
 	env := testEnv(tb)
-	admin := keycloak.NewAdmin(tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: tb.KeycloakAdmin, Password: tb.KeycloakAdminPassword})
 	dir := b.TempDir()
 	b.Run("first-apply", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
@@ -56,7 +52,7 @@ func BenchmarkIntegrationKeycloak(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(rc.reads.Load()), "reads/op")
 			b.ReportMetric(float64(rc.writes.Load()), "writes/op")
-			admin.DeleteRealm(context.Background(), realm)
+			tb.DeleteRealm(context.Background(), realm)
 			b.StartTimer()
 		}
 	})
@@ -64,7 +60,7 @@ func BenchmarkIntegrationKeycloak(b *testing.B) {
 	p := filepath.Join(dir, "noop.yaml")
 	os.WriteFile(p, []byte(keycloakWorkload(realm)), 0o600)
 	benchApply(b, env, p, nil)
-	defer admin.DeleteRealm(context.Background(), realm)
+	defer tb.DeleteRealm(context.Background(), realm)
 	b.Run("noop-reapply", func(b *testing.B) {
 		var rc requestCounter
 		for i := 0; i < b.N; i++ {
@@ -102,11 +98,10 @@ func BenchmarkIntegrationVaultNoop(b *testing.B) {
 	p := filepath.Join(b.TempDir(), "vault.yaml")
 	os.WriteFile(p, []byte(vaultWorkload(mount, tb.KeycloakURL)), 0o600)
 	benchApply(b, env, p, nil)
-	vc, _ := vault.Connect(vault.Config{Addr: tb.VaultAddr, Token: tb.VaultToken})
 	defer func() {
-		vc.API().Sys().DisableAuth(mount)
+		tb.Vault().Sys().DisableAuth(mount)
 		for i := 1; i <= 20; i++ {
-			vc.API().Logical().Delete(fmt.Sprintf("identity/group/name/%s-g%02d", mount, i))
+			tb.Vault().Logical().Delete(fmt.Sprintf("identity/group/name/%s-g%02d", mount, i))
 		}
 	}()
 	b.ResetTimer()

@@ -18,8 +18,7 @@ const (
 // UsageError is a problem with flags or arguments; the command's usage line
 // is printed after it.
 type UsageError struct {
-	Err   error
-	Usage string
+	Err error
 }
 
 func (e *UsageError) Error() string { return e.Err.Error() }
@@ -43,6 +42,17 @@ func (e *ExitError) Error() string {
 	return e.Err.Error()
 }
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// inputError is bad input found by the CLI itself (exit 2), reported in
+// one line without the usage block.
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string  { return e.msg }
+func (e *inputError) BadInput() bool { return true }
+
+func inputErrorf(format string, args ...any) error {
+	return &inputError{fmt.Sprintf(format, args...)}
+}
 
 // badInput is implemented by domain errors that blame the caller's input
 // (a malformed token, a broken sso.yaml, unparsable XML) rather than a

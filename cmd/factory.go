@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"time"
@@ -64,14 +63,6 @@ func NewFactory(ios *IOStreams) *Factory {
 
 func (f *Factory) debugEnabled() bool {
 	return f.Globals.Debug || f.Getenv("SSOCTL_DEBUG") == "1"
-}
-
-// DebugWriter is where --debug output goes, or nil when debugging is off.
-func (f *Factory) DebugWriter() io.Writer {
-	if f.debugEnabled() {
-		return f.IO.ErrOut
-	}
-	return nil
 }
 
 // MaskSecret renders a secret for output: masked unless --show-secrets.

@@ -9,10 +9,10 @@ import (
 
 // Theme is the one place ssoctl styles text. Each role has a meaning, not a
 // color: OK for passing checks and applied changes, Warn for findings that
-// do not fail, Fail for errors, Muted for secondary detail, Accent for names
-// the user acts on.
+// do not fail, Fail for errors, Muted for secondary detail, Bold for
+// headings.
 type Theme struct {
-	OK, Warn, Fail, Muted, Accent, Bold lipgloss.Style
+	OK, Warn, Fail, Muted, Bold lipgloss.Style
 }
 
 // newTheme returns a theme rendering to w; with color false every role is a
@@ -23,16 +23,15 @@ func newTheme(w io.Writer, color bool) *Theme {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	return &Theme{
-		OK:     r.NewStyle().Foreground(lipgloss.Color("2")),
-		Warn:   r.NewStyle().Foreground(lipgloss.Color("3")),
-		Fail:   r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
-		Muted:  r.NewStyle().Foreground(lipgloss.Color("8")),
-		Accent: r.NewStyle().Foreground(lipgloss.Color("6")),
-		Bold:   r.NewStyle().Bold(true),
+		OK:    r.NewStyle().Foreground(lipgloss.Color("2")),
+		Warn:  r.NewStyle().Foreground(lipgloss.Color("3")),
+		Fail:  r.NewStyle().Foreground(lipgloss.Color("1")).Bold(true),
+		Muted: r.NewStyle().Foreground(lipgloss.Color("8")),
+		Bold:  r.NewStyle().Bold(true),
 	}
 }
 
-// Out returns the theme for stdout.
+// OutTheme returns the theme for stdout.
 func (s *IOStreams) OutTheme() *Theme { return newTheme(s.Out, s.ColorOut()) }
 
 // ErrTheme returns the theme for stderr.

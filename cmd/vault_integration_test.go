@@ -124,12 +124,12 @@ func newE2E(t *testing.T) *e2e {
 	}
 	t.Cleanup(func() {
 		ctx := context.Background()
-		e.kc.DeleteRealm(ctx, e.realm)
+		tb.DeleteRealm(ctx, e.realm)
 		for _, m := range []string{e.oidcMnt, e.jwtMnt} {
-			e.vc.API().Sys().DisableAuthWithContext(ctx, m)
+			e.tb.Vault().Sys().DisableAuthWithContext(ctx, m)
 		}
 		for _, g := range []string{"manager-" + id + "-oidc", "manager-" + id + "-jwt"} {
-			e.vc.API().Logical().DeleteWithContext(ctx, "identity/group/name/"+g)
+			e.tb.Vault().Logical().DeleteWithContext(ctx, "identity/group/name/"+g)
 		}
 	})
 	return e
@@ -308,7 +308,7 @@ func oidcLogin(t *testing.T, e *e2e, user string) *vaultapi.SecretAuth {
 	t.Helper()
 	ctx := context.Background()
 	const redirect = "http://localhost:8250/oidc/callback"
-	s, err := e.vc.API().Logical().WriteWithContext(ctx, "auth/"+e.oidcMnt+"/oidc/auth_url", map[string]any{"role": "default", "redirect_uri": redirect})
+	s, err := e.tb.Vault().Logical().WriteWithContext(ctx, "auth/"+e.oidcMnt+"/oidc/auth_url", map[string]any{"role": "default", "redirect_uri": redirect})
 	if err != nil {
 		t.Fatalf("auth_url: %v", err)
 	}
@@ -345,7 +345,7 @@ func oidcLogin(t *testing.T, e *e2e, user string) *vaultapi.SecretAuth {
 		t.Fatalf("after the login form: status %d, location %v (%v)", resp.StatusCode, loc, err)
 	}
 	q := loc.Query()
-	cb, err := e.vc.API().Logical().ReadWithDataWithContext(ctx, "auth/"+e.oidcMnt+"/oidc/callback", map[string][]string{"state": {q.Get("state")}, "code": {q.Get("code")}})
+	cb, err := e.tb.Vault().Logical().ReadWithDataWithContext(ctx, "auth/"+e.oidcMnt+"/oidc/callback", map[string][]string{"state": {q.Get("state")}, "code": {q.Get("code")}})
 	if err != nil {
 		t.Fatalf("oidc callback: %v", err)
 	}
@@ -401,9 +401,9 @@ func TestIntegrationVaultFaults(t *testing.T) {
 	vc, _ := vault.Connect(vault.Config{Addr: tb.VaultAddr, Token: tb.VaultToken})
 	t.Cleanup(func() {
 		for _, m := range []string{"taken-" + id, "ok-" + id} {
-			vc.API().Sys().DisableAuthWithContext(context.Background(), m)
+			tb.Vault().Sys().DisableAuthWithContext(context.Background(), m)
 		}
-		vc.API().Sys().DeletePolicy("bad-" + id)
+		tb.Vault().Sys().DeletePolicy("bad-" + id)
 	})
 
 	// A wrong token: 403, exit 1, with a hint and no token in the output.
@@ -416,7 +416,7 @@ func TestIntegrationVaultFaults(t *testing.T) {
 	}
 
 	// A path collision: userpass at the path the file wants for jwt.
-	if err := vc.API().Sys().EnableAuthWithOptions("taken-"+id, &vaultapi.EnableAuthOptions{Type: "userpass"}); err != nil {
+	if err := tb.Vault().Sys().EnableAuthWithOptions("taken-"+id, &vaultapi.EnableAuthOptions{Type: "userpass"}); err != nil {
 		t.Fatal(err)
 	}
 	coll := write("vault:\n  auth:\n    - path: taken-ID\n      type: jwt\n      jwks_url: " + tb.KeycloakURL + "/realms/master/protocol/openid-connect/certs\n")
@@ -454,7 +454,7 @@ func TestIntegrationVaultFaults(t *testing.T) {
 	if code, stdout, _ := runEnv(t, env, "", "plan", "-f", fixed, "--detailed-exitcode"); code != 0 {
 		t.Errorf("not converged:\n%s", stdout)
 	}
-	vc.API().Sys().DeletePolicy("good-" + id)
+	tb.Vault().Sys().DeletePolicy("good-" + id)
 }
 
 // privateVault starts a dev Vault of this test's own (args are extra flags)
@@ -494,8 +494,8 @@ func privateVault(t *testing.T, args ...string) string {
 // A sealed Vault: a private dev server is sealed for this test.
 func TestIntegrationVaultSealed(t *testing.T) {
 	addr := privateVault(t)
-	vc, _ := vault.Connect(vault.Config{Addr: addr, Token: "private"})
-	if err := vc.API().Sys().Seal(); err != nil {
+	private := testbed.Env{VaultAddr: addr, VaultToken: "private"}
+	if err := private.Vault().Sys().Seal(); err != nil {
 		t.Fatal(err)
 	}
 	env := testEnv(testbed.Load(t))

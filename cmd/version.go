@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -19,12 +18,13 @@ type VersionInfo struct {
 }
 
 type versionOptions struct {
-	f    *Factory
-	info func() (*debug.BuildInfo, bool)
+	IO      *IOStreams
+	Globals *GlobalOptions
+	info    func() (*debug.BuildInfo, bool)
 }
 
 func newVersionCmd(f *Factory, runF func(*versionOptions) error) *cobra.Command {
-	opts := &versionOptions{f: f, info: debug.ReadBuildInfo}
+	opts := &versionOptions{IO: f.IO, Globals: f.Globals, info: debug.ReadBuildInfo}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print ssoctl's version and commit",
@@ -60,11 +60,9 @@ func readVersion(info func() (*debug.BuildInfo, bool)) VersionInfo {
 
 func versionRun(opts *versionOptions) error {
 	v := readVersion(opts.info)
-	out := opts.f.IO.Out
-	if opts.f.Globals.JSON() {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+	out := opts.IO.Out
+	if opts.Globals.JSON() {
+		return writeJSON(out, v)
 	}
 	commit := v.Commit
 	if v.Modified {

@@ -164,3 +164,24 @@ func arrayIndex(s string) (int, bool) {
 	}
 	return n, true
 }
+
+// KeycloakClaimPointer is the pointer to the claim a Keycloak mapper writes
+// with claim.name claim: dots nest objects ("resource_access.vault.roles"),
+// and "\." is a literal dot.
+func KeycloakClaimPointer(claim string) Pointer {
+	var parts []string
+	var cur strings.Builder
+	for i := 0; i < len(claim); i++ {
+		switch {
+		case claim[i] == '\\' && i+1 < len(claim) && claim[i+1] == '.':
+			cur.WriteByte('.')
+			i++
+		case claim[i] == '.':
+			parts = append(parts, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteByte(claim[i])
+		}
+	}
+	return PointerTo(append(parts, cur.String())...)
+}

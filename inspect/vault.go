@@ -544,7 +544,7 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 			}
 		}
 		e.reject(VaultStepUserClaim, 400, fmt.Sprintf("claim %q not found in token", role.UserClaim), f)
-		if p, err := ParsePointer(pointerFor(role.UserClaim)); err == nil {
+		if p, err := ParsePointer(VaultClaimPointer(role.UserClaim)); err == nil {
 			e.hints = append(e.hints, missingClaimHints(tok, p)...)
 		}
 		return false
@@ -586,9 +586,9 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 			f := Finding{ID: FindingVaultGroupsClaim, Message: "groups_claim " + strconv.Quote(role.GroupsClaim) + " is " + jsonTypeName(raw) + "; Vault needs a list of strings (or one string)"}
 			if obj, isObj := raw.(map[string]any); isObj {
 				if _, has := obj["roles"]; has {
-					f.Fix = "groups_claim must be `" + pointerFor(role.GroupsClaim) + "/roles` on " + e.roleRef() + " (a JSON pointer into the object)"
+					f.Fix = "groups_claim must be `" + VaultClaimPointer(role.GroupsClaim) + "/roles` on " + e.roleRef() + " (a JSON pointer into the object)"
 				} else {
-					f.Fix = "point groups_claim at a list inside the object, e.g. `" + pointerFor(role.GroupsClaim) + "/" + firstKey(obj) + "`"
+					f.Fix = "point groups_claim at a list inside the object, e.g. `" + VaultClaimPointer(role.GroupsClaim) + "/" + firstKey(obj) + "`"
 				}
 			} else {
 				f.Fix = "point groups_claim at a list of strings"
@@ -648,7 +648,7 @@ func (e *vaultEval) groupsMissing(claims map[string]any) Finding {
 			return f
 		}
 	}
-	p, err := ParsePointer(pointerFor(gc))
+	p, err := ParsePointer(VaultClaimPointer(gc))
 	if err == nil {
 		hints := missingClaimHints(tok, p)
 		if len(hints) == 0 && isKeycloakToken(tok) {
@@ -936,8 +936,9 @@ func lastSegment(name string) string {
 	return name
 }
 
-// pointerFor turns a Vault claim name into a JSON pointer (a plain name becomes "/name").
-func pointerFor(name string) string {
+// VaultClaimPointer is where Vault looks for a claim named in a role (user_claim,
+// groups_claim): a JSON pointer when the name starts with "/", else the top-level claim of that name.
+func VaultClaimPointer(name string) string {
 	if strings.HasPrefix(name, "/") {
 		return name
 	}

@@ -59,14 +59,14 @@ func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 		Groups: []spec.Group{{Name: "kv-managers", ClientRoles: map[string][]string{"vault": {"secret_manager"}}}},
 		Users:  []spec.User{{Username: "alice", PasswordEnv: "P", Groups: []string{"kv-managers"}}, {Username: "dave", PasswordEnv: "P"}},
 	}
-	p, _, err := admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: func(string) string { return "model-Pw-1" }, ForApply: true})
+	out, err := admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: func(string) string { return "model-Pw-1" }, ForApply: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Execute(ctx, 8, nil); err != nil {
+	if err := out.Plan.Execute(ctx, 8, nil); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.DeleteRealm(context.Background(), realm) })
+	t.Cleanup(func() { tb.DeleteRealm(context.Background(), realm) })
 	secret, err := admin.ClientSecret(ctx, realm, "vault")
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/Nerzal/gocloak/v13"
 
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/internal/secret"
 )
 
@@ -84,16 +84,9 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("Keycloak answered %d to %s %s: %s", e.Status, e.Method, e.URL, msg)
 }
 
-// UnreachableError means Keycloak could not be reached at all.
-type UnreachableError struct {
-	URL string
-	Err error
-}
-
-func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach Keycloak at %s: %v", e.URL, describeNetErr(e.Err))
-}
-func (e *UnreachableError) Unwrap() error { return e.Err }
+// UnreachableError means a server could not be reached at all; it names
+// the URL and the network cause.
+type UnreachableError = httpclient.UnreachableError
 
 // AuthError means Keycloak refused the admin login.
 type AuthError struct {
@@ -114,24 +107,6 @@ func (e *AuthError) Error() string {
 type NotFoundError struct{ What string }
 
 func (e *NotFoundError) Error() string { return e.What + " not found" }
-
-func describeNetErr(err error) string {
-	var dnsErr *net.DNSError
-	var opErr *net.OpError
-	switch {
-	case errors.As(err, &dnsErr):
-		return "DNS lookup failed: " + dnsErr.Err + " (" + dnsErr.Name + ")"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "timed out"
-	case errors.As(err, &opErr) && opErr.Err != nil:
-		return opErr.Op + " " + opErr.Addr.String() + ": " + opErr.Err.Error()
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
-}
 
 // kcErrorBody is the union of Keycloak's error shapes. Validation errors
 // (user profile) name the field and carry parameters such as the limits.
@@ -224,14 +199,15 @@ func (a *Admin) grant(ctx context.Context, form url.Values) (*gocloak.JWT, error
 // TokenGrant posts an OAuth2 grant to realm's token endpoint on the server at
 // base and returns the token response.
 func TokenGrant(ctx context.Context, hc *http.Client, base, realm string, form url.Values) (*gocloak.JWT, error) {
-	u := strings.TrimRight(base, "/") + "/realms/" + url.PathEscape(realm) + "/protocol/openid-connect/token"
+	base = strings.TrimRight(base, "/")
+	u := base + "/realms/" + url.PathEscape(realm) + "/protocol/openid-connect/token"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	var tok gocloak.JWT
-	raw, err := send(hc, req, &tok)
+	raw, _, err := exchange(hc, req, base, maxTokenResponse, &tok)
 	if err != nil {
 		return nil, err
 	}
@@ -241,30 +217,51 @@ func TokenGrant(ctx context.Context, hc *http.Client, base, realm string, form u
 	return &tok, nil
 }
 
-// send performs req, decodes a 2xx JSON body into out (when non-nil) and
-// returns the raw body; errors are APIError or UnreachableError.
-func send(hc *http.Client, req *http.Request, out any) ([]byte, error) {
+// Limits on what is read from Keycloak. An answer beyond them is an error,
+// never silently cut short.
+const (
+	maxTokenResponse = 1 << 20
+	// MaxAdminResponse bounds one admin-API answer (a listing of every
+	// client of a large realm, with their mappers).
+	MaxAdminResponse = 256 << 20
+	// MaxDescriptorSize bounds the SAML descriptor read from a server.
+	MaxDescriptorSize = 8 << 20
+)
+
+// exchange is the one place Keycloak's answers are handled. It performs req,
+// reads at most limit bytes, and decodes a 2xx JSON body into out (when
+// non-nil). Failures are typed: UnreachableError when base cannot be
+// reached, the context's error when it ended, APIError (with Keycloak's own
+// message) for a status of 300 or more, and an error naming the limit for an
+// answer that is too large.
+func exchange(hc *http.Client, req *http.Request, base string, limit int64, out any) ([]byte, http.Header, error) {
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
-			return nil, ctxErr
+			return nil, nil, ctxErr
 		}
-		return nil, &UnreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, Err: err}
+		return nil, nil, &UnreachableError{Server: "Keycloak", URL: base, Err: err}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, &UnreachableError{URL: req.URL.Scheme + "://" + req.URL.Host, Err: err}
+		if ctxErr := req.Context().Err(); ctxErr != nil {
+			return nil, nil, ctxErr
+		}
+		return nil, nil, &UnreachableError{Server: "Keycloak", URL: base, Err: err}
+	}
+	if int64(len(body)) > limit {
+		return nil, nil, fmt.Errorf("Keycloak's answer to %s %s is larger than %d bytes", req.Method, redactURL(req.URL), limit)
 	}
 	if resp.StatusCode >= 300 {
-		return body, &APIError{Method: req.Method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(body)}
+		return body, resp.Header, &APIError{Method: req.Method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(body)}
 	}
 	if out != nil && len(body) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
-			return body, fmt.Errorf("decoding Keycloak's answer to %s %s: %w", req.Method, redactURL(req.URL), err)
+			return body, resp.Header, fmt.Errorf("decoding Keycloak's answer to %s %s: %w", req.Method, redactURL(req.URL), err)
 		}
 	}
-	return body, nil
+	return body, resp.Header, nil
 }
 
 func redactURL(u *url.URL) string {
@@ -300,27 +297,11 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) (str
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", "application/json")
-	resp, err := a.http.Do(req)
+	_, hdr, err := exchange(a.http, req, a.base, MaxAdminResponse, out)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return "", ctxErr
-		}
-		return "", &UnreachableError{URL: a.base, Err: err}
+		return "", err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return "", &UnreachableError{URL: a.base, Err: err}
-	}
-	if resp.StatusCode >= 300 {
-		return "", &APIError{Method: method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(data)}
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return "", fmt.Errorf("decoding Keycloak's answer to %s %s: %w", method, redactURL(req.URL), err)
-		}
-	}
-	return resp.Header.Get("Location"), nil
+	return hdr.Get("Location"), nil
 }
 
 // get is do with GET.

@@ -1,7 +1,6 @@
 package keycloak
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -262,12 +261,56 @@ func ExpandClient(c spec.Client) DesiredClient {
 	return d
 }
 
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// Desired is the keycloak: section expanded into what the realm should
+// hold, with the passwords it names read from the environment.
+type Desired struct {
+	Realm       string
+	CreateRealm bool
+	RealmRoles  []string
+	Clients     []DesiredClient
+	// Groups are addressed by path ("parent/child"), with their role
+	// bindings; parents that the file does not list are implied.
+	Groups []spec.Group
+	Users  []DesiredUser
+	// Partial limits the plan to Clients (apply --only rancher): realm
+	// roles, groups, users and other clients are left as they are, and
+	// nothing is pruned.
+	Partial bool
+}
+
+// DesiredUser is a file's user and its password ("" when the file names no
+// variable, or the variable is not set).
+type DesiredUser struct {
+	spec.User
+	Password string
+}
+
+// Expand turns the keycloak: section into its desired state. getenv reads
+// the users' password variables; nil reads nothing.
+func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
 	}
-	sort.Strings(keys)
-	return keys
+	d := &Desired{Realm: k.Realm, CreateRealm: k.CreateRealm, RealmRoles: k.RealmRoles, Groups: k.Groups}
+	for _, c := range k.Clients {
+		d.Clients = append(d.Clients, ExpandClient(c))
+	}
+	for _, u := range k.Users {
+		du := DesiredUser{User: u}
+		if u.PasswordEnv != "" {
+			du.Password = getenv(u.PasswordEnv)
+		}
+		d.Users = append(d.Users, du)
+	}
+	return d
+}
+
+// client returns the desired client with clientID, or nil.
+func (d *Desired) client(clientID string) *DesiredClient {
+	for i := range d.Clients {
+		if d.Clients[i].ClientID == clientID {
+			return &d.Clients[i]
+		}
+	}
+	return nil
 }

@@ -76,7 +76,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := admin.DeleteRealm(ctx, realm); err != nil && !keycloak.IsNotFound(err) {
+		if err := env.DeleteRealm(ctx, realm); err != nil {
 			t.Errorf("deleting realm %s: %v", realm, err)
 		}
 	})
@@ -86,7 +86,7 @@ func newHarness(t *testing.T) *harness {
 // load reads an example and points it at the testbed and this test's realm.
 func (h *harness) load(t *testing.T, path string) *spec.File {
 	t.Helper()
-	f, err := spec.Load(path, func(k string) string {
+	f, err := spec.Load(path, nil, func(k string) string {
 		switch k {
 		case "KEYCLOAK_URL":
 			return h.env.KeycloakURL
@@ -108,14 +108,25 @@ func getenv(k string) string { return passwords[k] }
 
 func (h *harness) apply(t *testing.T, ctx context.Context, k *spec.Keycloak, prune bool) (*plan.Plan, error) {
 	t.Helper()
-	p, _, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: getenv, ForApply: true})
+	out, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: getenv, ForApply: true})
 	if err != nil {
 		return nil, err
 	}
+	p := out.Plan
 	if prune {
 		p.IncludePrunable()
 	}
 	return p, p.Execute(ctx, 8, nil)
+}
+
+// mustPlan plans k on a and fails the test when planning fails.
+func mustPlan(t *testing.T, ctx context.Context, a *keycloak.Admin, k *spec.Keycloak, o keycloak.PlanOptions) *plan.Plan {
+	t.Helper()
+	out, err := a.Plan(ctx, k, o)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	return out.Plan
 }
 
 func claims(t *testing.T, jwt string) map[string]any {
@@ -405,10 +416,7 @@ func TestIntegrationPrune(t *testing.T) {
 	c.Roles = []string{"secret_reader", "secret_manager"}
 	f.Keycloak.Groups = f.Keycloak.Groups[1:] // kv-readers goes
 	f.Keycloak.Users = f.Keycloak.Users[:1]   // bob stays in Keycloak: users are never pruned
-	p, _, err := h.admin.Plan(ctx, f.Keycloak, keycloak.PlanOptions{Getenv: getenv})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, ctx, h.admin, f.Keycloak, keycloak.PlanOptions{Getenv: getenv})
 	if p.HasChanges() {
 		t.Fatalf("without --prune nothing should change: %+v", p.Changes)
 	}
@@ -429,7 +437,7 @@ func TestIntegrationPrune(t *testing.T) {
 	if _, err := h.apply(t, ctx, f.Keycloak, true); err != nil {
 		t.Fatal(err)
 	}
-	p, _, _ = h.admin.Plan(ctx, f.Keycloak, keycloak.PlanOptions{Getenv: getenv})
+	p = mustPlan(t, ctx, h.admin, f.Keycloak, keycloak.PlanOptions{Getenv: getenv})
 	if p.HasChanges() || len(p.Prunable) != 0 {
 		t.Fatalf("after prune: changes %v, prunable %d", p.HasChanges(), len(p.Prunable))
 	}
@@ -466,10 +474,7 @@ func TestIntegrationErrors(t *testing.T) {
 	}
 	// A 4xx keeps Keycloak's message.
 	h := newHarness(t)
-	p, _, err := h.admin.Plan(ctx, &spec.Keycloak{Realm: h.realm, CreateRealm: true, Groups: []spec.Group{{Name: "g", RealmRoles: []string{"no-such-role"}}}}, keycloak.PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, ctx, h.admin, &spec.Keycloak{Realm: h.realm, CreateRealm: true, Groups: []spec.Group{{Name: "g", RealmRoles: []string{"no-such-role"}}}}, keycloak.PlanOptions{})
 	err = p.Execute(ctx, 4, nil)
 	if err == nil || !strings.Contains(err.Error(), `role "no-such-role"`) {
 		t.Fatalf("binding a missing role: %v", err)
@@ -494,7 +499,7 @@ func TestIntegrationServiceAccountLogin(t *testing.T) {
 	if _, err := h.apply(t, ctx, boot, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := keycloak.GrantRealmManagement(ctx, h.admin, h.realm, "ops-bot", "manage-realm", "manage-clients", "manage-users", "view-realm", "view-clients", "view-users", "query-groups"); err != nil {
+	if err := h.env.GrantRealmManagement(ctx, h.realm, "ops-bot", "manage-realm", "manage-clients", "manage-users", "view-realm", "view-clients", "view-users", "query-groups"); err != nil {
 		t.Fatal(err)
 	}
 	secret, err := h.admin.ClientSecret(ctx, h.realm, "ops-bot")
@@ -504,14 +509,11 @@ func TestIntegrationServiceAccountLogin(t *testing.T) {
 	bot := keycloak.NewAdmin(h.env.KeycloakURL, h.hc, keycloak.Credentials{Realm: h.realm, ClientID: "ops-bot", ClientSecret: secret, Source: "test"})
 	k := &spec.Keycloak{Realm: h.realm, RealmRoles: []string{"auditor"}, Clients: []spec.Client{{ClientID: "app", Protocol: spec.ProtocolOIDC, Access: spec.AccessPublic, RedirectURIs: []string{"http://localhost/cb"}}},
 		Groups: []spec.Group{{Name: "team", RealmRoles: []string{"auditor"}}}}
-	p, _, err := bot.Plan(ctx, k, keycloak.PlanOptions{ForApply: true})
-	if err != nil {
-		t.Fatalf("plan as the service account: %v", err)
-	}
+	p := mustPlan(t, ctx, bot, k, keycloak.PlanOptions{ForApply: true})
 	if err := p.Execute(ctx, 4, nil); err != nil {
 		t.Fatalf("apply as the service account: %v", err)
 	}
-	p, _, _ = bot.Plan(ctx, k, keycloak.PlanOptions{})
+	p = mustPlan(t, ctx, bot, k, keycloak.PlanOptions{})
 	if p.HasChanges() {
 		t.Fatal("not converged")
 	}
@@ -540,10 +542,7 @@ func TestIntegrationAdoptsExistingObjects(t *testing.T) {
 			{ClientID: "broker", Protocol: spec.ProtocolOIDC, Enabled: &yes}},
 		Groups: []spec.Group{{Name: "pre"}},
 	}
-	p, _, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPlan(t, ctx, h.admin, k, keycloak.PlanOptions{})
 	for _, c := range p.Changes {
 		if c.Action == plan.Create && c.Kind != "realm-role" {
 			t.Errorf("existing object planned as create: %s %s", c.Kind, c.Name)
@@ -555,7 +554,7 @@ func TestIntegrationAdoptsExistingObjects(t *testing.T) {
 	if err := p.Execute(ctx, 4, nil); err != nil {
 		t.Fatalf("adopting: %v", err)
 	}
-	p, _, _ = h.admin.Plan(ctx, k, keycloak.PlanOptions{})
+	p = mustPlan(t, ctx, h.admin, k, keycloak.PlanOptions{})
 	if p.HasChanges() {
 		var b strings.Builder
 		p.WriteText(&b, plan.RenderOptions{})

@@ -2,12 +2,17 @@ package keycloak
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/Nerzal/gocloak/v13"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/ssoctl/ssoctl/plan"
 )
 
 // State is what a realm holds now, read with as few requests as the admin
@@ -27,7 +32,17 @@ type State struct {
 	// UnmanagedAttributePolicy is the user profile's policy for attributes
 	// it does not declare ("" means disabled), when asked for.
 	UnmanagedAttributePolicy string
+	// Owned is what ssoctl created or adopted in the realm, as recorded in
+	// the realm attribute OwnershipAttribute.
+	Owned plan.Owned
+	// Warnings are problems found while reading that do not stop planning
+	// (an unreadable ownership record).
+	Warnings []string
 }
+
+// OwnershipAttribute is the realm attribute in which ssoctl records the
+// objects it created or adopted, so that --prune deletes only those.
+const OwnershipAttribute = "ssoctl.owned"
 
 // Group is a group with its role bindings.
 type Group struct {
@@ -42,6 +57,16 @@ type Group struct {
 type User struct {
 	Rep    gocloak.User
 	Groups []string
+	// PasswordStale is set when the password the file gives was tried and
+	// Keycloak refused it ("Invalid user credentials").
+	PasswordStale bool
+}
+
+// UserRead names a user to read and, when Password is set, the password to
+// check with one login through admin-cli (a login, not a write).
+type UserRead struct {
+	Username string
+	Password string
 }
 
 // ReadOptions say which per-object reads are needed.
@@ -51,8 +76,8 @@ type ReadOptions struct {
 	// AllClientRoles reads the roles of every client but Keycloak's built-in
 	// ones (for export), in the same pass as the client listing.
 	AllClientRoles bool
-	// Users lists the usernames to look up.
-	Users []string
+	// Users lists the users to look up.
+	Users []UserRead
 	// UserProfile reads the realm's user-profile policy.
 	UserProfile bool
 	// Concurrency bounds parallel reads; default 8.
@@ -90,6 +115,14 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		return nil, err
 	}
 	st.RealmExists = true
+	if raw := deref(rr.Attributes)[OwnershipAttribute]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &st.Owned); err != nil {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("realm %s: the ownership record (attribute %s) cannot be read (%v); nothing is pruned until apply rewrites it", realm, OwnershipAttribute, err))
+		}
+	}
+	if st.Owned == nil {
+		st.Owned = plan.Owned{}
+	}
 	conc := o.Concurrency
 	if conc <= 0 {
 		conc = 8
@@ -180,14 +213,26 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 			return nil
 		})
 	}
-	for _, name := range o.Users {
+	for _, ur := range o.Users {
 		g.Go(func() error {
-			u, err := readUser(get, realm, name)
+			u, err := readUser(get, realm, ur.Username)
 			if err != nil || u == nil {
 				return err
 			}
+			if ur.Password != "" {
+				select {
+				case sem <- struct{}{}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				u.PasswordStale, err = a.passwordStale(gctx, realm, ur.Username, ur.Password)
+				<-sem
+				if err != nil {
+					return err
+				}
+			}
 			mu.Lock()
-			st.Users[name] = u
+			st.Users[ur.Username] = u
 			mu.Unlock()
 			return nil
 		})
@@ -254,6 +299,23 @@ func readUser(get func(string, any) error, realm, username string) (*User, error
 		}
 	}
 	return nil, nil
+}
+
+// passwordStale checks a user's password with one password grant through
+// the realm's admin-cli client: true when Keycloak says the credentials are
+// invalid. Any other refusal (a required action, a disabled direct grant)
+// means the password itself was accepted.
+func (a *Admin) passwordStale(ctx context.Context, realm, username, password string) (bool, error) {
+	_, err := TokenGrant(ctx, a.http, a.base, realm, url.Values{
+		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {username}, "password": {password}})
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.As(err, &apiErr):
+		return (apiErr.Status == 400 || apiErr.Status == 401) && strings.Contains(apiErr.Message, "Invalid user credentials"), nil
+	}
+	return false, err
 }
 
 func deref[T any](p *T) T {

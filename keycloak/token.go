@@ -3,7 +3,6 @@ package keycloak
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -84,73 +83,15 @@ func RequestToken(ctx context.Context, hc *http.Client, base string, r TokenRequ
 	}, nil
 }
 
-// MaxDescriptorSize bounds the SAML descriptor read from a server.
-const MaxDescriptorSize = 8 << 20
-
 // Descriptor fetches realm's SAML IdP metadata, raw, from the public
 // endpoint /realms/{realm}/protocol/saml/descriptor.
 func Descriptor(ctx context.Context, hc *http.Client, base, realm string) ([]byte, error) {
-	u := strings.TrimRight(base, "/") + "/realms/" + url.PathEscape(realm) + "/protocol/saml/descriptor"
+	base = strings.TrimRight(base, "/")
+	u := base + "/realms/" + url.PathEscape(realm) + "/protocol/saml/descriptor"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &UnreachableError{URL: strings.TrimRight(base, "/"), Err: err}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDescriptorSize+1))
-	if err != nil {
-		return nil, &UnreachableError{URL: strings.TrimRight(base, "/"), Err: err}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, &APIError{Method: http.MethodGet, URL: u, Status: resp.StatusCode, Message: errorMessage(body)}
-	}
-	if len(body) > MaxDescriptorSize {
-		return nil, fmt.Errorf("descriptor at %s is larger than %d bytes", u, MaxDescriptorSize)
-	}
-	return body, nil
-}
-
-// DeleteRealm deletes a realm and everything in it. ssoctl itself never
-// calls it; it is for tests and demo teardown.
-func (a *Admin) DeleteRealm(ctx context.Context, realm string) error {
-	_, err := a.do(ctx, http.MethodDelete, "/"+esc(realm), nil, nil)
-	return err
-}
-
-// GrantRealmManagement gives the service account of clientID the named
-// roles of realm's realm-management client, so the client can run ssoctl
-// with the client-credentials grant. Roles are matched by id and name.
-func GrantRealmManagement(ctx context.Context, a *Admin, realm, clientID string, roles ...string) error {
-	var found []gocloak.Client
-	if err := a.get(ctx, "/"+esc(realm)+"/clients?clientId="+url.QueryEscape(clientID), &found); err != nil {
-		return err
-	}
-	if len(found) == 0 {
-		return &NotFoundError{What: fmt.Sprintf("client %q in realm %q", clientID, realm)}
-	}
-	var sa gocloak.User
-	if err := a.get(ctx, "/"+esc(realm)+"/clients/"+esc(deref(found[0].ID))+"/service-account-user", &sa); err != nil {
-		return err
-	}
-	var rm []gocloak.Client
-	if err := a.get(ctx, "/"+esc(realm)+"/clients?clientId=realm-management", &rm); err != nil || len(rm) == 0 {
-		return fmt.Errorf("realm-management client of realm %q: %v", realm, err)
-	}
-	rmID := deref(rm[0].ID)
-	var grant []gocloak.Role
-	for _, name := range roles {
-		var r gocloak.Role
-		if err := a.get(ctx, "/"+esc(realm)+"/clients/"+esc(rmID)+"/roles/"+esc(name), &r); err != nil {
-			return err
-		}
-		grant = append(grant, gocloak.Role{ID: r.ID, Name: r.Name})
-	}
-	_, err := a.do(ctx, http.MethodPost, "/"+esc(realm)+"/users/"+esc(deref(sa.ID))+"/role-mappings/clients/"+esc(rmID), grant, nil)
-	return err
+	body, _, err := exchange(hc, req, base, MaxDescriptorSize, nil)
+	return body, err
 }

@@ -15,7 +15,7 @@ func TestExecuteStagesInOrder(t *testing.T) {
 	var mu sync.Mutex
 	var log []string
 	mk := func(name string, stage int) *Change {
-		return &Change{System: "keycloak", Kind: "x", Name: name, Action: Create, Stage: stage, Apply: func(context.Context) error {
+		return &Change{System: "keycloak", Kind: "x", Name: name, Action: Create, Phase: PhaseKeycloak, Step: stage, Apply: func(context.Context) error {
 			mu.Lock()
 			log = append(log, name)
 			mu.Unlock()
@@ -38,9 +38,9 @@ func TestExecuteStopsAfterFailedStage(t *testing.T) {
 	boom := errors.New("409 Conflict: Client x already exists")
 	p := &Plan{}
 	p.Add(
-		&Change{Kind: "client", Name: "a", Action: Create, Stage: 1, Apply: func(context.Context) error { return boom }},
-		&Change{Kind: "client", Name: "b", Action: Create, Stage: 1, Apply: func(context.Context) error { return nil }},
-		&Change{Kind: "mapper", Name: "m", Action: Create, Stage: 2, Apply: func(context.Context) error { later.Store(true); return nil }},
+		&Change{Kind: "client", Name: "a", Action: Create, Phase: PhaseKeycloak, Step: 1, Apply: func(context.Context) error { return boom }},
+		&Change{Kind: "client", Name: "b", Action: Create, Phase: PhaseKeycloak, Step: 1, Apply: func(context.Context) error { return nil }},
+		&Change{Kind: "mapper", Name: "m", Action: Create, Phase: PhaseKeycloak, Step: 2, Apply: func(context.Context) error { later.Store(true); return nil }},
 	)
 	err := p.Execute(context.Background(), 2, nil)
 	var ae *ApplyError
@@ -61,7 +61,7 @@ func TestExecuteHonoursCancel(t *testing.T) {
 	var ran atomic.Int32
 	p := &Plan{}
 	for i := 0; i < 10; i++ {
-		p.Add(&Change{Name: "n", Action: Create, Stage: i, Apply: func(context.Context) error {
+		p.Add(&Change{Name: "n", Action: Create, Phase: PhaseKeycloak, Step: i, Apply: func(context.Context) error {
 			if ran.Add(1) == 3 {
 				cancel()
 			}

@@ -57,13 +57,14 @@ func (es Errors) Error() string {
 // BadInput marks the errors as the file's fault (exit code 2).
 func (es Errors) BadInput() bool { return true }
 
-// Load reads and validates the sso.yaml at path ("-" reads stdin from r).
-// getenv supplies defaults such as $KEYCLOAK_URL; nil means no environment.
-func Load(path string, getenv func(string) string) (*File, error) {
+// Load reads and validates the sso.yaml at path; "-" reads stdin, the
+// command's input stream. getenv supplies defaults such as $KEYCLOAK_URL;
+// nil means no environment.
+func Load(path string, stdin io.Reader, getenv func(string) string) (*File, error) {
 	var data []byte
 	var err error
 	if path == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, MaxFileSize+1))
+		data, err = io.ReadAll(io.LimitReader(stdin, MaxFileSize+1))
 		path = "<stdin>"
 	} else {
 		data, err = readLimited(path)

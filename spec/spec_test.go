@@ -22,7 +22,7 @@ func TestExampleLoads(t *testing.T) {
 		t.Fatal("no examples found")
 	}
 	for _, p := range matches {
-		f, err := Load(p, env("KEYCLOAK_URL", "http://127.0.0.1:8080", "VAULT_ADDR", "http://127.0.0.1:8200"))
+		f, err := Load(p, nil, env("KEYCLOAK_URL", "http://127.0.0.1:8080", "VAULT_ADDR", "http://127.0.0.1:8200"))
 		if err != nil {
 			t.Errorf("%s: %v", p, err)
 			continue
@@ -34,7 +34,7 @@ func TestExampleLoads(t *testing.T) {
 }
 
 func TestDemoFileShape(t *testing.T) {
-	f, err := Load("../examples/sso.yaml", env("KEYCLOAK_URL", "http://kc:8080", "VAULT_ADDR", "http://v:8200"))
+	f, err := Load("../examples/sso.yaml", nil, env("KEYCLOAK_URL", "http://kc:8080", "VAULT_ADDR", "http://v:8200"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), nil)
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
 		t.Fatalf("err = %v", err)
 	}
@@ -110,7 +110,7 @@ func TestMissingFile(t *testing.T) {
 func TestOversizedFile(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "big.yaml")
 	os.WriteFile(p, []byte(strings.Repeat("#", MaxFileSize+10)), 0o600)
-	if _, err := Load(p, nil); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := Load(p, nil, nil); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -128,7 +128,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestVaultDiscoveryDefaultsToRealm(t *testing.T) {
-	f, err := Load("../examples/sso.yaml", env("KEYCLOAK_URL", "http://kc:8080/", "VAULT_ADDR", "http://v:8200"))
+	f, err := Load("../examples/sso.yaml", nil, env("KEYCLOAK_URL", "http://kc:8080/", "VAULT_ADDR", "http://v:8200"))
 	if err != nil {
 		t.Fatal(err)
 	}

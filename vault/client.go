@@ -8,12 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 )
 
 // Config says how to reach Vault. It mirrors the vault CLI's environment:
@@ -65,9 +65,6 @@ func Connect(cfg Config) (*Conn, error) {
 // Addr is the server address.
 func (c *Conn) Addr() string { return c.addr }
 
-// API exposes the underlying client for callers that need a raw request.
-func (c *Conn) API() *vaultapi.Client { return c.api }
-
 // APIError is an error answer from Vault, with Vault's own messages.
 type APIError struct {
 	Method string
@@ -91,16 +88,9 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// UnreachableError means Vault could not be reached at all.
-type UnreachableError struct {
-	Addr string
-	Err  error
-}
-
-func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach Vault at %s: %v", e.Addr, netCause(e.Err))
-}
-func (e *UnreachableError) Unwrap() error { return e.Err }
+// UnreachableError means Vault could not be reached at all; it names the
+// address and the network cause.
+type UnreachableError = httpclient.UnreachableError
 
 // InputError is a problem with the file's vault: section that only the
 // server could reveal (Vault refused the HCL, a mount path is taken by another
@@ -111,18 +101,6 @@ func (e *InputError) Error() string { return e.Msg }
 
 // BadInput marks the error as the caller's input.
 func (e *InputError) BadInput() bool { return true }
-
-func netCause(err error) string {
-	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Err != nil {
-		return opErr.Op + " " + opErr.Addr.String() + ": " + opErr.Err.Error()
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err.Error()
-	}
-	return err.Error()
-}
 
 // wrap turns an api error into APIError or UnreachableError, with a hint for
 // the common cases (sealed, bad token).
@@ -144,7 +122,7 @@ func (c *Conn) wrap(method, path string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return &UnreachableError{Addr: c.addr, Err: err}
+	return &UnreachableError{Server: "Vault", URL: c.addr, Err: err}
 }
 
 // read reads path; a 404 gives nil data and no error.

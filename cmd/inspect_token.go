@@ -1,9 +1,10 @@
 package cmd
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"os"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,15 +14,20 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/inspect"
-	"github.com/ssoctl/ssoctl/internal/httpclient"
+	"github.com/ssoctl/ssoctl/internal/secret"
 )
 
-func newInspectCmd(f *Factory) *cobra.Command {
-	return newGroupCmd("inspect <command>", "Explain tokens and OIDC providers: why a login is rejected, and the fix", newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil))
-}
+// maxKeyFile bounds a JWKS or PEM file given to --jwks.
+const maxKeyFile = 1 << 20
 
 type inspectTokenOptions struct {
-	f              *Factory
+	IO       *IOStreams
+	Globals  *GlobalOptions
+	Redactor *secret.Redactor
+	Now      func() time.Time
+	Context  context.Context
+	connect  *connector
+
 	Input          string
 	Issuer         string
 	JWKS           string
@@ -37,7 +43,7 @@ type inspectTokenOptions struct {
 }
 
 func newInspectTokenCmd(f *Factory, runF func(*inspectTokenOptions) error) *cobra.Command {
-	opts := &inspectTokenOptions{f: f}
+	opts := &inspectTokenOptions{IO: f.IO, Globals: f.Globals, Redactor: f.Redactor, Now: f.Now, connect: f.connector()}
 	cmd := &cobra.Command{
 		Use:   "token [FILE|-] [--issuer URL | --jwks URL|FILE] [flags]",
 		Short: "Decode, verify and check a JWT, and predict what Vault will say about it",
@@ -87,6 +93,7 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 				return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
 			}
 			opts.VaultMount = strings.Trim(opts.VaultMount, "/")
+			opts.Context = cmd.Context()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -109,9 +116,8 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 }
 
 func inspectTokenRun(opts *inspectTokenOptions) error {
-	f := opts.f
-	ctx := f.Context
-	data, err := readInput(f, opts.Input)
+	ctx := opts.Context
+	data, err := readInput(opts.IO.In, opts.Input, maxInput)
 	if err != nil {
 		return err
 	}
@@ -126,9 +132,9 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 	if err != nil {
 		return err
 	}
-	f.Redactor.Add(tok.Raw)
+	opts.Redactor.Add(tok.Raw)
 
-	check := inspect.CheckOptions{Now: f.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
+	check := inspect.CheckOptions{Now: opts.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
 	if opts.Leeway == 0 {
 		check.Leeway = -1 // --leeway 0 means none
 	}
@@ -144,7 +150,7 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 	// offline check (--jwks FILE) starts nothing it does not need.
 	switch {
 	case opts.Issuer != "":
-		hc, err := f.HTTPClient(httpclient.Options{})
+		hc, err := opts.connect.plainHTTP()
 		if err != nil {
 			return err
 		}
@@ -154,15 +160,15 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 		}
 		io.Keys = inspect.NewRemoteJWKS(hc, d.JWKSURI)
 	case strings.HasPrefix(opts.JWKS, "http://") || strings.HasPrefix(opts.JWKS, "https://"):
-		hc, err := f.HTTPClient(httpclient.Options{})
+		hc, err := opts.connect.plainHTTP()
 		if err != nil {
 			return err
 		}
 		io.Keys = inspect.NewRemoteJWKS(hc, opts.JWKS)
 	case opts.JWKS != "":
-		b, err := os.ReadFile(opts.JWKS)
+		b, err := readInput(opts.IO.In, opts.JWKS, maxKeyFile)
 		if err != nil {
-			return &inputError{err.Error()}
+			return err
 		}
 		ks, err := inspect.ParseKeys(b)
 		if err != nil {
@@ -176,7 +182,7 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 		io.Vault = vi
 		if io.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
 			// Verify with the keys the mount's config names, as Vault will.
-			if io.Keys, err = configKeys(f, vi.Config); err != nil {
+			if io.Keys, err = configKeys(ctx, opts.connect, vi.Config); err != nil {
 				return err
 			}
 		}
@@ -193,12 +199,12 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 			Message: "the signature was NOT verified (--insecure-no-verify): anyone could have written these claims",
 			Fix:     "verify with --issuer URL or --jwks URL|FILE"}}, rep.Findings...)
 	}
-	if f.Globals.JSON() {
-		if err := writeJSON(f.IO.Out, rep); err != nil {
+	if opts.Globals.JSON() {
+		if err := writeJSON(opts.IO.Out, rep); err != nil {
 			return err
 		}
 	} else {
-		writeReport(f, tok, rep)
+		writeReport(opts.IO, opts.Now(), tok, rep)
 	}
 	if rep.Failed() || opts.InsecureNoVrfy {
 		return &ExitError{Code: ExitFindings}
@@ -208,12 +214,12 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 
 // vaultInput reads the Vault role (and the mount config) to evaluate, or nil.
 func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
-	f := opts.f
+	ctx := opts.Context
 	switch {
 	case opts.VaultRoleFile != "":
-		b, err := os.ReadFile(opts.VaultRoleFile)
+		b, err := readInput(opts.IO.In, opts.VaultRoleFile, maxInput)
 		if err != nil {
-			return nil, &inputError{err.Error()}
+			return nil, err
 		}
 		r, err := inspect.ParseVaultRoleFile(b)
 		if err != nil {
@@ -221,11 +227,11 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 		}
 		return &inspect.VaultInput{Role: r}, nil
 	case opts.VaultRole != "":
-		conn, err := f.vaultConn("", "", true)
+		conn, err := opts.connect.vaultConn("", "", true)
 		if err != nil {
 			return nil, err
 		}
-		rm, err := conn.ReadRole(f.Context, opts.VaultMount, opts.VaultRole)
+		rm, err := conn.ReadRole(ctx, opts.VaultMount, opts.VaultRole)
 		if err != nil {
 			return nil, err
 		}
@@ -237,7 +243,7 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 			return nil, err
 		}
 		r.Name = opts.VaultRole
-		cm, err := conn.ReadAuthConfig(f.Context, opts.VaultMount)
+		cm, err := conn.ReadAuthConfig(ctx, opts.VaultMount)
 		if err != nil {
 			return nil, err
 		}
@@ -247,7 +253,7 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 				return nil, err
 			}
 		}
-		mountType, err := conn.AuthType(f.Context, opts.VaultMount)
+		mountType, err := conn.AuthType(ctx, opts.VaultMount)
 		if err != nil {
 			return nil, err
 		}
@@ -261,22 +267,22 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 }
 
 // configKeys returns the key source a Vault mount config names.
-func configKeys(f *Factory, c *inspect.VaultConfig) (inspect.KeySource, error) {
+func configKeys(ctx context.Context, connect *connector, c *inspect.VaultConfig) (inspect.KeySource, error) {
 	switch {
 	case len(c.JWTValidationPubKeys) > 0:
 		return inspect.KeySetFromPEMs(c.JWTValidationPubKeys)
 	case c.JWKSURL != "":
-		hc, err := f.HTTPClient(httpclient.Options{})
+		hc, err := connect.plainHTTP()
 		if err != nil {
 			return nil, err
 		}
 		return inspect.NewRemoteJWKS(hc, c.JWKSURL), nil
 	case c.OIDCDiscoveryURL != "":
-		hc, err := f.HTTPClient(httpclient.Options{})
+		hc, err := connect.plainHTTP()
 		if err != nil {
 			return nil, err
 		}
-		d, err := inspect.Discover(f.Context, hc, c.OIDCDiscoveryURL)
+		d, err := inspect.Discover(ctx, hc, c.OIDCDiscoveryURL)
 		if err != nil {
 			return nil, err
 		}
@@ -290,10 +296,9 @@ var claimOrder = []string{"iss", "sub", "aud", "azp", "typ", "exp", "iat", "nbf"
 
 var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true}
 
-func writeReport(f *Factory, tok *inspect.Token, rep *inspect.Report) {
-	th := f.IO.OutTheme()
-	w := f.IO.Out
-	now := f.Now()
+func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect.Report) {
+	th := ios.OutTheme()
+	w := ios.Out
 	kind := string(tok.Kind)
 	if tok.FromResponse {
 		kind += " token from a token response"
@@ -302,13 +307,11 @@ func writeReport(f *Factory, tok *inspect.Token, rep *inspect.Report) {
 	}
 	fmt.Fprintf(w, "%s %s\n", th.Bold.Render("Token:"), kind)
 	fmt.Fprintf(w, "%s\n", th.Bold.Render("Header:"))
-	hk := mapKeys(rep.Header)
-	slices.Sort(hk)
-	for _, k := range hk {
+	for _, k := range slices.Sorted(maps.Keys(rep.Header)) {
 		fmt.Fprintf(w, "  %-10s %s\n", k, compact(rep.Header[k]))
 	}
 	fmt.Fprintf(w, "%s\n", th.Bold.Render("Claims:"))
-	keys := mapKeys(rep.Claims)
+	keys := slices.Sorted(maps.Keys(rep.Claims))
 	sort.SliceStable(keys, func(i, j int) bool {
 		a, b := slices.Index(claimOrder, keys[i]), slices.Index(claimOrder, keys[j])
 		switch {
@@ -342,7 +345,7 @@ func writeReport(f *Factory, tok *inspect.Token, rep *inspect.Report) {
 	default:
 		fmt.Fprintf(w, "%s %s failed\n", th.Bold.Render("Signature:"), th.Fail.Render("✗"))
 	}
-	writeFindings(f, "Findings:", rep.Findings)
+	writeFindings(ios, "Findings:", rep.Findings)
 	if v := rep.Vault; v != nil {
 		role := v.Role
 		verdict := th.OK.Render("✓ Vault would accept it")
@@ -362,27 +365,19 @@ func writeReport(f *Factory, tok *inspect.Token, rep *inspect.Report) {
 				fmt.Fprintf(w, "  token policies: %s\n", strings.Join(v.Policies, ", "))
 			}
 		}
-		writeFindings(f, "", v.Findings)
+		writeFindings(ios, "", v.Findings)
 	}
 }
 
-func writeFindings(f *Factory, title string, fs []inspect.Finding) {
+func writeFindings(ios *IOStreams, title string, fs []inspect.Finding) {
 	if len(fs) == 0 {
 		return
 	}
-	th := f.IO.OutTheme()
+	th := ios.OutTheme()
 	if title != "" {
-		fmt.Fprintf(f.IO.Out, "%s\n", th.Bold.Render(title))
+		fmt.Fprintf(ios.Out, "%s\n", th.Bold.Render(title))
 	}
-	writeFindingList(f.IO.Out, th, "  ", fromInspect(fs))
-}
-
-func mapKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+	writeFindingList(ios.Out, th, "  ", fromInspect(fs))
 }
 
 func compact(v any) string {
@@ -447,67 +442,4 @@ func human(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return strconv.Itoa(int(d.Hours()/24)) + "d"
-}
-
-type inspectDiscoveryOptions struct {
-	f      *Factory
-	Issuer string
-}
-
-func newInspectDiscoveryCmd(f *Factory, runF func(*inspectDiscoveryOptions) error) *cobra.Command {
-	opts := &inspectDiscoveryOptions{f: f}
-	return &cobra.Command{
-		Use:   "discovery ISSUER",
-		Short: "Fetch and check an issuer's OIDC discovery document and JWKS",
-		Long: `Fetch ISSUER/.well-known/openid-configuration and check it the way Vault does
-when oidc_discovery_url is written: the document's issuer equals ISSUER exactly
-(a trailing slash matters), the JWKS at jwks_uri can be fetched and holds
-signing keys. Lists the keys and the supported signing algorithms.
-
-Exit codes: 0 ok, 3 a check failed, 1 the document could not be fetched.`,
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Issuer = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			return inspectDiscoveryRun(opts)
-		},
-	}
-}
-
-func inspectDiscoveryRun(opts *inspectDiscoveryOptions) error {
-	f := opts.f
-	hc, err := f.HTTPClient(httpclient.Options{})
-	if err != nil {
-		return err
-	}
-	rep, err := inspect.CheckDiscovery(f.Context, hc, opts.Issuer)
-	if err != nil {
-		return err
-	}
-	if f.Globals.JSON() {
-		if err := writeJSON(f.IO.Out, rep); err != nil {
-			return err
-		}
-	} else {
-		th := f.IO.OutTheme()
-		w := f.IO.Out
-		mark := th.OK.Render("✓")
-		if rep.DocumentIssuer != rep.Issuer {
-			mark = th.Fail.Render("✗")
-		}
-		fmt.Fprintf(w, "%s issuer   %s\n", mark, rep.DocumentIssuer)
-		fmt.Fprintf(w, "  document %s\n", rep.URL)
-		fmt.Fprintf(w, "  jwks_uri %s\n", rep.JWKSURI)
-		for _, k := range rep.Keys {
-			fmt.Fprintf(w, "  key      %s %s %d bits alg=%s use=%s\n", k.ID, k.Type, k.Bits, orNone(k.Alg), orNone(k.Use))
-		}
-		fmt.Fprintf(w, "  signing algorithms: %s\n", strings.Join(rep.SigningAlgs, ", "))
-		writeFindings(f, "Findings:", rep.Findings)
-	}
-	if inspect.HasErrors(rep.Findings) {
-		return &ExitError{Code: ExitFindings}
-	}
-	return nil
 }

@@ -1,30 +1,25 @@
-package vault
+package provision
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
+	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
-// aliasWarnings warns about group aliases that can never match: Vault adds
-// a user to an external group only when a value of the role's groups claim
-// equals the alias name, and skips non-matching values silently.
-func (b *builder) aliasWarnings() {
-	for _, w := range AliasWarnings(b.v, b.o.Keycloak) {
-		b.p.Warn("%s", w)
-	}
-}
-
 // AliasWarnings checks each group alias against the values the roles'
-// groups claims can carry, as far as the keycloak section tells.
+// groups claims can carry, as far as the keycloak section tells: Vault adds
+// a user to an external group only when a value of the role's groups claim
+// equals the alias name, and skips the other values silently.
 func AliasWarnings(v *spec.Vault, k *spec.Keycloak) []string {
 	var out []string
 	for _, a := range v.Auth {
 		var claims []string
-		for _, name := range sortedRoleNames(a) {
+		for _, name := range slices.Sorted(maps.Keys(a.Roles)) {
 			if gc := a.Roles[name].GroupsClaim; gc != "" && !slices.Contains(claims, gc) {
 				claims = append(claims, gc)
 			}
@@ -53,49 +48,6 @@ func AliasWarnings(v *spec.Vault, k *spec.Keycloak) []string {
 	return out
 }
 
-func sortedRoleNames(a spec.AuthMount) []string {
-	names := make([]string, 0, len(a.Roles))
-	for n := range a.Roles {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
-
-// ClaimPointer turns a Keycloak claim name ("resource_access.vault.roles",
-// dots split into nested objects, "\." escapes a dot) into the JSON pointer
-// Vault would use to reach it.
-func ClaimPointer(claim string) string {
-	var parts []string
-	var cur strings.Builder
-	for i := 0; i < len(claim); i++ {
-		switch {
-		case claim[i] == '\\' && i+1 < len(claim) && claim[i+1] == '.':
-			cur.WriteByte('.')
-			i++
-		case claim[i] == '.':
-			parts = append(parts, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteByte(claim[i])
-		}
-	}
-	parts = append(parts, cur.String())
-	for i, p := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
-	}
-	return "/" + strings.Join(parts, "/")
-}
-
-// vaultPointer is where Vault looks for a groups_claim: a pointer when it
-// starts with "/", else a literal top-level key.
-func vaultPointer(groupsClaim string) string {
-	if strings.HasPrefix(groupsClaim, "/") {
-		return groupsClaim
-	}
-	return "/" + strings.ReplaceAll(strings.ReplaceAll(groupsClaim, "~", "~0"), "/", "~1")
-}
-
 // ClaimValues finds the keycloak mapper that emits the claim Vault reads as
 // groupsClaim and returns the values it can carry. ok is false when the
 // file does not say (no keycloak section, or no such mapper).
@@ -103,7 +55,7 @@ func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what st
 	if k == nil {
 		return nil, "", false
 	}
-	want := vaultPointer(groupsClaim)
+	want := inspect.VaultClaimPointer(groupsClaim)
 	for _, c := range k.Clients {
 		for _, m := range c.Mappers {
 			exp := keycloak.ExpandMapper(m, c.ClientID, c.Protocol)
@@ -115,7 +67,7 @@ func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what st
 			case "oidc-usermodel-client-role-mapper":
 				src := exp.Config["usermodel.clientRoleMapping.clientId"]
 				claim = strings.ReplaceAll(claim, "${client_id}", strings.ReplaceAll(src, ".", "\\."))
-				if ClaimPointer(claim) == want {
+				if inspect.KeycloakClaimPointer(claim).String() == want {
 					roles := []string{}
 					if sc := k.Client(src); sc != nil {
 						for _, r := range sc.Roles {
@@ -125,11 +77,11 @@ func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what st
 					return roles, "the roles of client " + src, true
 				}
 			case "oidc-usermodel-realm-role-mapper":
-				if ClaimPointer(claim) == want {
+				if inspect.KeycloakClaimPointer(claim).String() == want {
 					return k.RealmRoles, "realm roles", true
 				}
 			case "oidc-group-membership-mapper":
-				if ClaimPointer(claim) == want {
+				if inspect.KeycloakClaimPointer(claim).String() == want {
 					full := exp.Config["full.path"] == "true"
 					var names []string
 					for _, g := range k.Groups {

@@ -1,0 +1,143 @@
+package cmd
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssoctl/ssoctl/cmd/provision"
+	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/vault"
+)
+
+// planOptions are the flags and dependencies of plan and apply.
+type planOptions struct {
+	IO       *IOStreams
+	Globals  *GlobalOptions
+	Getenv   func(string) string
+	Redactor *secret.Redactor
+	Context  context.Context
+	connect  *connector
+
+	File             string
+	Only             string
+	Parallel         int
+	DetailedExitcode bool // plan
+	Prune            bool // apply
+	DryRun           bool // apply
+}
+
+func newPlanOptions(f *Factory) *planOptions {
+	return &planOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+}
+
+func addSpecFlags(cmd *cobra.Command, opts *planOptions) {
+	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml to read (- for stdin)")
+	cmd.Flags().StringVar(&opts.Only, "only", "", "restrict to one section: keycloak, vault, or rancher (the rancher section's SAML client in Keycloak)")
+	cmd.Flags().IntVar(&opts.Parallel, "parallel", 8, "requests in flight at once, while reading and while applying")
+}
+
+func validatePlanOptions(opts *planOptions) error {
+	switch opts.Only {
+	case "", provision.OnlyKeycloak, provision.OnlyVault, provision.OnlyRancher:
+	default:
+		return usageErrorf("invalid value %q for --only: want keycloak, vault or rancher", opts.Only)
+	}
+	if opts.Parallel < 1 || opts.Parallel > 64 {
+		return usageErrorf("--parallel must be between 1 and 64")
+	}
+	return nil
+}
+
+func newPlanCmd(f *Factory, runF func(*planOptions) error) *cobra.Command {
+	opts := newPlanOptions(f)
+	cmd := &cobra.Command{
+		Use:   "plan -f sso.yaml",
+		Short: "Show what apply would change, without changing anything",
+		Long: `Read the current state of every system the file names and print the changes
+that apply would make: + create, ~ update (with old -> new values), the objects
+that only apply --prune would delete (those ssoctl created or adopted and the
+file no longer names), and the objects it leaves alone because ssoctl does not
+manage them. Secrets are masked.
+
+With --detailed-exitcode the exit code is 4 when there are changes and 0 when
+there are none, for scripts and CI.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := validatePlanOptions(opts); err != nil {
+				return err
+			}
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return planRun(opts)
+		},
+	}
+	addSpecFlags(cmd, opts)
+	cmd.Flags().BoolVar(&opts.DetailedExitcode, "detailed-exitcode", false, "exit 4 when there are changes")
+	return cmd
+}
+
+// buildPlan loads the file and plans every selected system.
+func buildPlan(opts *planOptions, forApply bool) (*plan.Plan, error) {
+	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	check, err := opts.connect.discoveryChecker()
+	if err != nil {
+		return nil, err
+	}
+	sys := provision.Systems{
+		Keycloak:       func(k *spec.Keycloak) (*keycloak.Admin, error) { return opts.connect.keycloakAdmin(k.URL, k.Admin) },
+		Vault:          func(v *spec.Vault) (*vault.Conn, error) { return opts.connect.vaultConn(v.Addr, v.Namespace, true) },
+		CheckDiscovery: check,
+	}
+	return provision.Plan(opts.Context, file, sys, provision.Options{
+		Only: opts.Only, ForApply: forApply, Concurrency: opts.Parallel, Getenv: opts.Getenv,
+		OnSecret: func(s string) { opts.Redactor.Add(s) },
+	})
+}
+
+func planRun(opts *planOptions) error {
+	p, err := buildPlan(opts, false)
+	if err != nil {
+		return err
+	}
+	if opts.Globals.JSON() {
+		if err := writeJSON(opts.IO.Out, p.JSON(opts.Globals.ShowSecrets)); err != nil {
+			return err
+		}
+	} else if err := p.WriteText(opts.IO.Out, renderOptions(opts)); err != nil {
+		return err
+	}
+	if opts.DetailedExitcode && p.HasChanges() {
+		return &ExitError{Code: ExitChanges}
+	}
+	return nil
+}
+
+func renderOptions(opts *planOptions) plan.RenderOptions {
+	return plan.RenderOptions{ShowSecrets: opts.Globals.ShowSecrets, Style: planStyle(opts.IO.OutTheme())}
+}
+
+// planStyle maps plan roles to the theme.
+func planStyle(th *Theme) func(role, s string) string {
+	return func(role, s string) string {
+		switch role {
+		case "create":
+			return th.OK.Render(s)
+		case "update":
+			return th.Warn.Render(s)
+		case "delete":
+			return th.Fail.Render(s)
+		case "muted":
+			return th.Muted.Render(s)
+		}
+		return s
+	}
+}

@@ -1,0 +1,133 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/rancher"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+type rancherConfigOptions struct {
+	IO       *IOStreams
+	Globals  *GlobalOptions
+	Getenv   func(string) string
+	Redactor *secret.Redactor
+	Context  context.Context
+	connect  *connector
+
+	File   string
+	SPCert string
+	SPKey  string
+}
+
+func newRancherConfigCmd(f *Factory, runF func(*rancherConfigOptions) error) *cobra.Command {
+	opts := &rancherConfigOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	cmd := &cobra.Command{
+		Use:   "config -f sso.yaml [--sp-cert FILE --sp-key FILE]",
+		Short: "Print Rancher's Keycloak SAML auth config as JSON, and check the SAML client",
+		Long: `Build the body of Rancher's Keycloak SAML auth config (displayNameField,
+userNameField, uidField, groupsField, rancherApiHost, entityID,
+idpMetadataContent, spCert, spKey) from the file's rancher: section and the
+realm's live IdP metadata, converted for Rancher.
+
+It also checks the file's SAML client against what Rancher expects: client_id
+equals <rancher>/v1-saml/keycloak/saml/metadata, a redirect URI equals the ACS
+URL, every field names a mapper's friendly name (or attribute name), the
+signature settings follow Rancher's documentation, and the SP key is RSA in
+PKCS#1 or PKCS#8 and matches the certificate. Findings go to stderr; the exit
+code is 3 when any is an error.
+
+The SP key is a secret: on a terminal it is masked unless --show-secrets;
+piped, the JSON is printed whole so that it can be posted.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return rancherConfigRun(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml with keycloak: and rancher: sections")
+	cmd.Flags().StringVar(&opts.SPCert, "sp-cert", "", "Rancher's SP certificate (PEM)")
+	cmd.Flags().StringVar(&opts.SPKey, "sp-key", "", "Rancher's SP private key (PEM, RSA PKCS#1 or PKCS#8)")
+	return cmd
+}
+
+// samlClientFor describes the file's SAML client as Rancher will see it.
+func samlClientFor(c *spec.Client) *rancher.SAMLClient {
+	if c == nil {
+		return nil
+	}
+	d := keycloak.ExpandClient(*c)
+	out := &rancher.SAMLClient{ClientID: c.ClientID, RedirectURIs: c.RedirectURIs, Attributes: d.Attributes}
+	for _, m := range d.Mappers {
+		out.Mappers = append(out.Mappers, rancher.SAMLAttribute{MapperName: m.Name, AttributeName: m.Config["attribute.name"], FriendlyName: m.Config["friendly.name"]})
+	}
+	return out
+}
+
+func rancherConfigRun(opts *rancherConfigOptions) error {
+	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
+	if err != nil {
+		return err
+	}
+	if file.Rancher == nil || file.Keycloak == nil {
+		return inputErrorf("%s: rancher config needs both a keycloak: and a rancher: section", opts.File)
+	}
+	in := rancher.ConfigInput{
+		RancherURL: file.Rancher.URL,
+		Fields:     rancher.Fields{DisplayName: file.Rancher.Fields.DisplayName, UserName: file.Rancher.Fields.UserName, UID: file.Rancher.Fields.UID, Groups: file.Rancher.Fields.Groups},
+		Client:     samlClientFor(file.Keycloak.Client(file.Rancher.SAMLClient)),
+	}
+	for _, p := range []struct {
+		path string
+		dst  *[]byte
+	}{{opts.SPCert, &in.SPCertPEM}, {opts.SPKey, &in.SPKeyPEM}} {
+		if p.path == "" {
+			continue
+		}
+		data, err := readInput(opts.IO.In, p.path, maxKeyFile)
+		if err != nil {
+			return err
+		}
+		*p.dst = data
+	}
+	hc, err := opts.connect.plainHTTP()
+	if err != nil {
+		return err
+	}
+	raw, err := keycloak.Descriptor(opts.Context, hc, file.Keycloak.URL, file.Keycloak.Realm)
+	if err != nil {
+		return err
+	}
+	conv, err := rancher.Convert(raw, rancher.ConvertOptions{})
+	if err != nil {
+		return fmt.Errorf("realm %s's descriptor: %w", file.Keycloak.Realm, err)
+	}
+	in.Metadata = conv.Metadata
+	cfg, findings, err := rancher.BuildConfig(in)
+	if err != nil {
+		return err
+	}
+	if len(in.SPKeyPEM) > 0 {
+		opts.Redactor.Add(strings.TrimSpace(string(in.SPKeyPEM)))
+	}
+	if opts.IO.IsStdoutTTY() && !opts.Globals.ShowSecrets && cfg.SPKey != "" {
+		cfg.SPKey = "(masked; pipe the output or pass --show-secrets)"
+	}
+	if err := writeJSON(opts.IO.Out, cfg); err != nil {
+		return err
+	}
+	writeFindingList(opts.IO.ErrOut, opts.IO.ErrTheme(), "", fromRancher(findings))
+	if rancher.HasErrors(findings) {
+		return &ExitError{Code: ExitFindings}
+	}
+	return nil
+}

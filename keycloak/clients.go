@@ -1,0 +1,206 @@
+package keycloak
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// builtinClients are created by Keycloak in every realm; they are never
+// pruned.
+var builtinClients = map[string]bool{
+	"account": true, "account-console": true, "admin-cli": true, "broker": true,
+	"realm-management": true, "security-admin-console": true,
+}
+
+// isBuiltinClient reports clients Keycloak creates itself: never pruned,
+// never exported unless asked for.
+func isBuiltinClient(realm, clientID string) bool {
+	return builtinClients[clientID] || (realm == "master" && strings.HasSuffix(clientID, "-realm"))
+}
+
+// clients plans the file's clients with their roles and mappers, and the
+// other clients of the realm.
+func (b *builder) clients() {
+	for _, it := range plan.Reconcile(plan.Set[DesiredClient, *gocloak.Client]{
+		Want: b.d.Clients, Have: b.st.Clients,
+		Name:   func(d DesiredClient) string { return d.ClientID },
+		Diff:   clientDiff,
+		Ignore: func(cid string, _ *gocloak.Client) bool { return b.d.Partial || isBuiltinClient(b.d.Realm, cid) },
+	}) {
+		d := it.Want
+		switch it.Action {
+		case plan.Delete:
+			b.extra(b.change("client", it.Name, plan.Delete, stepPrune+2, nil, deleteClient{it.Name, deref(it.Have.ID)}), clientRef(it.Name))
+			continue
+		case plan.Create:
+			body := clientBody(d)
+			b.p.Add(b.change("client", d.ClientID, plan.Create, stepRoles, createFields(body), createClient{d.ClientID, body}))
+		default:
+			cur := it.Have
+			uuid := deref(cur.ID)
+			// PUT merges: fields left out keep their value. protocolMappers stays
+			// nil (a non-nil list would delete unlisted mappers), and
+			// authorizationServicesEnabled is sent as it is (leaving it out turns
+			// Authorization Services off and deletes their settings).
+			body := clientBody(d)
+			body["id"] = uuid
+			if deref(cur.AuthorizationServicesEnabled) {
+				body["authorizationServicesEnabled"] = true
+			}
+			b.p.Add(b.change("client", d.ClientID, it.Action, stepRoles, it.Fields, updateClient{d.ClientID, uuid, body}))
+		}
+		b.name(clientRef(d.ClientID))
+		b.clientRoles(d)
+		b.mappers(d, it.Have)
+	}
+}
+
+// clientBody renders the managed fields of d as an admin-API body.
+func clientBody(d DesiredClient) map[string]any {
+	body := map[string]any{"clientId": d.ClientID, "protocol": d.Protocol}
+	set := func(k string, v any, ok bool) {
+		if ok {
+			body[k] = v
+		}
+	}
+	set("name", deref(d.Name), d.Name != nil)
+	set("description", deref(d.Description), d.Description != nil)
+	set("enabled", deref(d.Enabled), d.Enabled != nil)
+	set("publicClient", deref(d.PublicClient), d.PublicClient != nil)
+	set("bearerOnly", deref(d.BearerOnly), d.BearerOnly != nil)
+	set("standardFlowEnabled", deref(d.StandardFlow), d.StandardFlow != nil)
+	set("directAccessGrantsEnabled", deref(d.DirectGrants), d.DirectGrants != nil)
+	set("serviceAccountsEnabled", deref(d.ServiceAccts), d.ServiceAccts != nil)
+	set("rootUrl", deref(d.RootURL), d.RootURL != nil)
+	set("baseUrl", deref(d.BaseURL), d.BaseURL != nil)
+	set("redirectUris", d.RedirectURIs, d.RedirectURIs != nil)
+	set("webOrigins", d.WebOrigins, d.WebOrigins != nil)
+	attrs := maps.Clone(d.Attributes)
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	if d.UserinfoSigned != nil {
+		attrs[AttrUserinfoSignatureAlg] = userinfoAlg(*d.UserinfoSigned)
+	}
+	if len(attrs) > 0 {
+		body["attributes"] = attrs
+	}
+	return body
+}
+
+// userinfoAlg is the attribute value for signed or plain userinfo. Unsigned
+// is the empty string: Keycloak removes an attribute set to "" but ignores
+// a JSON null.
+func userinfoAlg(signed bool) string {
+	if signed {
+		return "RS256"
+	}
+	return ""
+}
+
+// clientDiff compares the managed fields of d with the current client.
+func clientDiff(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff {
+	var fs []plan.FieldDiff
+	cmpStr := func(field string, want, have *string) {
+		if want != nil {
+			fs = plan.Diff(fs, field, deref(have), *want)
+		}
+	}
+	cmpBool := func(field string, want, have *bool) {
+		if want != nil && deref(have) != *want {
+			fs = append(fs, plan.FieldDiff{Field: field, Old: deref(have), New: *want})
+		}
+	}
+	cmpSet := func(field string, want []string, have *[]string) {
+		if want != nil {
+			fs = plan.DiffSet(fs, field, deref(have), want)
+		}
+	}
+	if deref(cur.Protocol) != d.Protocol && !(d.Protocol == spec.ProtocolOIDC && deref(cur.Protocol) == "") {
+		fs = append(fs, plan.FieldDiff{Field: "protocol", Old: deref(cur.Protocol), New: d.Protocol})
+	}
+	cmpStr("name", d.Name, cur.Name)
+	cmpStr("description", d.Description, cur.Description)
+	cmpBool("enabled", d.Enabled, cur.Enabled)
+	cmpBool("publicClient", d.PublicClient, cur.PublicClient)
+	cmpBool("bearerOnly", d.BearerOnly, cur.BearerOnly)
+	cmpBool("standardFlowEnabled", d.StandardFlow, cur.StandardFlowEnabled)
+	cmpBool("directAccessGrantsEnabled", d.DirectGrants, cur.DirectAccessGrantsEnabled)
+	cmpBool("serviceAccountsEnabled", d.ServiceAccts, cur.ServiceAccountsEnabled)
+	cmpStr("rootUrl", d.RootURL, cur.RootURL)
+	cmpStr("baseUrl", d.BaseURL, cur.BaseURL)
+	cmpSet("redirectUris", d.RedirectURIs, cur.RedirectURIs)
+	cmpSet("webOrigins", d.WebOrigins, cur.WebOrigins)
+	have := deref(cur.Attributes)
+	for _, k := range slices.Sorted(maps.Keys(d.Attributes)) {
+		fs = plan.Diff(fs, "attributes."+k, have[k], d.Attributes[k])
+	}
+	if d.UserinfoSigned != nil {
+		signed := have[AttrUserinfoSignatureAlg] != ""
+		if signed != *d.UserinfoSigned {
+			fs = append(fs, plan.FieldDiff{Field: "attributes." + AttrUserinfoSignatureAlg, Old: have[AttrUserinfoSignatureAlg], New: userinfoAlg(*d.UserinfoSigned)})
+		}
+	}
+	return fs
+}
+
+// createClient creates a client and records its id. A client created by
+// someone else since planning is adopted.
+type createClient struct {
+	ClientID string
+	Body     map[string]any
+}
+
+func (o createClient) apply(ctx context.Context, x *executor) error {
+	id, err := x.a.create(ctx, x.path("clients"), o.Body)
+	if IsConflict(err) {
+		id, err = x.lookupClient(ctx, o.ClientID)
+	}
+	if err != nil {
+		return err
+	}
+	x.ids.Set(clientRef(o.ClientID), id)
+	return nil
+}
+
+// updateClient PUTs the managed fields of a client.
+type updateClient struct {
+	ClientID, UUID string
+	Body           map[string]any
+}
+
+func (o updateClient) apply(ctx context.Context, x *executor) error {
+	_, err := x.a.do(ctx, http.MethodPut, x.path("clients", esc(o.UUID)), o.Body, nil)
+	return err
+}
+
+// deleteClient deletes a client with its roles and mappers.
+type deleteClient struct{ ClientID, UUID string }
+
+func (o deleteClient) apply(ctx context.Context, x *executor) error {
+	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("clients", esc(o.UUID)), nil, nil))
+}
+
+// lookupClient finds the id of a client by clientId.
+func (x *executor) lookupClient(ctx context.Context, clientID string) (string, error) {
+	var found []gocloak.Client
+	if err := x.a.get(ctx, x.path("clients")+"?clientId="+url.QueryEscape(clientID), &found); err != nil {
+		return "", err
+	}
+	for _, c := range found {
+		if deref(c.ClientID) == clientID {
+			x.ids.Set(clientRef(clientID), deref(c.ID))
+			return deref(c.ID), nil
+		}
+	}
+	return "", notFound("client %q in realm %q", clientID, x.realm)
+}

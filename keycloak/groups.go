@@ -1,0 +1,252 @@
+package keycloak
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// groups plans the file's groups, parents first (a subgroup's parents are
+// implied), their role bindings, and the realm's other groups.
+func (b *builder) groups() {
+	named := map[string]bool{}
+	for _, g := range b.d.Groups {
+		for _, p := range ancestors(g.Name) {
+			named[p] = true
+		}
+	}
+	want := slices.Sorted(maps.Keys(named))
+	for _, it := range plan.Reconcile(plan.Set[string, *Group]{
+		Want: want, Have: b.st.Groups,
+		Name: func(p string) string { return p },
+	}) {
+		if it.Action == plan.Delete {
+			continue // below, with their descendants
+		}
+		b.name(groupRef(it.Name))
+		if it.Action == plan.NoOp {
+			b.p.Add(b.change("group", it.Name, plan.NoOp, stepGroups, nil, nil))
+			continue
+		}
+		b.p.Add(b.change("group", it.Name, plan.Create, stepGroups+strings.Count(it.Name, "/"), nil, createGroup{it.Name}))
+	}
+	for _, g := range b.d.Groups {
+		b.bindings(g)
+	}
+	b.extraGroups(named)
+}
+
+// extraGroups files the realm's groups that the file does not name. An
+// owned group is pruned only when every group below it is pruned too: a
+// group made by hand inside it keeps it (with a warning). Deleting a group
+// deletes its subgroups, so only the topmost pruned group gets a change.
+func (b *builder) extraGroups(named map[string]bool) {
+	var extra []string
+	for p := range b.st.Groups {
+		if !named[p] {
+			extra = append(extra, p)
+		}
+	}
+	slices.Sort(extra)
+	// Deepest first, so a group's verdict is known before its parent's.
+	prunable := map[string]bool{}
+	for i := len(extra) - 1; i >= 0; i-- {
+		p := extra[i]
+		ok := b.st.Owned.Has(groupRef(p))
+		var keeps []string
+		for q := range b.st.Groups {
+			if strings.HasPrefix(q, p+"/") && strings.Count(q, "/") == strings.Count(p, "/")+1 && !prunable[q] {
+				keeps = append(keeps, q)
+			}
+		}
+		if ok && len(keeps) > 0 {
+			slices.Sort(keeps)
+			b.p.Warn("keycloak group %s/%s is no longer in the file, but groups ssoctl does not manage are inside it (%s); it is left alone", b.d.Realm, p, strings.Join(keeps, ", "))
+			ok = false
+		}
+		prunable[p] = ok
+	}
+	for _, p := range extra {
+		parent := p[:max(0, strings.LastIndex(p, "/"))]
+		if parent != "" && prunable[parent] {
+			b.pruned[groupRef(p)] = true // deleted with its parent
+			continue
+		}
+		c := b.change("group", p, plan.Delete, stepPrune+1, nil, deleteGroup{p, b.st.Groups[p].ID})
+		if prunable[p] {
+			b.pruned[groupRef(p)] = true
+		}
+		b.p.AddExtra(c, prunable[p])
+	}
+}
+
+// ancestors returns "a", "a/b", "a/b/c" for "a/b/c".
+func ancestors(path string) []string {
+	parts := strings.Split(path, "/")
+	out := make([]string, len(parts))
+	for i := range parts {
+		out[i] = strings.Join(parts[:i+1], "/")
+	}
+	return out
+}
+
+// bindings plans the role bindings of one group: one change per container
+// (the realm, or one client) that gains roles, and the removal of owned
+// bindings the file no longer names.
+func (b *builder) bindings(g spec.Group) {
+	cur := b.st.Groups[g.Name]
+	var haveRealm []string
+	haveClient := map[string][]string{}
+	if cur != nil {
+		haveRealm = cur.RealmRoles
+		haveClient = cur.ClientRoles
+	}
+	type container struct {
+		client     string // "" for the realm
+		want, have []string
+	}
+	cs := []container{{"", g.RealmRoles, haveRealm}}
+	for _, cid := range slices.Sorted(maps.Keys(g.ClientRoles)) {
+		cs = append(cs, container{cid, g.ClientRoles[cid], haveClient[cid]})
+	}
+	for _, cid := range slices.Sorted(maps.Keys(haveClient)) {
+		if _, ok := g.ClientRoles[cid]; !ok {
+			cs = append(cs, container{cid, nil, haveClient[cid]})
+		}
+	}
+	for _, c := range cs {
+		label := g.Name + " realm-roles"
+		if c.client != "" {
+			label = g.Name + " " + c.client + "-roles"
+		}
+		have := map[string]bool{}
+		for _, r := range c.have {
+			have[r] = true
+		}
+		var add, drop []string
+		for _, it := range plan.Reconcile(plan.Set[string, bool]{Want: c.want, Have: have, Name: func(r string) string { return r }}) {
+			r := bindingRef(g.Name, c.client, it.Name)
+			switch {
+			case it.Action == plan.Create:
+				add = append(add, it.Name)
+			case it.Action == plan.Delete && b.st.Owned.Has(r):
+				drop = append(drop, it.Name)
+				b.pruned[r] = true
+			case it.Action == plan.Delete:
+				b.p.Unmanaged = append(b.p.Unmanaged, plan.Object{System: "keycloak", Kind: "group-role-binding", Name: b.d.Realm + "/" + label + "/" + it.Name})
+			}
+			if it.Action != plan.Delete {
+				b.name(r)
+			}
+		}
+		if len(c.want) > 0 && len(add) == 0 {
+			b.p.Add(b.change("group-role-binding", label, plan.NoOp, stepBindings, nil, nil))
+		}
+		if len(add) > 0 {
+			b.p.Add(b.change("group-role-binding", label, plan.Update, stepBindings,
+				[]plan.FieldDiff{{Field: "roles", Old: c.have, New: append(slices.Clone(c.have), add...)}},
+				bindRoles{Group: g.Name, Client: c.client, Roles: add}))
+		}
+		if len(drop) > 0 {
+			b.p.Prunable = append(b.p.Prunable, b.change("group-role-binding", label, plan.Delete, stepPrune,
+				[]plan.FieldDiff{{Field: "roles", Old: drop}}, unbindRoles{Group: g.Name, Client: c.client, Roles: drop}))
+		}
+	}
+}
+
+// createGroup creates a group under its parent (created in an earlier
+// step) and records its id; one that appeared meanwhile is adopted.
+type createGroup struct{ Path string }
+
+func (o createGroup) apply(ctx context.Context, x *executor) error {
+	parent, name := "", o.Path
+	if i := strings.LastIndex(o.Path, "/"); i >= 0 {
+		parent, name = o.Path[:i], o.Path[i+1:]
+	}
+	endpoint := x.path("groups")
+	if parent != "" {
+		pid, ok := x.ids.Get(groupRef(parent))
+		if !ok {
+			return notFound("parent group %q", parent)
+		}
+		endpoint = x.path("groups", esc(pid), "children")
+	}
+	id, err := x.a.create(ctx, endpoint, map[string]any{"name": name})
+	if IsConflict(err) {
+		var g groupRep
+		if err = x.a.get(ctx, x.path("group-by-path", escPath(o.Path)), &g); err == nil {
+			id = g.ID
+		}
+	}
+	if err != nil {
+		return err
+	}
+	x.ids.Set(groupRef(o.Path), id)
+	return nil
+}
+
+// deleteGroup deletes a group with its subgroups.
+type deleteGroup struct{ Path, ID string }
+
+func (o deleteGroup) apply(ctx context.Context, x *executor) error {
+	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("groups", esc(o.ID)), nil, nil))
+}
+
+func escPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i := range parts {
+		parts[i] = esc(parts[i])
+	}
+	return strings.Join(parts, "/")
+}
+
+// bindRoles grants a group roles of the realm (Client "") or of a client.
+type bindRoles struct {
+	Group, Client string
+	Roles         []string
+}
+
+func (o bindRoles) apply(ctx context.Context, x *executor) error {
+	return x.roleMappings(ctx, http.MethodPost, o.Group, o.Client, o.Roles)
+}
+
+// unbindRoles takes roles away from a group.
+type unbindRoles bindRoles
+
+func (o unbindRoles) apply(ctx context.Context, x *executor) error {
+	return x.roleMappings(ctx, http.MethodDelete, o.Group, o.Client, o.Roles)
+}
+
+// roleMappings adds (POST) or removes (DELETE) a group's role mappings.
+// Keycloak needs each role's id and name.
+func (x *executor) roleMappings(ctx context.Context, method, group, client string, names []string) error {
+	gid, ok := x.ids.Get(groupRef(group))
+	if !ok {
+		return notFound("group %q", group)
+	}
+	ep := x.path("groups", esc(gid), "role-mappings", "realm")
+	if client != "" {
+		uuid, err := x.clientUUID(ctx, client)
+		if err != nil {
+			return err
+		}
+		ep = x.path("groups", esc(gid), "role-mappings", "clients", esc(uuid))
+	}
+	roles := make([]gocloak.Role, 0, len(names))
+	for _, n := range names {
+		r, err := x.role(ctx, client, n)
+		if err != nil {
+			return err
+		}
+		roles = append(roles, r)
+	}
+	_, err := x.a.do(ctx, method, ep, roles, nil)
+	return err
+}

@@ -1,0 +1,96 @@
+package keycloak
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// PlanOptions tune planning.
+type PlanOptions struct {
+	// Getenv resolves password_env and friends; nil reads nothing.
+	Getenv func(string) string
+	// ForApply makes missing secrets an error instead of a warning.
+	ForApply bool
+	// Concurrency bounds the reads in flight; default 8.
+	Concurrency int
+	// OnlyClients limits the plan to these clients of the file (apply
+	// --only rancher): nothing else is changed, and nothing is pruned.
+	OnlyClients []string
+}
+
+// Outcome is a planned realm and what the systems planned after it need
+// to know.
+type Outcome struct {
+	Plan *plan.Plan
+	// RealmCreated is set when the plan creates the realm: its discovery
+	// document does not exist until the plan is applied.
+	RealmCreated bool
+	// NewClients are the clients the plan creates: their secrets do not
+	// exist until the plan is applied.
+	NewClients map[string]bool
+}
+
+// Plan reads the realm named in k and returns the changes that make it
+// match the file, bound to this server. Deletions that only --prune would
+// make are in the plan's Prunable list.
+func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Outcome, error) {
+	d := Expand(k, o.Getenv)
+	if len(o.OnlyClients) > 0 {
+		d.Partial = true
+		var keep []DesiredClient
+		for _, cid := range o.OnlyClients {
+			c := d.client(cid)
+			if c == nil {
+				return nil, &InputError{Msg: fmt.Sprintf("client %q is not in the keycloak: section", cid)}
+			}
+			keep = append(keep, *c)
+		}
+		d.Clients = keep
+	}
+	st, err := a.ReadState(ctx, d.Realm, readOptions(d, o.Concurrency))
+	if err != nil {
+		return nil, err
+	}
+	if !st.RealmExists && !d.CreateRealm {
+		return nil, &NotFoundError{What: fmt.Sprintf("realm %q on %s (set create_realm: true to create it)", d.Realm, a.base)}
+	}
+	p, err := Diff(d, st, DiffOptions{ForApply: o.ForApply})
+	if err != nil {
+		return nil, err
+	}
+	a.bind(p, d.Realm, st)
+	out := &Outcome{Plan: p, RealmCreated: !st.RealmExists, NewClients: map[string]bool{}}
+	for _, c := range d.Clients {
+		if st.Clients[c.ClientID] == nil {
+			out.NewClients[c.ClientID] = true
+		}
+	}
+	return out, nil
+}
+
+// readOptions says which per-object reads planning d needs.
+func readOptions(d *Desired, conc int) ReadOptions {
+	ro := ReadOptions{Concurrency: conc}
+	for _, c := range d.Clients {
+		ro.ClientRoles = append(ro.ClientRoles, c.ClientID)
+	}
+	if d.Partial {
+		return ro
+	}
+	for _, u := range d.Users {
+		ro.Users = append(ro.Users, UserRead{Username: u.Username, Password: u.Password})
+		ro.UserProfile = ro.UserProfile || len(u.Attributes) > 0
+	}
+	return ro
+}
+
+// InputError is a problem with the file that only planning reveals.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// BadInput marks the error as the caller's input (exit code 2).
+func (e *InputError) BadInput() bool { return true }

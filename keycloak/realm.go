@@ -1,0 +1,93 @@
+package keycloak
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/ssoctl/ssoctl/plan"
+)
+
+// realm plans the realm itself: created when missing (the file must say
+// create_realm: true, which Admin.Plan checks before diffing).
+func (b *builder) realm() {
+	c := &plan.Change{System: "keycloak", Kind: "realm", Name: b.d.Realm, Action: plan.NoOp, Phase: plan.PhaseKeycloak, Step: stepRealm}
+	if !b.st.RealmExists {
+		c.Action = plan.Create
+		c.Fields = []plan.FieldDiff{{Field: "enabled", New: true}}
+		c.Op = createRealm{}
+	}
+	b.p.Add(c)
+}
+
+// createRealm creates the realm, enabled; a realm created meanwhile is
+// adopted.
+type createRealm struct{}
+
+func (createRealm) apply(ctx context.Context, x *executor) error {
+	_, err := x.a.do(ctx, http.MethodPost, "", map[string]any{"realm": x.realm, "enabled": true}, nil)
+	if IsConflict(err) {
+		return nil
+	}
+	return err
+}
+
+// userProfile lets admins set user attributes that the realm's user profile
+// does not declare: since Keycloak 24 such attributes are dropped silently
+// unless the unmanaged-attribute policy allows them.
+func (b *builder) userProfile() {
+	needed := false
+	for _, u := range b.d.Users {
+		needed = needed || len(u.Attributes) > 0
+	}
+	if !needed {
+		return
+	}
+	cur := b.st.UnmanagedAttributePolicy
+	if cur == "ENABLED" || cur == "ADMIN_EDIT" {
+		b.p.Add(b.change("user-profile", "unmanagedAttributePolicy", plan.NoOp, stepRoles, nil, nil))
+		return
+	}
+	b.p.Add(b.change("user-profile", "unmanagedAttributePolicy", plan.Update, stepRoles,
+		[]plan.FieldDiff{{Field: "unmanagedAttributePolicy", Old: cur, New: "ADMIN_EDIT"}}, allowUnmanagedAttributes{}))
+}
+
+// allowUnmanagedAttributes sets the user profile's unmanaged-attribute
+// policy to ADMIN_EDIT, keeping the rest of the profile as it is.
+type allowUnmanagedAttributes struct{}
+
+func (allowUnmanagedAttributes) apply(ctx context.Context, x *executor) error {
+	var prof map[string]any
+	if err := x.a.get(ctx, x.path("users", "profile"), &prof); err != nil {
+		return err
+	}
+	prof["unmanagedAttributePolicy"] = "ADMIN_EDIT"
+	_, err := x.a.do(ctx, http.MethodPut, x.path("users", "profile"), prof, nil)
+	return err
+}
+
+// writeRecord stores the ownership record in the realm attribute
+// OwnershipAttribute. Keycloak replaces a realm's attributes whole when an
+// update carries any (measured on 26.x), so the others are read first and
+// sent back as they are.
+type writeRecord struct{ Owned plan.Owned }
+
+func (o writeRecord) apply(ctx context.Context, x *executor) error {
+	data, err := json.Marshal(o.Owned)
+	if err != nil {
+		return err
+	}
+	var rr struct {
+		Attributes map[string]string `json:"attributes"`
+	}
+	if err := x.a.get(ctx, x.path(), &rr); err != nil {
+		return err
+	}
+	attrs := rr.Attributes
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
+	attrs[OwnershipAttribute] = string(data)
+	_, err = x.a.do(ctx, http.MethodPut, x.path(), map[string]any{"attributes": attrs}, nil)
+	return err
+}

@@ -1,0 +1,115 @@
+package keycloak
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// realmRoles plans the realm roles: created when missing; those the file no
+// longer names are pruned when ssoctl owns them. Keycloak's default roles
+// and roles that a named group binds are never pruned.
+func (b *builder) realmRoles() {
+	for _, it := range plan.Reconcile(plan.Set[string, *gocloak.Role]{
+		Want: b.d.RealmRoles, Have: b.st.RealmRoles,
+		Name: func(r string) string { return r },
+		Ignore: func(name string, _ *gocloak.Role) bool {
+			return defaultRealmRole(b.d.Realm, name) || b.roleUsedByGroups(name)
+		},
+	}) {
+		r := realmRoleRef(it.Name)
+		switch it.Action {
+		case plan.Delete:
+			b.extra(b.change("realm-role", it.Name, plan.Delete, stepPrune+2, nil, deleteRealmRole{it.Name}), r)
+		case plan.Create:
+			b.name(r)
+			b.p.Add(b.change("realm-role", it.Name, plan.Create, stepRoles, nil, createRealmRole{it.Name}))
+		default:
+			b.name(r)
+			b.p.Add(b.change("realm-role", it.Name, plan.NoOp, stepRoles, nil, nil))
+		}
+	}
+}
+
+// defaultRealmRole reports the roles Keycloak creates in every realm.
+func defaultRealmRole(realm, name string) bool {
+	return name == "offline_access" || name == "uma_authorization" || name == "default-roles-"+realm || name == "admin" || name == "create-realm"
+}
+
+// roleUsedByGroups keeps realm roles that a named group binds from being
+// pruned even when realm_roles does not list them.
+func (b *builder) roleUsedByGroups(name string) bool {
+	return slices.ContainsFunc(b.d.Groups, func(g spec.Group) bool { return slices.Contains(g.RealmRoles, name) })
+}
+
+// clientRoles plans the roles of one client of the file.
+func (b *builder) clientRoles(d DesiredClient) {
+	for _, it := range plan.Reconcile(plan.Set[string, *gocloak.Role]{
+		Want: d.Roles, Have: b.st.ClientRoles[d.ClientID],
+		Name: func(r string) string { return r },
+	}) {
+		r := clientRoleRef(d.ClientID, it.Name)
+		label := d.ClientID + "/" + it.Name
+		switch it.Action {
+		case plan.Delete:
+			if !b.d.Partial {
+				b.extra(b.change("client-role", label, plan.Delete, stepPrune, nil, deleteClientRole{d.ClientID, it.Name}), r)
+			}
+		case plan.Create:
+			b.name(r)
+			b.p.Add(b.change("client-role", label, plan.Create, stepClientParts, nil, createClientRole{d.ClientID, it.Name}))
+		default:
+			b.name(r)
+			b.p.Add(b.change("client-role", label, plan.NoOp, stepClientParts, nil, nil))
+		}
+	}
+}
+
+// createRealmRole creates a realm role; one that appeared meanwhile is
+// adopted.
+type createRealmRole struct{ Name string }
+
+func (o createRealmRole) apply(ctx context.Context, x *executor) error {
+	_, err := x.a.do(ctx, http.MethodPost, x.path("roles"), map[string]any{"name": o.Name}, nil)
+	if IsConflict(err) {
+		return nil
+	}
+	return err
+}
+
+type deleteRealmRole struct{ Name string }
+
+func (o deleteRealmRole) apply(ctx context.Context, x *executor) error {
+	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("roles", esc(o.Name)), nil, nil))
+}
+
+// createClientRole creates a role of a client, which may have been created
+// earlier in the same apply.
+type createClientRole struct{ ClientID, Name string }
+
+func (o createClientRole) apply(ctx context.Context, x *executor) error {
+	uuid, err := x.clientUUID(ctx, o.ClientID)
+	if err != nil {
+		return err
+	}
+	_, err = x.a.do(ctx, http.MethodPost, x.path("clients", esc(uuid), "roles"), map[string]any{"name": o.Name}, nil)
+	if IsConflict(err) {
+		return nil
+	}
+	return err
+}
+
+type deleteClientRole struct{ ClientID, Name string }
+
+func (o deleteClientRole) apply(ctx context.Context, x *executor) error {
+	uuid, err := x.clientUUID(ctx, o.ClientID)
+	if err != nil {
+		return err
+	}
+	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("clients", esc(uuid), "roles", esc(o.Name)), nil, nil))
+}

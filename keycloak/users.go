@@ -1,0 +1,213 @@
+package keycloak
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/ssoctl/ssoctl/plan"
+)
+
+// users plans the file's users (for demos and test logins): created with
+// their password and groups in one request, updated field by field, their
+// password reset when Keycloak refused it, and their group memberships.
+// Users are never deleted.
+func (b *builder) users() error {
+	for _, u := range b.d.Users {
+		cur := b.st.Users[u.Username]
+		if cur == nil {
+			if err := b.createUser(u); err != nil {
+				return err
+			}
+			for _, g := range u.Groups {
+				b.name(userGroupRef(u.Username, g))
+			}
+			continue
+		}
+		b.updateUser(u, cur)
+		b.memberships(u, cur)
+	}
+	return nil
+}
+
+// userDefaults fills the profile fields Keycloak 24+ requires before it lets
+// a user log in ("Account is not fully set up" otherwise).
+func userDefaults(u DesiredUser) DesiredUser {
+	if u.Email == "" {
+		u.Email = u.Username + "@example.com"
+	}
+	if u.FirstName == "" {
+		u.FirstName = u.Username
+	}
+	if u.LastName == "" {
+		u.LastName = "Demo"
+	}
+	return u
+}
+
+func (b *builder) createUser(su DesiredUser) error {
+	u := userDefaults(su)
+	if u.PasswordEnv != "" && u.Password == "" {
+		err := &plan.MissingSecretError{Object: "user " + u.Username, Env: u.PasswordEnv}
+		if b.o.ForApply {
+			return err
+		}
+		b.p.Warn("%v; apply will stop before writing anything", err)
+	}
+	body := map[string]any{
+		"username": u.Username, "email": u.Email, "firstName": u.FirstName, "lastName": u.LastName,
+		"enabled": true, "emailVerified": true,
+	}
+	if len(u.Attributes) > 0 {
+		body["attributes"] = u.Attributes
+	}
+	if len(u.Groups) > 0 {
+		gp := make([]string, len(u.Groups))
+		for i, g := range u.Groups {
+			gp[i] = "/" + g
+		}
+		body["groups"] = gp
+	}
+	fields := createFields(body)
+	if u.Password != "" {
+		body["credentials"] = []map[string]any{{"type": "password", "value": u.Password, "temporary": false}}
+		fields = append(fields, plan.FieldDiff{Field: "password", New: u.Password, Secret: true})
+	}
+	b.p.Add(b.change("user", u.Username, plan.Create, stepUsers, fields, createUser{u.Username, body}))
+	return nil
+}
+
+func (b *builder) updateUser(su DesiredUser, cur *User) {
+	id := deref(cur.Rep.ID)
+	if cur.PasswordStale && su.Password != "" {
+		b.p.Add(b.change("user-password", su.Username, plan.Update, stepUsers,
+			[]plan.FieldDiff{{Field: "password", Old: "(differs)", New: su.Password, Secret: true}},
+			resetPassword{Username: su.Username, ID: id, Password: su.Password}))
+	}
+	var fs []plan.FieldDiff
+	if su.Email != "" {
+		fs = plan.Diff(fs, "email", deref(cur.Rep.Email), su.Email)
+	}
+	if su.FirstName != "" {
+		fs = plan.Diff(fs, "firstName", deref(cur.Rep.FirstName), su.FirstName)
+	}
+	if su.LastName != "" {
+		fs = plan.Diff(fs, "lastName", deref(cur.Rep.LastName), su.LastName)
+	}
+	haveAttrs := deref(cur.Rep.Attributes)
+	for _, k := range slices.Sorted(maps.Keys(su.Attributes)) {
+		fs = plan.Diff(fs, "attributes."+k, haveAttrs[k], su.Attributes[k])
+	}
+	if len(fs) == 0 {
+		b.p.Add(b.change("user", su.Username, plan.NoOp, stepUsers, nil, nil))
+		return
+	}
+	// With the user profile (Keycloak 24+) a PUT replaces every profile
+	// field, so the body carries the current values of the unmanaged ones.
+	pick := func(want string, have *string) string {
+		if want != "" {
+			return want
+		}
+		return deref(have)
+	}
+	attrs := maps.Clone(haveAttrs)
+	if attrs == nil {
+		attrs = map[string][]string{}
+	}
+	maps.Copy(attrs, su.Attributes)
+	body := map[string]any{
+		"username": su.Username, "email": pick(su.Email, cur.Rep.Email),
+		"firstName": pick(su.FirstName, cur.Rep.FirstName), "lastName": pick(su.LastName, cur.Rep.LastName),
+		"enabled": deref(cur.Rep.Enabled), "emailVerified": deref(cur.Rep.EmailVerified), "attributes": attrs,
+	}
+	b.p.Add(b.change("user", su.Username, plan.Update, stepUsers, fs, updateUser{su.Username, id, body}))
+}
+
+// memberships plans an existing user's groups: joins for the groups the
+// file adds, and the removal of owned memberships it no longer names.
+func (b *builder) memberships(u DesiredUser, cur *User) {
+	id := deref(cur.Rep.ID)
+	have := map[string]bool{}
+	for _, g := range cur.Groups {
+		have[g] = true
+	}
+	for _, it := range plan.Reconcile(plan.Set[string, bool]{Want: u.Groups, Have: have, Name: func(g string) string { return g }}) {
+		label := u.Username + " in " + it.Name
+		r := userGroupRef(u.Username, it.Name)
+		switch it.Action {
+		case plan.Delete:
+			b.extra(b.change("user-group", label, plan.Delete, stepPrune, nil, leaveGroup{u.Username, id, it.Name}), r)
+			continue
+		case plan.Create:
+			b.p.Add(b.change("user-group", label, plan.Create, stepMembership, nil, joinGroup{u.Username, id, it.Name}))
+		default:
+			b.p.Add(b.change("user-group", label, plan.NoOp, stepMembership, nil, nil))
+		}
+		b.name(r)
+	}
+}
+
+// createUser creates a user with its password and groups in one request,
+// so an interrupted apply never leaves a user without them.
+type createUser struct {
+	Username string
+	Body     map[string]any
+}
+
+func (o createUser) apply(ctx context.Context, x *executor) error {
+	id, err := x.a.create(ctx, x.path("users"), o.Body)
+	if err != nil {
+		if IsConflict(err) {
+			return fmt.Errorf("user %q appeared while applying; run apply again to adopt it: %w", o.Username, err)
+		}
+		return err
+	}
+	x.ids.Set(userRef(o.Username), id)
+	return nil
+}
+
+type updateUser struct {
+	Username, ID string
+	Body         map[string]any
+}
+
+func (o updateUser) apply(ctx context.Context, x *executor) error {
+	_, err := x.a.do(ctx, http.MethodPut, x.path("users", esc(o.ID)), o.Body, nil)
+	return err
+}
+
+// resetPassword sets a user's password (not temporary).
+type resetPassword struct {
+	Username, ID string
+	Password     string
+}
+
+func (o resetPassword) apply(ctx context.Context, x *executor) error {
+	_, err := x.a.do(ctx, http.MethodPut, x.path("users", esc(o.ID), "reset-password"), map[string]any{"type": "password", "value": o.Password, "temporary": false}, nil)
+	return err
+}
+
+// joinGroup adds a user to a group (which may be new in this apply).
+type joinGroup struct{ Username, UserID, Group string }
+
+func (o joinGroup) apply(ctx context.Context, x *executor) error {
+	gid, ok := x.ids.Get(groupRef(o.Group))
+	if !ok {
+		return notFound("group %q", o.Group)
+	}
+	_, err := x.a.do(ctx, http.MethodPut, x.path("users", esc(o.UserID), "groups", esc(gid)), nil, nil)
+	return err
+}
+
+// leaveGroup removes a user from a group; a group that is gone is fine.
+type leaveGroup joinGroup
+
+func (o leaveGroup) apply(ctx context.Context, x *executor) error {
+	gid, ok := x.ids.Get(groupRef(o.Group))
+	if !ok {
+		return nil
+	}
+	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("users", esc(o.UserID), "groups", esc(gid)), nil, nil))
+}

@@ -1,0 +1,174 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// groups plans a mount's external groups with their one alias each, and the
+// groups that hold an alias on this mount but are no longer in the file.
+func (b *builder) groups(a spec.AuthMount) error {
+	for _, g := range a.Groups {
+		if err := b.group(a, g); err != nil {
+			return err
+		}
+	}
+	acc := ""
+	if m := b.st.Mounts[a.Path]; m != nil {
+		acc = m.Accessor
+	}
+	if acc == "" {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, al := range b.st.Aliases {
+		grp := b.st.Others[al.CanonicalID]
+		if al.MountAccessor != acc || grp == nil || seen[al.CanonicalID] {
+			continue
+		}
+		seen[al.CanonicalID] = true
+		label := fmt.Sprintf("%s (alias %q on %s/)", str(grp["name"]), al.Name, a.Path)
+		b.p.AddExtra(b.change("group", label, plan.Delete, stepPrune, nil, deleteGroup{ID: al.CanonicalID}), ownedGroup(grp))
+	}
+	return nil
+}
+
+// groupMetadata is a group's metadata with ssoctl's marker added.
+func groupMetadata(cur map[string]any) map[string]string {
+	md := map[string]string{}
+	if cur != nil {
+		have, _ := cur["metadata"].(map[string]any)
+		for k, v := range have {
+			md[k] = str(v)
+		}
+	}
+	md[ManagedByKey] = ManagedByThis
+	return md
+}
+
+func (b *builder) group(a spec.AuthMount, g spec.ExternalGroup) error {
+	cur := b.st.Groups[g.Name]
+	if cur != nil && str(cur["type"]) != "external" {
+		return &InputError{Msg: fmt.Sprintf("vault.auth %q group %q: Vault already has it as an %s group, and aliases can only be set on external groups; rename the group in the file or delete it in Vault", a.Path, g.Name, str(cur["type"]))}
+	}
+	policies := nonNil(g.Policies)
+	md := groupMetadata(cur)
+	body := map[string]any{"type": "external", "policies": policies, "metadata": md}
+	if cur == nil {
+		b.p.Add(b.change("group", g.Name, plan.Create, stepGroups,
+			[]plan.FieldDiff{{Field: "type", New: "external"}, {Field: "policies", New: policies}, {Field: "metadata." + ManagedByKey, New: ManagedByThis}},
+			upsertGroup{g.Name, body}))
+	} else {
+		havePol := stringList(cur["policies"])
+		var fields []plan.FieldDiff
+		if !plan.Equal(sortedAny(normalize(havePol)), sortedAny(normalize(policies))) {
+			fields = append(fields, plan.FieldDiff{Field: "policies", Old: havePol, New: policies})
+		}
+		if !ownedGroup(cur) {
+			// Adopted: from now on ssoctl owns it.
+			var old any
+			if md, _ := cur["metadata"].(map[string]any); str(md[ManagedByKey]) != "" {
+				old = str(md[ManagedByKey])
+			}
+			fields = append(fields, plan.FieldDiff{Field: "metadata." + ManagedByKey, Old: old, New: ManagedByThis})
+		}
+		action := plan.NoOp
+		if len(fields) > 0 {
+			action = plan.Update
+		}
+		b.p.Add(b.change("group", g.Name, action, stepGroups, fields, upsertGroup{g.Name, body}))
+	}
+	if g.Alias == "" {
+		return nil
+	}
+	return b.alias(a, g, cur)
+}
+
+// alias plans a group's one alias: external groups have exactly one, and
+// alias creation is not idempotent, so it is looked up before it is written.
+func (b *builder) alias(a spec.AuthMount, g spec.ExternalGroup, cur map[string]any) error {
+	var haveAlias map[string]any
+	if cur != nil {
+		haveAlias, _ = cur["alias"].(map[string]any)
+	}
+	acc := ""
+	if m := b.st.Mounts[a.Path]; m != nil {
+		acc = m.Accessor
+	}
+	label := g.Name + " <- " + a.Path + "/" + g.Alias
+	if haveAlias != nil && strings.EqualFold(str(haveAlias["name"]), g.Alias) && acc != "" && str(haveAlias["mount_accessor"]) == acc {
+		b.p.Add(b.change("group-alias", label, plan.NoOp, stepAliases, nil, nil))
+		return nil
+	}
+	if acc != "" {
+		for _, al := range b.st.Aliases {
+			if al.MountAccessor == acc && strings.EqualFold(al.Name, g.Alias) && (cur == nil || al.CanonicalID != str(cur["id"])) {
+				return &InputError{Msg: fmt.Sprintf("vault.auth %q group %q: alias %q on %s/ already belongs to another group (id %s); name that group in the file instead, or delete it", a.Path, g.Name, g.Alias, a.Path, al.CanonicalID)}
+			}
+		}
+	}
+	o := writeAlias{Mount: a.Path, Group: g.Name, Alias: g.Alias}
+	var old any
+	if haveAlias != nil && str(haveAlias["id"]) != "" {
+		o.ID = str(haveAlias["id"])
+		old = fmt.Sprintf("%s on %s", str(haveAlias["name"]), str(haveAlias["mount_path"]))
+	}
+	action := plan.Create
+	if o.ID != "" {
+		action = plan.Update
+	}
+	b.p.Add(b.change("group-alias", label, action, stepAliases, []plan.FieldDiff{{Field: "alias", Old: old, New: g.Alias + " on " + a.Path + "/"}}, o))
+	return nil
+}
+
+// upsertGroup writes an external group by name (the name endpoint
+// upserts) and records its id; an update answers 204, so the id is read
+// back.
+type upsertGroup struct {
+	Name string
+	Body map[string]any
+}
+
+func (o upsertGroup) apply(ctx context.Context, x *executor) error {
+	if _, err := x.c.write(ctx, "identity/group/name/"+o.Name, maps.Clone(o.Body)); err != nil {
+		return err
+	}
+	data, err := x.c.read(ctx, "identity/group/name/"+o.Name)
+	if err != nil {
+		return err
+	}
+	x.ids.Set(groupRef(o.Name), str(data["id"]))
+	return nil
+}
+
+type deleteGroup struct{ ID string }
+
+func (o deleteGroup) apply(ctx context.Context, x *executor) error {
+	return x.c.delete(ctx, "identity/group/id/"+o.ID)
+}
+
+// writeAlias creates a group's alias on a mount, or moves the existing one
+// (ID set) there.
+type writeAlias struct {
+	Mount, Group, Alias string
+	ID                  string
+}
+
+func (o writeAlias) apply(ctx context.Context, x *executor) error {
+	accessor, _ := x.ids.Get(mountRef(o.Mount))
+	gid, _ := x.ids.Get(groupRef(o.Group))
+	if accessor == "" || gid == "" {
+		return fmt.Errorf("group alias %s: mount %s/ or group %s is missing", o.Alias, o.Mount, o.Group)
+	}
+	path := "identity/group-alias"
+	if o.ID != "" {
+		path += "/id/" + o.ID
+	}
+	_, err := x.c.write(ctx, path, map[string]any{"name": o.Alias, "mount_accessor": accessor, "canonical_id": gid})
+	return err
+}

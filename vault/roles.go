@@ -1,0 +1,110 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// roleBody is the full role as Vault should hold it. role_type and
+// bound_claims_type are always sent: omitted, Vault resets them to oidc
+// and string.
+func roleBody(r spec.Role) (map[string]any, error) {
+	durs := map[string]string{"token_ttl": r.TokenTTL, "token_max_ttl": r.TokenMaxTTL, "clock_skew_leeway": r.ClockSkewLeeway,
+		"expiration_leeway": r.ExpirationLeeway, "not_before_leeway": r.NotBeforeLeeway}
+	body := map[string]any{
+		"role_type":               r.RoleType,
+		"user_claim":              r.UserClaim,
+		"user_claim_json_pointer": r.UserClaimJSONPointer != nil && *r.UserClaimJSONPointer,
+		"groups_claim":            r.GroupsClaim,
+		"bound_audiences":         nonNil(r.BoundAudiences),
+		"bound_subject":           r.BoundSubject,
+		"bound_claims":            mapOrEmpty(r.BoundClaims),
+		"bound_claims_type":       r.BoundClaimsType,
+		"claim_mappings":          mapOrEmpty(r.ClaimMappings),
+		"allowed_redirect_uris":   nonNil(r.AllowedRedirectURIs),
+		"oidc_scopes":             nonNil(r.OIDCScopes),
+		"token_policies":          nonNil(r.Policies),
+		"verbose_oidc_logging":    r.VerboseOIDCLogging,
+	}
+	for _, k := range slices.Sorted(maps.Keys(durs)) {
+		n, err := seconds(durs[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s: want a duration like 1h or 3600, got %q", k, durs[k])
+		}
+		body[k] = n
+	}
+	return body, nil
+}
+
+// role plans one role of a mount: the whole role is written when any field
+// differs, because Vault's role write resets what it is not sent.
+func (b *builder) role(a spec.AuthMount, name string, r spec.Role) error {
+	want, err := roleBody(r)
+	if err != nil {
+		return &InputError{Msg: fmt.Sprintf("vault.auth %q role %q: %v", a.Path, name, err)}
+	}
+	have := b.st.Roles[a.Path][name]
+	label := a.Path + "/" + name
+	if have == nil {
+		var fields []plan.FieldDiff
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			if nv := normalize(want[k]); !plan.Equal(nil, nv) && nv != float64(0) && nv != false {
+				fields = append(fields, plan.FieldDiff{Field: k, New: want[k]})
+			}
+		}
+		b.p.Add(b.change("role", label, plan.Create, stepRoles, fields, writeRole{a.Path, name, want}))
+		return nil
+	}
+	var fields []plan.FieldDiff
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		old := normalize(have[k])
+		if !equalUnordered(k, old, normalize(want[k])) {
+			fields = append(fields, plan.FieldDiff{Field: k, Old: old, New: want[k]})
+		}
+	}
+	if len(fields) == 0 {
+		b.p.Add(b.change("role", label, plan.NoOp, stepRoles, nil, nil))
+		return nil
+	}
+	b.p.Add(b.change("role", label, plan.Update, stepRoles, fields, writeRole{a.Path, name, want}))
+	return nil
+}
+
+// equalUnordered compares field values; the lists Vault treats as sets
+// compare without order.
+func equalUnordered(field string, a, b any) bool {
+	switch field {
+	case "bound_audiences", "allowed_redirect_uris", "oidc_scopes", "token_policies", "jwt_supported_algs":
+		return plan.Equal(sortedAny(a), sortedAny(b))
+	}
+	return plan.Equal(a, b) || reflect.DeepEqual(a, b)
+}
+
+// writeRole writes a whole role. A role Vault refuses is the file's fault.
+type writeRole struct {
+	Path, Name string
+	Body       map[string]any
+}
+
+func (o writeRole) apply(ctx context.Context, x *executor) error {
+	_, err := x.c.write(ctx, "auth/"+o.Path+"/role/"+o.Name, o.Body)
+	var e *APIError
+	if errors.As(err, &e) && e.Status == 400 {
+		return &InputError{Msg: fmt.Sprintf("vault.auth %q role %q: Vault refused it: %s", o.Path, o.Name, strings.Join(e.Errors, "; "))}
+	}
+	return err
+}
+
+type deleteRole struct{ Path, Name string }
+
+func (o deleteRole) apply(ctx context.Context, x *executor) error {
+	return x.c.delete(ctx, "auth/"+o.Path+"/role/"+o.Name)
+}
