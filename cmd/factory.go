@@ -64,11 +64,3 @@ func NewFactory(ios *IOStreams) *Factory {
 func (f *Factory) debugEnabled() bool {
 	return f.Globals.Debug || f.Getenv("SSOCTL_DEBUG") == "1"
 }
-
-// MaskSecret renders a secret for output: masked unless --show-secrets.
-func (f *Factory) MaskSecret(s string) string {
-	if f.Globals.ShowSecrets {
-		return s
-	}
-	return secret.Mask(s)
-}

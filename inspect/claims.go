@@ -3,8 +3,9 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -90,7 +91,7 @@ func (a ClaimAssertion) Check(claims map[string]any) *Finding {
 			Fix:     "give the user " + a.Value + " in Keycloak (role or group membership, sso.yaml `groups:`/`users:`), or assert one of the values present"}
 	case map[string]any:
 		return &Finding{ID: FindingClaimType, Severity: SeverityError,
-			Message: "claim " + a.Pointer.String() + " is an object with members " + strings.Join(sortedKeys(x), ", ") + "; an object cannot equal " + strconv.Quote(a.Value),
+			Message: "claim " + a.Pointer.String() + " is an object with members " + strings.Join(slices.Sorted(maps.Keys(x)), ", ") + "; an object cannot equal " + strconv.Quote(a.Value),
 			Fix:     "point into the object, e.g. " + a.Pointer.String() + "/" + firstKey(x)}
 	default:
 		ok, sameType := scalarMatches(v, a.Value)
@@ -228,17 +229,8 @@ func claimNameFor(p Pointer) string {
 	return strings.Join(p.tokens, ".")
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func firstKey(m map[string]any) string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	if len(keys) == 0 {
 		return "KEY"
 	}

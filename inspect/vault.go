@@ -3,6 +3,8 @@ package inspect
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,8 +111,9 @@ type VaultVerdict struct {
 	Findings []Finding `json:"findings"`
 }
 
-// defaultJWTAlgs is the list a jwt login accepts when jwt_supported_algs is empty.
-var defaultJWTAlgs = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
+// defaultJWTAlgs is the list a jwt login accepts when jwt_supported_algs is empty: the
+// algorithms verified here.
+var defaultJWTAlgs = signatureAlgs[:]
 
 // EvaluateVault predicts how Vault's JWT/OIDC auth method treats tok for role on a mount with
 // config, following the plugin's checks in its order and stopping at the first failure as Vault
@@ -558,7 +561,7 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 	}
 
 	metadata := map[string]string{}
-	for _, src := range sortedStringKeys(role.ClaimMappings) {
+	for _, src := range slices.Sorted(maps.Keys(role.ClaimMappings)) {
 		v := vaultGetClaim(claims, src)
 		if v == nil {
 			continue // the plugin skips a missing source claim silently

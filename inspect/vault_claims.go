@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -330,7 +332,7 @@ func findClaimPaths(claims map[string]any, name string, prefer ...string) []stri
 		if depth > 6 || len(found) >= 20 {
 			return
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			path := append(append([]string(nil), prefix...), k)
 			if k == name && depth > 0 {
 				found = append(found, PointerTo(path...).String())

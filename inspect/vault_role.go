@@ -2,7 +2,8 @@ package inspect
 
 import (
 	"encoding/json"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -251,7 +252,7 @@ func VaultRoleFromMap(m map[string]any) (*VaultRole, error) {
 		return fail("claim_mappings", err)
 	}
 	targets := map[string]string{}
-	for _, src := range sortedStringKeys(r.ClaimMappings) {
+	for _, src := range slices.Sorted(maps.Keys(r.ClaimMappings)) {
 		dst := r.ClaimMappings[src]
 		if dst == "role" {
 			return nil, badInput("vault role", "metadata key \"role\" is reserved and may not be a mapping destination", nil)
@@ -482,13 +483,4 @@ func normalizeNumbers(v any) any {
 		return out
 	}
 	return v
-}
-
-func sortedStringKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -68,13 +68,9 @@ type builder struct {
 	named, pruned plan.Owned
 }
 
+// change makes a change of an object in the realm.
 func (b *builder) change(kind, name string, action plan.Action, step int, fields []plan.FieldDiff, o op) *plan.Change {
-	c := &plan.Change{System: "keycloak", Kind: kind, Name: b.d.Realm + "/" + name, Action: action,
-		Phase: plan.PhaseKeycloak, Step: step, Fields: fields}
-	if action != plan.NoOp {
-		c.Op = o
-	}
-	return c
+	return plan.NewChange("keycloak", plan.PhaseKeycloak, step, kind, b.d.Realm+"/"+name, action, fields, o)
 }
 
 // name records that the file names r.
@@ -143,10 +139,8 @@ func (b *builder) recordChange(old, nw plan.Owned, step int) *plan.Change {
 	if len(old) == 0 {
 		action = plan.Create
 	}
-	return &plan.Change{System: "keycloak", Kind: "ownership-record", Name: b.d.Realm + " attribute " + OwnershipAttribute,
-		Action: action, Phase: plan.PhaseKeycloak, Step: step,
-		Fields: []plan.FieldDiff{{Field: "objects", Old: countOrNil(old), New: len(nw)}},
-		Op:     writeRecord{Owned: nw}}
+	return plan.NewChange("keycloak", plan.PhaseKeycloak, step, "ownership-record", b.d.Realm+" attribute "+OwnershipAttribute, action,
+		[]plan.FieldDiff{{Field: "objects", Old: countOrNil(old), New: len(nw)}}, writeRecord{Owned: nw})
 }
 
 func countOrNil(o plan.Owned) any {

@@ -11,13 +11,12 @@ import (
 // realm plans the realm itself: created when missing (the file must say
 // create_realm: true, which Admin.Plan checks before diffing).
 func (b *builder) realm() {
-	c := &plan.Change{System: "keycloak", Kind: "realm", Name: b.d.Realm, Action: plan.NoOp, Phase: plan.PhaseKeycloak, Step: stepRealm}
-	if !b.st.RealmExists {
-		c.Action = plan.Create
-		c.Fields = []plan.FieldDiff{{Field: "enabled", New: true}}
-		c.Op = createRealm{}
+	if b.st.RealmExists {
+		b.p.Add(plan.NewChange("keycloak", plan.PhaseKeycloak, stepRealm, "realm", b.d.Realm, plan.NoOp, nil, nil))
+		return
 	}
-	b.p.Add(c)
+	b.p.Add(plan.NewChange("keycloak", plan.PhaseKeycloak, stepRealm, "realm", b.d.Realm, plan.Create,
+		[]plan.FieldDiff{{Field: "enabled", New: true}}, createRealm{}))
 }
 
 // createRealm creates the realm, enabled; a realm created meanwhile is

@@ -161,3 +161,12 @@ func (p *Plan) AddExtra(c *Change, owned bool) {
 	}
 	p.Unmanaged = append(p.Unmanaged, Object{System: c.System, Kind: c.Kind, Name: c.Name})
 }
+
+// NewChange is how planners make a change: a no-op carries no operation.
+func NewChange(system string, phase Phase, step int, kind, name string, action Action, fields []FieldDiff, op any) *Change {
+	c := &Change{System: system, Kind: kind, Name: name, Action: action, Phase: phase, Step: step, Fields: fields}
+	if action != NoOp {
+		c.Op = op
+	}
+	return c
+}

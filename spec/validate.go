@@ -119,6 +119,7 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 			v.errorf(key+".username", "user %q is declared twice", u.Username)
 		}
 		users[u.Username] = true
+		users[u.Username] = true
 		for j := range u.Groups {
 			u.Groups[j] = strings.Trim(u.Groups[j], "/")
 		}
@@ -198,7 +199,7 @@ func (v *validator) client(key string, c *Client) {
 		}
 		name := m.DefaultName(c.ClientID)
 		if names[name] {
-			v.errorf(mkey, "two mappers are named %q; give one a distinct name:", name)
+			v.errorf(mkey, "two mappers are named %q; give one a distinct name with name:", name)
 		}
 		names[name] = true
 	}

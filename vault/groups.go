@@ -11,82 +11,85 @@ import (
 )
 
 // groups plans a mount's external groups with their one alias each, and the
-// groups that hold an alias on this mount but are no longer in the file.
+// groups that hold an alias on this mount but are no longer in the file:
+// pruned when they carry ssoctl's marker, left alone otherwise.
 func (b *builder) groups(a spec.AuthMount) error {
+	have := map[string]map[string]any{}
 	for _, g := range a.Groups {
-		if err := b.group(a, g); err != nil {
-			return err
-		}
-	}
-	acc := ""
-	if m := b.st.Mounts[a.Path]; m != nil {
-		acc = m.Accessor
-	}
-	if acc == "" {
-		return nil
-	}
-	seen := map[string]bool{}
-	for _, al := range b.st.Aliases {
-		grp := b.st.Others[al.CanonicalID]
-		if al.MountAccessor != acc || grp == nil || seen[al.CanonicalID] {
+		cur := b.st.Groups[g.Name]
+		if cur == nil {
 			continue
 		}
-		seen[al.CanonicalID] = true
-		label := fmt.Sprintf("%s (alias %q on %s/)", str(grp["name"]), al.Name, a.Path)
-		b.p.AddExtra(b.change("group", label, plan.Delete, stepPrune, nil, deleteGroup{ID: al.CanonicalID}), ownedGroup(grp))
+		if str(cur["type"]) != "external" {
+			return &InputError{Msg: fmt.Sprintf("vault.auth %q group %q: Vault already has it as an %s group, and aliases can only be set on external groups; rename the group in the file or delete it in Vault", a.Path, g.Name, str(cur["type"]))}
+		}
+		have[g.Name] = cur
+	}
+	if m := b.st.Mounts[a.Path]; m != nil {
+		for _, al := range b.st.Aliases {
+			if grp := b.st.Others[al.CanonicalID]; grp != nil && al.MountAccessor == m.Accessor {
+				have[str(grp["name"])] = grp
+			}
+		}
+	}
+	for _, it := range plan.Reconcile(plan.Set[spec.ExternalGroup, map[string]any]{
+		Want:  a.Groups,
+		Have:  have,
+		Name:  func(g spec.ExternalGroup) string { return g.Name },
+		Diff:  groupDiff,
+		Owned: func(name string) bool { return ownedGroup(have[name]) },
+	}) {
+		g, cur := it.Want, it.Have
+		switch it.Action {
+		case plan.Delete:
+			alias, _ := cur["alias"].(map[string]any)
+			label := fmt.Sprintf("%s (alias %q on %s/)", it.Name, str(alias["name"]), a.Path)
+			b.p.AddExtra(b.change("group", label, plan.Delete, stepPrune, nil, deleteGroup{ID: str(cur["id"])}), it.Owned)
+			continue
+		case plan.Create:
+			b.p.Add(b.change("group", g.Name, plan.Create, stepGroups,
+				[]plan.FieldDiff{{Field: "type", New: "external"}, {Field: "policies", New: nonNil(g.Policies)}, {Field: "metadata." + ManagedByKey, New: ManagedByThis}},
+				upsertGroup{g.Name, groupBody(g, nil)}))
+		default:
+			b.p.Add(b.change("group", g.Name, it.Action, stepGroups, it.Fields, upsertGroup{g.Name, groupBody(g, cur)}))
+		}
+		if g.Alias != "" {
+			if err := b.alias(a, g, cur); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
 
-// groupMetadata is a group's metadata with ssoctl's marker added.
-func groupMetadata(cur map[string]any) map[string]string {
+// groupBody is an external group as the name endpoint takes it: the file's
+// policies, and the group's metadata with ssoctl's marker added.
+func groupBody(g spec.ExternalGroup, cur map[string]any) map[string]any {
 	md := map[string]string{}
-	if cur != nil {
-		have, _ := cur["metadata"].(map[string]any)
-		for k, v := range have {
-			md[k] = str(v)
-		}
+	have, _ := cur["metadata"].(map[string]any)
+	for k, v := range have {
+		md[k] = str(v)
 	}
 	md[ManagedByKey] = ManagedByThis
-	return md
+	return map[string]any{"type": "external", "policies": nonNil(g.Policies), "metadata": md}
 }
 
-func (b *builder) group(a spec.AuthMount, g spec.ExternalGroup) error {
-	cur := b.st.Groups[g.Name]
-	if cur != nil && str(cur["type"]) != "external" {
-		return &InputError{Msg: fmt.Sprintf("vault.auth %q group %q: Vault already has it as an %s group, and aliases can only be set on external groups; rename the group in the file or delete it in Vault", a.Path, g.Name, str(cur["type"]))}
+// groupDiff compares a group's policies, as a set, and ssoctl's marker: a
+// group named in the file without it is adopted.
+func groupDiff(g spec.ExternalGroup, cur map[string]any) []plan.FieldDiff {
+	var fields []plan.FieldDiff
+	havePol := stringList(cur["policies"])
+	if !plan.Equal(sortedAny(normalize(havePol)), sortedAny(normalize(nonNil(g.Policies)))) {
+		fields = append(fields, plan.FieldDiff{Field: "policies", Old: havePol, New: nonNil(g.Policies)})
 	}
-	policies := nonNil(g.Policies)
-	md := groupMetadata(cur)
-	body := map[string]any{"type": "external", "policies": policies, "metadata": md}
-	if cur == nil {
-		b.p.Add(b.change("group", g.Name, plan.Create, stepGroups,
-			[]plan.FieldDiff{{Field: "type", New: "external"}, {Field: "policies", New: policies}, {Field: "metadata." + ManagedByKey, New: ManagedByThis}},
-			upsertGroup{g.Name, body}))
-	} else {
-		havePol := stringList(cur["policies"])
-		var fields []plan.FieldDiff
-		if !plan.Equal(sortedAny(normalize(havePol)), sortedAny(normalize(policies))) {
-			fields = append(fields, plan.FieldDiff{Field: "policies", Old: havePol, New: policies})
+	if !ownedGroup(cur) {
+		var old any
+		if md, _ := cur["metadata"].(map[string]any); str(md[ManagedByKey]) != "" {
+			old = str(md[ManagedByKey])
 		}
-		if !ownedGroup(cur) {
-			// Adopted: from now on ssoctl owns it.
-			var old any
-			if md, _ := cur["metadata"].(map[string]any); str(md[ManagedByKey]) != "" {
-				old = str(md[ManagedByKey])
-			}
-			fields = append(fields, plan.FieldDiff{Field: "metadata." + ManagedByKey, Old: old, New: ManagedByThis})
-		}
-		action := plan.NoOp
-		if len(fields) > 0 {
-			action = plan.Update
-		}
-		b.p.Add(b.change("group", g.Name, action, stepGroups, fields, upsertGroup{g.Name, body}))
+		fields = append(fields, plan.FieldDiff{Field: "metadata." + ManagedByKey, Old: old, New: ManagedByThis})
 	}
-	if g.Alias == "" {
-		return nil
-	}
-	return b.alias(a, g, cur)
+	return fields
 }
 
 // alias plans a group's one alias: external groups have exactly one, and

@@ -36,23 +36,12 @@ func (b *builder) mount(a spec.AuthMount) error {
 	if err := b.config(a, exists); err != nil {
 		return err
 	}
-	for _, name := range named {
-		if err := b.role(a, name, a.Roles[name]); err != nil {
-			return err
-		}
-	}
-	owned := b.st.OwnedRoles(a.Path)
-	pruned := map[string]bool{}
-	for _, name := range b.st.RoleNames[a.Path] {
-		if _, ok := a.Roles[name]; ok {
-			continue
-		}
-		c := b.change("role", a.Path+"/"+name, plan.Delete, stepPrune, nil, deleteRole{a.Path, name})
-		pruned[name] = owned[name]
-		b.p.AddExtra(c, owned[name])
+	pruned, err := b.roles(a)
+	if err != nil {
+		return err
 	}
 	if exists {
-		b.rolesRecord(a.Path, owned, named, pruned)
+		b.rolesRecord(a.Path, b.st.OwnedRoles(a.Path), named, pruned)
 	}
 	return b.groups(a)
 }

@@ -102,12 +102,9 @@ type builder struct {
 	p  *plan.Plan
 }
 
+// change makes a change of a Vault object.
 func (b *builder) change(kind, name string, action plan.Action, step int, fields []plan.FieldDiff, o op) *plan.Change {
-	ch := &plan.Change{System: "vault", Kind: kind, Name: name, Action: action, Phase: plan.PhaseVault, Step: step, Fields: fields}
-	if action != plan.NoOp {
-		ch.Op = o
-	}
-	return ch
+	return plan.NewChange("vault", plan.PhaseVault, step, kind, name, action, fields, o)
 }
 
 // seconds parses a TTL or leeway ("1h", "90s", "3600"); "" is 0.

@@ -44,25 +44,56 @@ func roleBody(r spec.Role) (map[string]any, error) {
 	return body, nil
 }
 
-// role plans one role of a mount: the whole role is written when any field
-// differs, because Vault's role write resets what it is not sent.
-func (b *builder) role(a spec.AuthMount, name string, r spec.Role) error {
-	want, err := roleBody(r)
-	if err != nil {
-		return &InputError{Msg: fmt.Sprintf("vault.auth %q role %q: %v", a.Path, name, err)}
-	}
-	have := b.st.Roles[a.Path][name]
-	label := a.Path + "/" + name
-	if have == nil {
-		var fields []plan.FieldDiff
-		for _, k := range slices.Sorted(maps.Keys(want)) {
-			if nv := normalize(want[k]); !plan.Equal(nil, nv) && nv != float64(0) && nv != false {
-				fields = append(fields, plan.FieldDiff{Field: k, New: want[k]})
-			}
+// roles plans the roles of a mount: the whole role is written when any
+// field differs, because Vault's role write resets what it is not sent.
+// Roles the file does not name are pruned when the mount's record says
+// ssoctl owns them; it returns those.
+func (b *builder) roles(a spec.AuthMount) (map[string]bool, error) {
+	bodies := map[string]map[string]any{}
+	for name, r := range a.Roles {
+		body, err := roleBody(r)
+		if err != nil {
+			return nil, &InputError{Msg: fmt.Sprintf("vault.auth %q role %q: %v", a.Path, name, err)}
 		}
-		b.p.Add(b.change("role", label, plan.Create, stepRoles, fields, writeRole{a.Path, name, want}))
-		return nil
+		bodies[name] = body
 	}
+	have := map[string]map[string]any{}
+	for _, n := range b.st.RoleNames[a.Path] {
+		have[n] = nil // listed: its body is read only when the file names it
+	}
+	maps.Copy(have, b.st.Roles[a.Path])
+	owned := b.st.OwnedRoles(a.Path)
+	pruned := map[string]bool{}
+	for _, it := range plan.Reconcile(plan.Set[string, map[string]any]{
+		Want:  slices.Sorted(maps.Keys(a.Roles)),
+		Have:  have,
+		Name:  func(n string) string { return n },
+		Diff:  func(n string, cur map[string]any) []plan.FieldDiff { return roleDiff(bodies[n], cur) },
+		Owned: func(n string) bool { return owned[n] },
+	}) {
+		label := a.Path + "/" + it.Name
+		switch it.Action {
+		case plan.Delete:
+			pruned[it.Name] = it.Owned
+			b.p.AddExtra(b.change("role", label, plan.Delete, stepPrune, nil, deleteRole{a.Path, it.Name}), it.Owned)
+		case plan.Create:
+			want := bodies[it.Name]
+			var fields []plan.FieldDiff
+			for _, k := range slices.Sorted(maps.Keys(want)) {
+				if nv := normalize(want[k]); !plan.Equal(nil, nv) && nv != float64(0) && nv != false {
+					fields = append(fields, plan.FieldDiff{Field: k, New: want[k]})
+				}
+			}
+			b.p.Add(b.change("role", label, plan.Create, stepRoles, fields, writeRole{a.Path, it.Name, want}))
+		default:
+			b.p.Add(b.change("role", label, it.Action, stepRoles, it.Fields, writeRole{a.Path, it.Name, bodies[it.Name]}))
+		}
+	}
+	return pruned, nil
+}
+
+// roleDiff compares the role the file wants with what Vault returns.
+func roleDiff(want, have map[string]any) []plan.FieldDiff {
 	var fields []plan.FieldDiff
 	for _, k := range slices.Sorted(maps.Keys(want)) {
 		old := normalize(have[k])
@@ -70,12 +101,7 @@ func (b *builder) role(a spec.AuthMount, name string, r spec.Role) error {
 			fields = append(fields, plan.FieldDiff{Field: k, Old: old, New: want[k]})
 		}
 	}
-	if len(fields) == 0 {
-		b.p.Add(b.change("role", label, plan.NoOp, stepRoles, nil, nil))
-		return nil
-	}
-	b.p.Add(b.change("role", label, plan.Update, stepRoles, fields, writeRole{a.Path, name, want}))
-	return nil
+	return fields
 }
 
 // equalUnordered compares field values; the lists Vault treats as sets

@@ -2,7 +2,10 @@
 // rendered plan.
 package secret
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // Mask returns s with all but a short prefix and suffix hidden, e.g.
 // "abcd…wxyz", so that two secrets can be told apart. Values shorter than
@@ -21,14 +24,18 @@ func Mask(s string) string {
 }
 
 // Redactor replaces every occurrence of known secret values in text with
-// their masked form. The zero value redacts nothing.
+// their masked form. The zero value redacts nothing. It is safe for
+// concurrent use: secrets are added while an apply runs in parallel.
 type Redactor struct {
+	mu     sync.Mutex
 	values []string
 }
 
 // Add registers secret values to hide. Values shorter than 4 characters are
 // ignored: replacing them would mangle ordinary text without protecting much.
 func (r *Redactor) Add(values ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, v := range values {
 		if len(v) >= 4 {
 			r.values = append(r.values, v)
@@ -41,6 +48,8 @@ func (r *Redactor) Redact(s string) string {
 	if r == nil {
 		return s
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, v := range r.values {
 		if strings.Contains(s, v) {
 			s = strings.ReplaceAll(s, v, Mask(v))
