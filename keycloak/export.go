@@ -25,6 +25,12 @@ func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*
 	if !st.RealmExists {
 		return nil, &NotFoundError{What: "realm " + realm + " on " + a.base}
 	}
+	return exportState(st, realm, clientIDs)
+}
+
+// exportState describes st as a keycloak: section; clientIDs limits the
+// clients (all but the built-in ones when empty).
+func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, error) {
 	want := clientIDs
 	if len(want) == 0 {
 		for cid := range st.Clients {
