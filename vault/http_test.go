@@ -1,0 +1,330 @@
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ssoctl/ssoctl/plan"
+)
+
+// These tests pin the requests ssoctl sends to Vault (method, path, body)
+// and how it reads the answers, with a recorder in the server's place.
+// What Vault does with those requests is proven by the integration tests
+// against the real Vault.
+
+type reply struct {
+	status int
+	body   string
+}
+
+// recorder answers from a table keyed "METHOD /v1/path" (LIST for lists)
+// and records every request; unknown reads get Vault's 404, unknown writes
+// a 204.
+type recorder struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	routes map[string]reply
+	log    []string
+	bodies map[string]map[string]any
+}
+
+func newRecorder(t *testing.T, routes map[string]reply) *recorder {
+	rec := &recorder{routes: routes, bodies: map[string]map[string]any{}}
+	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if r.URL.Query().Get("list") == "true" {
+			method = "LIST"
+		}
+		key := method + " " + r.URL.Path
+		b, _ := io.ReadAll(r.Body)
+		var body map[string]any
+		json.Unmarshal(b, &body)
+		rec.mu.Lock()
+		rec.log = append(rec.log, key)
+		rec.bodies[key] = body
+		rp, ok := rec.routes[key]
+		rec.mu.Unlock()
+		if !ok {
+			rp = reply{status: 204}
+			if method == "GET" || method == "LIST" {
+				rp = reply{status: 404, body: `{"errors":[]}`}
+			}
+		}
+		if rp.status == 0 {
+			rp.status = 200
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rp.status)
+		io.WriteString(w, rp.body)
+	}))
+	t.Cleanup(rec.srv.Close)
+	return rec
+}
+
+func (rec *recorder) conn(t *testing.T) *Conn {
+	t.Helper()
+	c, err := Connect(Config{Addr: rec.srv.URL, Token: "root-token", HTTPClient: rec.srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (rec *recorder) wants(t *testing.T, keys ...string) {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, k := range keys {
+		if !slices.Contains(rec.log, k) {
+			t.Errorf("no request %s; got:\n  %s", k, strings.Join(rec.log, "\n  "))
+		}
+	}
+}
+
+func (rec *recorder) body(key string) map[string]any {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.bodies[key]
+}
+
+const mountsJSON = `{"data":{"token/":{"type":"token","accessor":"acc-token"},"oidc/":{"type":"oidc","accessor":"acc-oidc"},"jwt/":{"type":"jwt","accessor":"acc-jwt"}}}`
+
+func TestVaultApplyRequests(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"GET /v1/sys/auth":                        {body: mountsJSON},
+		"GET /v1/identity/group/name/manager":     {body: `{"data":{"id":"gid-m"}}`},
+		"GET /v1/identity/group/name/manager-jwt": {body: `{"data":{"id":"gid-mj"}}`},
+	})
+	v := demoVault(t)
+	var checked []string
+	o := PlanOptions{KeycloakClients: map[string]bool{"vault": true},
+		ClientSecret:   func(_ context.Context, id string) (string, error) { return "secret-of-" + id, nil },
+		CheckDiscovery: func(_ context.Context, url string) error { checked = append(checked, url); return nil }}
+	st := emptyVault()
+	p := mustDiff(t, v, st, o)
+	c := rec.conn(t)
+	c.bind(p, st, o)
+	if err := p.Execute(context.Background(), 4, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec.wants(t, "PUT /v1/sys/policies/acl/reader", "POST /v1/sys/auth/oidc", "POST /v1/sys/auth/jwt", "PUT /v1/auth/oidc/config",
+		"PUT /v1/auth/jwt/role/default", "PUT /v1/identity/group/name/manager", "PUT /v1/identity/group-alias")
+	if b := rec.body("POST /v1/sys/auth/oidc"); b["type"] != "oidc" || b["options"].(map[string]any)[RolesOption] != "default" {
+		t.Errorf("enable body %v", b)
+	}
+	if b := rec.body("PUT /v1/auth/oidc/config"); b["oidc_client_secret"] != "secret-of-vault" || b["oidc_client_id"] != "vault" {
+		t.Errorf("config body %v", b)
+	}
+	if !slices.Contains(checked, "http://kc/realms/demo") {
+		t.Errorf("discovery is checked again before the config is written: %v", checked)
+	}
+	if b := rec.body("PUT /v1/identity/group-alias"); b["mount_accessor"] == "" || (b["canonical_id"] != "gid-m" && b["canonical_id"] != "gid-mj") {
+		t.Errorf("alias body %v", b)
+	}
+}
+
+func TestVaultApplyPrunesAndRecords(t *testing.T) {
+	v := demoVault(t)
+	st := vaultFor(t, v)
+	st.RoleNames["jwt"] = append(st.RoleNames["jwt"], "old")
+	st.Mounts["jwt"].Options[RolesOption] = "default,old"
+	st.Others["gid-x"] = map[string]any{"id": "gid-x", "name": "x", "metadata": map[string]any{ManagedByKey: ManagedByThis}}
+	st.Aliases = append(st.Aliases, GroupAlias{ID: "al-x", Name: "team", MountAccessor: "acc-jwt", CanonicalID: "gid-x"})
+	p := mustDiff(t, v, st, demoOpts)
+	p.IncludePrunable()
+	rec := newRecorder(t, nil)
+	rec.conn(t).bind(p, st, demoOpts)
+	if err := p.Execute(context.Background(), 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec.wants(t, "DELETE /v1/auth/jwt/role/old", "DELETE /v1/identity/group/id/gid-x", "PUT /v1/sys/auth/jwt/tune")
+	if b := rec.body("PUT /v1/sys/auth/jwt/tune"); b["options"].(map[string]any)[RolesOption] != "default" {
+		t.Errorf("tune body %v", b)
+	}
+}
+
+func TestVaultApplyFailures(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"PUT /v1/sys/policies/acl/bad":         {status: 400, body: `{"errors":["failed to parse policy: At 1:5: illegal char"]}`},
+		"PUT /v1/auth/jwt/role/r":              {status: 400, body: `{"errors":["invalid bound_claims_type"]}`},
+		"PUT /v1/auth/oidc/config":             {status: 400, body: `{"errors":["error checking oidc discovery URL"]}`},
+		"POST /v1/sys/auth/taken":              {status: 400, body: `{"errors":["path is already in use at taken/"]}`},
+		"POST /v1/sys/auth/same":               {status: 400, body: `{"errors":["path is already in use at same/"]}`},
+		"GET /v1/sys/auth":                     {body: `{"data":{"taken/":{"type":"userpass","accessor":"a1"},"same/":{"type":"jwt","accessor":"a2"}}}`},
+		"PUT /v1/identity/group-alias/id/al-1": {status: 500, body: `{"errors":["internal error"]}`},
+		"PUT /v1/auth/public/config":           {},
+		"GET /v1/identity/group/name/g":        {body: `{"data":{"id":"gid"}}`},
+	})
+	c := rec.conn(t)
+	x := &executor{c: c, ids: plan.NewIDs(), o: PlanOptions{ClientSecret: func(context.Context, string) (string, error) { return "", nil }}}
+	ctx := context.Background()
+	var ie *InputError
+	if err := (putPolicy{"bad", "path"}).apply(ctx, x); !errors.As(err, &ie) || !strings.Contains(err.Error(), "illegal char") {
+		t.Errorf("refused HCL: %v", err)
+	}
+	if err := (writeRole{"jwt", "r", map[string]any{}}).apply(ctx, x); !errors.As(err, &ie) || !strings.Contains(err.Error(), "invalid bound_claims_type") {
+		t.Errorf("refused role: %v", err)
+	}
+	var ae *APIError
+	if err := (writeConfig{Path: "oidc", Body: map[string]any{}, DiscoveryURL: "http://kc/realms/x"}).apply(ctx, x); !errors.As(err, &ae) || !strings.Contains(ae.Hint, "/.well-known/openid-configuration") {
+		t.Errorf("discovery failure: %v", err)
+	}
+	if err := (writeConfig{Path: "public", Body: map[string]any{}, ClientID: "pub", Secret: secretSource{KeycloakClient: "pub"}}).apply(ctx, x); !errors.As(err, &ie) || !strings.Contains(err.Error(), "public client") {
+		t.Errorf("a client without a secret: %v", err)
+	}
+	if err := (enableMount{Path: "taken", Type: "jwt"}).apply(ctx, x); !errors.As(err, &ae) {
+		t.Errorf("a path held by another type: %v", err)
+	}
+	if err := (enableMount{Path: "same", Type: "jwt"}).apply(ctx, x); err != nil {
+		t.Errorf("a mount of the same type enabled meanwhile is adopted: %v", err)
+	}
+	if id, _ := x.ids.Get(mountRef("same")); id != "a2" {
+		t.Errorf("the adopted mount's accessor: %q", id)
+	}
+	if err := (writeAlias{Mount: "nope", Group: "g", Alias: "a"}).apply(ctx, x); err == nil || !strings.Contains(err.Error(), "is missing") {
+		t.Errorf("an alias without its mount: %v", err)
+	}
+	if err := (upsertGroup{"g", map[string]any{"type": "external"}}).apply(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	x.ids.Set(mountRef("m"), "acc")
+	if err := (writeAlias{Mount: "m", Group: "g", Alias: "a", ID: "al-1"}).apply(ctx, x); !errors.As(err, &ae) || ae.Status != 500 {
+		t.Errorf("server error: %v", err)
+	}
+}
+
+func TestVaultReadState(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"GET /v1/sys/auth":                        {body: mountsJSON},
+		"GET /v1/sys/policies/acl/reader":         {body: `{"data":{"name":"reader","policy":"path \"a\" {}"}}`},
+		"GET /v1/auth/jwt/config":                 {body: `{"data":{"default_role":"default"}}`},
+		"LIST /v1/auth/jwt/role":                  {body: `{"data":{"keys":["default","extra"]}}`},
+		"GET /v1/auth/jwt/role/default":           {body: `{"data":{"role_type":"jwt"}}`},
+		"GET /v1/identity/group/name/manager-jwt": {body: `{"data":{"id":"gid-mj","name":"manager-jwt"}}`},
+		"LIST /v1/identity/group-alias/id": {body: `{"data":{"keys":["al1","al2"],"key_info":{
+			"al1":{"name":"secret_manager","mount_accessor":"acc-jwt","canonical_id":"gid-mj"},
+			"al2":{"name":"team","mount_accessor":"acc-jwt","canonical_id":"gid-other"}}}}`},
+		"GET /v1/identity/group/id/gid-other": {body: `{"data":{"id":"gid-other","name":"other"}}`},
+	})
+	v := vaultSection(t, `  policies:
+    reader: {template: vault/reader.hcl}
+  auth:
+    - path: jwt
+      type: jwt
+      jwks_url: http://kc/certs
+      roles: {default: {bound_audiences: [x]}}
+      groups: [{name: manager-jwt, alias: secret_manager}]
+    - path: fresh
+      type: jwt
+      jwks_url: http://kc/certs
+`)
+	st, err := rec.conn(t).ReadState(context.Background(), v, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Policies["reader"] != `path "a" {}` || st.Configs["jwt"]["default_role"] != "default" || st.Roles["jwt"]["default"]["role_type"] != "jwt" {
+		t.Errorf("reads: %+v", st)
+	}
+	if !slices.Equal(st.RoleNames["jwt"], []string{"default", "extra"}) || len(st.Aliases) != 2 || st.Mounts["jwt"].Accessor != "acc-jwt" {
+		t.Errorf("listings: %v %v", st.RoleNames, st.Aliases)
+	}
+	if st.Others["gid-other"]["name"] != "other" || st.Others["gid-mj"] != nil {
+		t.Errorf("only groups the file does not name are read by id: %v", st.Others)
+	}
+}
+
+func TestVaultErrorHints(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"GET /v1/sys/auth": {status: 503, body: `{"errors":["Vault is sealed"]}`},
+	})
+	_, err := rec.conn(t).ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
+	var ae *APIError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "unseal") {
+		t.Errorf("sealed: %v", err)
+	}
+	rec.routes["GET /v1/sys/auth"] = reply{status: 403, body: `{"errors":["permission denied"]}`}
+	_, err = rec.conn(t).ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "$VAULT_TOKEN is invalid") || strings.Contains(err.Error(), "root-token") {
+		t.Errorf("forbidden: %v", err)
+	}
+	dead, _ := Connect(Config{Addr: "http://127.0.0.1:1", Token: "t"})
+	_, err = dead.ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach Vault at http://127.0.0.1:1") {
+		t.Errorf("unreachable: %v", err)
+	}
+	if _, err := Connect(Config{}); err == nil {
+		t.Error("no address must fail")
+	}
+}
+
+func TestVaultLoginAndReads(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"PUT /v1/auth/jwt/login": {body: `{"auth":{"client_token":"hvs.user","accessor":"acc","entity_id":"e1","token_policies":["default","reader"],
+			"identity_policies":["manager"],"lease_duration":3600,"renewable":true,"metadata":{"role":"default"}}}`},
+		"GET /v1/auth/token/lookup-self": {body: `{"data":{"display_name":"jwt-alice","identity_policies":["manager"]}}`},
+		"GET /v1/identity/entity/id/e1":  {body: `{"data":{"group_ids":["g1"]}}`},
+		"GET /v1/identity/group/id/g1":   {body: `{"data":{"name":"manager-jwt"}}`},
+		"PUT /v1/auth/jwt/login?x":       {},
+		"GET /v1/auth/jwt/role/default":  {body: `{"data":{"role_type":"jwt"}}`},
+		"GET /v1/auth/jwt/config":        {body: `{"data":{"jwks_url":"http://kc"}}`},
+		"PUT /v1/auth/other/login":       {status: 400, body: `{"errors":["invalid audience (aud) claim"]}`},
+		"GET /v1/sys/auth?x":             {},
+		"GET /v1/sys/auth":               {body: mountsJSON},
+	})
+	c := rec.conn(t)
+	ctx := context.Background()
+	res, err := c.Login(ctx, "jwt", "default", "a.b.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.DisplayName != "jwt-alice" || !slices.Equal(res.GroupNames, []string{"manager-jwt"}) || res.TTLSeconds != 3600 || !slices.Equal(res.IdentityPolicies, []string{"manager"}) {
+		t.Errorf("login: %+v", res)
+	}
+	if b := rec.body("PUT /v1/auth/jwt/login"); b["jwt"] != "a.b.c" || b["role"] != "default" {
+		t.Errorf("login body %v", b)
+	}
+	var ae *APIError
+	if _, err := c.Login(ctx, "other", "", "a.b.c"); !errors.As(err, &ae) || !strings.Contains(err.Error(), "invalid audience") {
+		t.Errorf("rejected login: %v", err)
+	}
+	if r, err := c.ReadRole(ctx, "jwt", "default"); err != nil || r["role_type"] != "jwt" {
+		t.Errorf("role %v %v", r, err)
+	}
+	if cfg, err := c.ReadAuthConfig(ctx, "jwt"); err != nil || cfg["jwks_url"] != "http://kc" {
+		t.Errorf("config %v %v", cfg, err)
+	}
+	if typ, err := c.AuthType(ctx, "jwt"); err != nil || typ != "jwt" {
+		t.Errorf("type %q %v", typ, err)
+	}
+	if typ, err := c.AuthType(ctx, "none"); err != nil || typ != "" {
+		t.Errorf("no mount: %q %v", typ, err)
+	}
+	if c.Addr() != rec.srv.URL {
+		t.Errorf("addr %q", c.Addr())
+	}
+}
+
+func TestVaultPlanChecksDiscoveryFirst(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{"GET /v1/sys/auth": {body: mountsJSON}})
+	v := demoVault(t)
+	boom := errors.New("issuer differs")
+	_, err := rec.conn(t).Plan(context.Background(), v, PlanOptions{CheckDiscovery: func(context.Context, string) error { return boom }})
+	if !errors.Is(err, boom) || len(rec.log) != 0 {
+		t.Errorf("a failed discovery check stops planning before any read: %v, %v", err, rec.log)
+	}
+	p, err := rec.conn(t).Plan(context.Background(), v, PlanOptions{KeycloakClients: map[string]bool{"vault": true},
+		PendingIssuers: map[string]bool{"http://kc/realms/demo": true},
+		CheckDiscovery: func(context.Context, string) error { return boom }})
+	if err != nil || !p.HasChanges() {
+		t.Errorf("a realm this run creates is checked at apply time only: %v", err)
+	}
+}
