@@ -41,7 +41,11 @@ func (p *Plan) WriteText(w io.Writer, o RenderOptions) error {
 			case Delete:
 				fmt.Fprintf(&b, "    %s: %s\n", f.Field, old)
 			default:
-				fmt.Fprintf(&b, "    %s: %s -> %s\n", f.Field, old, nw)
+				if multiline(f.Old) || multiline(f.New) {
+					fmt.Fprintf(&b, "    %s:\n      was %s\n      now %s\n", f.Field, old, nw)
+				} else {
+					fmt.Fprintf(&b, "    %s: %s -> %s\n", f.Field, old, nw)
+				}
 			}
 		}
 	}
@@ -64,6 +68,11 @@ func (p *Plan) WriteText(w io.Writer, o RenderOptions) error {
 	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete, %d unchanged.\n", s.Create, s.Update, s.Delete, s.NoOp)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func multiline(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.Contains(s, "\n")
 }
 
 func renderValue(v any, isSecret, show bool) string {
