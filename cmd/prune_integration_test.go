@@ -93,7 +93,7 @@ func TestIntegrationPruneKeepsHandMadeObjects(t *testing.T) {
 	var doc struct {
 		Prunable  []struct{ System, Kind, Name string } `json:"prunable"`
 		Unmanaged []struct{ System, Kind, Name string } `json:"unmanaged"`
-		Summary   map[string]int                         `json:"summary"`
+		Summary   map[string]int                        `json:"summary"`
 	}
 	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
