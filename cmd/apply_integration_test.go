@@ -26,6 +26,18 @@ func runEnv(t *testing.T, env map[string]string, stdin string, args ...string) (
 	return code, out.String(), errOut.String()
 }
 
+// runTTY is runEnv with stdout and stderr on a terminal.
+func runTTY(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	ios, in, out, errOut := TestIO()
+	ios.SetTTY(false, true, true)
+	in.WriteString(stdin)
+	f := NewFactory(ios)
+	f.Getenv = func(k string) string { return env[k] }
+	code := Run(f, args)
+	return code, out.String(), errOut.String()
+}
+
 // demoFile writes examples/sso.yaml with its realm renamed to a fresh one,
 // and deletes that realm when the test ends.
 func demoFile(t *testing.T, env testbed.Env, example string) (path, realm string) {
@@ -87,6 +99,15 @@ func TestIntegrationCLIPlanApplyExitCodes(t *testing.T) {
 	var tok map[string]any
 	if code != 0 || json.Unmarshal([]byte(stdout), &tok) != nil || !strings.HasPrefix(tok["id_token"].(string), "eyJ") {
 		t.Fatalf("keycloak token: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// On a terminal the token is masked; piped it is whole (above).
+	code, stdout, _ = runTTY(t, env, "alice-Pw-1\n", "keycloak", "token", "--realm", realm, "--client", "vault", "--user", "alice")
+	if code != 0 || !strings.Contains(stdout, "…") || strings.Contains(stdout, tok["access_token"].(string)[:40]) {
+		t.Fatalf("keycloak token on a terminal: exit %d %q", code, stdout)
+	}
+	code, stdout, _ = runTTY(t, env, "alice-Pw-1\n", "--show-secrets", "keycloak", "token", "--realm", realm, "--client", "vault", "--user", "alice")
+	if code != 0 || !strings.HasPrefix(stdout, "eyJ") || strings.Contains(stdout, "…") {
+		t.Fatalf("--show-secrets on a terminal: exit %d %q", code, stdout)
 	}
 	code, stdout, _ = runEnv(t, env, "wrong\n", "keycloak", "token", "--realm", realm, "--client", "vault", "--user", "alice")
 	if code != ExitFailure || stdout != "" {

@@ -38,6 +38,15 @@ func TestIntegrationRancherRealDescriptor(t *testing.T) {
 	tb := testbed.Load(t)
 	env := testEnv(tb)
 	path, realm := demoFile(t, tb, "rancher.yaml")
+	// --only rancher plans the rancher section's SAML client, nothing else.
+	code, stdout, stderr := runEnv(t, env, "", "plan", "-f", path, "--only", "rancher")
+	if code != 0 || !strings.Contains(stdout, "+ keycloak client "+realm+"/https://rancher.example.com/v1-saml/keycloak/saml/metadata") ||
+		!strings.Contains(stdout, "+ keycloak mapper ") || strings.Contains(stdout, " group ") || strings.Contains(stdout, " user ") {
+		t.Fatalf("plan --only rancher: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runEnv(t, env, "", "apply", "-f", path, "--only", "rancher"); code != 0 || strings.Contains(stderr, "created user") {
+		t.Fatalf("apply --only rancher: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	if code, stdout, stderr := runEnv(t, env, "", "apply", "-f", path); code != 0 {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -45,7 +54,7 @@ func TestIntegrationRancherRealDescriptor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := runEnv(t, env, "", "rancher", "convert", "--realm", realm)
+	code, stdout, stderr = runEnv(t, env, "", "rancher", "convert", "--realm", realm)
 	if code != 0 {
 		t.Fatalf("convert --realm: exit %d %s", code, stderr)
 	}
@@ -88,6 +97,11 @@ func TestIntegrationRancherRealDescriptor(t *testing.T) {
 	if cfg["entityID"] != "https://rancher.example.com/v1-saml/keycloak/saml/metadata" || cfg["uidField"] != "email" || cfg["groupsField"] != "member" ||
 		!strings.Contains(cfg["idpMetadataContent"], after.IDP.Keys[0].Cert) || !strings.Contains(cfg["spKey"], "PRIVATE KEY") {
 		t.Fatalf("config = %v", cfg)
+	}
+	// On a terminal the SP key is masked.
+	code, stdout, _ = runTTY(t, env, "", "rancher", "config", "-f", path, "--sp-cert", "../rancher/testdata/sp.crt", "--sp-key", "../rancher/testdata/sp-pkcs8.key")
+	if code != 0 || strings.Contains(stdout, "PRIVATE KEY") || !strings.Contains(stdout, "masked") {
+		t.Fatalf("rancher config on a terminal: exit %d\n%s", code, stdout)
 	}
 	// A field no mapper emits is reported, exit 3.
 	data, _ := os.ReadFile(path)

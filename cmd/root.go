@@ -42,6 +42,9 @@ func Run(f *Factory, args []string) int {
 	if errors.As(err, &ee) && ee.Err == nil {
 		return code // already reported
 	}
+	if f.Globals.NoColor {
+		f.IO.DisableColor() // parsed before the flag that failed
+	}
 	th := f.IO.ErrTheme()
 	msg := f.Redactor.Redact(err.Error())
 	if errors.Is(err, context.Canceled) {

@@ -16,10 +16,14 @@ type Theme struct {
 }
 
 // newTheme returns a theme rendering to w; with color false every role is a
-// plain pass-through, so piped output carries no escape codes.
+// plain pass-through, so piped output carries no escape codes. The streams
+// already decided whether w is a terminal, so the profile is set rather
+// than probed (the theme uses the 16 ANSI colors only).
 func newTheme(w io.Writer, color bool) *Theme {
 	r := lipgloss.NewRenderer(w)
-	if !color {
+	if color {
+		r.SetColorProfile(termenv.ANSI)
+	} else {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	return &Theme{

@@ -182,6 +182,12 @@ func TestIntegrationVaultEndToEnd(t *testing.T) {
 		t.Fatalf("vault login printed a Vault token:\n%s", stdout)
 	}
 
+	// Without --role the mount's default role is used, and said so.
+	code, stdout, _ = runEnv(t, e.env, alice.IDToken, "vault", "login", "--mount", e.jwtMnt)
+	if code != 0 || !strings.Contains(stdout, "as the mount's default role") || !strings.Contains(stdout, "identity policies: manager") {
+		t.Fatalf("vault login without --role: exit %d\n%s", code, stdout)
+	}
+
 	// A rejected login prints Vault's own message and exits 1.
 	code, stdout, stderr = runEnv(t, e.env, alice.IDToken, "vault", "login", "--mount", e.jwtMnt, "--role", "plainroles")
 	if code != ExitFailure || stdout != "" || !strings.Contains(stderr, `failed to fetch groups: "roles" claim not found in token`) {
