@@ -39,7 +39,9 @@ func TestNewCmdPlanAndApply(t *testing.T) {
 	}{
 		{"plan defaults", newPlanCmd, nil, "", func(o *planOptions) bool { return o.File == "sso.yaml" && o.Parallel == 8 && o.Only == "" }},
 		{"plan flags", newPlanCmd, []string{"-f", "x.yaml", "--only", "vault", "--detailed-exitcode", "--parallel", "3"}, "",
-			func(o *planOptions) bool { return o.File == "x.yaml" && o.Only == "vault" && o.DetailedExitcode && o.Parallel == 3 }},
+			func(o *planOptions) bool {
+				return o.File == "x.yaml" && o.Only == "vault" && o.DetailedExitcode && o.Parallel == 3
+			}},
 		{"plan only rancher", newPlanCmd, []string{"--only", "rancher"}, "", func(o *planOptions) bool { return o.Only == "rancher" }},
 		{"plan bad only", newPlanCmd, []string{"--only", "rancherr"}, "invalid value \"rancherr\" for --only", nil},
 		{"plan parallel 0", newPlanCmd, []string{"--parallel", "0"}, "--parallel must be between 1 and 64", nil},

@@ -18,10 +18,10 @@ func TestReconcile(t *testing.T) {
 	type obj struct{ name, value string }
 	have := map[string]string{"same": "1", "changed": "old", "owned-extra": "x", "hand-made": "y", "builtin": "z"}
 	items := Reconcile(Set[obj, string]{
-		Want: []obj{{"new", "n"}, {"same", "1"}, {"changed", "new"}},
-		Have: have,
-		Name: func(o obj) string { return o.name },
-		Diff: func(o obj, h string) []FieldDiff { return Diff(nil, "value", h, o.value) },
+		Want:   []obj{{"new", "n"}, {"same", "1"}, {"changed", "new"}},
+		Have:   have,
+		Name:   func(o obj) string { return o.name },
+		Diff:   func(o obj, h string) []FieldDiff { return Diff(nil, "value", h, o.value) },
 		Ignore: func(name, _ string) bool { return name == "builtin" },
 		Owned:  func(name string) bool { return name == "owned-extra" },
 	})
