@@ -474,3 +474,45 @@ func TestExportFromState(t *testing.T) {
 		t.Errorf("the export does not describe the realm: %s", describe(written(p.Changes)))
 	}
 }
+
+// --parallel bounds the reads too: ReadState never has more requests in
+// flight than Concurrency.
+func TestReadStateBoundsRequestsInFlight(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			io.WriteString(w, `{"access_token":"t","expires_in":60}`)
+			return
+		}
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		switch {
+		case r.URL.Path == "/admin/realms/demo", strings.HasSuffix(r.URL.Path, "/profile"):
+			io.WriteString(w, `{"realm":"demo"}`)
+		case strings.HasSuffix(r.URL.Path, "/clients"):
+			io.WriteString(w, `[{"id":"a","clientId":"a"},{"id":"b","clientId":"b"},{"id":"c","clientId":"c"}]`)
+		default:
+			io.WriteString(w, `[]`)
+		}
+	}))
+	defer srv.Close()
+	a := NewAdmin(srv.URL, srv.Client(), Credentials{Username: "u", Password: "p"})
+	for _, conc := range []int{1, 3} {
+		peak = 0
+		_, err := a.ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"a", "b", "c"},
+			Users: []UserRead{{Username: "x"}, {Username: "y"}}, UserProfile: true, Concurrency: conc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if peak > conc || (conc > 1 && peak < 2) {
+			t.Errorf("concurrency %d: %d requests in flight at once", conc, peak)
+		}
+	}
+}

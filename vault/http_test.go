@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ssoctl/ssoctl/plan"
 )
@@ -326,5 +327,39 @@ func TestVaultPlanChecksDiscoveryFirst(t *testing.T) {
 		CheckDiscovery: func(context.Context, string) error { return boom }})
 	if err != nil || !p.HasChanges() {
 		t.Errorf("a realm this run creates is checked at apply time only: %v", err)
+	}
+}
+
+// --parallel bounds the reads too.
+func TestVaultReadStateBoundsRequestsInFlight(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		peak = max(peak, inFlight)
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		if r.URL.Path == "/v1/sys/auth" {
+			io.WriteString(w, mountsJSON)
+			return
+		}
+		w.WriteHeader(404)
+		io.WriteString(w, `{"errors":[]}`)
+	}))
+	defer srv.Close()
+	c, _ := Connect(Config{Addr: srv.URL, Token: "t", HTTPClient: srv.Client()})
+	v := demoVault(t)
+	for _, conc := range []int{1, 4} {
+		peak = 0
+		if _, err := c.ReadState(context.Background(), v, conc); err != nil {
+			t.Fatal(err)
+		}
+		if peak > conc || (conc > 1 && peak < 2) {
+			t.Errorf("concurrency %d: %d requests in flight at once", conc, peak)
+		}
 	}
 }
