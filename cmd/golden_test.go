@@ -8,14 +8,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/ssoctl/ssoctl/internal/golden"
+)
 
 // goldenNow is the clock of the golden runs: the token below was issued a
 // minute before it.
@@ -64,24 +62,6 @@ func TestInspectTokenTextGolden(t *testing.T) {
 		f.Getenv = func(string) string { return "" }
 		f.Now = func() time.Time { return goldenNow }
 		Run(f, args)
-		golden(t, tt.name+".golden", out.String())
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+		golden.Assert(t, tt.name+".golden", out.Bytes())
 	}
 }

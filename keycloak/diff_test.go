@@ -10,6 +10,7 @@ import (
 	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/plan/plantest"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -137,32 +138,13 @@ func mustDiff(t *testing.T, d *Desired, st *State) *plan.Plan {
 // "" matches any name.
 func find(t *testing.T, cs []*plan.Change, kind, name string) *plan.Change {
 	t.Helper()
-	for _, c := range cs {
-		if c.Kind == kind && (name == "" || c.Name == "demo/"+name) {
-			return c
-		}
+	if name != "" {
+		name = "demo/" + name
 	}
-	t.Fatalf("no %s %q among %s", kind, name, describe(cs))
-	return nil
+	return plantest.Find(t, cs, kind, name)
 }
 
-func describe(cs []*plan.Change) string {
-	var out []string
-	for _, c := range cs {
-		out = append(out, string(c.Action)+" "+c.Kind+" "+c.Name)
-	}
-	return strings.Join(out, "; ")
-}
-
-func written(cs []*plan.Change) []*plan.Change {
-	var out []*plan.Change
-	for _, c := range cs {
-		if c.Action != plan.NoOp {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+var describe, written = plantest.Describe, plantest.Written
 
 func TestDiffNewRealmCreatesEverything(t *testing.T) {
 	d := demoDesired(t)

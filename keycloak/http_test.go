@@ -16,6 +16,7 @@ import (
 
 	"github.com/Nerzal/gocloak/v13"
 
+	"github.com/ssoctl/ssoctl/internal/httprecorder"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -25,153 +26,100 @@ import (
 // does with those requests is proven by the integration tests against the
 // real Keycloak.
 
-type reply struct {
-	status   int
-	body     string
-	location string
-}
+type reply = httprecorder.Reply
 
-// recorder answers admin-API requests from a table of replies and records
-// every request. Unknown requests get a 404, as Keycloak answers them.
-type recorder struct {
-	t      *testing.T
-	srv    *httptest.Server
-	mu     sync.Mutex
-	routes map[string]reply
-	log    []string
-	bodies map[string]string
-	grants []string
-}
-
-func newRecorder(t *testing.T, routes map[string]reply) *recorder {
-	rec := &recorder{t: t, routes: routes, bodies: map[string]string{}}
-	rec.srv = httptest.NewServer(http.HandlerFunc(rec.serve))
-	t.Cleanup(rec.srv.Close)
+// newRecorder answers admin-API requests from routes, logins with a token,
+// other reads with Keycloak's 404 and writes with a 204.
+func newRecorder(t *testing.T, routes map[string]reply) *httprecorder.Recorder {
+	rec := httprecorder.New(t, routes)
+	isToken := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") }
+	rec.Skip = isToken
+	rec.Default = func(r *http.Request) reply {
+		switch {
+		case isToken(r):
+			return reply{Body: `{"access_token":"admin-token","refresh_token":"refresh","expires_in":60}`}
+		case r.Method == http.MethodGet:
+			return reply{Status: 404, Body: `{"error":"Could not find it"}`}
+		}
+		return reply{Status: 204}
+	}
 	return rec
 }
 
-func (rec *recorder) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	key := r.Method + " " + r.URL.EscapedPath()
-	rec.mu.Lock()
-	if strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") {
-		r.Body = io.NopCloser(strings.NewReader(string(body)))
-		r.ParseForm()
-		rec.grants = append(rec.grants, r.PostForm.Get("grant_type")+" "+r.PostForm.Get("username"))
-	} else {
-		rec.log = append(rec.log, key)
-		rec.bodies[key] = string(body)
-	}
-	rp, ok := rec.routes[key]
-	if !ok && r.URL.RawQuery != "" {
-		rp, ok = rec.routes[key+"?"+r.URL.RawQuery]
-	}
-	rec.mu.Unlock()
-	switch {
-	case ok:
-	case strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token"):
-		rp = reply{body: `{"access_token":"admin-token","refresh_token":"refresh","expires_in":60}`}
-	case r.Method == http.MethodGet:
-		rp = reply{status: 404, body: `{"error":"Could not find it"}`}
-	default:
-		rp = reply{status: 204}
-	}
-	if rp.location != "" {
-		w.Header().Set("Location", rec.srv.URL+rp.location)
-	}
-	if rp.body != "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	if rp.status == 0 {
-		rp.status = 200
-	}
-	w.WriteHeader(rp.status)
-	io.WriteString(w, rp.body)
+func adminOf(rec *httprecorder.Recorder) *Admin {
+	return NewAdmin(rec.URL(), rec.Client(), Credentials{Username: "admin", Password: "pw-secret-1", Source: "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD"})
 }
 
-func (rec *recorder) admin() *Admin {
-	return NewAdmin(rec.srv.URL, rec.srv.Client(), Credentials{Username: "admin", Password: "pw-secret-1", Source: "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD"})
+// grants lists the token requests as "grant_type username".
+func grants(rec *httprecorder.Recorder) []string {
+	var out []string
+	for _, r := range rec.Skipped() {
+		out = append(out, r.PostForm.Get("grant_type")+" "+r.PostForm.Get("username"))
+	}
+	return out
 }
 
-func (rec *recorder) requests() []string {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return slices.Clone(rec.log)
-}
-
-func (rec *recorder) body(t *testing.T, key string, out any) {
+func bodyOf(t *testing.T, rec *httprecorder.Recorder, key string, out any) {
 	t.Helper()
-	rec.mu.Lock()
-	b := rec.bodies[key]
-	rec.mu.Unlock()
-	if b == "" {
-		t.Fatalf("no body for %s; requests: %v", key, rec.requests())
+	b := rec.Body(key)
+	if len(b) == 0 {
+		t.Fatalf("no body for %s; requests: %v", key, rec.Requests())
 	}
-	if err := json.Unmarshal([]byte(b), out); err != nil {
+	if err := json.Unmarshal(b, out); err != nil {
 		t.Fatalf("%s: %v: %s", key, err, b)
-	}
-}
-
-func (rec *recorder) wants(t *testing.T, keys ...string) {
-	t.Helper()
-	got := rec.requests()
-	for _, k := range keys {
-		if !slices.Contains(got, k) {
-			t.Errorf("no request %s; got:\n  %s", k, strings.Join(got, "\n  "))
-		}
 	}
 }
 
 func TestApplyNewRealmRequests(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"POST /admin/realms":                                                    {status: 201},
-		"GET /admin/realms/demo":                                                {body: `{"realm":"demo","attributes":{"frontendUrl":"http://x"}}`},
-		"POST /admin/realms/demo/clients":                                       {status: 201, location: "/admin/realms/demo/clients/uuid-1"},
-		"POST /admin/realms/demo/groups":                                        {status: 201, location: "/admin/realms/demo/groups/gid-1"},
-		"POST /admin/realms/demo/users":                                         {status: 201, location: "/admin/realms/demo/users/uid-1"},
-		"GET /admin/realms/demo/clients/uuid-1/roles/secret_manager":            {body: `{"id":"role-sm","name":"secret_manager"}`},
-		"GET /admin/realms/demo/clients/uuid-1/roles/secret_reader":             {body: `{"id":"role-sr","name":"secret_reader"}`},
-		"GET /admin/realms/demo/roles/auditor":                                  {body: `{"id":"role-aud","name":"auditor"}`},
-		"POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1":     {status: 204},
-		"POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models":        {status: 201},
-		"POST /admin/realms/demo/clients/uuid-1/roles":                          {status: 201},
-		"POST /admin/realms/demo/roles":                                         {status: 201},
-		"PUT /admin/realms/demo":                                                {status: 204},
-		"POST /admin/realms/demo/groups/gid-1/role-mappings/realm":              {status: 204},
-		"GET /admin/realms/demo/clients?clientId=vault":                         {body: `[]`},
+		"POST /admin/realms":                                                    {Status: 201},
+		"GET /admin/realms/demo":                                                {Body: `{"realm":"demo","attributes":{"frontendUrl":"http://x"}}`},
+		"POST /admin/realms/demo/clients":                                       {Status: 201, Location: "/admin/realms/demo/clients/uuid-1"},
+		"POST /admin/realms/demo/groups":                                        {Status: 201, Location: "/admin/realms/demo/groups/gid-1"},
+		"POST /admin/realms/demo/users":                                         {Status: 201, Location: "/admin/realms/demo/users/uid-1"},
+		"GET /admin/realms/demo/clients/uuid-1/roles/secret_manager":            {Body: `{"id":"role-sm","name":"secret_manager"}`},
+		"GET /admin/realms/demo/clients/uuid-1/roles/secret_reader":             {Body: `{"id":"role-sr","name":"secret_reader"}`},
+		"GET /admin/realms/demo/roles/auditor":                                  {Body: `{"id":"role-aud","name":"auditor"}`},
+		"POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1":     {Status: 204},
+		"POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models":        {Status: 201},
+		"POST /admin/realms/demo/clients/uuid-1/roles":                          {Status: 201},
+		"POST /admin/realms/demo/roles":                                         {Status: 201},
+		"PUT /admin/realms/demo":                                                {Status: 204},
+		"POST /admin/realms/demo/groups/gid-1/role-mappings/realm":              {Status: 204},
+		"GET /admin/realms/demo/clients?clientId=vault":                         {Body: `[]`},
 		"GET /admin/realms/demo/clients/uuid-1/roles/unused-never-requested-xx": {},
 	})
 	d := demoDesired(t)
 	d.Groups = d.Groups[1:] // kv-managers: a client role and a realm role
 	p := mustDiff(t, d, emptyState("demo", false))
-	a := rec.admin()
+	a := adminOf(rec)
 	a.bind(p, "demo", emptyState("demo", false))
 	if err := p.Execute(context.Background(), 4, nil); err != nil {
-		t.Fatalf("execute: %v\n%v", err, rec.requests())
+		t.Fatalf("execute: %v\n%v", err, rec.Requests())
 	}
-	rec.wants(t, "POST /admin/realms", "PUT /admin/realms/demo", "POST /admin/realms/demo/roles", "POST /admin/realms/demo/clients",
+	rec.Wants(t, "POST /admin/realms", "PUT /admin/realms/demo", "POST /admin/realms/demo/roles", "POST /admin/realms/demo/clients",
 		"POST /admin/realms/demo/clients/uuid-1/roles", "POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models",
 		"POST /admin/realms/demo/groups", "POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1",
 		"POST /admin/realms/demo/groups/gid-1/role-mappings/realm", "POST /admin/realms/demo/users")
 	var realm map[string]any
-	rec.body(t, "POST /admin/realms", &realm)
+	bodyOf(t, rec, "POST /admin/realms", &realm)
 	if realm["realm"] != "demo" || realm["enabled"] != true {
 		t.Errorf("realm body %v", realm)
 	}
 	// The record keeps the realm's other attributes (an update replaces them all).
 	var put struct{ Attributes map[string]string }
-	rec.body(t, "PUT /admin/realms/demo", &put)
+	bodyOf(t, rec, "PUT /admin/realms/demo", &put)
 	var owned plan.Owned
 	if put.Attributes["frontendUrl"] != "http://x" || json.Unmarshal([]byte(put.Attributes[OwnershipAttribute]), &owned) != nil || !owned.Has(clientRef("vault")) {
 		t.Errorf("record PUT: %v", put.Attributes)
 	}
 	var roles []gocloak.Role
-	rec.body(t, "POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1", &roles)
+	bodyOf(t, rec, "POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1", &roles)
 	if len(roles) != 1 || deref(roles[0].ID) != "role-sm" || deref(roles[0].Name) != "secret_manager" {
 		t.Errorf("a binding carries the role's id and name: %+v", roles)
 	}
 	var mapper map[string]any
-	rec.body(t, "POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models", &mapper)
+	bodyOf(t, rec, "POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models", &mapper)
 	if _, ok := mapper["id"]; ok || mapper["consentRequired"] != false {
 		t.Errorf("a new mapper carries no id: %v", mapper)
 	}
@@ -192,13 +140,13 @@ func TestApplyUpdatesAndPrunes(t *testing.T) {
 	p := mustDiff(t, d, st)
 	p.IncludePrunable()
 	rec := newRecorder(t, map[string]reply{
-		"GET /admin/realms/demo": {body: `{"realm":"demo","attributes":{}}`},
+		"GET /admin/realms/demo": {Body: `{"realm":"demo","attributes":{}}`},
 	})
-	rec.admin().bind(p, "demo", st)
+	adminOf(rec).bind(p, "demo", st)
 	if err := p.Execute(context.Background(), 4, nil); err != nil {
 		t.Fatalf("execute: %v", err)
 	}
-	rec.wants(t,
+	rec.Wants(t,
 		"PUT /admin/realms/demo/clients/uuid-vault",
 		"PUT /admin/realms/demo/clients/uuid-vault/protocol-mappers/models/m-audience%20vault",
 		"DELETE /admin/realms/demo/clients/uuid-vault/protocol-mappers/models/m-groups",
@@ -216,18 +164,18 @@ func TestApplyUpdatesAndPrunes(t *testing.T) {
 		"DELETE /admin/realms/demo/users/u-alice/groups/g-old-app",
 		"PUT /admin/realms/demo",
 	)
-	for _, r := range rec.requests() {
+	for _, r := range rec.Requests() {
 		if strings.Contains(r, "handmade") || strings.Contains(r, "account") {
 			t.Errorf("a request touches an object ssoctl does not own: %s", r)
 		}
 	}
 	var reset map[string]any
-	rec.body(t, "PUT /admin/realms/demo/users/u-alice/reset-password", &reset)
+	bodyOf(t, rec, "PUT /admin/realms/demo/users/u-alice/reset-password", &reset)
 	if reset["value"] != "alice-Pw-1" || reset["temporary"] != false {
 		t.Errorf("reset body %v", reset)
 	}
 	var unbind []gocloak.Role
-	rec.body(t, "DELETE /admin/realms/demo/groups/g-kv-managers/role-mappings/realm", &unbind)
+	bodyOf(t, rec, "DELETE /admin/realms/demo/groups/g-kv-managers/role-mappings/realm", &unbind)
 	if len(unbind) != 1 || deref(unbind[0].ID) != "rr-old-app" {
 		t.Errorf("unbind body %+v", unbind)
 	}
@@ -235,39 +183,39 @@ func TestApplyUpdatesAndPrunes(t *testing.T) {
 
 func TestApplyAdoptsAndLooksUp(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"POST /admin/realms":                               {status: 409, body: `{"errorMessage":"Conflict detected. See logs for details"}`},
-		"POST /admin/realms/demo/clients":                  {status: 409, body: `{"errorMessage":"Client app already exists"}`},
-		"GET /admin/realms/demo/clients?clientId=app":      {body: `[{"id":"found-uuid","clientId":"app"}]`},
-		"POST /admin/realms/demo/clients/found-uuid/roles": {status: 409},
-		"POST /admin/realms/demo/groups":                   {status: 409},
-		"GET /admin/realms/demo/group-by-path/team":        {body: `{"id":"gid-team","path":"/team"}`},
-		"POST /admin/realms/demo/roles":                    {status: 409},
-		"GET /admin/realms/demo":                           {body: `{"realm":"demo"}`},
-		"GET /admin/realms/demo/roles/r":                   {body: `{"id":"rid","name":"r"}`},
+		"POST /admin/realms":                               {Status: 409, Body: `{"errorMessage":"Conflict detected. See logs for details"}`},
+		"POST /admin/realms/demo/clients":                  {Status: 409, Body: `{"errorMessage":"Client app already exists"}`},
+		"GET /admin/realms/demo/clients?clientId=app":      {Body: `[{"id":"found-uuid","clientId":"app"}]`},
+		"POST /admin/realms/demo/clients/found-uuid/roles": {Status: 409},
+		"POST /admin/realms/demo/groups":                   {Status: 409},
+		"GET /admin/realms/demo/group-by-path/team":        {Body: `{"id":"gid-team","path":"/team"}`},
+		"POST /admin/realms/demo/roles":                    {Status: 409},
+		"GET /admin/realms/demo":                           {Body: `{"realm":"demo"}`},
+		"GET /admin/realms/demo/roles/r":                   {Body: `{"id":"rid","name":"r"}`},
 	})
 	d := desired(t, "  realm_roles: [r]\n  clients: [{client_id: app, roles: [x]}]\n  groups: [{name: team, realm_roles: [r]}]\n")
 	st := emptyState("demo", false)
 	p := mustDiff(t, d, st)
-	rec.admin().bind(p, "demo", st)
+	adminOf(rec).bind(p, "demo", st)
 	if err := p.Execute(context.Background(), 1, nil); err != nil {
 		t.Fatalf("adopting: %v", err)
 	}
-	rec.wants(t, "GET /admin/realms/demo/clients", "GET /admin/realms/demo/group-by-path/team", "POST /admin/realms/demo/groups/gid-team/role-mappings/realm")
+	rec.Wants(t, "GET /admin/realms/demo/clients", "GET /admin/realms/demo/group-by-path/team", "POST /admin/realms/demo/groups/gid-team/role-mappings/realm")
 }
 
 func TestApplyErrorsNameTheObject(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"GET /admin/realms/demo":             {body: `{"realm":"demo"}`},
-		"POST /admin/realms/demo/groups":     {status: 201, location: "/admin/realms/demo/groups/gid"},
-		"GET /admin/realms/demo/roles/nope":  {status: 404, body: `{"error":"Could not find role"}`},
-		"POST /admin/realms/demo/users":      {status: 409, body: `{"errorMessage":"User exists with same username"}`},
-		"GET /admin/realms/demo/clients":     {body: `[]`},
+		"GET /admin/realms/demo":             {Body: `{"realm":"demo"}`},
+		"POST /admin/realms/demo/groups":     {Status: 201, Location: "/admin/realms/demo/groups/gid"},
+		"GET /admin/realms/demo/roles/nope":  {Status: 404, Body: `{"error":"Could not find role"}`},
+		"POST /admin/realms/demo/users":      {Status: 409, Body: `{"errorMessage":"User exists with same username"}`},
+		"GET /admin/realms/demo/clients":     {Body: `[]`},
 		"GET /admin/realms/demo/clients?x=1": {},
 	})
 	d := desired(t, "  groups: [{name: g, realm_roles: [nope], client_roles: {other: [r]}}]\n  users: [{username: zed, groups: [g]}]\n")
 	st := emptyState("demo", true)
 	p := mustDiff(t, d, st)
-	rec.admin().bind(p, "demo", st)
+	adminOf(rec).bind(p, "demo", st)
 	err := p.Execute(context.Background(), 2, nil)
 	var ae *plan.ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) != 2 {
@@ -278,7 +226,7 @@ func TestApplyErrorsNameTheObject(t *testing.T) {
 		t.Errorf("errors: %v", msg)
 	}
 	// The user step never ran: execution stops after a failed step.
-	if slices.Contains(rec.requests(), "POST /admin/realms/demo/users") {
+	if slices.Contains(rec.Requests(), "POST /admin/realms/demo/users") {
 		t.Error("a later step ran after a failure")
 	}
 }
@@ -286,19 +234,19 @@ func TestApplyErrorsNameTheObject(t *testing.T) {
 func TestReadState(t *testing.T) {
 	owned, _ := json.Marshal(plan.Owned{clientRef("vault"): true})
 	rec := newRecorder(t, map[string]reply{
-		"GET /admin/realms/demo": {body: fmt.Sprintf(`{"realm":"demo","attributes":{%q:%q}}`, OwnershipAttribute, owned)},
-		"GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1":               {body: `[{"id":"r1","name":"auditor"}]`},
-		"GET /admin/realms/demo/clients?first=0&max=-1":                                      {body: `[{"id":"u1","clientId":"vault","protocolMappers":[{"id":"m1","name":"groups"}]},{"id":"u2","clientId":"other"}]`},
-		"GET /admin/realms/demo/clients/u1/roles?briefRepresentation=true&first=0&max=-1":    {body: `[{"id":"cr1","name":"secret_reader"}]`},
-		"GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1":             {body: `[{"id":"g1","name":"top","path":"/top","subGroupCount":1,"realmRoles":["auditor"]},{"id":"g3","name":"inline","path":"/inline","subGroups":[{"id":"g4","name":"kid","path":"/inline/kid"}]}]`},
-		"GET /admin/realms/demo/groups/g1/children?briefRepresentation=false&first=0&max=-1": {body: `[{"id":"g2","name":"sub","path":"/top/sub","clientRoles":{"vault":["secret_reader"]}}]`},
-		"GET /admin/realms/demo/users?briefRepresentation=false&exact=true&username=alice":   {body: `[{"id":"ua","username":"alice"}]`},
-		"GET /admin/realms/demo/users?briefRepresentation=false&exact=true&username=ghost":   {body: `[]`},
-		"GET /admin/realms/demo/users/ua/groups?briefRepresentation=true&first=0&max=-1":     {body: `[{"id":"g2","path":"/top/sub"}]`},
-		"GET /admin/realms/demo/users/profile":                                               {body: `{"unmanagedAttributePolicy":"ENABLED"}`},
-		"POST /realms/demo/protocol/openid-connect/token":                                    {status: 401, body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`},
+		"GET /admin/realms/demo": {Body: fmt.Sprintf(`{"realm":"demo","attributes":{%q:%q}}`, OwnershipAttribute, owned)},
+		"GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1":               {Body: `[{"id":"r1","name":"auditor"}]`},
+		"GET /admin/realms/demo/clients?first=0&max=-1":                                      {Body: `[{"id":"u1","clientId":"vault","protocolMappers":[{"id":"m1","name":"groups"}]},{"id":"u2","clientId":"other"}]`},
+		"GET /admin/realms/demo/clients/u1/roles?briefRepresentation=true&first=0&max=-1":    {Body: `[{"id":"cr1","name":"secret_reader"}]`},
+		"GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1":             {Body: `[{"id":"g1","name":"top","path":"/top","subGroupCount":1,"realmRoles":["auditor"]},{"id":"g3","name":"inline","path":"/inline","subGroups":[{"id":"g4","name":"kid","path":"/inline/kid"}]}]`},
+		"GET /admin/realms/demo/groups/g1/children?briefRepresentation=false&first=0&max=-1": {Body: `[{"id":"g2","name":"sub","path":"/top/sub","clientRoles":{"vault":["secret_reader"]}}]`},
+		"GET /admin/realms/demo/users?briefRepresentation=false&exact=true&username=alice":   {Body: `[{"id":"ua","username":"alice"}]`},
+		"GET /admin/realms/demo/users?briefRepresentation=false&exact=true&username=ghost":   {Body: `[]`},
+		"GET /admin/realms/demo/users/ua/groups?briefRepresentation=true&first=0&max=-1":     {Body: `[{"id":"g2","path":"/top/sub"}]`},
+		"GET /admin/realms/demo/users/profile":                                               {Body: `{"unmanagedAttributePolicy":"ENABLED"}`},
+		"POST /realms/demo/protocol/openid-connect/token":                                    {Status: 401, Body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`},
 	})
-	st, err := rec.admin().ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault", "missing"},
+	st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault", "missing"},
 		Users: []UserRead{{Username: "alice", Password: "old"}, {Username: "ghost"}}, UserProfile: true, Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -324,16 +272,16 @@ func TestReadState(t *testing.T) {
 	if st.UnmanagedAttributePolicy != "ENABLED" {
 		t.Errorf("policy %q", st.UnmanagedAttributePolicy)
 	}
-	if !slices.Contains(rec.grants, "password alice") {
-		t.Errorf("the password was not checked: %v", rec.grants)
+	if !slices.Contains(grants(rec), "password alice") {
+		t.Errorf("the password was not checked: %v", grants(rec))
 	}
 	// A missing realm is not an error; an unreadable record is a warning.
-	rec.routes["GET /admin/realms/demo"] = reply{status: 404, body: `{"error":"Realm not found."}`}
-	if st, err := rec.admin().ReadState(context.Background(), "demo", ReadOptions{}); err != nil || st.RealmExists {
+	rec.Set("GET /admin/realms/demo", reply{Status: 404, Body: `{"error":"Realm not found."}`})
+	if st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{}); err != nil || st.RealmExists {
 		t.Errorf("missing realm: %v %v", st, err)
 	}
-	rec.routes["GET /admin/realms/demo"] = reply{body: fmt.Sprintf(`{"realm":"demo","attributes":{%q:"not json"}}`, OwnershipAttribute)}
-	st, err = rec.admin().ReadState(context.Background(), "demo", ReadOptions{})
+	rec.Set("GET /admin/realms/demo", reply{Body: fmt.Sprintf(`{"realm":"demo","attributes":{%q:"not json"}}`, OwnershipAttribute)})
+	st, err = adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{})
 	if err != nil || len(st.Warnings) != 1 || !strings.Contains(st.Warnings[0], "nothing is pruned") || len(st.Owned) != 0 {
 		t.Errorf("bad record: %v %v", st.Warnings, err)
 	}
@@ -341,19 +289,19 @@ func TestReadState(t *testing.T) {
 
 func TestPlanChecksTheRealmAndOnlyClients(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"GET /admin/realms/demo": {status: 404, body: `{"error":"Realm not found."}`},
+		"GET /admin/realms/demo": {Status: 404, Body: `{"error":"Realm not found."}`},
 	})
 	k := specOf(t, "  clients: [{client_id: app}]\n")
 	k.CreateRealm = false
-	if _, err := rec.admin().Plan(context.Background(), k, PlanOptions{}); err == nil || !strings.Contains(err.Error(), "create_realm: true") {
+	if _, err := adminOf(rec).Plan(context.Background(), k, PlanOptions{}); err == nil || !strings.Contains(err.Error(), "create_realm: true") {
 		t.Errorf("a missing realm without create_realm: %v", err)
 	}
 	k.CreateRealm = true
-	out, err := rec.admin().Plan(context.Background(), k, PlanOptions{OnlyClients: []string{"app"}})
+	out, err := adminOf(rec).Plan(context.Background(), k, PlanOptions{OnlyClients: []string{"app"}})
 	if err != nil || !out.RealmCreated || !out.NewClients["app"] {
 		t.Fatalf("outcome %+v %v", out, err)
 	}
-	if _, err := rec.admin().Plan(context.Background(), k, PlanOptions{OnlyClients: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), `client "nope"`) {
+	if _, err := adminOf(rec).Plan(context.Background(), k, PlanOptions{OnlyClients: []string{"nope"}}); err == nil || !strings.Contains(err.Error(), `client "nope"`) {
 		t.Errorf("an unknown client: %v", err)
 	}
 }
@@ -370,33 +318,35 @@ func specOf(t *testing.T, body string) *spec.Keycloak {
 
 func TestAdminLoginAndErrors(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"POST /realms/master/protocol/openid-connect/token": {status: 401, body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`},
+		"POST /realms/master/protocol/openid-connect/token": {Status: 401, Body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`},
 	})
-	_, err := rec.admin().ReadState(context.Background(), "demo", ReadOptions{})
+	_, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{})
 	var ae *AuthError
 	if !errors.As(err, &ae) || ae.Who != "admin" || ae.Realm != "master" || !strings.Contains(err.Error(), "$KEYCLOAK_ADMIN_PASSWORD") || strings.Contains(err.Error(), "pw-secret-1") || !strings.Contains(err.Error(), "Invalid user credentials") {
 		t.Errorf("refused login: %v", err)
 	}
 	// A client-credentials admin; Keycloak's 5xx message is kept.
-	rec.routes = map[string]reply{"GET /admin/realms/demo": {status: 500, body: `{"errorMessage":"unknown_error"}`}}
-	a := NewAdmin(rec.srv.URL, rec.srv.Client(), Credentials{ClientID: "bot", ClientSecret: "s3cret-s3cret", Source: "test"})
+	rec.Set("GET /admin/realms/demo", reply{Status: 500, Body: `{"errorMessage":"unknown_error"}`})
+	rec.Set("POST /realms/master/protocol/openid-connect/token", reply{Body: `{"access_token":"t","refresh_token":"r","expires_in":60}`})
+	a := NewAdmin(rec.URL(), rec.Client(), Credentials{ClientID: "bot", ClientSecret: "s3cret-s3cret", Source: "test"})
 	_, err = a.ReadState(context.Background(), "demo", ReadOptions{})
 	var api *APIError
 	if !errors.As(err, &api) || api.Status != 500 || !strings.Contains(err.Error(), "unknown_error") {
 		t.Errorf("server error: %v", err)
 	}
-	if !slices.Contains(rec.grants, "client_credentials ") {
-		t.Errorf("grants %v", rec.grants)
+	if !slices.Contains(grants(rec), "client_credentials ") {
+		t.Errorf("grants %v", grants(rec))
 	}
 	// The token is refreshed before it expires.
-	rec.routes = map[string]reply{"GET /admin/realms/demo": {status: 404}}
-	rec.grants = nil
-	b := rec.admin()
+	rec.Set("GET /admin/realms/demo", reply{Status: 404})
+	rec.Set("POST /realms/master/protocol/openid-connect/token", reply{Body: `{"access_token":"t","refresh_token":"r","expires_in":60}`})
+	rec.Reset()
+	b := adminOf(rec)
 	b.ReadState(context.Background(), "demo", ReadOptions{})
 	AdvanceClock(b, 2*time.Minute)
 	b.ReadState(context.Background(), "demo", ReadOptions{})
-	if !slices.Equal(rec.grants, []string{"password admin", "refresh_token "}) || Logins(b) != 2 {
-		t.Errorf("grants %v, logins %d", rec.grants, Logins(b))
+	if !slices.Equal(grants(rec), []string{"password admin", "refresh_token "}) || Logins(b) != 2 {
+		t.Errorf("grants %v, logins %d", grants(rec), Logins(b))
 	}
 	// Unreachable: the URL and the cause.
 	dead := NewAdmin("http://127.0.0.1:1", http.DefaultClient, Credentials{Username: "a", Password: "b"})
@@ -408,30 +358,30 @@ func TestAdminLoginAndErrors(t *testing.T) {
 	// A cancelled context is reported as such, not as an unreachable server.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := rec.admin().ReadState(ctx, "demo", ReadOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := adminOf(rec).ReadState(ctx, "demo", ReadOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
 
 func TestTokensSecretsAndDescriptor(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"POST /realms/demo/protocol/openid-connect/token":  {body: `{"access_token":"at","id_token":"it","token_type":"Bearer","expires_in":300}`},
-		"GET /admin/realms/demo/clients?clientId=vault":    {body: `[{"id":"u1","clientId":"vault"},{"id":"u9","clientId":"vault-other"}]`},
-		"GET /admin/realms/demo/clients?clientId=pub":      {body: `[{"id":"u2","clientId":"pub","publicClient":true}]`},
-		"GET /admin/realms/demo/clients?clientId=none":     {body: `[]`},
-		"GET /admin/realms/demo/clients/u1/client-secret":  {body: `{"type":"secret","value":"the-secret"}`},
-		"GET /realms/demo/protocol/saml/descriptor":        {body: `<md:EntityDescriptor/>`},
-		"GET /realms/big/protocol/saml/descriptor":         {body: strings.Repeat("x", MaxDescriptorSize+1)},
-		"POST /realms/empty/protocol/openid-connect/token": {body: `{"token_type":"Bearer"}`},
+		"POST /realms/demo/protocol/openid-connect/token":  {Body: `{"access_token":"at","id_token":"it","token_type":"Bearer","expires_in":300}`},
+		"GET /admin/realms/demo/clients?clientId=vault":    {Body: `[{"id":"u1","clientId":"vault"},{"id":"u9","clientId":"vault-other"}]`},
+		"GET /admin/realms/demo/clients?clientId=pub":      {Body: `[{"id":"u2","clientId":"pub","publicClient":true}]`},
+		"GET /admin/realms/demo/clients?clientId=none":     {Body: `[]`},
+		"GET /admin/realms/demo/clients/u1/client-secret":  {Body: `{"type":"secret","value":"the-secret"}`},
+		"GET /realms/demo/protocol/saml/descriptor":        {Body: `<md:EntityDescriptor/>`},
+		"GET /realms/big/protocol/saml/descriptor":         {Body: strings.Repeat("x", MaxDescriptorSize+1)},
+		"POST /realms/empty/protocol/openid-connect/token": {Body: `{"token_type":"Bearer"}`},
 	})
-	tok, err := RequestToken(context.Background(), rec.srv.Client(), rec.srv.URL+"/", TokenRequest{Realm: "demo", ClientID: "vault", ClientSecret: "s", Username: "alice", Password: "p", Scope: "profile"})
+	tok, err := RequestToken(context.Background(), rec.Client(), rec.URL()+"/", TokenRequest{Realm: "demo", ClientID: "vault", ClientSecret: "s", Username: "alice", Password: "p", Scope: "profile"})
 	if err != nil || tok.AccessToken != "at" || tok.IDToken != "it" {
 		t.Fatalf("token: %+v %v", tok, err)
 	}
-	if _, err := RequestToken(context.Background(), rec.srv.Client(), rec.srv.URL, TokenRequest{Realm: "empty", ClientID: "c"}); err == nil || !strings.Contains(err.Error(), "without an access_token") {
+	if _, err := RequestToken(context.Background(), rec.Client(), rec.URL(), TokenRequest{Realm: "empty", ClientID: "c"}); err == nil || !strings.Contains(err.Error(), "without an access_token") {
 		t.Errorf("no access token: %v", err)
 	}
-	a := rec.admin()
+	a := adminOf(rec)
 	if s, err := a.ClientSecret(context.Background(), "demo", "vault"); err != nil || s != "the-secret" {
 		t.Errorf("secret %q %v", s, err)
 	}
@@ -441,13 +391,13 @@ func TestTokensSecretsAndDescriptor(t *testing.T) {
 	if _, err := a.ClientSecret(context.Background(), "demo", "none"); !errors.As(err, new(*NotFoundError)) {
 		t.Errorf("missing client: %v", err)
 	}
-	if b, err := Descriptor(context.Background(), rec.srv.Client(), rec.srv.URL, "demo"); err != nil || string(b) != "<md:EntityDescriptor/>" {
+	if b, err := Descriptor(context.Background(), rec.Client(), rec.URL(), "demo"); err != nil || string(b) != "<md:EntityDescriptor/>" {
 		t.Errorf("descriptor %q %v", b, err)
 	}
-	if _, err := Descriptor(context.Background(), rec.srv.Client(), rec.srv.URL, "big"); err == nil || !strings.Contains(err.Error(), "larger than") {
+	if _, err := Descriptor(context.Background(), rec.Client(), rec.URL(), "big"); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("an oversized descriptor: %v", err)
 	}
-	if _, err := Descriptor(context.Background(), rec.srv.Client(), rec.srv.URL, "nope"); !IsNotFound(err) {
+	if _, err := Descriptor(context.Background(), rec.Client(), rec.URL(), "nope"); !IsNotFound(err) {
 		t.Errorf("missing realm: %v", err)
 	}
 }

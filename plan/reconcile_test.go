@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+	"github.com/ssoctl/ssoctl/internal/golden"
+)
 
 func TestReconcile(t *testing.T) {
 	type obj struct{ name, value string }
@@ -197,10 +194,10 @@ func TestWriteTextGolden(t *testing.T) {
 	if err := samplePlan().WriteText(&b, RenderOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "plan.golden", b.String())
+	golden.Assert(t, "plan.golden", []byte(b.String()))
 	b.Reset()
 	samplePlan().WriteText(&b, RenderOptions{ShowSecrets: true, Style: func(role, s string) string { return "<" + role + ">" + s }})
-	golden(t, "plan-styled-secrets.golden", b.String())
+	golden.Assert(t, "plan-styled-secrets.golden", []byte(b.String()))
 }
 
 func TestJSONGolden(t *testing.T) {
@@ -208,30 +205,9 @@ func TestJSONGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "plan.json.golden", string(out)+"\n")
+	golden.Assert(t, "plan.json.golden", append(out, '\n'))
 	empty, _ := json.Marshal((&Plan{}).JSON(false))
 	if !strings.Contains(string(empty), `"unmanaged":[]`) || !strings.Contains(string(empty), `"prunable":null`) && !strings.Contains(string(empty), `"prunable":[]`) {
 		t.Errorf("empty plan: %s", empty)
-	}
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }

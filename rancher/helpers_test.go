@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+	"github.com/ssoctl/ssoctl/internal/golden"
+)
 
 // fixedNow is the clock for golden checks: the passive realm certificate in
 // the Keycloak 26 fixture expires 19 days later.
@@ -29,20 +28,7 @@ func readTestdata(t testing.TB, name string) []byte {
 // assertGolden compares got with testdata/name, rewriting it under -update.
 func assertGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./rancher/ -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after checking the change)\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	golden.Assert(t, name, got)
 }
 
 // certBody returns the base64 body of a PEM certificate fixture, the form

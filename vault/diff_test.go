@@ -10,6 +10,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/plan/plantest"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -91,34 +92,7 @@ func mustDiff(t *testing.T, v *spec.Vault, st *State, o PlanOptions) *plan.Plan 
 	return p
 }
 
-func find(t *testing.T, cs []*plan.Change, kind, name string) *plan.Change {
-	t.Helper()
-	for _, c := range cs {
-		if c.Kind == kind && (name == "" || c.Name == name) {
-			return c
-		}
-	}
-	t.Fatalf("no %s %q among %s", kind, name, describe(cs))
-	return nil
-}
-
-func describe(cs []*plan.Change) string {
-	var out []string
-	for _, c := range cs {
-		out = append(out, string(c.Action)+" "+c.Kind+" "+c.Name)
-	}
-	return strings.Join(out, "; ")
-}
-
-func written(cs []*plan.Change) []*plan.Change {
-	var out []*plan.Change
-	for _, c := range cs {
-		if c.Action != plan.NoOp {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+var find, describe, written = plantest.Find, plantest.Describe, plantest.Written
 
 func TestDiffEmptyVaultCreatesEverything(t *testing.T) {
 	v := demoVault(t)

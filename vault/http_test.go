@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssoctl/ssoctl/internal/httprecorder"
+
 	"github.com/ssoctl/ssoctl/plan"
 )
 
@@ -21,88 +23,50 @@ import (
 // What Vault does with those requests is proven by the integration tests
 // against the real Vault.
 
-type reply struct {
-	status int
-	body   string
-}
+type reply = httprecorder.Reply
 
-// recorder answers from a table keyed "METHOD /v1/path" (LIST for lists)
-// and records every request; unknown reads get Vault's 404, unknown writes
-// a 204.
-type recorder struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	routes map[string]reply
-	log    []string
-	bodies map[string]map[string]any
-}
-
-func newRecorder(t *testing.T, routes map[string]reply) *recorder {
-	rec := &recorder{routes: routes, bodies: map[string]map[string]any{}}
-	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		method := r.Method
+// newRecorder answers Vault API requests from routes, keyed
+// "METHOD /v1/path" with LIST for list requests; other reads get Vault's
+// 404 and writes a 204.
+func newRecorder(t *testing.T, routes map[string]reply) *httprecorder.Recorder {
+	rec := httprecorder.New(t, routes)
+	rec.Key = func(r *http.Request) string {
 		if r.URL.Query().Get("list") == "true" {
-			method = "LIST"
+			return "LIST " + r.URL.Path
 		}
-		key := method + " " + r.URL.Path
-		b, _ := io.ReadAll(r.Body)
-		var body map[string]any
-		json.Unmarshal(b, &body)
-		rec.mu.Lock()
-		rec.log = append(rec.log, key)
-		rec.bodies[key] = body
-		rp, ok := rec.routes[key]
-		rec.mu.Unlock()
-		if !ok {
-			rp = reply{status: 204}
-			if method == "GET" || method == "LIST" {
-				rp = reply{status: 404, body: `{"errors":[]}`}
-			}
+		return r.Method + " " + r.URL.Path
+	}
+	rec.Default = func(r *http.Request) reply {
+		if r.Method == http.MethodGet {
+			return reply{Status: 404, Body: `{"errors":[]}`}
 		}
-		if rp.status == 0 {
-			rp.status = 200
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rp.status)
-		io.WriteString(w, rp.body)
-	}))
-	t.Cleanup(rec.srv.Close)
+		return reply{Status: 204}
+	}
 	return rec
 }
 
-func (rec *recorder) conn(t *testing.T) *Conn {
+func connOf(t *testing.T, rec *httprecorder.Recorder) *Conn {
 	t.Helper()
-	c, err := Connect(Config{Addr: rec.srv.URL, Token: "root-token", HTTPClient: rec.srv.Client()})
+	c, err := Connect(Config{Addr: rec.URL(), Token: "root-token", HTTPClient: rec.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func (rec *recorder) wants(t *testing.T, keys ...string) {
-	t.Helper()
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	for _, k := range keys {
-		if !slices.Contains(rec.log, k) {
-			t.Errorf("no request %s; got:\n  %s", k, strings.Join(rec.log, "\n  "))
-		}
-	}
-}
-
-func (rec *recorder) body(key string) map[string]any {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return rec.bodies[key]
+func bodyOf(rec *httprecorder.Recorder, key string) map[string]any {
+	var m map[string]any
+	json.Unmarshal(rec.Body(key), &m)
+	return m
 }
 
 const mountsJSON = `{"data":{"token/":{"type":"token","accessor":"acc-token"},"oidc/":{"type":"oidc","accessor":"acc-oidc"},"jwt/":{"type":"jwt","accessor":"acc-jwt"}}}`
 
 func TestVaultApplyRequests(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"GET /v1/sys/auth":                        {body: mountsJSON},
-		"GET /v1/identity/group/name/manager":     {body: `{"data":{"id":"gid-m"}}`},
-		"GET /v1/identity/group/name/manager-jwt": {body: `{"data":{"id":"gid-mj"}}`},
+		"GET /v1/sys/auth":                        {Body: mountsJSON},
+		"GET /v1/identity/group/name/manager":     {Body: `{"data":{"id":"gid-m"}}`},
+		"GET /v1/identity/group/name/manager-jwt": {Body: `{"data":{"id":"gid-mj"}}`},
 	})
 	v := demoVault(t)
 	var checked []string
@@ -111,23 +75,23 @@ func TestVaultApplyRequests(t *testing.T) {
 		CheckDiscovery: func(_ context.Context, url string) error { checked = append(checked, url); return nil }}
 	st := emptyVault()
 	p := mustDiff(t, v, st, o)
-	c := rec.conn(t)
+	c := connOf(t, rec)
 	c.bind(p, st, o)
 	if err := p.Execute(context.Background(), 4, nil); err != nil {
 		t.Fatal(err)
 	}
-	rec.wants(t, "PUT /v1/sys/policies/acl/reader", "POST /v1/sys/auth/oidc", "POST /v1/sys/auth/jwt", "PUT /v1/auth/oidc/config",
+	rec.Wants(t, "PUT /v1/sys/policies/acl/reader", "POST /v1/sys/auth/oidc", "POST /v1/sys/auth/jwt", "PUT /v1/auth/oidc/config",
 		"PUT /v1/auth/jwt/role/default", "PUT /v1/identity/group/name/manager", "PUT /v1/identity/group-alias")
-	if b := rec.body("POST /v1/sys/auth/oidc"); b["type"] != "oidc" || b["options"].(map[string]any)[RolesOption] != "default" {
+	if b := bodyOf(rec, "POST /v1/sys/auth/oidc"); b["type"] != "oidc" || b["options"].(map[string]any)[RolesOption] != "default" {
 		t.Errorf("enable body %v", b)
 	}
-	if b := rec.body("PUT /v1/auth/oidc/config"); b["oidc_client_secret"] != "secret-of-vault" || b["oidc_client_id"] != "vault" {
+	if b := bodyOf(rec, "PUT /v1/auth/oidc/config"); b["oidc_client_secret"] != "secret-of-vault" || b["oidc_client_id"] != "vault" {
 		t.Errorf("config body %v", b)
 	}
 	if !slices.Contains(checked, "http://kc/realms/demo") {
 		t.Errorf("discovery is checked again before the config is written: %v", checked)
 	}
-	if b := rec.body("PUT /v1/identity/group-alias"); b["mount_accessor"] == "" || (b["canonical_id"] != "gid-m" && b["canonical_id"] != "gid-mj") {
+	if b := bodyOf(rec, "PUT /v1/identity/group-alias"); b["mount_accessor"] == "" || (b["canonical_id"] != "gid-m" && b["canonical_id"] != "gid-mj") {
 		t.Errorf("alias body %v", b)
 	}
 }
@@ -142,29 +106,29 @@ func TestVaultApplyPrunesAndRecords(t *testing.T) {
 	p := mustDiff(t, v, st, demoOpts)
 	p.IncludePrunable()
 	rec := newRecorder(t, nil)
-	rec.conn(t).bind(p, st, demoOpts)
+	connOf(t, rec).bind(p, st, demoOpts)
 	if err := p.Execute(context.Background(), 2, nil); err != nil {
 		t.Fatal(err)
 	}
-	rec.wants(t, "DELETE /v1/auth/jwt/role/old", "DELETE /v1/identity/group/id/gid-x", "PUT /v1/sys/auth/jwt/tune")
-	if b := rec.body("PUT /v1/sys/auth/jwt/tune"); b["options"].(map[string]any)[RolesOption] != "default" {
+	rec.Wants(t, "DELETE /v1/auth/jwt/role/old", "DELETE /v1/identity/group/id/gid-x", "PUT /v1/sys/auth/jwt/tune")
+	if b := bodyOf(rec, "PUT /v1/sys/auth/jwt/tune"); b["options"].(map[string]any)[RolesOption] != "default" {
 		t.Errorf("tune body %v", b)
 	}
 }
 
 func TestVaultApplyFailures(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"PUT /v1/sys/policies/acl/bad":         {status: 400, body: `{"errors":["failed to parse policy: At 1:5: illegal char"]}`},
-		"PUT /v1/auth/jwt/role/r":              {status: 400, body: `{"errors":["invalid bound_claims_type"]}`},
-		"PUT /v1/auth/oidc/config":             {status: 400, body: `{"errors":["error checking oidc discovery URL"]}`},
-		"POST /v1/sys/auth/taken":              {status: 400, body: `{"errors":["path is already in use at taken/"]}`},
-		"POST /v1/sys/auth/same":               {status: 400, body: `{"errors":["path is already in use at same/"]}`},
-		"GET /v1/sys/auth":                     {body: `{"data":{"taken/":{"type":"userpass","accessor":"a1"},"same/":{"type":"jwt","accessor":"a2"}}}`},
-		"PUT /v1/identity/group-alias/id/al-1": {status: 500, body: `{"errors":["internal error"]}`},
+		"PUT /v1/sys/policies/acl/bad":         {Status: 400, Body: `{"errors":["failed to parse policy: At 1:5: illegal char"]}`},
+		"PUT /v1/auth/jwt/role/r":              {Status: 400, Body: `{"errors":["invalid bound_claims_type"]}`},
+		"PUT /v1/auth/oidc/config":             {Status: 400, Body: `{"errors":["error checking oidc discovery URL"]}`},
+		"POST /v1/sys/auth/taken":              {Status: 400, Body: `{"errors":["path is already in use at taken/"]}`},
+		"POST /v1/sys/auth/same":               {Status: 400, Body: `{"errors":["path is already in use at same/"]}`},
+		"GET /v1/sys/auth":                     {Body: `{"data":{"taken/":{"type":"userpass","accessor":"a1"},"same/":{"type":"jwt","accessor":"a2"}}}`},
+		"PUT /v1/identity/group-alias/id/al-1": {Status: 500, Body: `{"errors":["internal error"]}`},
 		"PUT /v1/auth/public/config":           {},
-		"GET /v1/identity/group/name/g":        {body: `{"data":{"id":"gid"}}`},
+		"GET /v1/identity/group/name/g":        {Body: `{"data":{"id":"gid"}}`},
 	})
-	c := rec.conn(t)
+	c := connOf(t, rec)
 	x := &executor{c: c, ids: plan.NewIDs(), o: PlanOptions{ClientSecret: func(context.Context, string) (string, error) { return "", nil }}}
 	ctx := context.Background()
 	var ie *InputError
@@ -204,16 +168,16 @@ func TestVaultApplyFailures(t *testing.T) {
 
 func TestVaultReadState(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"GET /v1/sys/auth":                        {body: mountsJSON},
-		"GET /v1/sys/policies/acl/reader":         {body: `{"data":{"name":"reader","policy":"path \"a\" {}"}}`},
-		"GET /v1/auth/jwt/config":                 {body: `{"data":{"default_role":"default"}}`},
-		"LIST /v1/auth/jwt/role":                  {body: `{"data":{"keys":["default","extra"]}}`},
-		"GET /v1/auth/jwt/role/default":           {body: `{"data":{"role_type":"jwt"}}`},
-		"GET /v1/identity/group/name/manager-jwt": {body: `{"data":{"id":"gid-mj","name":"manager-jwt"}}`},
-		"LIST /v1/identity/group-alias/id": {body: `{"data":{"keys":["al1","al2"],"key_info":{
+		"GET /v1/sys/auth":                        {Body: mountsJSON},
+		"GET /v1/sys/policies/acl/reader":         {Body: `{"data":{"name":"reader","policy":"path \"a\" {}"}}`},
+		"GET /v1/auth/jwt/config":                 {Body: `{"data":{"default_role":"default"}}`},
+		"LIST /v1/auth/jwt/role":                  {Body: `{"data":{"keys":["default","extra"]}}`},
+		"GET /v1/auth/jwt/role/default":           {Body: `{"data":{"role_type":"jwt"}}`},
+		"GET /v1/identity/group/name/manager-jwt": {Body: `{"data":{"id":"gid-mj","name":"manager-jwt"}}`},
+		"LIST /v1/identity/group-alias/id": {Body: `{"data":{"keys":["al1","al2"],"key_info":{
 			"al1":{"name":"secret_manager","mount_accessor":"acc-jwt","canonical_id":"gid-mj"},
 			"al2":{"name":"team","mount_accessor":"acc-jwt","canonical_id":"gid-other"}}}}`},
-		"GET /v1/identity/group/id/gid-other": {body: `{"data":{"id":"gid-other","name":"other"}}`},
+		"GET /v1/identity/group/id/gid-other": {Body: `{"data":{"id":"gid-other","name":"other"}}`},
 	})
 	v := vaultSection(t, `  policies:
     reader: {template: vault/reader.hcl}
@@ -227,7 +191,7 @@ func TestVaultReadState(t *testing.T) {
       type: jwt
       jwks_url: http://kc/certs
 `)
-	st, err := rec.conn(t).ReadState(context.Background(), v, 2)
+	st, err := connOf(t, rec).ReadState(context.Background(), v, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,15 +208,15 @@ func TestVaultReadState(t *testing.T) {
 
 func TestVaultErrorHints(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"GET /v1/sys/auth": {status: 503, body: `{"errors":["Vault is sealed"]}`},
+		"GET /v1/sys/auth": {Status: 503, Body: `{"errors":["Vault is sealed"]}`},
 	})
-	_, err := rec.conn(t).ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
+	_, err := connOf(t, rec).ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
 	var ae *APIError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "unseal") {
 		t.Errorf("sealed: %v", err)
 	}
-	rec.routes["GET /v1/sys/auth"] = reply{status: 403, body: `{"errors":["permission denied"]}`}
-	_, err = rec.conn(t).ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
+	rec.Set("GET /v1/sys/auth", reply{Status: 403, Body: `{"errors":["permission denied"]}`})
+	_, err = connOf(t, rec).ReadState(context.Background(), vaultSection(t, "  policies: {p: {hcl: x}}\n"), 1)
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "$VAULT_TOKEN is invalid") || strings.Contains(err.Error(), "root-token") {
 		t.Errorf("forbidden: %v", err)
 	}
@@ -269,19 +233,19 @@ func TestVaultErrorHints(t *testing.T) {
 
 func TestVaultLoginAndReads(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"PUT /v1/auth/jwt/login": {body: `{"auth":{"client_token":"hvs.user","accessor":"acc","entity_id":"e1","token_policies":["default","reader"],
+		"PUT /v1/auth/jwt/login": {Body: `{"auth":{"client_token":"hvs.user","accessor":"acc","entity_id":"e1","token_policies":["default","reader"],
 			"identity_policies":["manager"],"lease_duration":3600,"renewable":true,"metadata":{"role":"default"}}}`},
-		"GET /v1/auth/token/lookup-self": {body: `{"data":{"display_name":"jwt-alice","identity_policies":["manager"]}}`},
-		"GET /v1/identity/entity/id/e1":  {body: `{"data":{"group_ids":["g1"]}}`},
-		"GET /v1/identity/group/id/g1":   {body: `{"data":{"name":"manager-jwt"}}`},
+		"GET /v1/auth/token/lookup-self": {Body: `{"data":{"display_name":"jwt-alice","identity_policies":["manager"]}}`},
+		"GET /v1/identity/entity/id/e1":  {Body: `{"data":{"group_ids":["g1"]}}`},
+		"GET /v1/identity/group/id/g1":   {Body: `{"data":{"name":"manager-jwt"}}`},
 		"PUT /v1/auth/jwt/login?x":       {},
-		"GET /v1/auth/jwt/role/default":  {body: `{"data":{"role_type":"jwt"}}`},
-		"GET /v1/auth/jwt/config":        {body: `{"data":{"jwks_url":"http://kc"}}`},
-		"PUT /v1/auth/other/login":       {status: 400, body: `{"errors":["invalid audience (aud) claim"]}`},
+		"GET /v1/auth/jwt/role/default":  {Body: `{"data":{"role_type":"jwt"}}`},
+		"GET /v1/auth/jwt/config":        {Body: `{"data":{"jwks_url":"http://kc"}}`},
+		"PUT /v1/auth/other/login":       {Status: 400, Body: `{"errors":["invalid audience (aud) claim"]}`},
 		"GET /v1/sys/auth?x":             {},
-		"GET /v1/sys/auth":               {body: mountsJSON},
+		"GET /v1/sys/auth":               {Body: mountsJSON},
 	})
-	c := rec.conn(t)
+	c := connOf(t, rec)
 	ctx := context.Background()
 	res, err := c.Login(ctx, "jwt", "default", "a.b.c")
 	if err != nil {
@@ -290,7 +254,7 @@ func TestVaultLoginAndReads(t *testing.T) {
 	if res.DisplayName != "jwt-alice" || !slices.Equal(res.GroupNames, []string{"manager-jwt"}) || res.TTLSeconds != 3600 || !slices.Equal(res.IdentityPolicies, []string{"manager"}) {
 		t.Errorf("login: %+v", res)
 	}
-	if b := rec.body("PUT /v1/auth/jwt/login"); b["jwt"] != "a.b.c" || b["role"] != "default" {
+	if b := bodyOf(rec, "PUT /v1/auth/jwt/login"); b["jwt"] != "a.b.c" || b["role"] != "default" {
 		t.Errorf("login body %v", b)
 	}
 	var ae *APIError
@@ -309,20 +273,20 @@ func TestVaultLoginAndReads(t *testing.T) {
 	if typ, err := c.AuthType(ctx, "none"); err != nil || typ != "" {
 		t.Errorf("no mount: %q %v", typ, err)
 	}
-	if c.Addr() != rec.srv.URL {
+	if c.Addr() != rec.URL() {
 		t.Errorf("addr %q", c.Addr())
 	}
 }
 
 func TestVaultPlanChecksDiscoveryFirst(t *testing.T) {
-	rec := newRecorder(t, map[string]reply{"GET /v1/sys/auth": {body: mountsJSON}})
+	rec := newRecorder(t, map[string]reply{"GET /v1/sys/auth": {Body: mountsJSON}})
 	v := demoVault(t)
 	boom := errors.New("issuer differs")
-	_, err := rec.conn(t).Plan(context.Background(), v, PlanOptions{CheckDiscovery: func(context.Context, string) error { return boom }})
-	if !errors.Is(err, boom) || len(rec.log) != 0 {
-		t.Errorf("a failed discovery check stops planning before any read: %v, %v", err, rec.log)
+	_, err := connOf(t, rec).Plan(context.Background(), v, PlanOptions{CheckDiscovery: func(context.Context, string) error { return boom }})
+	if !errors.Is(err, boom) || len(rec.Requests()) != 0 {
+		t.Errorf("a failed discovery check stops planning before any read: %v, %v", err, rec.Requests())
 	}
-	p, err := rec.conn(t).Plan(context.Background(), v, PlanOptions{KeycloakClients: map[string]bool{"vault": true},
+	p, err := connOf(t, rec).Plan(context.Background(), v, PlanOptions{KeycloakClients: map[string]bool{"vault": true},
 		PendingIssuers: map[string]bool{"http://kc/realms/demo": true},
 		CheckDiscovery: func(context.Context, string) error { return boom }})
 	if err != nil || !p.HasChanges() {

@@ -1,0 +1,156 @@
+// Package httprecorder is an HTTP server for unit tests that answers from a
+// table of replies and records every request, so a test can pin the
+// requests a client sends (method, path, body) and feed it the answers it
+// must handle. It models no server: what a real server does with those
+// requests is for integration tests against the real one.
+package httprecorder
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Reply is one canned answer. A zero Status is 200; Location, when set, is
+// a path on the recorder and is sent as an absolute URL.
+type Reply struct {
+	Status   int
+	Body     string
+	Location string
+}
+
+// Recorder is the server and what it saw.
+type Recorder struct {
+	srv *httptest.Server
+	// Key names a request in the table and the log; the default is
+	// "METHOD /escaped/path".
+	Key func(r *http.Request) string
+	// Default answers requests the table lacks; the default is a 404 for
+	// reads and a 204 for writes, with an empty JSON object.
+	Default func(r *http.Request) Reply
+	// Skip keeps requests out of the log (logins, say); they are still
+	// answered.
+	Skip func(r *http.Request) bool
+
+	mu     sync.Mutex
+	routes map[string]Reply
+	log    []string
+	bodies map[string][]byte
+	forms  []*http.Request
+}
+
+// New starts a recorder with routes, stopped when the test ends.
+func New(t testing.TB, routes map[string]Reply) *Recorder {
+	if routes == nil {
+		routes = map[string]Reply{}
+	}
+	rec := &Recorder{routes: routes, bodies: map[string][]byte{}}
+	rec.srv = httptest.NewServer(http.HandlerFunc(rec.serve))
+	t.Cleanup(rec.srv.Close)
+	return rec
+}
+
+// URL is the server's base URL.
+func (rec *Recorder) URL() string { return rec.srv.URL }
+
+// Client is an HTTP client for the server.
+func (rec *Recorder) Client() *http.Client { return rec.srv.Client() }
+
+// Set adds or replaces a route.
+func (rec *Recorder) Set(key string, r Reply) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.routes[key] = r
+}
+
+func (rec *Recorder) key(r *http.Request) string {
+	if rec.Key != nil {
+		return rec.Key(r)
+	}
+	return r.Method + " " + r.URL.EscapedPath()
+}
+
+func (rec *Recorder) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	key := rec.key(r)
+	rec.mu.Lock()
+	if rec.Skip == nil || !rec.Skip(r) {
+		rec.log = append(rec.log, key)
+		rec.bodies[key] = body
+	} else {
+		f := r.Clone(r.Context())
+		f.Body = io.NopCloser(strings.NewReader(string(body)))
+		f.ParseForm()
+		rec.forms = append(rec.forms, f)
+	}
+	rp, ok := rec.routes[key]
+	if !ok && r.URL.RawQuery != "" {
+		rp, ok = rec.routes[key+"?"+r.URL.RawQuery]
+	}
+	rec.mu.Unlock()
+	if !ok {
+		switch {
+		case rec.Default != nil:
+			rp = rec.Default(r)
+		case r.Method == http.MethodGet:
+			rp = Reply{Status: http.StatusNotFound, Body: `{}`}
+		default:
+			rp = Reply{Status: http.StatusNoContent}
+		}
+	}
+	if rp.Location != "" {
+		w.Header().Set("Location", rec.srv.URL+rp.Location)
+	}
+	if rp.Body != "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	if rp.Status == 0 {
+		rp.Status = http.StatusOK
+	}
+	w.WriteHeader(rp.Status)
+	io.WriteString(w, rp.Body)
+}
+
+// Requests returns the logged requests' keys, in arrival order.
+func (rec *Recorder) Requests() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.log)
+}
+
+// Body returns the body of the last request with key.
+func (rec *Recorder) Body(key string) []byte {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.bodies[key]
+}
+
+// Skipped returns the requests Skip kept out of the log, forms parsed.
+func (rec *Recorder) Skipped() []*http.Request {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Clone(rec.forms)
+}
+
+// Reset forgets what was logged.
+func (rec *Recorder) Reset() {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.log, rec.forms = nil, nil
+	rec.bodies = map[string][]byte{}
+}
+
+// Wants fails the test for each key no request had.
+func (rec *Recorder) Wants(t testing.TB, keys ...string) {
+	t.Helper()
+	got := rec.Requests()
+	for _, k := range keys {
+		if !slices.Contains(got, k) {
+			t.Errorf("no request %s; got:\n  %s", k, strings.Join(got, "\n  "))
+		}
+	}
+}
