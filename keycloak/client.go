@@ -251,7 +251,7 @@ func exchange(hc *http.Client, req *http.Request, base string, limit int64, out 
 		return nil, nil, &UnreachableError{Server: "Keycloak", URL: base, Err: err}
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("Keycloak's answer to %s %s is larger than %d bytes", req.Method, redactURL(req.URL), limit)
+		return nil, nil, fmt.Errorf("the answer of Keycloak at %s to %s %s is larger than %d bytes", base, req.Method, redactURL(req.URL), limit)
 	}
 	if resp.StatusCode >= 300 {
 		return body, resp.Header, &APIError{Method: req.Method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(body)}
