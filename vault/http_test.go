@@ -69,10 +69,16 @@ func TestVaultApplyRequests(t *testing.T) {
 		"GET /v1/identity/group/name/manager-jwt": {Body: `{"data":{"id":"gid-mj"}}`},
 	})
 	v := demoVault(t)
+	var mu sync.Mutex
 	var checked []string
 	o := PlanOptions{KeycloakClients: map[string]bool{"vault": true},
-		ClientSecret:   func(_ context.Context, id string) (string, error) { return "secret-of-" + id, nil },
-		CheckDiscovery: func(_ context.Context, url string) error { checked = append(checked, url); return nil }}
+		ClientSecret: func(_ context.Context, id string) (string, error) { return "secret-of-" + id, nil },
+		CheckDiscovery: func(_ context.Context, url string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			checked = append(checked, url)
+			return nil
+		}}
 	st := emptyVault()
 	p := mustDiff(t, v, st, o)
 	c := connOf(t, rec)
