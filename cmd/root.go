@@ -124,6 +124,8 @@ problems, 4 plan --detailed-exitcode found changes.`,
 			newVaultLoginCmd(f, nil)),
 		newGroupCmd("rancher <command>", "Make Keycloak's SAML metadata work for Rancher",
 			newRancherConvertCmd(f, nil), newRancherCheckCmd(f, nil), newRancherConfigCmd(f, nil)),
+		newGroupCmd("render <kind>", "Write the files an application needs to log in through Keycloak",
+			newRenderDjangoCmd(f, nil)),
 		newVersionCmd(f, nil),
 		newCompletionCmd(f),
 	)

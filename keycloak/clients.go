@@ -33,10 +33,10 @@ func (b *builder) clients() {
 	for _, it := range plan.Reconcile(plan.Set[DesiredClient, *gocloak.Client]{
 		Want: b.d.Clients, Have: b.st.Clients,
 		Name:   func(d DesiredClient) string { return d.ClientID },
-		Diff:   clientDiff,
+		Diff:   func(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff { return clientDiff(resolve(d, cur), cur) },
 		Ignore: func(cid string, _ *gocloak.Client) bool { return b.d.Partial || isBuiltinClient(b.d.Realm, cid) },
 	}) {
-		d := it.Want
+		d := resolve(it.Want, it.Have)
 		switch it.Action {
 		case plan.Delete:
 			b.extra(b.change("client", it.Name, plan.Delete, stepPrune+2, nil, deleteClient{it.Name, deref(it.Have.ID)}), clientRef(it.Name))

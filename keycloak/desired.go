@@ -1,9 +1,12 @@
 package keycloak
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/Nerzal/gocloak/v13"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -44,6 +47,49 @@ type DesiredClient struct {
 	UserinfoSigned *bool
 	Roles          []string
 	Mappers        []Mapper
+	// RequiredRedirectURIs and RequiredPostLogout must be among the
+	// client's URIs when the file leaves the lists unmanaged: they are added
+	// to what the client has (a Django site's callback, say).
+	RequiredRedirectURIs []string
+	RequiredPostLogout   []string
+}
+
+// resolve turns the required URIs of d into managed lists against the
+// client as it is (cur, nil when it is to be created): the client keeps
+// what it has and gains what is required.
+func resolve(d DesiredClient, cur *gocloak.Client) DesiredClient {
+	if d.RedirectURIs == nil && len(d.RequiredRedirectURIs) > 0 {
+		var have []string
+		if cur != nil {
+			have = deref(cur.RedirectURIs)
+		}
+		d.RedirectURIs = union(have, d.RequiredRedirectURIs)
+	}
+	if _, managed := d.Attributes[AttrPostLogoutRedirectURIs]; !managed && len(d.RequiredPostLogout) > 0 {
+		var have []string
+		if cur != nil {
+			if v := deref(cur.Attributes)[AttrPostLogoutRedirectURIs]; v != "" && v != "+" {
+				have = strings.Split(v, "##")
+			}
+		}
+		d.Attributes = maps.Clone(d.Attributes)
+		if d.Attributes == nil {
+			d.Attributes = map[string]string{}
+		}
+		d.Attributes[AttrPostLogoutRedirectURIs] = strings.Join(union(have, d.RequiredPostLogout), "##")
+	}
+	return d
+}
+
+// union is a followed by the elements of b it lacks.
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // Mapper is a protocol mapper in Keycloak's terms, with every config flag
@@ -207,6 +253,9 @@ func ExpandClient(c spec.Client) DesiredClient {
 		WebOrigins:   c.WebOrigins,
 		Attributes:   map[string]string{},
 		Roles:        c.Roles,
+
+		RequiredRedirectURIs: c.RequireRedirectURIs,
+		RequiredPostLogout:   c.RequirePostLogoutRedirectURIs,
 	}
 	if c.Name != "" {
 		d.Name = &c.Name

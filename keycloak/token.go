@@ -95,3 +95,23 @@ func Descriptor(ctx context.Context, hc *http.Client, base, realm string) ([]byt
 	body, _, err := exchange(hc, req, base, MaxDescriptorSize, nil)
 	return body, err
 }
+
+// RealmPublicKey reads the realm's RS256 public key (base64
+// SubjectPublicKeyInfo) from its public endpoint /realms/{realm}.
+func RealmPublicKey(ctx context.Context, hc *http.Client, base, realm string) (string, error) {
+	base = strings.TrimRight(base, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/realms/"+url.PathEscape(realm), nil)
+	if err != nil {
+		return "", err
+	}
+	var r struct {
+		PublicKey string `json:"public_key"`
+	}
+	if _, _, err := exchange(hc, req, base, maxTokenResponse, &r); err != nil {
+		return "", err
+	}
+	if r.PublicKey == "" {
+		return "", fmt.Errorf("realm %s on %s publishes no public key", realm, base)
+	}
+	return r.PublicKey, nil
+}

@@ -43,6 +43,9 @@ type Change struct {
 	Name   string      `json:"name"`
 	Action Action      `json:"action"`
 	Fields []FieldDiff `json:"fields,omitempty"`
+	// Note says why the change is planned when the file does not say it
+	// directly, e.g. "needed by django site brewery (social-auth)".
+	Note string `json:"note,omitempty"`
 	// Phase and Step order execution: every change of an earlier phase is
 	// applied before any of a later one, and within a phase by Step. Changes
 	// with the same phase and step are independent of each other.

@@ -185,6 +185,7 @@ func samplePlan() *Plan {
 	)
 	p.AddExtra(NewChange("keycloak", PhaseKeycloak, 200, "client", "demo/old-app", Delete, nil, "op"), true)
 	p.AddExtra(NewChange("keycloak", PhaseKeycloak, 200, "client", "demo/made-by-hand", Delete, nil, "op"), false)
+	p.Changes[1].Note = "needed by django site brewery (social-auth)"
 	p.Warn("vault.auth %q group %q: alias %q never matches", "jwt", "ops", "/ops")
 	return p
 }

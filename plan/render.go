@@ -32,7 +32,11 @@ func (p *Plan) WriteText(w io.Writer, o RenderOptions) error {
 		if c.Action == NoOp {
 			continue
 		}
-		fmt.Fprintf(&b, "%s %s %s %s\n", style(string(c.Action), symbols[c.Action]), c.System, c.Kind, c.Name)
+		fmt.Fprintf(&b, "%s %s %s %s", style(string(c.Action), symbols[c.Action]), c.System, c.Kind, c.Name)
+		if c.Note != "" {
+			b.WriteString(style("muted", "  ("+c.Note+")"))
+		}
+		b.WriteByte('\n')
 		for _, f := range c.Fields {
 			old, nw := renderValue(f.Old, f.Secret, o.ShowSecrets), renderValue(f.New, f.Secret, o.ShowSecrets)
 			switch c.Action {

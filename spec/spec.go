@@ -10,6 +10,7 @@ type File struct {
 	Keycloak *Keycloak `yaml:"keycloak,omitempty"`
 	Vault    *Vault    `yaml:"vault,omitempty"`
 	Rancher  *Rancher  `yaml:"rancher,omitempty"`
+	Django   *Django   `yaml:"django,omitempty"`
 
 	// Path is the file the spec was read from, for messages.
 	Path string `yaml:"-"`
@@ -99,6 +100,13 @@ type Client struct {
 	Attributes map[string]string `yaml:"attributes,omitempty"`
 	Roles      []string          `yaml:"roles,omitempty"`
 	Mappers    []Mapper          `yaml:"mappers,omitempty"`
+
+	// RequireRedirectURIs and RequirePostLogoutRedirectURIs are URIs that
+	// must be among the client's, added by what other sections need (a
+	// Django site's callback) when the file does not list the URIs itself:
+	// the client then keeps the ones it has.
+	RequireRedirectURIs           []string `yaml:"-"`
+	RequirePostLogoutRedirectURIs []string `yaml:"-"`
 }
 
 // Mapper is one protocol mapper in shorthand: exactly one kind key is set.
@@ -303,4 +311,81 @@ type RancherFields struct {
 	UserName    string `yaml:"user_name,omitempty"`
 	UID         string `yaml:"uid,omitempty"`
 	Groups      string `yaml:"groups,omitempty"`
+}
+
+// Django is the django: section: Django sites that log in through Keycloak.
+// Each site's needs (callback URL, mappers, unsigned userinfo) become part
+// of its client's desired state; `ssoctl render django` writes the site's
+// keycloak_sso app.
+type Django struct {
+	Sites []DjangoSite `yaml:"sites,omitempty"`
+}
+
+// The Django OIDC libraries a site may use, and the API authentication
+// libraries.
+const (
+	LibMozilla     = "mozilla-django-oidc"
+	LibKeycloakOID = "django-keycloak-oidc"
+	LibSocial      = "social-auth"
+	LibSocialOIDC  = "social-auth-oidc"
+	LibAllauth     = "allauth"
+	LibJWTOIDC     = "django-jwt-oidc"
+	LibAdminSSO    = "django-admin-sso"
+	LibDjangoOIDC  = "django-oidc"
+
+	APIDRFOIDC     = "drf-oidc-auth"
+	APIMozilla     = "mozilla-django-oidc"
+	APIKeycloakAut = "django-keycloak-auth"
+)
+
+// DjangoLibraries and DjangoAPIs list the names library: and api: take.
+var (
+	DjangoLibraries = []string{LibMozilla, LibKeycloakOID, LibSocial, LibSocialOIDC, LibAllauth, LibJWTOIDC, LibAdminSSO, LibDjangoOIDC}
+	DjangoAPIs      = []string{APIDRFOIDC, APIMozilla, APIKeycloakAut}
+)
+
+// DjangoSite is one Django site.
+type DjangoSite struct {
+	// Name identifies the site (render django --site NAME).
+	Name string `yaml:"name,omitempty"`
+	// Client is an openid-connect client of the keycloak: section.
+	Client  string `yaml:"client,omitempty"`
+	Library string `yaml:"library,omitempty"`
+	// URL is where the site is served; the callback and logout URLs derive
+	// from it.
+	URL string `yaml:"url,omitempty"`
+	// ClientSecretEnv names the variable the rendered settings read the
+	// client secret from; default NAME_OIDC_SECRET.
+	ClientSecretEnv string `yaml:"client_secret_env,omitempty"`
+	// UsernameClaim becomes the Django username; default preferred_username.
+	UsernameClaim string `yaml:"username_claim,omitempty"`
+	// Roles makes staff, superuser and groups name roles of the site's
+	// client instead of Keycloak groups.
+	Roles bool `yaml:"roles,omitempty"`
+	// Staff and Superuser list the Keycloak groups (or client roles) that
+	// make a user is_staff or is_superuser.
+	Staff     []string `yaml:"staff,omitempty"`
+	Superuser []string `yaml:"superuser,omitempty"`
+	// Groups maps a Keycloak group (or client role) to a Django group; left
+	// out, every Keycloak group maps to the Django group of the same name.
+	Groups map[string]string `yaml:"groups,omitempty"`
+	// Logout is keycloak (default: logging out of the site also ends the
+	// Keycloak session) or local (the Django session only).
+	Logout string `yaml:"logout,omitempty"`
+	// API protects Django REST framework views with Bearer tokens of the
+	// site's client.
+	API string `yaml:"api,omitempty"`
+}
+
+// Site returns the django site named name, or nil.
+func (d *Django) Site(name string) *DjangoSite {
+	if d == nil {
+		return nil
+	}
+	for i := range d.Sites {
+		if d.Sites[i].Name == name {
+			return &d.Sites[i]
+		}
+	}
+	return nil
 }

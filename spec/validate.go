@@ -2,7 +2,9 @@ package spec
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -33,8 +35,8 @@ func (v *validator) errorf(key, format string, args ...any) {
 // the YAML types cannot express.
 func (f *File) validate(getenv func(string) string) Errors {
 	v := &validator{f: f}
-	if f.Keycloak == nil && f.Vault == nil && f.Rancher == nil {
-		v.errs = append(v.errs, &Error{File: f.Path, Line: 1, Msg: "nothing to do: the file has none of keycloak:, vault:, rancher:"})
+	if f.Keycloak == nil && f.Vault == nil && f.Rancher == nil && f.Django == nil {
+		v.errs = append(v.errs, &Error{File: f.Path, Line: 1, Msg: "nothing to do: the file has none of keycloak:, vault:, rancher:, django:"})
 	}
 	if f.Keycloak != nil {
 		v.keycloak(f.Keycloak, getenv)
@@ -44,6 +46,9 @@ func (f *File) validate(getenv func(string) string) Errors {
 	}
 	if f.Rancher != nil {
 		v.rancher(f.Rancher)
+	}
+	if f.Django != nil {
+		v.django(f.Django)
 	}
 	sort.SliceStable(v.errs, func(i, j int) bool { return v.errs[i].Line < v.errs[j].Line })
 	return v.errs
@@ -118,7 +123,6 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 		if users[u.Username] {
 			v.errorf(key+".username", "user %q is declared twice", u.Username)
 		}
-		users[u.Username] = true
 		users[u.Username] = true
 		for j := range u.Groups {
 			u.Groups[j] = strings.Trim(u.Groups[j], "/")
@@ -499,4 +503,80 @@ func (k *Keycloak) Client(clientID string) *Client {
 		}
 	}
 	return nil
+}
+
+var (
+	siteName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+func (v *validator) django(d *Django) {
+	k := v.f.Keycloak
+	names := map[string]bool{}
+	for i := range d.Sites {
+		s := &d.Sites[i]
+		key := fmt.Sprintf("django.sites[%d]", i)
+		switch {
+		case s.Name == "":
+			v.errorf(key, "name is required")
+		case !siteName.MatchString(s.Name):
+			v.errorf(key+".name", "want lower-case letters, digits, - and _, got %q", s.Name)
+		case names[s.Name]:
+			v.errorf(key+".name", "site %q is declared twice", s.Name)
+		}
+		names[s.Name] = true
+		if !slices.Contains(DjangoLibraries, s.Library) {
+			v.errorf(key+".library", "unknown library %q: want one of %s", s.Library, strings.Join(DjangoLibraries, ", "))
+		}
+		if s.API != "" && !slices.Contains(DjangoAPIs, s.API) {
+			v.errorf(key+".api", "unknown api %q: want one of %s", s.API, strings.Join(DjangoAPIs, ", "))
+		}
+		if s.URL == "" {
+			v.errorf(key, "url is required (where the site is served, e.g. http://127.0.0.1:8000)")
+		} else {
+			v.checkURL(key+".url", s.URL)
+			s.URL = strings.TrimRight(s.URL, "/")
+		}
+		switch s.Logout {
+		case "":
+			s.Logout = "keycloak"
+		case "keycloak", "local":
+		default:
+			v.errorf(key+".logout", "want keycloak (also end the Keycloak session) or local, got %q", s.Logout)
+		}
+		if s.UsernameClaim == "" {
+			s.UsernameClaim = "preferred_username"
+		}
+		if s.ClientSecretEnv == "" {
+			s.ClientSecretEnv = strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_")) + "_OIDC_SECRET"
+		} else if !envName.MatchString(s.ClientSecretEnv) {
+			v.errorf(key+".client_secret_env", "%q is not an environment variable name", s.ClientSecretEnv)
+		}
+		v.unique(key+".staff", s.Staff)
+		v.unique(key+".superuser", s.Superuser)
+		c := k.Client(s.Client)
+		switch {
+		case s.Client == "":
+			v.errorf(key, "client is required (an openid-connect client of the keycloak: section)")
+		case k == nil:
+			v.errorf(key+".client", "the site needs a keycloak: section with client %q", s.Client)
+		case c == nil:
+			v.errorf(key+".client", "no client %q in keycloak.clients", s.Client)
+		case c.Protocol != ProtocolOIDC:
+			v.errorf(key+".client", "client %q is %s; a Django site needs an openid-connect client", s.Client, c.Protocol)
+		case c.Access != AccessConfidential:
+			v.errorf(key+".client", "client %q is %s; a Django site logs in with a confidential client (access: confidential)", s.Client, c.Access)
+		case c.StandardFlow != nil && !*c.StandardFlow:
+			v.errorf(key+".client", "client %q has standard_flow: false; a Django site logs in with the authorization-code flow", s.Client)
+		}
+		if s.Roles && c != nil {
+			for _, list := range [][]string{s.Staff, s.Superuser, slices.Collect(maps.Keys(s.Groups))} {
+				for _, r := range list {
+					if !slices.Contains(c.Roles, r) {
+						v.errorf(key, "roles: true, but %q is not a role of client %q (its roles: %v)", r, s.Client, c.Roles)
+					}
+				}
+			}
+		}
+	}
 }

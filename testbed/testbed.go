@@ -22,6 +22,9 @@ type Env struct {
 	VaultAddr             string
 	VaultToken            string
 	VaultBin              string
+	// DjangoPython is the python of the venv with the pinned Django
+	// libraries (testbed/django/requirements.txt).
+	DjangoPython string
 }
 
 // EnvFile is the path of testbed/.env in this checkout, or the file named by
@@ -90,6 +93,7 @@ func Read(path string) (Env, error) {
 		VaultAddr:             kv["VAULT_ADDR"],
 		VaultToken:            kv["VAULT_TOKEN"],
 		VaultBin:              kv["VAULT_BIN"],
+		DjangoPython:          kv["DJANGO_PYTHON"],
 	}
 	for k, v := range map[string]string{
 		"KEYCLOAK_URL": env.KeycloakURL, "KEYCLOAK_ADMIN": env.KeycloakAdmin,
@@ -101,4 +105,20 @@ func Read(path string) (Env, error) {
 		}
 	}
 	return env, nil
+}
+
+// NeedDjango fails the test under CI, and skips it otherwise, when the
+// testbed has no Django venv.
+func (e Env) NeedDjango(t testing.TB) {
+	t.Helper()
+	if e.DjangoPython != "" {
+		if _, err := os.Stat(e.DjangoPython); err == nil {
+			return
+		}
+	}
+	msg := "the testbed has no Django venv (DJANGO_PYTHON in testbed/.env); run testbed/up"
+	if inCI() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }

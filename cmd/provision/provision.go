@@ -11,11 +11,13 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/templates/django"
 	"github.com/ssoctl/ssoctl/vault"
 )
 
@@ -77,10 +79,16 @@ func Plan(ctx context.Context, file *spec.File, sys Systems, o Options) (*plan.P
 		if o.Only == OnlyRancher {
 			ko.OnlyClients = []string{file.Rancher.SAMLClient}
 		}
-		out, err := admin.Plan(ctx, file.Keycloak, ko)
+		// The Django sites' needs are part of their clients' desired state.
+		k, needs, err := django.Apply(file)
 		if err != nil {
 			return nil, err
 		}
+		out, err := admin.Plan(ctx, k, ko)
+		if err != nil {
+			return nil, err
+		}
+		annotate(out.Plan, k.Realm, needs)
 		if out.RealmCreated {
 			pendingIssuers[Issuer(file.Keycloak)] = true
 		}
@@ -118,6 +126,34 @@ func Plan(ctx context.Context, file *spec.File, sys Systems, o Options) (*plan.P
 	}
 	p.Merge(vp)
 	return p, nil
+}
+
+// annotate notes on each Keycloak change that a Django site's need causes
+// which site and library need it.
+func annotate(p *plan.Plan, realm string, needs []django.Need) {
+	for _, c := range p.Changes {
+		if c.System != "keycloak" || c.Action == plan.NoOp {
+			continue
+		}
+		var notes []string
+		for _, n := range needs {
+			if n.Kind == "mapper" && c.Kind == "mapper" && c.Name == realm+"/"+n.Client+"/"+n.Value ||
+				n.Kind != "mapper" && c.Kind == "client" && c.Name == realm+"/"+n.Client && touches(c, n.Kind) {
+				if !slices.Contains(notes, n.Note()) {
+					notes = append(notes, n.Note())
+				}
+			}
+		}
+		c.Note = strings.Join(notes, "; ")
+	}
+}
+
+// touches reports whether a client change writes the field a need is about
+// (a client created in this run writes them all).
+func touches(c *plan.Change, kind string) bool {
+	field := map[string]string{"redirect-uri": "redirectUris", "post-logout-redirect-uri": "attributes." + keycloak.AttrPostLogoutRedirectURIs,
+		"userinfo-unsigned": "attributes." + keycloak.AttrUserinfoSignatureAlg}[kind]
+	return c.Action == plan.Create || slices.ContainsFunc(c.Fields, func(f plan.FieldDiff) bool { return f.Field == field })
 }
 
 // Issuer is the issuer URL of the keycloak section's realm.

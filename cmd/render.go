@@ -1,0 +1,265 @@
+package cmd
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssoctl/ssoctl/cmd/provision"
+	"github.com/ssoctl/ssoctl/inspect"
+	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/templates/django"
+)
+
+type renderDjangoOptions struct {
+	IO       *IOStreams
+	Globals  *GlobalOptions
+	Getenv   func(string) string
+	Redactor *secret.Redactor
+	Context  context.Context
+	connect  *connector
+
+	File  string
+	Site  string
+	Out   string
+	Force bool
+}
+
+func newRenderDjangoCmd(f *Factory, runF func(*renderDjangoOptions) error) *cobra.Command {
+	opts := &renderDjangoOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	cmd := &cobra.Command{
+		Use:   "django -f sso.yaml --site NAME --out DIR [--force]",
+		Short: "Write the keycloak_sso Django app that logs a site in through Keycloak",
+		Long: `Write DIR/keycloak_sso/, a Django app for one site of the file's django:
+section: settings.py with configure(settings) (apps, middleware, backends and
+every setting the site's library needs, with the endpoints of the realm's live
+discovery document and the client secret read from the environment), the
+library's group hook (Keycloak groups or client roles to Django groups,
+is_staff and is_superuser on every login), urls.py with a logout view that
+also ends the Keycloak session (logout: keycloak), and the admin login page
+with a "Log in with Keycloak" button.
+
+A second render of the same file writes the same bytes. Files the render did
+not write are never overwritten unless --force. When the Keycloak admin
+credentials are set, the live client is compared with what the library needs,
+and each unmet need is a warning naming the error it would cause.
+
+Libraries that cannot log in against Keycloak 26 as they ship are refused
+with exit code 3, the reason, and the library to use instead.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Out == "" {
+				return usageErrorf("--out DIR is required")
+			}
+			opts.Context = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return renderDjangoRun(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml to read (- for stdin)")
+	cmd.Flags().StringVar(&opts.Site, "site", "", "the django site to render (may be left out when the file has one)")
+	cmd.Flags().StringVar(&opts.Out, "out", "", "the directory to write keycloak_sso/ into (usually the Django project's)")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite files that the render did not write")
+	return cmd
+}
+
+// renderDoc is the documented -o json shape of render django.
+type renderDoc struct {
+	Site          string        `json:"site"`
+	Library       string        `json:"library"`
+	Files         []django.File `json:"files"`
+	Requirements  []string      `json:"requirements"`
+	KeycloakNeeds []renderNeed  `json:"keycloak_needs"`
+	Warnings      []string      `json:"warnings"`
+}
+
+type renderNeed struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value,omitempty"`
+	Why   string `json:"why"`
+}
+
+func renderDjangoRun(opts *renderDjangoOptions) error {
+	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
+	if err != nil {
+		return err
+	}
+	site, err := pickSite(file, opts.Site)
+	if err != nil {
+		return err
+	}
+	if lib := django.Libraries[site.Library]; lib.Refusal != "" {
+		return &ExitError{Code: ExitFindings, Err: &django.RefusedError{Library: lib.Name, Reason: lib.Refusal, Nearest: lib.Nearest}}
+	}
+	k, needs, err := django.Apply(file)
+	if err != nil {
+		return err
+	}
+	hc, err := opts.connect.plainHTTP()
+	if err != nil {
+		return err
+	}
+	issuer := provision.Issuer(k)
+	disc, err := inspect.Discover(opts.Context, hc, issuer)
+	if err != nil {
+		return fmt.Errorf("reading the realm's discovery document (render needs its endpoints): %w", err)
+	}
+	in := django.Input{Site: site, Client: k.Client(site.Client), KeycloakURL: k.URL, Realm: k.Realm, Endpoints: django.Endpoints{
+		Issuer: disc.Issuer, Authorization: disc.AuthorizationEndpoint, Token: disc.TokenEndpoint, Userinfo: disc.UserinfoEndpoint,
+		JWKS: disc.JWKSURI, EndSession: disc.EndSessionEndpoint}}
+	if site.Library == spec.LibSocial {
+		if in.PublicKey, err = keycloak.RealmPublicKey(opts.Context, hc, k.URL, k.Realm); err != nil {
+			return err
+		}
+	}
+	files, err := django.Render(in)
+	if err != nil {
+		return err
+	}
+	warnings, err := liveWarnings(opts, k, site)
+	if err != nil {
+		return err
+	}
+	if err := writeRendered(opts.Out, files, opts.Force); err != nil {
+		return err
+	}
+	doc := renderDoc{Site: site.Name, Library: site.Library, Files: files, Requirements: django.Requirements(site),
+		KeycloakNeeds: []renderNeed{}, Warnings: warnings}
+	for _, n := range needs {
+		if n.Site == site.Name {
+			doc.KeycloakNeeds = append(doc.KeycloakNeeds, renderNeed{Kind: n.Kind, Value: n.Value, Why: n.Why})
+		}
+	}
+	eth := opts.IO.ErrTheme()
+	for _, w := range warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", eth.Warn.Render("warning:"), w)
+	}
+	if opts.Globals.JSON() {
+		return writeJSON(opts.IO.Out, doc)
+	}
+	for _, f := range files {
+		fmt.Fprintln(opts.IO.Out, filepath.Join(opts.Out, f.Path))
+	}
+	fmt.Fprintf(opts.IO.ErrOut, `
+Next steps for site %[1]s (%[2]s):
+  pip install %[3]s
+  In settings.py, last:  from keycloak_sso.settings import configure; configure(globals())
+  In urls.py, first:     path("", include("keycloak_sso.urls")),
+  The client secret:     export %[4]s=...   (the secret of Keycloak client %[5]s)
+  ssoctl apply -f %[6]s  makes the client meet the site's needs (ssoctl plan shows them).
+`, site.Name, site.Library, strings.Join(django.Requirements(site), " "), site.ClientSecretEnv, site.Client, opts.File)
+	return nil
+}
+
+func pickSite(file *spec.File, name string) (*spec.DjangoSite, error) {
+	if file.Django == nil || len(file.Django.Sites) == 0 {
+		return nil, inputErrorf("%s has no django: sites", file.Path)
+	}
+	var names []string
+	for _, s := range file.Django.Sites {
+		names = append(names, s.Name)
+	}
+	if name == "" {
+		if len(names) == 1 {
+			return &file.Django.Sites[0], nil
+		}
+		return nil, usageErrorf("--site is required: the file has sites %s", strings.Join(names, ", "))
+	}
+	if s := file.Django.Site(name); s != nil {
+		return s, nil
+	}
+	return nil, inputErrorf("%s has no django site %q (sites: %s)", file.Path, name, strings.Join(names, ", "))
+}
+
+// liveWarnings compares the live client with what the site needs, when the
+// admin credentials are there to read it.
+func liveWarnings(opts *renderDjangoOptions, k *spec.Keycloak, site *spec.DjangoSite) ([]string, error) {
+	admin, err := opts.connect.keycloakAdmin(k.URL, k.Admin)
+	var missing *plan.MissingSecretError
+	if errors.As(err, &missing) {
+		return []string{fmt.Sprintf("Keycloak's live client %s was not checked (%v)", site.Client, err)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	live, err := admin.Export(opts.Context, k.Realm, []string{site.Client})
+	var nf *keycloak.NotFoundError
+	if errors.As(err, &nf) {
+		return []string{fmt.Sprintf("client %s does not exist in Keycloak yet: run ssoctl apply -f %s", site.Client, opts.File)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range django.Check(site, &live.Clients[0]) {
+		out = append(out, fmt.Sprintf("Keycloak's client %s: %s (ssoctl apply -f %s fixes it)", site.Client, p.Message, opts.File))
+	}
+	return out, nil
+}
+
+// renderManifest records what a render wrote, so the next one knows which
+// files are its own.
+const renderManifest = "keycloak_sso/.ssoctl-render.json"
+
+// writeRendered writes files under dir. A file that exists and that the
+// last render did not write (or that was edited since) is refused unless
+// force; files the last render wrote and this one does not are removed.
+func writeRendered(dir string, files []django.File, force bool) error {
+	prev := map[string]string{}
+	if b, err := os.ReadFile(filepath.Join(dir, renderManifest)); err == nil {
+		var m []django.File
+		if json.Unmarshal(b, &m) == nil {
+			for _, f := range m {
+				prev[f.Path] = f.SHA256
+			}
+		}
+	}
+	var foreign []string
+	for _, f := range files {
+		cur, err := os.ReadFile(filepath.Join(dir, f.Path))
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(cur)
+		if have := hex.EncodeToString(sum[:]); have != f.SHA256 && have != prev[f.Path] {
+			foreign = append(foreign, f.Path)
+		}
+	}
+	if len(foreign) > 0 && !force {
+		return inputErrorf("%s: refusing to overwrite files that ssoctl did not write (or that were edited since): %s; pass --force to overwrite them",
+			dir, strings.Join(foreign, ", "))
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.Path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(p, f.Data); err != nil {
+			return err
+		}
+	}
+	for path := range prev {
+		if !slices.ContainsFunc(files, func(f django.File) bool { return f.Path == path }) {
+			os.Remove(filepath.Join(dir, path))
+		}
+	}
+	m, err := json.MarshalIndent(files, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, renderManifest), append(m, '\n'))
+}

@@ -1,0 +1,76 @@
+package browser
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// KeycloakLogin fills Keycloak's login form (form id kc-form-login, as the
+// keycloak.v2 theme renders it) on page p with the user's credentials and
+// follows the redirects back to the application. A page that still holds the
+// form, or Keycloak's error page, is an error quoting Keycloak's message.
+func (b *Browser) KeycloakLogin(ctx context.Context, p *Page, username, password string) (*Page, error) {
+	f := p.Form("kc-form-login")
+	if f == nil {
+		return nil, fmt.Errorf("%w: no login form at %s (status %d): %.300s", ErrKeycloak, p.URL.Redacted(), p.Status, p.Text())
+	}
+	next, err := b.Submit(ctx, p, f, url.Values{"username": {username}, "password": {password}, "credentialId": {""}})
+	if err != nil {
+		return nil, err
+	}
+	if next.Form("kc-form-login") != nil {
+		return nil, fmt.Errorf("%w: Keycloak rejected the credentials of %s: %s", ErrKeycloak, username, keycloakMessage(next))
+	}
+	if strings.Contains(next.URL.Path, "/login-actions/") {
+		return nil, fmt.Errorf("%w: Keycloak wants more of %s before it finishes (a required action?): %s", ErrKeycloak, username, keycloakMessage(next))
+	}
+	return next, nil
+}
+
+// keycloakMessage is the error Keycloak shows on a page.
+func keycloakMessage(p *Page) string {
+	text := p.Text()
+	for _, marker := range []string{"Invalid username or password.", "Account is disabled", "Invalid parameter", "Restart login cookie not found"} {
+		if i := strings.Index(text, marker); i >= 0 {
+			end := min(len(text), i+200)
+			return text[i:end]
+		}
+	}
+	if len(text) > 300 {
+		text = text[:300] + "…"
+	}
+	return text
+}
+
+// AppLogin starts at the application page start, presses the element
+// button (a link, or the submit button of a form), logs in at Keycloak,
+// and returns the application's page after the callback.
+func (b *Browser) AppLogin(ctx context.Context, start, button, username, password string) (*Page, error) {
+	p, err := b.Get(ctx, start)
+	if err != nil {
+		return nil, err
+	}
+	if p.Status != 200 {
+		return nil, fmt.Errorf("%s answered %d", start, p.Status)
+	}
+	var next *Page
+	switch {
+	case p.Link(button) != "":
+		next, err = b.Get(ctx, p.Link(button))
+	case p.Form(button) != nil:
+		next, err = b.Submit(ctx, p, p.Form(button), nil)
+	default:
+		return nil, fmt.Errorf("no element %q (link or form button) on %s: %.300s", button, start, p.Text())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if next.Form("kc-form-login") == nil {
+		// Keycloak had a session already and redirected straight back, or
+		// the application failed before Keycloak.
+		return next, nil
+	}
+	return b.KeycloakLogin(ctx, next, username, password)
+}
