@@ -37,7 +37,7 @@ type Input struct {
 	Client *spec.Client
 	// KeycloakURL and Realm locate the realm.
 	KeycloakURL, Realm string
-	Endpoints   Endpoints
+	Endpoints          Endpoints
 	// PublicKey is the realm's RS256 public key (base64 SubjectPublicKeyInfo,
 	// as GET /realms/<realm> serves it); social-auth's Keycloak backend
 	// verifies with it.
@@ -215,4 +215,3 @@ func pyString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
-
