@@ -367,6 +367,12 @@ func (s *site) render() renderDoc {
 // It returns when the first login can start, and the time apply started.
 func (s *site) setUp() time.Time {
 	s.t.Helper()
+	// The plan says which changes the site needs.
+	code, stdout, stderr := s.ssoctl("plan", "-f", s.path)
+	if note := "(needed by django site brewery (" + s.lib + "))"; code != 0 || !strings.Contains(stdout, "+ keycloak client "+s.realm+"/brewery  "+note) ||
+		!strings.Contains(stdout, "mapper "+s.realm+"/brewery/groups  "+note) {
+		s.t.Errorf("plan does not note the site's needs: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 	start := time.Now()
 	if code, stdout, stderr := s.ssoctl("apply", "-f", s.path); code != 0 {
 		s.t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
@@ -588,4 +594,77 @@ func TestIntegrationDjangoAllauth(t *testing.T) {
 func lastLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// The libraries render refuses fail for the reason it gives, on the real
+// Keycloak: django-jwt-oidc's JSON token request, and django-admin-sso's
+// scope "email" (no ID token comes back).
+func TestIntegrationDjangoRefusalsAreProven(t *testing.T) {
+	s := newSite(t, "django-jwt-oidc", "")
+	code, _, stderr := s.ssoctl("render", "django", "-f", s.path, "--site", "brewery", "--out", s.dir)
+	if code != ExitFindings || !strings.Contains(stderr, "Use mozilla-django-oidc instead") {
+		t.Fatalf("render of django-jwt-oidc: exit %d %q", code, stderr)
+	}
+	// A refused site needs nothing: apply makes the plain client.
+	if code, stdout, stderr := s.ssoctl("apply", "-f", s.path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ctx := context.Background()
+	tokenURL := s.tb.KeycloakURL + "/realms/" + s.realm + "/protocol/openid-connect/token"
+	resp, err := http.Post(tokenURL, "application/json", strings.NewReader(`{"grant_type":"authorization_code","code":"x","client_id":"brewery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]string
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || body["error_description"] != "Missing form parameter: grant_type" {
+		t.Errorf("Keycloak's answer to a JSON token request: %d %v", resp.StatusCode, body)
+	}
+
+	// scope=email, as django-admin-sso asks: the code flow works, but the token
+	// response carries no ID token for its callback to read.
+	clientID := s.id("/clients?clientId=brewery")
+	var c map[string]any
+	s.kcAdmin(http.MethodGet, "/clients/"+clientID, nil, &c)
+	c["redirectUris"] = []string{"http://127.0.0.1:1/admin/admin_sso/assignment/end/"}
+	s.kcAdmin(http.MethodPut, "/clients/"+clientID, c, nil)
+	b := browser.New()
+	auth := s.tb.KeycloakURL + "/realms/" + s.realm + "/protocol/openid-connect/auth?" + url.Values{"client_id": {"brewery"},
+		"response_type": {"code"}, "scope": {"email"}, "redirect_uri": {"http://127.0.0.1:1/admin/admin_sso/assignment/end/"}, "state": {"s"}}.Encode()
+	page, err := b.Get(ctx, auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := page.Form("kc-form-login")
+	if f == nil {
+		t.Fatalf("no Keycloak login form: %.300s", page.Text())
+	}
+	p, err := b.Do(ctx, http.MethodPost, f.Action, url.Values{"username": {"alice"}, "password": {s.env["ALICE_PASSWORD"]}, "credentialId": {""}}, page.URL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = b.FollowUntil(ctx, p, func(u *url.URL) bool { return u.Host == "127.0.0.1:1" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := url.Parse(p.Header.Get("Location"))
+	a := keycloak.NewAdmin(s.tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: s.tb.KeycloakAdmin, Password: s.tb.KeycloakAdminPassword})
+	secret, _ := a.ClientSecret(ctx, s.realm, "brewery")
+	tok, err := keycloak.TokenGrant(ctx, http.DefaultClient, s.tb.KeycloakURL, s.realm, url.Values{"grant_type": {"authorization_code"},
+		"code": {loc.Query().Get("code")}, "client_id": {"brewery"}, "client_secret": {secret}, "redirect_uri": {"http://127.0.0.1:1/admin/admin_sso/assignment/end/"}})
+	if err != nil {
+		t.Fatalf("code exchange: %v (redirect %s)", err, loc)
+	}
+	if tok.AccessToken == "" || tok.IDToken != "" {
+		t.Errorf("scope email: access token %v, ID token %q; django-admin-sso reads the ID token", tok.AccessToken != "", tok.IDToken)
+	}
+	for _, lib := range []string{"django-admin-sso", "django-oidc"} {
+		text, _ := os.ReadFile(s.path)
+		os.WriteFile(s.path, []byte(strings.Replace(string(text), "library: django-jwt-oidc", "library: "+lib, 1)), 0o600)
+		if code, _, stderr := s.ssoctl("render", "django", "-f", s.path, "--out", s.dir); code != ExitFindings || !strings.Contains(stderr, "does not render "+lib) {
+			t.Errorf("render of %s: exit %d %q", lib, code, stderr)
+		}
+		os.WriteFile(s.path, text, 0o600)
+	}
 }

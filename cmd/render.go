@@ -252,9 +252,16 @@ func writeRendered(dir string, files []django.File, force bool) error {
 			return err
 		}
 	}
-	for path := range prev {
-		if !slices.ContainsFunc(files, func(f django.File) bool { return f.Path == path }) {
-			os.Remove(filepath.Join(dir, path))
+	for path, sum := range prev {
+		if slices.ContainsFunc(files, func(f django.File) bool { return f.Path == path }) {
+			continue
+		}
+		// No longer rendered (the site dropped its api:, say): removed when
+		// it is still as the last render wrote it.
+		if cur, err := os.ReadFile(filepath.Join(dir, path)); err == nil {
+			if have := sha256.Sum256(cur); hex.EncodeToString(have[:]) == sum {
+				os.Remove(filepath.Join(dir, path))
+			}
 		}
 	}
 	m, err := json.MarshalIndent(files, "", "  ")

@@ -141,3 +141,40 @@ func TestVaultDiscoveryDefaultsToRealm(t *testing.T) {
 		}
 	}
 }
+
+func TestDjangoSectionValidation(t *testing.T) {
+	base := "keycloak:\n  url: http://kc\n  realm: r\n  clients:\n    - client_id: app\n    - client_id: pub\n      access: public\n    - client_id: https://saml\n      protocol: saml\ndjango:\n  sites:\n"
+	for _, tt := range []struct {
+		site string
+		want string
+	}{
+		{"    - {name: a, client: app, library: flask-oidc, url: http://x}\n", `unknown library "flask-oidc": want one of mozilla-django-oidc, django-keycloak-oidc, social-auth`},
+		{"    - {name: a, client: app, library: allauth, url: http://x, api: graphql}\n", `unknown api "graphql": want one of drf-oidc-auth`},
+		{"    - {name: a, client: nope, library: allauth, url: http://x}\n", `no client "nope" in keycloak.clients`},
+		{"    - {name: a, client: pub, library: allauth, url: http://x}\n", "logs in with a confidential client"},
+		{"    - {name: a, client: https://saml, library: allauth, url: http://x}\n", "needs an openid-connect client"},
+		{"    - {name: a, client: app, library: allauth}\n", "url is required"},
+		{"    - {name: a, client: app, library: allauth, url: http://x, logout: sometimes}\n", "want keycloak (also end the Keycloak session) or local"},
+		{"    - {name: A B, client: app, library: allauth, url: http://x}\n", "want lower-case letters"},
+		{"    - {name: a, client: app, library: allauth, url: http://x}\n    - {name: a, client: app, library: allauth, url: http://y}\n", `site "a" is declared twice`},
+		{"    - {name: a, client: app, library: allauth, url: http://x, client_secret_env: 1-bad}\n", "is not an environment variable name"},
+		{"    - {name: a, client: app, library: allauth, url: http://x, roles: true, staff: [admin]}\n", `"admin" is not a role of client "app"`},
+		{"    - {name: a, client: app, library: allauth, url: http://x, bogus: 1}\n", `unknown key "bogus"`},
+	} {
+		_, err := Parse("sso.yaml", []byte(base+tt.site), nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "sso.yaml:1") {
+			t.Errorf("%s: %v, want %q at sso.yaml:1x", strings.TrimSpace(tt.site), err, tt.want)
+		}
+	}
+	f, err := Parse("sso.yaml", []byte(base+"    - {name: brew-ery, client: app, library: mozilla-django-oidc, url: http://x/}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Django.Site("brew-ery")
+	if s.URL != "http://x" || s.Logout != "keycloak" || s.UsernameClaim != "preferred_username" || s.ClientSecretEnv != "BREW_ERY_OIDC_SECRET" {
+		t.Errorf("defaults: %+v", s)
+	}
+	if f.Django.Site("nope") != nil || (*Django)(nil).Site("x") != nil {
+		t.Error("Site finds only what exists")
+	}
+}
