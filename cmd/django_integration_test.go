@@ -118,96 +118,16 @@ func (s *site) python(args ...string) string {
 	return string(out)
 }
 
-const beersApp = `
--- beers/__init__.py --
--- beers/apps.py --
-from django.apps import AppConfig
-
-
-class BeersConfig(AppConfig):
-    name = "beers"
-    default_auto_field = "django.db.models.BigAutoField"
--- beers/models.py --
-from django.db import models
-
-
-class Beer(models.Model):
-    name = models.CharField(max_length=100)
--- beers/admin.py --
-from django.contrib import admin
-
-from .models import Beer
-
-admin.site.register(Beer)
--- beers/views.py --
-from django.http import JsonResponse
-
-try:
-    from rest_framework.permissions import IsAuthenticated
-    from rest_framework.response import Response
-    from rest_framework.views import APIView
-except ImportError:
-    APIView = None
-
-if APIView is not None:
-    class WhoAmI(APIView):
-        permission_classes = [IsAuthenticated]
-
-        def get(self, request):
-            return Response({"username": request.user.username})
-
-    class Roles(APIView):
-        # django-keycloak-auth checks these roles in its middleware.
-        keycloak_roles = {"GET": ["offline_access"]}
-
-        def get(self, request):
-            return Response({"roles": sorted(request.roles)})
-`
-
-// project builds the Django project around the rendered keycloak_sso app:
-// django-admin startproject, the beers app (a Beer model), the groups
+// project builds the Django project around the rendered keycloak_sso app
+// with testbed/django/newproject: startproject, the beers app, the groups
 // customers (view_beer) and creators (add, view, change), migrated.
 func (s *site) project() {
 	s.t.Helper()
-	proj := filepath.Join(s.dir, "project")
-	os.MkdirAll(proj, 0o755)
-	s.python("-m", "django", "startproject", "proj", ".")
-	for _, part := range strings.Split(beersApp, "-- ")[1:] {
-		name, body, _ := strings.Cut(part, " --\n")
-		p := filepath.Join(proj, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte(body), 0o644)
+	cmd := exec.Command("../testbed/django/newproject", s.tb.DjangoPython, filepath.Join(s.dir, "project"))
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("newproject: %v\n%s", err, out)
 	}
-	settings := filepath.Join(proj, "proj", "settings.py")
-	data, _ := os.ReadFile(settings)
-	data = append(data, []byte(`
-INSTALLED_APPS += ["beers"]
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-
-from keycloak_sso.settings import configure  # noqa: E402
-configure(globals())
-`)...)
-	os.WriteFile(settings, data, 0o644)
-	urls := `from django.contrib import admin
-from django.urls import include, path
-
-urlpatterns = [path("", include("keycloak_sso.urls"))]
-try:
-    from beers.views import Roles, WhoAmI
-    urlpatterns += [path("api/whoami/", WhoAmI.as_view()), path("api/roles/", Roles.as_view())]
-except ImportError:
-    pass
-urlpatterns += [path("admin/", admin.site.urls)]
-`
-	os.WriteFile(filepath.Join(proj, "proj", "urls.py"), []byte(urls), 0o644)
-	s.python("manage.py", "makemigrations", "beers", "-v", "0")
-	s.python("manage.py", "migrate", "-v", "0")
-	s.python("manage.py", "shell", "-c", `
-from django.contrib.auth.models import Group, Permission
-for name, codes in {"customers": ["view_beer"], "creators": ["add_beer", "view_beer", "change_beer"]}.items():
-    g, _ = Group.objects.get_or_create(name=name)
-    g.permissions.set(Permission.objects.filter(codename__in=codes))
-`)
 }
 
 // serve starts manage.py runserver and waits for the admin login page.
@@ -262,13 +182,7 @@ type userState struct {
 
 func (s *site) user(name string) userState {
 	s.t.Helper()
-	out := s.python("manage.py", "shell", "-c", fmt.Sprintf(`
-import json
-from django.contrib.auth.models import User
-u = User.objects.filter(username=%q).first()
-print(json.dumps({"exists": u is not None, "staff": bool(u and u.is_staff), "superuser": bool(u and u.is_superuser),
-                  "groups": sorted(g.name for g in u.groups.all()) if u else []}))
-`, name))
+	out := s.python("manage.py", "whois", name)
 	var st userState
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &st); err != nil {

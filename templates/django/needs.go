@@ -60,10 +60,14 @@ func Apply(f *spec.File) (*spec.Keycloak, []Need, error) {
 			errs = append(errs, &spec.Error{File: f.Path, Line: f.Line(at), Key: at,
 				Msg: fmt.Sprintf("django site %s (%s): ", s.Name, s.Library) + fmt.Sprintf(format, args...)})
 		}
-		need := func(kind, value, why string) {
-			needs = append(needs, Need{Site: s.Name, Library: s.Library, Client: s.Client, Kind: kind, Value: value, Why: why})
-		}
 		for _, p := range Check(s, c) {
+			need := func(kind, value, why string) {
+				by := s.Library
+				if p.By != "" {
+					by = p.By
+				}
+				needs = append(needs, Need{Site: s.Name, Library: by, Client: s.Client, Kind: kind, Value: value, Why: why})
+			}
 			switch {
 			case p.Conflict:
 				at := key
@@ -116,6 +120,8 @@ type Problem struct {
 	Mapper   int
 	// Add is the mapper that meets a missing mapper need.
 	Add *spec.Mapper
+	// By is the library that needs it when that is the site's api:.
+	By string
 }
 
 // Check compares a client with what site s needs from it. It serves both
@@ -167,6 +173,9 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 		case i < 0:
 			missing("mapper", "", fmt.Sprintf("%s checks that the access token's aud holds %s; without an audience mapper it fails with %s", who, s.Client, audienceError(who)))
 			out[len(out)-1].Add = &spec.Mapper{Audience: &spec.AudienceMapper{Client: s.Client}}
+			if who != lib.Name {
+				out[len(out)-1].By = who
+			}
 		case isFalse(c.Mappers[i].Audience.AccessToken):
 			conflict("", i, fmt.Sprintf("%s checks the access token's aud, but this audience mapper has access_token: false", who))
 		}
