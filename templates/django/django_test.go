@@ -246,3 +246,34 @@ func TestRequirements(t *testing.T) {
 		t.Errorf("%v", got)
 	}
 }
+
+func TestApplyRolesMode(t *testing.T) {
+	f := load(t, `keycloak:
+  url: http://kc
+  realm: demo
+  clients:
+    - client_id: brewery
+      roles: [brewer, drinker]
+django:
+  sites:
+    - {name: b, client: brewery, library: social-auth, url: http://x, roles: true, staff: [brewer], groups: {brewer: brewers}}
+`)
+	k, _, err := Apply(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := k.Client("brewery")
+	if !slices.ContainsFunc(c.Mappers, func(m spec.Mapper) bool {
+		return m.ClientRoles != nil && m.ClientRoles.Client == "brewery" && m.ClientRoles.Claim == "" && m.ClientRoles.Prefix == ""
+	}) || slices.ContainsFunc(c.Mappers, func(m spec.Mapper) bool { return m.Groups != nil }) {
+		t.Errorf("roles: true needs the client's roles at resource_access, not a groups mapper: %+v", c.Mappers)
+	}
+	files, err := Render(Input{Site: &f.Django.Sites[0], Client: c, Endpoints: testEndpoints, PublicKey: "K"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(files, func(f File) bool { return f.Path == "keycloak_sso/mapping.py" })
+	if !strings.Contains(string(files[i].Data), `SOURCE = "roles"`) || !strings.Contains(string(files[i].Data), `GROUP_MAP = {"brewer": "brewers"}`) {
+		t.Errorf("mapping.py:\n%s", files[i].Data)
+	}
+}
