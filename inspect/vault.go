@@ -717,7 +717,7 @@ func (e *vaultEval) accept() {
 				"give the user a group or role in Keycloak (sso.yaml `users:`/`groups:`)")
 		} else {
 			e.note(FindingVaultGroupAliases, SeverityInfo, "group aliases looked up on the mount: "+quoteList(e.v.GroupAliases)+"; a name without an external group alias on this mount is silently ignored (matching is case-insensitive)",
-				"create each external group with an alias of exactly that name on this mount (sso.yaml: the auth entry's `groups: - {name: ..., alias: ...}`)")
+				"create each external group with an alias of exactly that name on this mount (sso.yaml: the auth entry's `groups: [{name: GROUP, alias: VALUE}]`)")
 			if f := fullPathGroupsFinding(map[string]any{"groups": toAnyList(e.v.GroupAliases)}, "groups"); f != nil {
 				f.Message = strings.Replace(f.Message, "in \"groups\"", "in groups_claim "+strconv.Quote(e.role.GroupsClaim), 1)
 				e.hint(*f)

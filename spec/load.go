@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func Parse(name string, data []byte, getenv func(string) string) (*File, error) 
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Msg: "file is empty"}
 		}
-		return nil, yamlError(name, err)
+		return nil, quoteHint(yamlError(name, err), data)
 	}
 	doc := &root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
@@ -118,6 +119,31 @@ func Parse(name string, data []byte, getenv func(string) string) (*File, error) 
 		return nil, errs
 	}
 	return f, nil
+}
+
+// quoteHint adds the fix for the common mistake of an unquoted ${…} (a
+// Keycloak claim name such as resource_access.${client_id}.roles) inside a
+// flow mapping, where { and } end the mapping.
+func quoteHint(err error, data []byte) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Line == 0 {
+		return err
+	}
+	lines := strings.Split(string(data), "\n")
+	for _, n := range []int{e.Line - 1, e.Line} { // yaml.v3 may name the next line
+		if n < 0 || n >= len(lines) || !strings.Contains(lines[n], "${") {
+			continue
+		}
+		m := regexp.MustCompile(`([A-Za-z_]+):\s*([^,{}\s"']*\$\{[^}]*\}[^,{}\s]*)`).FindStringSubmatch(lines[n])
+		e.Line = n + 1
+		if m != nil {
+			e.Msg += fmt.Sprintf("; a value with ${…} inside {…} must be quoted: quote it: %s: %q", m[1], m[2])
+		} else {
+			e.Msg += "; a value with ${…} inside {…} must be quoted"
+		}
+		return e
+	}
+	return err
 }
 
 // yamlError turns a yaml.v3 error ("yaml: line 3: ...") into an Error with

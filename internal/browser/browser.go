@@ -28,6 +28,9 @@ type Browser struct {
 	client *http.Client
 	// Hops lists every request, in order, for error messages.
 	Hops []Hop
+	// Stop, when set, ends redirect following at a location it accepts: the
+	// redirect is returned as the page (e.g. to a CLI's local listener).
+	Stop func(*url.URL) bool
 }
 
 // Hop is one request and its answer.
@@ -98,10 +101,10 @@ func (b *Browser) Get(ctx context.Context, target string) (*Page, error) {
 	return b.Follow(ctx, p)
 }
 
-// Follow follows redirects from p until a page that is not one, or until
-// stop reports true for the next location (it is then returned unfollowed).
+// Follow follows redirects from p until a page that is not one, or one
+// whose location b.Stop accepts (that redirect is returned unfollowed).
 func (b *Browser) Follow(ctx context.Context, p *Page) (*Page, error) {
-	return b.FollowUntil(ctx, p, nil)
+	return b.FollowUntil(ctx, p, b.Stop)
 }
 
 // FollowUntil is Follow with a stop: a redirect to a location stop accepts

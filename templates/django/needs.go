@@ -110,6 +110,9 @@ func Apply(f *spec.File) (*spec.Keycloak, []Need, error) {
 // Problem is one need a client does not meet: missing (Add says what to
 // add) or contradicted by what the client says (Conflict).
 type Problem struct {
+	// Need names what is needed: callback, post-logout, unsigned-userinfo,
+	// audience, groups-claim or roles-claim.
+	Need    string
 	Kind    string
 	Value   string
 	Message string
@@ -133,28 +136,28 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 		return nil
 	}
 	var out []Problem
-	missing := func(kind, value, msg string) {
-		out = append(out, Problem{Kind: kind, Value: value, Message: msg, Mapper: -1})
+	missing := func(need, kind, value, msg string) {
+		out = append(out, Problem{Need: need, Kind: kind, Value: value, Message: msg, Mapper: -1})
 	}
-	conflict := func(field string, mapper int, msg string) {
-		out = append(out, Problem{Kind: "conflict", Message: msg, Conflict: true, Field: field, Mapper: mapper})
+	conflict := func(need, field string, mapper int, msg string) {
+		out = append(out, Problem{Need: need, Kind: "conflict", Message: msg, Conflict: true, Field: field, Mapper: mapper})
 	}
 	callback := s.URL + lib.Callback
 	if !slices.Contains(c.RedirectURIs, callback) && !slices.Contains(c.RequireRedirectURIs, callback) {
-		missing("redirect-uri", callback, fmt.Sprintf("the callback %s must be a redirect URI, or Keycloak answers \"Invalid parameter: redirect_uri\"", callback))
+		missing("callback", "redirect-uri", callback, fmt.Sprintf("the callback %s must be a redirect URI, or Keycloak answers \"Invalid parameter: redirect_uri\"", callback))
 	}
 	if s.Logout == "keycloak" {
 		back := s.URL + PostLogoutPath
 		if !slices.Contains(c.PostLogoutRedirectURIs, back) && !slices.Contains(c.RequirePostLogoutRedirectURIs, back) {
-			missing("post-logout-redirect-uri", back, fmt.Sprintf("logout: keycloak returns to %s, which must be a post-logout redirect URI", back))
+			missing("post-logout", "post-logout-redirect-uri", back, fmt.Sprintf("logout: keycloak returns to %s, which must be a post-logout redirect URI", back))
 		}
 	}
 	if lib.UnsignedUserinfo {
 		switch {
 		case c.UserinfoSigned != nil && *c.UserinfoSigned:
-			conflict("userinfo_signed", -1, fmt.Sprintf("%s reads userinfo as plain JSON and fails on a signed one (%s); set userinfo_signed: false", lib.Name, signedUserinfoError(lib.Name)))
+			conflict("unsigned-userinfo", "userinfo_signed", -1, fmt.Sprintf("%s reads userinfo as plain JSON and fails on a signed one (%s); set userinfo_signed: false", lib.Name, signedUserinfoError(lib.Name)))
 		case c.UserinfoSigned == nil:
-			missing("userinfo-unsigned", "", fmt.Sprintf("%s reads userinfo as plain JSON and fails on a signed one (%s)", lib.Name, signedUserinfoError(lib.Name)))
+			missing("unsigned-userinfo", "userinfo-unsigned", "", fmt.Sprintf("%s reads userinfo as plain JSON and fails on a signed one (%s)", lib.Name, signedUserinfoError(lib.Name)))
 		}
 	}
 	audience := lib.Audience
@@ -171,13 +174,13 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 		}
 		switch {
 		case i < 0:
-			missing("mapper", "", fmt.Sprintf("%s checks that the access token's aud holds %s; without an audience mapper it fails with %s", who, s.Client, audienceError(who)))
+			missing("audience", "mapper", "", fmt.Sprintf("%s checks that the access token's aud holds %s; without an audience mapper it fails with %s", who, s.Client, audienceError(who)))
 			out[len(out)-1].Add = &spec.Mapper{Audience: &spec.AudienceMapper{Client: s.Client}}
 			if who != lib.Name {
 				out[len(out)-1].By = who
 			}
 		case isFalse(c.Mappers[i].Audience.AccessToken):
-			conflict("", i, fmt.Sprintf("%s checks the access token's aud, but this audience mapper has access_token: false", who))
+			conflict("audience", "", i, fmt.Sprintf("%s checks the access token's aud, but this audience mapper has access_token: false", who))
 		}
 	}
 	if s.Roles {
@@ -200,10 +203,10 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 		i := slices.IndexFunc(c.Mappers, func(m spec.Mapper) bool { return m.ClientRoles != nil && m.ClientRoles.Claim == "roles" })
 		switch {
 		case i < 0:
-			missing("mapper", "", fmt.Sprintf("%s requires a flat roles claim in the ID token (without it the callback fails with TypeError: argument of type 'NoneType' is not iterable)", lib.Name))
+			missing("roles-claim", "mapper", "", fmt.Sprintf("%s requires a flat roles claim in the ID token (without it the callback fails with TypeError: argument of type 'NoneType' is not iterable)", lib.Name))
 			out[len(out)-1].Add = &spec.Mapper{Name: rolesClaimMapper(s.Client), ClientRoles: &spec.ClientRolesMapper{Client: s.Client, Claim: "roles", Prefix: s.Client + "#"}}
 		case isFalse(c.Mappers[i].ClientRoles.IDToken):
-			conflict("", i, fmt.Sprintf("%s reads the roles claim from the ID token, but this mapper has id_token: false", lib.Name))
+			conflict("roles-claim", "", i, fmt.Sprintf("%s reads the roles claim from the ID token, but this mapper has id_token: false", lib.Name))
 		}
 	}
 	return out
@@ -230,10 +233,10 @@ func claimNeed(lib *Library, c *spec.Client, what string, match func(spec.Mapper
 		if len(off) == 0 {
 			return nil
 		}
-		return []Problem{{Kind: "conflict", Conflict: true, Mapper: i,
+		return []Problem{{Need: "groups-claim", Kind: "conflict", Conflict: true, Mapper: i,
 			Message: fmt.Sprintf("%s reads the %s claim from %s, but this mapper has %s: false, so Django users never get their groups", lib.Name, what, readsFrom(lib.Groups), off[0])}}
 	}
-	return []Problem{{Kind: "mapper", Mapper: -1, Add: add,
+	return []Problem{{Need: "groups-claim", Kind: "mapper", Mapper: -1, Add: add,
 		Message: fmt.Sprintf("%s reads the %s claim from %s; without a %s mapper Django users never get their groups", lib.Name, what, readsFrom(lib.Groups), what)}}
 }
 

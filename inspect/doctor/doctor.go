@@ -1,0 +1,149 @@
+// Package doctor finds what is wrong across Keycloak, Vault, Django sites
+// and Rancher: it reads the live configuration of each system, checks them
+// against each other (and against the sso.yaml when there is one), logs in
+// for real as a test user when asked, and names each broken link with its
+// fix, as a Keycloak or Vault setting and as the sso.yaml lines that make it.
+//
+// It only reads: the one write it can make is --fix's edit of the file,
+// done by the CLI.
+package doctor
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/vault"
+)
+
+// Status of a check.
+type Status string
+
+// The statuses: a failure makes doctor exit 3.
+const (
+	OK   Status = "ok"
+	Warn Status = "warning"
+	Fail Status = "fail"
+)
+
+// Check is one verdict.
+type Check struct {
+	ID      string `json:"id"`
+	System  string `json:"system"`
+	Status  Status `json:"status"`
+	Message string `json:"message"`
+	// Evidence is what was seen (values, URLs, the server's own message).
+	Evidence string `json:"evidence,omitempty"`
+	// Fix says what to change, in the console or server terms.
+	Fix string `json:"fix,omitempty"`
+	// FixYAML is the sso.yaml fragment that makes the fix (it parses).
+	FixYAML string `json:"fix_yaml,omitempty"`
+}
+
+// Login is one real login doctor performed.
+type Login struct {
+	// Path names the login: keycloak (password grant), vault-jwt
+	// MOUNT/ROLE, vault-oidc MOUNT/ROLE, django SITE.
+	Path string `json:"path"`
+	User string `json:"user"`
+	OK   bool   `json:"ok"`
+	// Step is where it broke; Message the server's own words.
+	Step    string `json:"step,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Granted summarises what the login got (policies, groups, page).
+	Granted string `json:"granted,omitempty"`
+}
+
+// Report is what doctor found.
+type Report struct {
+	Checks []Check `json:"checks"`
+	Logins []Login `json:"logins"`
+}
+
+// Failed reports whether any check failed.
+func (r *Report) Failed() bool {
+	return slices.ContainsFunc(r.Checks, func(c Check) bool { return c.Status == Fail })
+}
+
+// Mount is a Vault auth mount to check, with the roles (all when empty).
+type Mount struct {
+	Path  string
+	Roles []string
+}
+
+// Target says what to check: one realm and client, the Vault mounts that
+// trust it, the Django sites and the Rancher setup that use it.
+type Target struct {
+	KeycloakURL, Realm, Client string
+	Mounts                     []Mount
+	Sites                      []spec.DjangoSite
+	Rancher                    *spec.Rancher
+	// RancherMetadata is the IdP metadata Rancher holds (nil: the realm's
+	// live descriptor is checked).
+	RancherMetadata []byte
+	// File is the sso.yaml when doctor runs with -f: its fix fragments are
+	// then written against it, and it is compared with the live state.
+	File *spec.File
+}
+
+// Systems are the connections doctor reads through. Vault may be nil when
+// no mount is checked.
+type Systems struct {
+	Keycloak *keycloak.Admin
+	Vault    *vault.Conn
+	// HTTP is for public endpoints: discovery, JWKS, token, sites.
+	HTTP *http.Client
+	Now  func() time.Time
+}
+
+// Options tune a run.
+type Options struct {
+	// User and Password, when set, make doctor log in for real.
+	User, Password string
+}
+
+// Run checks t and returns the report. An error means a system could not
+// be read at all (unreachable, refused credentials).
+func Run(ctx context.Context, t Target, sys Systems, o Options) (*Report, error) {
+	if sys.Now == nil {
+		sys.Now = time.Now
+	}
+	live, err := read(ctx, t, sys)
+	if err != nil {
+		return nil, err
+	}
+	d := &doc{t: t, sys: sys, live: live, rep: &Report{Checks: []Check{}, Logins: []Login{}}}
+	d.discovery()
+	d.client()
+	d.redirects()
+	for _, m := range live.mounts {
+		d.audience(m)
+		d.claims(m)
+		d.aliases(m)
+	}
+	d.django()
+	d.logout()
+	d.clock()
+	d.rancher(ctx)
+	if o.User != "" {
+		d.logins(ctx, o.User, o.Password)
+	}
+	return d.rep, nil
+}
+
+// doc accumulates one run.
+type doc struct {
+	t    Target
+	sys  Systems
+	live *live
+	rep  *Report
+}
+
+func (d *doc) add(c Check) { d.rep.Checks = append(d.rep.Checks, c) }
+
+func (d *doc) ok(system, id, msg string) {
+	d.add(Check{ID: id, System: system, Status: OK, Message: msg})
+}

@@ -1,0 +1,69 @@
+package doctor
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The fix fragments are sso.yaml pieces keyed by what identifies each
+// object (a client's client_id, a mount's path, a group's name), so that
+// --fix can merge them into the file and a reader can paste them.
+
+var plainScalar = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)
+
+// yq renders s as a YAML scalar that parses back to s in block and flow
+// context: plain when it is a simple word, double-quoted otherwise.
+func yq(s string) string {
+	switch strings.ToLower(s) {
+	case "true", "false", "yes", "no", "on", "off", "null", "~", "":
+		return strconv.Quote(s)
+	}
+	if plainScalar.MatchString(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func yqList(ss []string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = yq(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// clientFix is a fragment for one client: lines at the client's level.
+func clientFix(client string, lines ...string) string {
+	var b strings.Builder
+	b.WriteString("keycloak:\n  clients:\n    - client_id: " + yq(client) + "\n")
+	for _, l := range lines {
+		b.WriteString("      " + l + "\n")
+	}
+	return b.String()
+}
+
+// mapperFix adds (or replaces, by its default name) one mapper, written as
+// a flow mapping item, e.g. "audience: vault".
+func mapperFix(client, mapper string) string {
+	return clientFix(client, "mappers:", "  - "+mapper)
+}
+
+// mountFix is a fragment for one auth mount: lines at the mount's level.
+func mountFix(path string, lines ...string) string {
+	var b strings.Builder
+	b.WriteString("vault:\n  auth:\n    - path: " + yq(path) + "\n")
+	for _, l := range lines {
+		b.WriteString("      " + l + "\n")
+	}
+	return b.String()
+}
+
+// roleFix sets fields of one role of a mount.
+func roleFix(path, role string, fields ...string) string {
+	lines := []string{"roles:", "  " + yq(role) + ":"}
+	for _, f := range fields {
+		lines = append(lines, "    "+f)
+	}
+	return mountFix(path, lines...)
+}

@@ -1,0 +1,201 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/inspect"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/vault"
+)
+
+// live is everything doctor read.
+type live struct {
+	// disc is the realm's discovery check (nil when it failed: discErr).
+	disc    *inspect.DiscoveryReport
+	discErr error
+	// kcDate and vaultDate are the servers' Date headers.
+	kcDate, vaultDate string
+	client            *keycloak.ClientView
+	state             *keycloak.State // the realm's roles and groups
+	mounts            []*mount
+	tokens            tokenModel
+}
+
+// mount is one Vault mount as doctor understands it.
+type mount struct {
+	view  *vault.MountView
+	cfg   *inspect.VaultConfig
+	roles map[string]*inspect.VaultRole
+	names []string // role names, sorted
+}
+
+func read(ctx context.Context, t Target, sys Systems) (*live, error) {
+	l := &live{}
+	issuer := strings.TrimRight(t.KeycloakURL, "/") + "/realms/" + t.Realm
+	l.disc, l.discErr = inspect.CheckDiscovery(ctx, sys.HTTP, issuer)
+	if req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil); err == nil {
+		if resp, err := sys.HTTP.Do(req); err == nil {
+			resp.Body.Close()
+			l.kcDate = resp.Header.Get("Date")
+		}
+	}
+	var err error
+	if l.client, err = sys.Keycloak.ReadClient(ctx, t.Realm, t.Client); err != nil {
+		return nil, err
+	}
+	if l.state, err = sys.Keycloak.ReadState(ctx, t.Realm, keycloak.ReadOptions{}); err != nil {
+		return nil, err
+	}
+	l.tokens = model(l.client, t.Client)
+	for _, m := range t.Mounts {
+		if sys.Vault == nil {
+			return nil, fmt.Errorf("mount %s: no Vault connection", m.Path)
+		}
+		v, err := sys.Vault.ReadMount(ctx, m.Path, m.Roles)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			return nil, &MissingError{What: fmt.Sprintf("auth mount %s/ on Vault %s", m.Path, sys.Vault.Addr())}
+		}
+		mt := &mount{view: v, roles: map[string]*inspect.VaultRole{}}
+		if v.Config != nil {
+			if mt.cfg, err = inspect.VaultConfigFromMap(v.Config); err != nil {
+				return nil, err
+			}
+		}
+		for name, raw := range v.Roles {
+			r, err := inspect.VaultRoleFromMap(raw)
+			if err != nil {
+				return nil, fmt.Errorf("role %s/%s: %w", m.Path, name, err)
+			}
+			r.Name = name
+			mt.roles[name] = r
+			mt.names = append(mt.names, name)
+		}
+		for _, want := range m.Roles {
+			if mt.roles[want] == nil {
+				return nil, &MissingError{What: fmt.Sprintf("role %q on auth mount %s/", want, m.Path)}
+			}
+		}
+		slices.Sort(mt.names)
+		l.mounts = append(l.mounts, mt)
+	}
+	if sys.Vault != nil && len(t.Mounts) > 0 {
+		if _, date, err := sys.Vault.Health(ctx); err == nil {
+			l.vaultDate = date
+		}
+	}
+	return l, nil
+}
+
+// MissingError is an object doctor was told to check and cannot find: the
+// caller's input (exit 2).
+type MissingError struct{ What string }
+
+func (e *MissingError) Error() string  { return e.What + " not found" }
+func (e *MissingError) BadInput() bool { return true }
+
+// claim is one claim a client's tokens can carry, and which tokens.
+type claim struct {
+	pointer              string
+	id, access, userinfo bool
+	mapper, scope, kind  string
+	roleClient           string // client roles mappers: whose roles
+	fullPath             bool   // group membership mappers
+	mapperIndex          int    // index among the client's own mappers, -1 for a scope's
+	flagsMissing         []string
+}
+
+// tokenModel is what the client's own mappers and its default scopes put
+// into the ID token, the access token and userinfo.
+type tokenModel struct {
+	claims []claim
+	// idAud and accessAud are the audiences an audience mapper adds.
+	idAud, accessAud []string
+}
+
+func on(cfg map[string]string, k string) bool { return cfg[k] == "true" }
+
+// model derives the token model from the client's mappers and default
+// client scopes (optional scopes only join when a login asks for them).
+func model(v *keycloak.ClientView, clientID string) tokenModel {
+	var m tokenModel
+	add := func(p gocloak.ProtocolMapperRepresentation, scope string, index int) {
+		cfg := deref(p.Config)
+		kind := deref(p.ProtocolMapper)
+		if kind == "oidc-audience-mapper" {
+			aud := cfg["included.client.audience"]
+			if aud == "" {
+				aud = cfg["included.custom.audience"]
+			}
+			if on(cfg, "id.token.claim") {
+				m.idAud = append(m.idAud, aud)
+			}
+			if on(cfg, "access.token.claim") {
+				m.accessAud = append(m.accessAud, aud)
+			}
+			return
+		}
+		name := cfg["claim.name"]
+		switch kind {
+		case "oidc-full-name-mapper":
+			name = "name"
+		case "oidc-address-mapper":
+			name = "address"
+		}
+		if name == "" {
+			return
+		}
+		c := claim{mapper: deref(p.Name), scope: scope, kind: kind, mapperIndex: index,
+			id: on(cfg, "id.token.claim"), access: on(cfg, "access.token.claim"), userinfo: on(cfg, "userinfo.token.claim")}
+		if kind == "oidc-usermodel-client-role-mapper" {
+			c.roleClient = cfg["usermodel.clientRoleMapping.clientId"]
+			if c.roleClient == "" {
+				c.roleClient = clientID // the roles scope: every client's, this one's included
+			}
+			name = strings.ReplaceAll(name, "${client_id}", strings.ReplaceAll(c.roleClient, ".", `\.`))
+		}
+		c.fullPath = on(cfg, "full.path")
+		c.pointer = inspect.KeycloakClaimPointer(name).String()
+		m.claims = append(m.claims, c)
+	}
+	for i, p := range deref(v.Client.ProtocolMappers) {
+		add(p, "", i)
+	}
+	for _, s := range v.DefaultScopes {
+		for _, p := range s.Mappers {
+			add(p, s.Name, -1)
+		}
+	}
+	// Keycloak always writes these.
+	for _, name := range []string{"sub", "iss", "azp", "exp", "iat"} {
+		m.claims = append(m.claims, claim{pointer: "/" + name, id: true, access: true, userinfo: name == "sub", mapper: "(always)", mapperIndex: -1})
+	}
+	return m
+}
+
+// find returns the claims at pointer p.
+func (m tokenModel) find(p string) []claim {
+	var out []claim
+	for _, c := range m.claims {
+		if c.pointer == p {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

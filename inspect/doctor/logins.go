@@ -1,0 +1,189 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/ssoctl/ssoctl/inspect"
+	"github.com/ssoctl/ssoctl/internal/browser"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/vault"
+)
+
+// cliCallback is the redirect URI `vault login -method=oidc` listens on.
+const cliCallback = "http://localhost:8250/oidc/callback"
+
+func (d *doc) login(l Login) {
+	d.rep.Logins = append(d.rep.Logins, l)
+	id := "login." + strings.SplitN(l.Path, " ", 2)[0]
+	if l.OK {
+		d.ok(systemOf(l.Path), id, l.Path+" as "+l.User+": "+l.Granted)
+		return
+	}
+	d.add(Check{ID: id, System: systemOf(l.Path), Status: Fail, Message: fmt.Sprintf("%s as %s broke at %s", l.Path, l.User, l.Step), Evidence: l.Message})
+}
+
+func systemOf(path string) string {
+	switch {
+	case strings.HasPrefix(path, "vault"):
+		return sysVault
+	case strings.HasPrefix(path, "django"):
+		return sysDjango
+	}
+	return sysKeycloak
+}
+
+// logins performs the real logins: the password grant, each JWT role with
+// the ID token, each OIDC role through the browser flow, and each Django
+// site that is running.
+func (d *doc) logins(ctx context.Context, user, password string) {
+	kc := d.sys.Keycloak
+	secret, err := kc.ClientSecret(ctx, d.t.Realm, d.t.Client)
+	if err != nil {
+		d.login(Login{Path: "keycloak", User: user, Step: "reading the client secret", Message: err.Error()})
+		return
+	}
+	var tok *keycloak.TokenResponse
+	if deref(d.live.client.Client.DirectAccessGrantsEnabled) {
+		tok, err = keycloak.RequestToken(ctx, d.sys.HTTP, d.t.KeycloakURL, keycloak.TokenRequest{Realm: d.t.Realm, ClientID: d.t.Client,
+			ClientSecret: secret, Username: user, Password: password})
+		if err != nil {
+			d.login(Login{Path: "keycloak", User: user, Step: "the password grant", Message: keycloakMessage(err)})
+			tok = nil
+		} else {
+			d.login(Login{Path: "keycloak", User: user, OK: true, Granted: "ID and access tokens from the password grant"})
+		}
+	} else {
+		d.add(Check{ID: "login.keycloak", System: sysKeycloak, Status: Warn,
+			Message: "client " + d.t.Client + " allows no direct grants, so no token was fetched for the JWT logins (the browser logins still run)"})
+	}
+	for _, m := range d.live.mounts {
+		for _, name := range m.names {
+			r := m.roles[name]
+			if r.RoleType == "oidc" {
+				d.oidcLogin(ctx, m, name, user, password)
+			} else if tok != nil {
+				d.jwtLogin(ctx, m, name, user, tok)
+			}
+		}
+	}
+	for _, s := range d.t.Sites {
+		d.siteLogin(ctx, s.Name, s.URL, user, password)
+	}
+}
+
+func keycloakMessage(err error) string {
+	var api *keycloak.APIError
+	if errors.As(err, &api) {
+		return fmt.Sprintf("Keycloak answered %d: %s", api.Status, api.Message)
+	}
+	return err.Error()
+}
+
+func vaultMessage(err error) string {
+	var api *vault.APIError
+	if errors.As(err, &api) {
+		return strings.Join(api.Errors, "; ")
+	}
+	return err.Error()
+}
+
+// jwtLogin logs in to a JWT role with the user's ID token, after running
+// ssoctl's model of Vault's checks on it.
+func (d *doc) jwtLogin(ctx context.Context, m *mount, role, user string, tok *keycloak.TokenResponse) {
+	path := "vault-jwt " + m.view.Path + "/" + role
+	parsed, err := inspect.ParseInput([]byte(tok.IDToken), inspect.PickDefault)
+	var predicted string
+	if err == nil && m.cfg != nil && d.live.disc != nil {
+		keys := inspect.NewRemoteJWKS(d.sys.HTTP, d.live.disc.JWKSURI)
+		if v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path}); err == nil {
+			predicted = "accepted"
+			if !v.Accepted {
+				predicted = v.Message
+			}
+		}
+	}
+	res, err := d.sys.Vault.Login(ctx, m.view.Path, role, tok.IDToken)
+	if err != nil {
+		msg := vaultMessage(err)
+		if predicted != "" && predicted == msg {
+			msg += " (as ssoctl's model of Vault predicted)"
+		}
+		d.login(Login{Path: path, User: user, Step: "Vault's JWT login with the ID token", Message: msg})
+		return
+	}
+	d.login(Login{Path: path, User: user, OK: true, Granted: "policies " + strings.Join(append(res.TokenPolicies, res.IdentityPolicies...), ", ")})
+}
+
+// oidcLogin runs Vault's browser flow headlessly: auth_url, Keycloak's login
+// form, then Vault's callback with the code, as the CLI's listener would.
+func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password string) {
+	path := "vault-oidc " + m.view.Path + "/" + role
+	r := m.roles[role]
+	redirect := cliCallback
+	if !slices.Contains(r.AllowedRedirectURIs, cliCallback) && len(r.AllowedRedirectURIs) > 0 {
+		redirect = r.AllowedRedirectURIs[0]
+	}
+	authURL, err := d.sys.Vault.OIDCAuthURL(ctx, m.view.Path, role, redirect)
+	if err != nil || authURL == "" {
+		msg := "Vault returned an empty auth_url (the redirect URI " + redirect + " is not allowed by the role?)"
+		if err != nil {
+			msg = vaultMessage(err)
+		}
+		d.login(Login{Path: path, User: user, Step: "Vault's auth_url", Message: msg})
+		return
+	}
+	target, _ := url.Parse(redirect)
+	b := browser.New()
+	b.Stop = func(u *url.URL) bool { return u.Host == target.Host && u.Path == target.Path }
+	page, err := b.Get(ctx, authURL)
+	if err == nil && page.Form("kc-form-login") != nil {
+		page, err = b.KeycloakLogin(ctx, page, user, password)
+	}
+	if err != nil {
+		d.login(Login{Path: path, User: user, Step: "Keycloak's login", Message: err.Error()})
+		return
+	}
+	loc, lerr := url.Parse(page.Header.Get("Location"))
+	if page.Status/100 != 3 || lerr != nil || loc.Query().Get("code") == "" {
+		d.login(Login{Path: path, User: user, Step: "Keycloak's redirect to " + redirect, Message: fmt.Sprintf("no code came back (status %d at %s): %.300s", page.Status, page.URL.Redacted(), page.Text())})
+		return
+	}
+	res, err := d.sys.Vault.OIDCCallback(ctx, m.view.Path, loc.Query().Get("state"), loc.Query().Get("code"))
+	if err != nil {
+		d.login(Login{Path: path, User: user, Step: "Vault's callback (it exchanges the code with the client secret it holds)", Message: vaultMessage(err)})
+		return
+	}
+	if res == nil {
+		d.login(Login{Path: path, User: user, Step: "Vault's callback", Message: "Vault answered without a token"})
+		return
+	}
+	d.login(Login{Path: path, User: user, OK: true, Granted: "policies " + strings.Join(append(res.TokenPolicies, res.IdentityPolicies...), ", ")})
+}
+
+// siteLogin logs in to a running Django site through its admin login
+// page's Keycloak button.
+func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) {
+	path := "django " + name
+	b := browser.New()
+	if p, err := b.Do(ctx, http.MethodGet, site+"/admin/login/", nil, ""); err != nil || p.Status != 200 {
+		d.add(Check{ID: "login.django", System: sysDjango, Status: Warn, Message: "site " + name + " is not running at " + site + "; its login was not tried"})
+		return
+	}
+	page, err := b.AppLogin(ctx, site+"/admin/login/?next=/admin/", "keycloak-sso-login", user, password)
+	switch {
+	case err != nil:
+		d.login(Login{Path: path, User: user, Step: "the login through Keycloak", Message: err.Error()})
+	case page.Status >= 400:
+		d.login(Login{Path: path, User: user, Step: "the site's callback", Message: fmt.Sprintf("%d at %s: %.300s", page.Status, page.URL.Path, page.Text())})
+	case strings.Contains(page.Text(), "not authorized"):
+		d.login(Login{Path: path, User: user, OK: true, Granted: "logged in, but not staff: the admin refuses the user"})
+	default:
+		d.login(Login{Path: path, User: user, OK: true, Granted: fmt.Sprintf("logged in; the admin answered %d at %s", page.Status, page.URL.Path)})
+	}
+}

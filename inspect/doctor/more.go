@@ -1,0 +1,140 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/rancher"
+	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/templates/django"
+)
+
+func exportClient(v *keycloak.ClientView) spec.Client { return keycloak.ExportClient(v.Client) }
+
+func djangoCheck(s *spec.DjangoSite, c *spec.Client) []django.Problem { return django.Check(s, c) }
+
+// logout checks the backchannel logout URL: Keycloak's host must reach it,
+// and a URL this machine cannot even resolve rarely resolves there.
+func (d *doc) logout() {
+	u := deref(d.live.client.Client.Attributes)[keycloak.AttrBackchannelLogoutURL]
+	if u == "" {
+		return
+	}
+	pu, err := url.Parse(u)
+	if err != nil || pu.Host == "" {
+		d.add(Check{ID: "logout.backchannel", System: sysKeycloak, Status: Fail, Message: fmt.Sprintf("client %s has backchannel logout URL %q, which is not a URL", d.t.Client, u),
+			FixYAML: clientFix(d.t.Client, "backchannel_logout_url: \"\"")})
+		return
+	}
+	host := pu.Host
+	if pu.Port() == "" {
+		host = net.JoinHostPort(pu.Hostname(), map[string]string{"https": "443"}[pu.Scheme]+map[string]string{"http": "80"}[pu.Scheme])
+	}
+	conn, err := net.DialTimeout("tcp", host, 3*time.Second)
+	if err != nil {
+		d.add(Check{ID: "logout.backchannel", System: sysKeycloak, Status: Warn,
+			Message:  fmt.Sprintf("client %s's backchannel logout URL %s cannot be reached from this machine; Keycloak's host is the one that must reach it, or single sign-out never reaches the application", d.t.Client, u),
+			Evidence: err.Error(), Fix: "give the application a name and address Keycloak's host resolves and reaches (not a container-only name)"})
+		return
+	}
+	conn.Close()
+	d.ok(sysKeycloak, "logout.backchannel", "the backchannel logout URL "+u+" answers from here (Keycloak's host must reach it too)")
+}
+
+// clock compares each server's Date with this machine's clock.
+func (d *doc) clock() {
+	now := d.sys.Now()
+	for _, s := range []struct{ system, date string }{{sysKeycloak, d.live.kcDate}, {sysVault, d.live.vaultDate}} {
+		if s.date == "" {
+			continue
+		}
+		t, err := http.ParseTime(s.date)
+		if err != nil {
+			continue
+		}
+		skew := now.Sub(t)
+		if skew < 0 {
+			skew = -skew
+		}
+		leeway := 60 * time.Second
+		for _, m := range d.live.mounts {
+			for _, r := range m.roles {
+				if r.ClockSkewLeeway > 0 && r.ClockSkewLeeway < leeway {
+					leeway = r.ClockSkewLeeway
+				}
+			}
+		}
+		switch {
+		case skew > leeway:
+			d.add(Check{ID: "clock.skew", System: s.system, Status: Fail,
+				Message: fmt.Sprintf("%s's clock is %s off this machine's, more than Vault's clock_skew_leeway (%s): fresh tokens look expired or not yet valid", s.system, skew.Round(time.Second), leeway),
+				Fix:     "sync the clocks with NTP"})
+		case skew > 5*time.Second:
+			d.add(Check{ID: "clock.skew", System: s.system, Status: Warn,
+				Message: fmt.Sprintf("%s's clock is %s off this machine's; social-auth's Keycloak backend allows no leeway (JWT_LEEWAY 0)", s.system, skew.Round(time.Second)),
+				Fix:     "sync the clocks with NTP"})
+		default:
+			d.ok(s.system, "clock.skew", fmt.Sprintf("%s's clock agrees with this machine's (within %s)", s.system, skew.Round(time.Second)+time.Second))
+		}
+	}
+}
+
+// rancher checks the SAML client and the metadata as Rancher will use them.
+func (d *doc) rancher(ctx context.Context) {
+	r := d.t.Rancher
+	if r == nil {
+		return
+	}
+	v, err := d.sys.Keycloak.ReadClient(ctx, d.t.Realm, r.SAMLClient)
+	if err != nil {
+		d.add(Check{ID: "rancher.client", System: sysRancher, Status: Fail, Message: "Rancher's SAML client " + r.SAMLClient + " cannot be read: " + err.Error(),
+			Fix: "create a saml client whose client id is " + r.URL + "/v1-saml/keycloak/saml/metadata"})
+		return
+	}
+	sc := keycloak.ExportClient(v.Client)
+	d2 := keycloak.ExpandClient(sc)
+	client := &rancher.SAMLClient{ClientID: sc.ClientID, RedirectURIs: sc.RedirectURIs, Attributes: d2.Attributes}
+	for _, m := range d2.Mappers {
+		client.Mappers = append(client.Mappers, rancher.SAMLAttribute{MapperName: m.Name, AttributeName: m.Config["attribute.name"], FriendlyName: m.Config["friendly.name"]})
+	}
+	meta := d.t.RancherMetadata
+	if meta == nil {
+		raw, err := keycloak.Descriptor(ctx, d.sys.HTTP, d.t.KeycloakURL, d.t.Realm)
+		if err != nil {
+			d.add(Check{ID: "rancher.metadata", System: sysRancher, Status: Fail, Message: "the realm's SAML descriptor cannot be fetched: " + err.Error()})
+			return
+		}
+		conv, err := rancher.Convert(raw, rancher.ConvertOptions{})
+		if err != nil {
+			d.add(Check{ID: "rancher.metadata", System: sysRancher, Status: Fail, Message: "the realm's SAML descriptor: " + err.Error()})
+			return
+		}
+		meta = conv.Metadata
+	}
+	findings, err := rancher.Check(meta, d.sys.Now())
+	if err != nil {
+		d.add(Check{ID: "rancher.metadata", System: sysRancher, Status: Fail, Message: "the IdP metadata is not XML Rancher can read: " + err.Error()})
+		return
+	}
+	_, cfgFindings, err := rancher.BuildConfig(rancher.ConfigInput{RancherURL: r.URL, Client: client, Metadata: meta,
+		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}})
+	if err == nil {
+		findings = append(findings, cfgFindings...)
+	}
+	if len(findings) == 0 {
+		d.ok(sysRancher, "rancher.config", "Rancher's SAML client, fields and metadata are as Rancher decodes them")
+	}
+	for _, f := range findings {
+		st := Fail
+		if f.Severity != "error" {
+			st = Warn
+		}
+		d.add(Check{ID: "rancher." + strings.TrimPrefix(f.ID, "rancher."), System: sysRancher, Status: st, Message: f.Message, Fix: f.Fix})
+	}
+}
