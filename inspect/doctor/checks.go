@@ -36,6 +36,7 @@ func (d *doc) discovery() {
 				Fix: "write auth/" + m.view.Path + "/config with oidc_discovery_url " + issuer, FixYAML: mountFix(m.view.Path, "discovery_url: "+yq(issuer))})
 			continue
 		}
+		bad := false
 		for _, f := range []struct{ name, value, yaml string }{
 			{"oidc_discovery_url", m.cfg.OIDCDiscoveryURL, "discovery_url"}, {"bound_issuer", m.cfg.BoundIssuer, "bound_issuer"},
 		} {
@@ -43,6 +44,7 @@ func (d *doc) discovery() {
 				continue
 			}
 			if f.value != issuer {
+				bad = true
 				msg := fmt.Sprintf("auth mount %s/ has %s %q, but Keycloak issues tokens as %q; Vault compares them exactly", m.view.Path, f.name, f.value, issuer)
 				if strings.TrimRight(f.value, "/") == strings.TrimRight(issuer, "/") {
 					msg += " (they differ only in a trailing slash)"
@@ -51,8 +53,9 @@ func (d *doc) discovery() {
 					Evidence: "Keycloak: " + issuer + "; Vault: " + f.value,
 					Fix:      fmt.Sprintf("set %s on auth/%s/config to %s exactly (or set Keycloak's hostname so that it issues %s)", f.name, m.view.Path, issuer, f.value),
 					FixYAML:  mountFix(m.view.Path, f.yaml+": "+yq(issuer))})
-				continue
 			}
+		}
+		if !bad {
 			d.ok(sysVault, "discovery.issuer", fmt.Sprintf("auth mount %s/ trusts issuer %s, the one Keycloak puts into tokens", m.view.Path, issuer))
 		}
 		d.jwks(m)
@@ -192,7 +195,7 @@ func (d *doc) redirects() {
 // and also an access token, which machines send (client credentials).
 func (d *doc) audience(m *mount) {
 	tm := d.live.tokens
-	idAud := append([]string{d.t.Client}, tm.idAud...)
+	idAud := slices.Compact(slices.Sorted(slices.Values(append([]string{d.t.Client}, tm.idAud...))))
 	for _, name := range m.names {
 		r := m.roles[name]
 		if len(r.BoundAudiences) == 0 {

@@ -20,6 +20,9 @@ func (b *Browser) KeycloakLogin(ctx context.Context, p *Page, username, password
 	if err != nil {
 		return nil, err
 	}
+	if next.Status/100 == 3 {
+		return next, nil // a redirect b.Stop kept: back to the application
+	}
 	if next.Form("kc-form-login") != nil {
 		return nil, fmt.Errorf("%w: Keycloak rejected the credentials of %s: %s", ErrKeycloak, username, keycloakMessage(next))
 	}
