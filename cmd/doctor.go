@@ -386,4 +386,3 @@ func doctorFix(opts *doctorOptions, rep *doctor.Report) error {
 		Redactor: opts.Redactor, Context: opts.Context, connect: opts.connect, File: opts.File, Parallel: 8}
 	return planRun(po)
 }
-

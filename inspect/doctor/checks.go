@@ -209,9 +209,9 @@ func (d *doc) audience(m *mount) {
 		if r.RoleType == "oidc" {
 			if !idOK {
 				d.add(Check{ID: "audience.oidc", System: sysVault, Status: Fail,
-					Message:  fmt.Sprintf("role %s binds audiences %s, but the ID token of client %s carries %s: Vault answers \"aud claim does not match any bound audience\"", ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud)),
-					Fix:      "set bound_audiences on the role to [" + d.t.Client + "] (or remove it: Vault checks the ID token's audience against the client id anyway)",
-					FixYAML:  roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{d.t.Client}))})
+					Message: fmt.Sprintf("role %s binds audiences %s, but the ID token of client %s carries %s: Vault answers \"aud claim does not match any bound audience\"", ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud)),
+					Fix:     "set bound_audiences on the role to [" + d.t.Client + "] (or remove it: Vault checks the ID token's audience against the client id anyway)",
+					FixYAML: roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{d.t.Client}))})
 				continue
 			}
 			d.ok(sysVault, "audience.oidc", "the ID token's audience "+quoteList(idAud)+" meets role "+ref)
