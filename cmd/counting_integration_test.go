@@ -12,7 +12,8 @@ import (
 )
 
 // requestCounter counts the requests of one or more commands: reads (GET,
-// LIST), writes (everything else) and logins (token endpoint). With
+// LIST), writes (everything else) and logins (Keycloak's token endpoint,
+// Vault's login and auth_url). With
 // cancelAfter set it cancels a context once that many writes were sent.
 type requestCounter struct {
 	reads, writes, logins atomic.Int64
@@ -31,7 +32,7 @@ func (t *countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
 	c := t.c
 	switch {
-	case strings.Contains(r.URL.Path, "openid-connect/token"):
+	case strings.Contains(r.URL.Path, "openid-connect/token"), strings.HasSuffix(r.URL.Path, "/login"), strings.HasSuffix(r.URL.Path, "/oidc/auth_url"):
 		c.logins.Add(1)
 	case r.Method == http.MethodGet || r.Method == "LIST":
 		c.reads.Add(1)

@@ -154,6 +154,14 @@ func exportMapper(m gocloak.ProtocolMapperRepresentation, clientID, protocol str
 	return *sh
 }
 
+// MapperMeaning reads a mapper as the shorthand it acts like, without
+// requiring its config to be exactly the one ssoctl writes: a mapper made in
+// the admin console carries keys (lightweight.claim, say) that do not change
+// what lands in the token. Nil when no shorthand covers its kind.
+func MapperMeaning(m gocloak.ProtocolMapperRepresentation, clientID string) *spec.Mapper {
+	return shorthand(deref(m.ProtocolMapper), deref(m.Config), clientID)
+}
+
 // shorthand guesses the sso.yaml form of a mapper; exportMapper checks it.
 func shorthand(kind string, cfg map[string]string, clientID string) *spec.Mapper {
 	flags := func(id, access, userinfo bool) spec.TokenFlags {

@@ -111,7 +111,12 @@ func mergeNode(dst, src *yaml.Node, client string) error {
 			dst.Content = append(dst.Content, item)
 		}
 	default:
+		// A value is replaced; the comments around it stay.
+		head, line, foot := dst.HeadComment, dst.LineComment, dst.FootComment
 		*dst = *src
+		if dst.HeadComment == "" && dst.LineComment == "" && dst.FootComment == "" {
+			dst.HeadComment, dst.LineComment, dst.FootComment = head, line, foot
+		}
 	}
 	return nil
 }

@@ -23,7 +23,9 @@ vault:
       type: jwt
       discovery_url: http://kc/realms/demo
       roles:
-        default: {groups_claim: resource_access.vault.roles, bound_audiences: [vault]}
+        default:
+          groups_claim: resource_access.vault.roles  # dotted
+          bound_audiences: [vault]
       groups:
         - {name: managers, alias: /managers}
 `
@@ -44,7 +46,7 @@ func TestMergeFragment(t *testing.T) {
 		}
 	}
 	out := string(text)
-	for _, want := range []string{"# the demo", "# the server", "# flat", "http://localhost:8250/oidc/callback", "groups_claim: /resource_access/vault/roles",
+	for _, want := range []string{"# the demo", "# the server", "# flat", "/resource_access/vault/roles # dotted", "http://localhost:8250/oidc/callback", "groups_claim: /resource_access/vault/roles",
 		"alias: managers", "client_id: new-app"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("merged file lacks %q:\n%s", want, out)

@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/ssoctl/ssoctl/inspect"
+	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/templates/django"
 )
 
 // The systems checks belong to.
@@ -357,7 +359,13 @@ func (d *doc) aliases(m *mount) {
 		if gc == "" {
 			continue
 		}
-		for _, c := range d.live.tokens.find(inspect.VaultClaimPointer(gc)) {
+		found := d.live.tokens.find(inspect.VaultClaimPointer(gc))
+		if len(found) == 0 {
+			// The claim check reports the claim; what its aliases should be
+			// cannot be told until it resolves.
+			return
+		}
+		for _, c := range found {
 			switch {
 			case c.roleClient != "":
 				if c.roleClient == d.t.Client {
@@ -417,7 +425,7 @@ func (d *doc) django() {
 	exported := exportClient(d.live.client)
 	for i := range d.t.Sites {
 		s := &d.t.Sites[i]
-		problems := djangoCheck(s, &exported)
+		problems := slices.DeleteFunc(djangoCheck(s, &exported), d.registered)
 		if len(problems) == 0 {
 			d.ok(sysDjango, "django.needs", fmt.Sprintf("client %s meets everything site %s (%s) needs", d.t.Client, s.Name, s.Library))
 		}
@@ -441,6 +449,29 @@ func (d *doc) django() {
 			d.add(c)
 		}
 	}
+}
+
+// registered reports a callback or post-logout problem that Keycloak's own
+// matching answers: a wildcard redirect URI, a relative one under the root
+// URL, or "+" (the redirect URIs) in the post-logout list.
+func (d *doc) registered(p django.Problem) bool {
+	c := d.live.client.Client
+	redirect, root := deref(c.RedirectURIs), deref(c.RootURL)
+	switch p.Need {
+	case "callback":
+		return redirectAllowed(redirect, root, p.Value)
+	case "post-logout":
+		var back []string
+		for _, u := range strings.Split(deref(c.Attributes)[keycloak.AttrPostLogoutRedirectURIs], "##") {
+			if u == "+" {
+				back = append(back, redirect...)
+			} else if u != "" {
+				back = append(back, u)
+			}
+		}
+		return redirectAllowed(back, root, p.Value)
+	}
+	return false
 }
 
 // mapperLine writes a mapper shorthand as a flow mapping item.

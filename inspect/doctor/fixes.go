@@ -10,7 +10,7 @@ import (
 // object (a client's client_id, a mount's path, a group's name), so that
 // --fix can merge them into the file and a reader can paste them.
 
-var plainScalar = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)
+var plainScalar = regexp.MustCompile(`^[A-Za-z_/][A-Za-z0-9_./-]*$`)
 
 // yq renders s as a YAML scalar that parses back to s in block and flow
 // context: plain when it is a simple word, double-quoted otherwise.

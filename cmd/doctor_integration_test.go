@@ -1,0 +1,388 @@
+//go:build integration
+
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssoctl/ssoctl/inspect/doctor"
+	"github.com/ssoctl/ssoctl/internal/httpclient"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/testbed"
+)
+
+// doctorFile is a healthy setup: client vault with an audience mapper,
+// client roles in every token and a groups mapper; an OIDC mount and a JWT
+// mount trusting it, each with a group alias; an allauth site's callback.
+const doctorFile = `
+keycloak:
+  realm: REALM
+  create_realm: true
+  clients:
+    - client_id: vault
+      redirect_uris: [http://localhost:8250/oidc/callback, SITE/accounts/oidc/keycloak/login/callback/]
+      userinfo_signed: false
+      direct_access_grants: true
+      roles: [secret_reader, secret_manager]
+      mappers:
+        - audience: vault
+        - client_roles: {client: vault, claim: "resource_access.${client_id}.roles", id_token: true, access_token: true, userinfo: true}
+        - groups: {claim: groups, full_path: false}
+  groups:
+    - {name: kv-managers, client_roles: {vault: [secret_manager]}}
+  users:
+    - {username: alice, password_env: ALICE_PASSWORD, groups: [kv-managers]}
+vault:
+  policies:
+    reader: {template: vault/reader.hcl}
+    manager: {template: vault/manager.hcl}
+  auth:
+    - path: OIDCMOUNT
+      type: oidc
+      client_id: vault
+      default_role: default
+      roles:
+        default:
+          groups_claim: /resource_access/vault/roles
+          bound_audiences: [vault]
+          allowed_redirect_uris: [http://localhost:8250/oidc/callback]
+          policies: [reader]
+      groups:
+        - {name: GROUP-oidc, policies: [manager], alias: secret_manager}
+    - path: JWTMOUNT
+      type: jwt
+      default_role: default
+      roles:
+        default:
+          groups_claim: /resource_access/vault/roles
+          bound_audiences: [vault]
+          policies: [reader]
+        bygroup:
+          groups_claim: groups
+          bound_audiences: [vault]
+          policies: [reader]
+      groups:
+        - {name: GROUP-jwt, policies: [manager], alias: secret_manager}
+        - {name: GROUP-teams, policies: [manager], alias: kv-managers}
+`
+
+type doctorRig struct {
+	t                      *testing.T
+	tb                     testbed.Env
+	env                    map[string]string
+	path, site             string
+	realm, oidcMnt, jwtMnt string
+	group                  string
+}
+
+func newDoctorRig(t *testing.T) *doctorRig {
+	t.Helper()
+	tb := testbed.Load(t)
+	id := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
+	r := &doctorRig{t: t, tb: tb, env: testEnv(tb), realm: "doc-" + id, oidcMnt: "doc-oidc-" + id, jwtMnt: "doc-jwt-" + id,
+		group: "doc-" + id, site: "http://127.0.0.1:1"}
+	text := strings.NewReplacer("REALM", r.realm, "OIDCMOUNT", r.oidcMnt, "JWTMOUNT", r.jwtMnt, "GROUP", r.group, "SITE", r.site).Replace(doctorFile)
+	r.path = filepath.Join(t.TempDir(), "sso.yaml")
+	os.WriteFile(r.path, []byte(text), 0o600)
+	t.Cleanup(func() {
+		ctx := context.Background()
+		tb.DeleteRealm(ctx, r.realm)
+		v := tb.Vault()
+		for _, m := range []string{r.oidcMnt, r.jwtMnt} {
+			v.Sys().DisableAuthWithContext(ctx, m)
+		}
+		for _, g := range []string{"oidc", "jwt", "teams"} {
+			v.Logical().DeleteWithContext(ctx, "identity/group/name/"+r.group+"-"+g)
+		}
+	})
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return r
+}
+
+// doctor runs doctor on the setup as made by hand (no file) and returns the
+// exit code and the report.
+func (r *doctorRig) doctor(user string, extra ...string) (int, doctor.Report) {
+	r.t.Helper()
+	args := []string{"doctor", "--realm", r.realm, "--client", "vault", "--vault-mount", r.oidcMnt, "--vault-mount", r.jwtMnt,
+		"--site-url", r.site, "--library", "allauth", "-o", "json"}
+	env := r.env
+	if user != "" {
+		args = append(args, "--user", user)
+		env = maps2(r.env, "SSOCTL_PASSWORD", r.env["ALICE_PASSWORD"])
+	}
+	code, stdout, stderr := runEnv(r.t, env, "", append(args, extra...)...)
+	var rep doctor.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		r.t.Fatalf("doctor: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	return code, rep
+}
+
+func maps2(m map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+func failedIDs(rep doctor.Report) []string {
+	var out []string
+	for _, c := range rep.Checks {
+		if c.Status == doctor.Fail && !slices.Contains(out, c.ID) {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+func (r *doctorRig) kc(method, path string, body, out any) {
+	r.t.Helper()
+	if err := r.tb.KeycloakAdminRequest(context.Background(), method, "/"+r.realm+path, body, out); err != nil {
+		r.t.Fatalf("%s %s: %v", method, path, err)
+	}
+}
+
+func (r *doctorRig) clientID() string {
+	var found []map[string]any
+	r.kc(http.MethodGet, "/clients?clientId=vault", nil, &found)
+	return found[0]["id"].(string)
+}
+
+func (r *doctorRig) client() map[string]any {
+	var c map[string]any
+	r.kc(http.MethodGet, "/clients/"+r.clientID(), nil, &c)
+	return c
+}
+
+func (r *doctorRig) mapper(name string) map[string]any {
+	for _, m := range r.client()["protocolMappers"].([]any) {
+		if mm := m.(map[string]any); mm["name"] == name {
+			return mm
+		}
+	}
+	r.t.Fatalf("no mapper %q", name)
+	return nil
+}
+
+func (r *doctorRig) vaultWrite(path string, data map[string]any) {
+	r.t.Helper()
+	if _, err := r.tb.Vault().Logical().Write(path, data); err != nil {
+		r.t.Fatalf("write %s: %v", path, err)
+	}
+}
+
+func (r *doctorRig) vaultRead(path string) map[string]any {
+	r.t.Helper()
+	s, err := r.tb.Vault().Logical().Read(path)
+	if err != nil || s == nil {
+		r.t.Fatalf("read %s: %v", path, err)
+	}
+	return s.Data
+}
+
+// Each setup is broken by hand, through the admin APIs: doctor exits 3
+// naming that cause and no other failure; mended by hand, doctor exits 0.
+func TestIntegrationDoctorFindsEachBrokenLink(t *testing.T) {
+	r := newDoctorRig(t)
+	if code, rep := r.doctor(""); code != 0 {
+		t.Fatalf("the healthy setup: exit %d, failures %v\n%+v", code, failedIDs(rep), rep.Checks)
+	}
+	if code, rep := r.doctor("alice"); code != 0 || len(rep.Logins) != 4 {
+		t.Fatalf("the healthy setup with --user: exit %d, failures %v, logins %+v", code, failedIDs(rep), rep.Logins)
+	}
+	oidcCfg := r.vaultRead("auth/" + r.oidcMnt + "/config")
+	jwtCfg := r.vaultRead("auth/" + r.jwtMnt + "/config")
+	a := keycloak.NewAdmin(r.tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: r.tb.KeycloakAdmin, Password: r.tb.KeycloakAdminPassword})
+	secret, err := a.ClientSecret(context.Background(), r.realm, "vault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := r.tb.KeycloakURL + "/realms/" + r.realm
+	var alias map[string]any
+	for _, c := range []struct {
+		name        string
+		user        string
+		want        string
+		quote       string // the server's message, quoted in a login's evidence
+		break_, fix func()
+	}{
+		{name: "no audience mapper", want: "audience.jwt",
+			break_: func() {
+				m := r.mapper("audience vault")
+				r.kc(http.MethodDelete, "/clients/"+r.clientID()+"/protocol-mappers/models/"+m["id"].(string), nil, nil)
+			},
+			fix: func() {
+				r.kc(http.MethodPost, "/clients/"+r.clientID()+"/protocol-mappers/models", map[string]any{"name": "audience vault", "protocol": "openid-connect",
+					"protocolMapper": "oidc-audience-mapper", "config": map[string]string{"included.client.audience": "vault", "id.token.claim": "true", "access.token.claim": "true"}}, nil)
+			}},
+		{name: "roles only in the access token", want: "claims.access-only",
+			break_: func() {
+				m := r.mapper("client roles vault")
+				r.kc(http.MethodDelete, "/clients/"+r.clientID()+"/protocol-mappers/models/"+m["id"].(string), nil, nil)
+			},
+			fix: func() {
+				r.kc(http.MethodPost, "/clients/"+r.clientID()+"/protocol-mappers/models", map[string]any{"name": "client roles vault", "protocol": "openid-connect",
+					"protocolMapper": "oidc-usermodel-client-role-mapper", "config": map[string]string{"usermodel.clientRoleMapping.clientId": "vault",
+						"claim.name": "resource_access.${client_id}.roles", "jsonType.label": "String", "multivalued": "true",
+						"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}}, nil)
+			}},
+		{name: "a dotted groups claim on nested roles", user: "alice", want: "claims.groups-pointer", quote: `"resource_access.vault.roles" claim not found in token`,
+			break_: func() { r.vaultWrite("auth/"+r.jwtMnt+"/role/default", map[string]any{"role_type": "jwt", "groups_claim": "resource_access.vault.roles"}) },
+			fix:    func() { r.vaultWrite("auth/"+r.jwtMnt+"/role/default", map[string]any{"role_type": "jwt", "groups_claim": "/resource_access/vault/roles"}) }},
+		{name: "a redirect URI missing in Keycloak", want: "redirect.vault",
+			break_: func() {
+				c := r.client()
+				c["redirectUris"] = []string{r.site + "/accounts/oidc/keycloak/login/callback/"}
+				r.kc(http.MethodPut, "/clients/"+r.clientID(), c, nil)
+			},
+			fix: func() {
+				c := r.client()
+				c["redirectUris"] = []string{"http://localhost:8250/oidc/callback", r.site + "/accounts/oidc/keycloak/login/callback/"}
+				r.kc(http.MethodPut, "/clients/"+r.clientID(), c, nil)
+			}},
+		{name: "a /managers alias against short group names", want: "aliases.match",
+			break_: func() {
+				g := r.vaultRead("identity/group/name/" + r.group + "-teams")
+				alias = g["alias"].(map[string]any)
+				r.vaultWrite("identity/group-alias/id/"+alias["id"].(string), map[string]any{"name": "/kv-managers", "mount_accessor": alias["mount_accessor"], "canonical_id": g["id"]})
+			},
+			fix: func() {
+				g := r.vaultRead("identity/group/name/" + r.group + "-teams")
+				r.vaultWrite("identity/group-alias/id/"+alias["id"].(string), map[string]any{"name": "kv-managers", "mount_accessor": alias["mount_accessor"], "canonical_id": g["id"]})
+			}},
+		{name: "a trailing-slash issuer", want: "discovery.issuer",
+			break_: func() {
+				r.vaultWrite("auth/"+r.jwtMnt+"/config", map[string]any{"oidc_discovery_url": jwtCfg["oidc_discovery_url"], "bound_issuer": issuer + "/"})
+			},
+			fix: func() {
+				r.vaultWrite("auth/"+r.jwtMnt+"/config", map[string]any{"oidc_discovery_url": jwtCfg["oidc_discovery_url"], "bound_issuer": issuer})
+			}},
+		{name: "a wrong client secret in Vault", user: "alice", want: "login.vault-oidc", quote: "unauthorized_client",
+			break_: func() {
+				r.vaultWrite("auth/"+r.oidcMnt+"/config", map[string]any{"oidc_discovery_url": oidcCfg["oidc_discovery_url"], "oidc_client_id": "vault",
+					"oidc_client_secret": "wrong-secret", "default_role": "default", "bound_issuer": issuer})
+			},
+			fix: func() {
+				r.vaultWrite("auth/"+r.oidcMnt+"/config", map[string]any{"oidc_discovery_url": oidcCfg["oidc_discovery_url"], "oidc_client_id": "vault",
+					"oidc_client_secret": secret, "default_role": "default", "bound_issuer": issuer})
+			}},
+		{name: "signed userinfo against an allauth site", want: "client.userinfo-signing",
+			break_: func() {
+				c := r.client()
+				c["attributes"].(map[string]any)[keycloak.AttrUserinfoSignatureAlg] = "RS256"
+				r.kc(http.MethodPut, "/clients/"+r.clientID(), c, nil)
+			},
+			fix: func() {
+				c := r.client()
+				c["attributes"].(map[string]any)[keycloak.AttrUserinfoSignatureAlg] = ""
+				r.kc(http.MethodPut, "/clients/"+r.clientID(), c, nil)
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.break_()
+			if c.user == "" || c.want != "login.vault-oidc" {
+				// Config alone shows it (the wrong secret only shows in a login).
+				code, rep := r.doctor("")
+				if code != ExitFindings || !slices.Equal(failedIDs(rep), []string{c.want}) {
+					t.Errorf("broken: exit %d, failures %v, want [%s]", code, failedIDs(rep), c.want)
+				}
+			} else if code, _ := r.doctor(""); code != 0 {
+				t.Errorf("a wrong client secret cannot show without --user, yet doctor exited %d", code)
+			}
+			if c.user != "" {
+				code, rep := r.doctor(c.user)
+				var evidence []string
+				for _, ch := range rep.Checks {
+					if ch.Status == doctor.Fail {
+						evidence = append(evidence, ch.Evidence)
+					}
+				}
+				if code != ExitFindings || !slices.Contains(failedIDs(rep), c.want) || !strings.Contains(strings.Join(evidence, "\n"), c.quote) {
+					t.Errorf("with --user: exit %d, failures %v, evidence %q; want %s quoting %q", code, failedIDs(rep), evidence, c.want, c.quote)
+				}
+			}
+			c.fix()
+			if code, rep := r.doctor(c.user); code != 0 {
+				t.Errorf("mended: exit %d, failures %v", code, failedIDs(rep))
+			}
+		})
+	}
+}
+
+// doctor reads and never writes: 0 writes to Keycloak and 0 to Vault, with
+// --user too (logins are not writes).
+func TestIntegrationDoctorOnlyReads(t *testing.T) {
+	r := newDoctorRig(t)
+	var rc requestCounter
+	ios, _, out, errOut := TestIO()
+	f := NewFactory(ios)
+	env := maps2(r.env, "SSOCTL_PASSWORD", r.env["ALICE_PASSWORD"])
+	f.Getenv = func(k string) string { return env[k] }
+	f.HTTPClient = func(o httpclient.Options) (*http.Client, error) {
+		hc, err := httpclient.New(o)
+		if err != nil {
+			return nil, err
+		}
+		hc.Transport = &countedTransport{base: hc.Transport, c: &rc}
+		return hc, nil
+	}
+	code := Run(f, []string{"doctor", "--realm", r.realm, "--client", "vault", "--vault-mount", r.oidcMnt, "--vault-mount", r.jwtMnt, "--user", "alice"})
+	if code != 0 {
+		t.Fatalf("doctor: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if rc.writes.Load() != 0 {
+		t.Errorf("doctor wrote %d times", rc.writes.Load())
+	}
+	t.Logf("doctor --user: %d reads, %d logins", rc.reads.Load(), rc.logins.Load())
+}
+
+// --fix writes the fixes into the file, keeping its comments, and prints
+// the plan; applying it mends the setup.
+func TestIntegrationDoctorFixWritesTheFile(t *testing.T) {
+	r := newDoctorRig(t)
+	data, _ := os.ReadFile(r.path)
+	// The file itself is wrong: a dotted groups claim, applied as the file says.
+	text := strings.Replace(string(data), "        default:\n          groups_claim: /resource_access/vault/roles\n          bound_audiences: [vault]\n          policies: [reader]\n        bygroup:",
+		"        default:\n          groups_claim: resource_access.vault.roles  # nested roles\n          bound_audiences: [vault]\n          policies: [reader]\n        bygroup:", 1)
+	if text == string(data) {
+		t.Fatal("the test's edit of the file failed")
+	}
+	os.WriteFile(r.path, []byte(text), 0o600)
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, _ := runEnv(t, r.env, "", "doctor", "-f", r.path)
+	if code != ExitFindings || !strings.Contains(stdout, "claims.groups-pointer") || !strings.Contains(stdout, "groups_claim: /resource_access/vault/roles") {
+		t.Fatalf("doctor -f: exit %d\n%s", code, stdout)
+	}
+	code, stdout, stderr := runEnv(t, r.env, "", "doctor", "-f", r.path, "--fix")
+	if code != 0 || !strings.Contains(stderr, "Wrote 1 fix(es)") || !strings.Contains(stdout, "~ vault role "+r.jwtMnt+"/default") {
+		t.Fatalf("doctor --fix: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	fixed, _ := os.ReadFile(r.path)
+	if !strings.Contains(string(fixed), "groups_claim: /resource_access/vault/roles") || !strings.Contains(string(fixed), "# nested roles") ||
+		!strings.Contains(string(fixed), `claim: "resource_access.${client_id}.roles"`) {
+		t.Errorf("the fixed file:\n%s", fixed)
+	}
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+		t.Fatalf("apply the fix: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, stdout, _ := runEnv(t, r.env, "", "doctor", "-f", r.path); code != 0 {
+		t.Errorf("after the fix: exit %d\n%s", code, stdout)
+	}
+}

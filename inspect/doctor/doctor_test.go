@@ -1,0 +1,250 @@
+package doctor
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Nerzal/gocloak/v13"
+
+	"github.com/ssoctl/ssoctl/inspect"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/spec"
+	"github.com/ssoctl/ssoctl/vault"
+)
+
+// These tests run the checks on hand-built live states: no server. The
+// integration tests break real setups by hand and see doctor name them.
+
+func ptr[T any](v T) *T { return &v }
+
+func mapperRep(name, kind string, cfg map[string]string) gocloak.ProtocolMapperRepresentation {
+	return gocloak.ProtocolMapperRepresentation{Name: &name, ProtocolMapper: &kind, Protocol: ptr("openid-connect"), Config: &cfg}
+}
+
+// healthy is a live state where everything fits: client vault with an
+// audience mapper and client roles in every token, the default roles scope,
+// an OIDC and a JWT mount.
+func healthy() *doc {
+	client := &gocloak.Client{ClientID: ptr("vault"), ID: ptr("u1"), Enabled: ptr(true), PublicClient: ptr(false), BearerOnly: ptr(false),
+		StandardFlowEnabled: ptr(true), DirectAccessGrantsEnabled: ptr(false), RedirectURIs: ptr([]string{"http://localhost:8250/*"}),
+		Attributes: &map[string]string{}, ProtocolMappers: &[]gocloak.ProtocolMapperRepresentation{
+			mapperRep("audience vault", "oidc-audience-mapper", map[string]string{"included.client.audience": "vault", "id.token.claim": "true", "access.token.claim": "true"}),
+			mapperRep("client roles vault", "oidc-usermodel-client-role-mapper", map[string]string{"usermodel.clientRoleMapping.clientId": "vault",
+				"claim.name": "resource_access.${client_id}.roles", "id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}),
+			mapperRep("groups", "oidc-group-membership-mapper", map[string]string{"claim.name": "groups", "full.path": "false",
+				"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}),
+		}}
+	view := &keycloak.ClientView{Client: client, Roles: []string{"secret_manager", "secret_reader"}, DefaultScopes: []keycloak.ClientScope{
+		{Name: "roles", Mappers: []gocloak.ProtocolMapperRepresentation{mapperRep("client roles", "oidc-usermodel-client-role-mapper",
+			map[string]string{"claim.name": "resource_access.${client_id}.roles", "access.token.claim": "true"})}},
+		{Name: "profile", Mappers: []gocloak.ProtocolMapperRepresentation{mapperRep("username", "oidc-usermodel-attribute-mapper",
+			map[string]string{"claim.name": "preferred_username", "id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"})}},
+	}}
+	issuer := "http://kc/realms/demo"
+	role := func(typ, gc string) *inspect.VaultRole {
+		return &inspect.VaultRole{RoleType: typ, UserClaim: "sub", GroupsClaim: gc, BoundAudiences: []string{"vault"}, AllowedRedirectURIs: []string{"http://localhost:8250/oidc/callback"}}
+	}
+	l := &live{
+		disc:   &inspect.DiscoveryReport{DocumentIssuer: issuer, JWKSURI: issuer + "/certs", Keys: []*inspect.Key{{Alg: "RS256", Use: "sig"}, {Alg: "RSA-OAEP", Use: "enc"}}},
+		client: view,
+		state:  &keycloak.State{Groups: map[string]*keycloak.Group{"kv-managers": {Path: "kv-managers"}}, RealmRoles: map[string]*gocloak.Role{}},
+		mounts: []*mount{
+			{view: &vault.MountView{Path: "oidc", Aliases: []vault.MountAlias{{Name: "secret_manager", Group: "manager"}}},
+				cfg: &inspect.VaultConfig{OIDCDiscoveryURL: issuer, OIDCClientID: "vault"}, roles: map[string]*inspect.VaultRole{"default": role("oidc", "/resource_access/vault/roles")}, names: []string{"default"}},
+			{view: &vault.MountView{Path: "jwt", Aliases: []vault.MountAlias{{Name: "kv-managers", Group: "teams"}}},
+				cfg: &inspect.VaultConfig{OIDCDiscoveryURL: issuer}, roles: map[string]*inspect.VaultRole{"bygroup": role("jwt", "groups")}, names: []string{"bygroup"}},
+		},
+		kcDate: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC).Format(http.TimeFormat),
+	}
+	l.tokens = model(view, "vault")
+	return &doc{t: Target{KeycloakURL: "http://kc", Realm: "demo", Client: "vault",
+		Sites: []spec.DjangoSite{{Name: "shop", Client: "vault", Library: spec.LibMozilla, URL: "http://localhost:8250", Logout: "local"}}},
+		sys: Systems{Now: func() time.Time { return time.Date(2026, 12, 1, 12, 0, 1, 0, time.UTC) }}, live: l, rep: &Report{}}
+}
+
+// runChecks runs the checks that need no network.
+func runChecks(d *doc) *Report {
+	d.discovery()
+	d.client()
+	d.redirects()
+	for _, m := range d.live.mounts {
+		d.audience(m)
+		d.claims(m)
+		d.aliases(m)
+	}
+	d.django()
+	d.logout()
+	d.clock()
+	return d.rep
+}
+
+func failures(r *Report) []string {
+	var out []string
+	for _, c := range r.Checks {
+		if c.Status == Fail {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+func TestHealthyHasNoFailures(t *testing.T) {
+	r := runChecks(healthy())
+	if f := failures(r); len(f) != 0 {
+		t.Fatalf("failures %v: %+v", f, r.Checks)
+	}
+	if !slices.ContainsFunc(r.Checks, func(c Check) bool { return c.ID == "clock.skew" && c.Status == OK }) {
+		t.Error("no clock check")
+	}
+}
+
+// Each break names exactly its cause, and its fix_yaml parses.
+func TestEachBreakNamesItsCause(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		break_ func(d *doc)
+		want   string
+	}{
+		{"disabled client", func(d *doc) { d.live.client.Client.Enabled = ptr(false) }, "client.enabled"},
+		{"public client", func(d *doc) { d.live.client.Client.PublicClient = ptr(true) }, "client.confidential"},
+		{"standard flow off", func(d *doc) { d.live.client.Client.StandardFlowEnabled = ptr(false) }, "client.standard-flow"},
+		{"issuer with a slash", func(d *doc) { d.live.mounts[0].cfg.OIDCDiscoveryURL += "/" }, "discovery.issuer"},
+		{"no key of the allowed alg", func(d *doc) { d.live.mounts[1].cfg.JWTSupportedAlgs = []string{"ES256"} }, "discovery.jwks"},
+		{"no discovery", func(d *doc) { d.live.disc, d.live.discErr = nil, errString("connection refused") }, "discovery.fetch"},
+		{"redirect missing", func(d *doc) { d.live.client.Client.RedirectURIs = ptr([]string{"http://localhost:8250/oidc/callback/"}) }, "redirect.vault"},
+		{"oidc audience", func(d *doc) { d.live.mounts[0].roles["default"].BoundAudiences = []string{"other"} }, "audience.oidc"},
+		{"user claim", func(d *doc) { d.live.mounts[1].roles["bygroup"].UserClaim = "email" }, "claims.user-claim"},
+		{"groups claim nowhere", func(d *doc) { d.live.mounts[1].roles["bygroup"].GroupsClaim = "teams" }, "claims.groups-missing"},
+		{"full-path alias", func(d *doc) { d.live.mounts[1].view.Aliases[0].Name = "/kv-managers" }, "aliases.match"},
+		{"clock", func(d *doc) { d.sys.Now = func() time.Time { return time.Date(2026, 12, 1, 12, 5, 0, 0, time.UTC) } }, "clock.skew"},
+		{"django callback", func(d *doc) { d.t.Sites[0].URL = "http://shop.example" }, "redirect.django"},
+	} {
+		d := healthy()
+		tt.break_(d)
+		d.live.tokens = model(d.live.client, "vault")
+		r := runChecks(d)
+		f := failures(r)
+		slices.Sort(f)
+		f = slices.Compact(f)
+		if !slices.Equal(f, []string{tt.want}) {
+			t.Errorf("%s: failures %v, want [%s]", tt.name, f, tt.want)
+		}
+		for _, c := range r.Checks {
+			if c.FixYAML == "" {
+				continue
+			}
+			if _, err := spec.ParseFragment("fix", []byte(c.FixYAML)); err != nil {
+				t.Errorf("%s: %s's fix_yaml does not parse: %v\n%s", tt.name, c.ID, err, c.FixYAML)
+			}
+		}
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+// Every fix_yaml doctor can write parses as sso.yaml, and merges.
+func TestEveryFixYAMLParses(t *testing.T) {
+	fixes := []string{
+		clientFix("https://rancher.example.com/v1-saml/keycloak/saml/metadata", "redirect_uris: "+yqList([]string{"https://x/acs", "http://a:8080/cb?x=1"})),
+		mapperFix("vault", "audience: "+yq("vault")),
+		mapperFix("vault", mapperLine(spec.Mapper{Groups: &spec.GroupsMapper{Claim: "groups"}})),
+		mapperFix("vault", mapperLine(spec.Mapper{ClientRoles: &spec.ClientRolesMapper{Client: "vault", Claim: "roles", Prefix: "vault#"}})),
+		mapperFix("vault", mapperLine(spec.Mapper{ClientRoles: &spec.ClientRolesMapper{Client: "a.b"}})),
+		roleFix("jwt", "default", "groups_claim: "+yq("/resource_access/vault/roles"), "bound_audiences: "+yqList([]string{"vault", "true"})),
+		mountFix("jwt", "discovery_url: "+yq("http://kc/realms/demo"), "groups:", "  - {name: "+yq("managers")+", alias: "+yq("/managers")+"}"),
+		clientFix("vault", "userinfo_signed: false", "enabled: true", "access: confidential", "standard_flow: true", "backchannel_logout_url: \"\""),
+	}
+	d := healthy()
+	for _, p := range []string{"/resource_access/vault/roles", "/realm_access/roles", "/groups"} {
+		fixes = append(fixes, d.groupsMapperFix(p))
+	}
+	for _, fix := range fixes {
+		if _, err := spec.ParseFragment("fix", []byte(fix)); err != nil {
+			t.Errorf("does not parse: %v\n%s", err, fix)
+		}
+		if _, err := spec.MergeFragment([]byte("keycloak:\n  url: http://kc\n  realm: demo\n"), []byte(fix)); err != nil {
+			t.Errorf("does not merge: %v\n%s", err, fix)
+		}
+	}
+}
+
+func TestRedirectRules(t *testing.T) {
+	reg := []string{"http://localhost:8250/oidc/callback", "https://app/*", "/relative/cb"}
+	for uri, want := range map[string]bool{
+		"http://localhost:8250/oidc/callback":  true,
+		"http://localhost:8250/oidc/callback/": false,
+		"https://app/anything/deep":            true,
+		"https://root/relative/cb":             true,
+		"https://other/relative/cb":            false,
+	} {
+		if got := redirectAllowed(reg, "https://root/", uri); got != want {
+			t.Errorf("%s: %v, want %v", uri, got, want)
+		}
+	}
+}
+
+func TestYAMLScalars(t *testing.T) {
+	for in, want := range map[string]string{"vault": "vault", "/resource_access/vault/roles": "/resource_access/vault/roles",
+		"true": `"true"`, "": `""`, "http://a:1/b": `"http://a:1/b"`, "resource_access.${client_id}.roles": `"resource_access.${client_id}.roles"`} {
+		if got := yq(in); got != want {
+			t.Errorf("yq(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestTokenModel(t *testing.T) {
+	m := healthy().live.tokens
+	roles := m.find("/resource_access/vault/roles")
+	if len(roles) != 2 || !roles[0].id || roles[1].id || !roles[1].access {
+		t.Errorf("client roles: the client's mapper in every token, the roles scope's in the access token only: %+v", roles)
+	}
+	if !slices.Equal(m.idAud, []string{"vault"}) || !slices.Equal(m.accessAud, []string{"vault"}) || len(m.find("/sub")) != 1 {
+		t.Errorf("model %+v", m)
+	}
+}
+
+func TestBackchannelLogoutUnreachable(t *testing.T) {
+	d := healthy()
+	(*d.live.client.Client.Attributes)[keycloak.AttrBackchannelLogoutURL] = "http://127.0.0.1:1/logout"
+	runChecks(d)
+	i := slices.IndexFunc(d.rep.Checks, func(c Check) bool { return c.ID == "logout.backchannel" })
+	if i < 0 || d.rep.Checks[i].Status != Warn || !strings.Contains(d.rep.Checks[i].Message, "Keycloak's host is the one that must reach it") {
+		t.Errorf("backchannel: %+v", d.rep.Checks)
+	}
+}
+
+// A groups mapper made in the admin console carries keys ssoctl does not
+// write; it still puts groups into the token, so the Django site is fine.
+func TestConsoleMadeGroupsMapperCounts(t *testing.T) {
+	d := healthy()
+	ms := *d.live.client.Client.ProtocolMappers
+	(*ms[2].Config)["lightweight.claim"] = "false"
+	(*ms[2].Config)["multivalued"] = "true"
+	d.live.tokens = model(d.live.client, "vault")
+	if f := failures(runChecks(d)); len(f) != 0 {
+		t.Errorf("failures %v", f)
+	}
+	d = healthy()
+	*d.live.client.Client.ProtocolMappers = ms[:2]
+	d.live.tokens = model(d.live.client, "vault")
+	if f := failures(runChecks(d)); !slices.Equal(f, []string{"claims.groups-missing", "claims.django-groups"}) {
+		t.Errorf("without the groups mapper: failures %v", f)
+	}
+}
+
+// Keycloak reads "+" in the post-logout list as "the redirect URIs".
+func TestPostLogoutPlusMeansRedirectURIs(t *testing.T) {
+	for attr, want := range map[string][]string{"+": nil, "": {"logout.post-logout-uri"}, "http://other/": {"logout.post-logout-uri"}, "http://other/##+": nil} {
+		d := healthy()
+		d.t.Sites[0].Logout = "keycloak"
+		(*d.live.client.Client.Attributes)[keycloak.AttrPostLogoutRedirectURIs] = attr
+		if f := failures(runChecks(d)); !slices.Equal(f, want) {
+			t.Errorf("post.logout.redirect.uris %q: failures %v, want %v", attr, f, want)
+		}
+	}
+}
