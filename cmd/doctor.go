@@ -38,6 +38,7 @@ type doctorOptions struct {
 	Library         string
 	RancherURL      string
 	RancherMetadata string
+	RancherFields   map[string]string
 }
 
 // mountFlag collects --vault-mount M [--vault-role R]... in order: a role
@@ -131,6 +132,7 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 	fl.StringVar(&opts.Library, "library", "", "the Django site's library")
 	fl.StringVar(&opts.RancherURL, "rancher-url", "", "Rancher's URL, when the realm serves its SAML login")
 	fl.StringVar(&opts.RancherMetadata, "rancher-metadata", "", "the IdP metadata Rancher holds (FILE or URL; default the realm's)")
+	fl.StringToStringVar(&opts.RancherFields, "rancher-fields", nil, "Rancher's attribute fields, to check against the mappers: display_name=,user_name=,uid=,groups=")
 	return cmd
 }
 
@@ -159,6 +161,11 @@ func doctorRun(opts *doctorOptions) error {
 		if opts.RancherURL != "" {
 			r := strings.TrimRight(opts.RancherURL, "/")
 			t.Rancher = &spec.Rancher{URL: r, SAMLClient: r + "/v1-saml/keycloak/saml/metadata"}
+			fields, err := rancherFields(opts.RancherFields)
+			if err != nil {
+				return err
+			}
+			t.Rancher.Fields = fields
 		}
 		targets = []doctor.Target{t}
 	}
@@ -222,6 +229,20 @@ func doctorRun(opts *doctorOptions) error {
 	return nil
 }
 
+// rancherFields reads --rancher-fields.
+func rancherFields(in map[string]string) (spec.RancherFields, error) {
+	var f spec.RancherFields
+	dst := map[string]*string{"display_name": &f.DisplayName, "user_name": &f.UserName, "uid": &f.UID, "groups": &f.Groups}
+	for k, v := range in {
+		p := dst[k]
+		if p == nil {
+			return f, inputErrorf("--rancher-fields: unknown field %q (want display_name, user_name, uid or groups)", k)
+		}
+		*p = v
+	}
+	return f, nil
+}
+
 // fileTargets turns a file into one target per client that something
 // trusts: the Vault mounts that name it (client_id) or bind its audience,
 // its Django sites, and the Rancher SAML login.
@@ -275,14 +296,18 @@ func fileTargets(f *spec.File) ([]doctor.Target, error) {
 			}
 		}
 	}
-	if f.Rancher != nil && len(order) > 0 {
-		byClient[order[0]].Rancher = f.Rancher
-	}
 	if len(order) == 0 {
-		if len(k.Clients) == 0 {
+		switch {
+		case f.Rancher != nil:
+			target(f.Rancher.SAMLClient)
+		case len(k.Clients) > 0:
+			target(k.Clients[0].ClientID)
+		default:
 			return nil, inputErrorf("%s names no client that Vault, a Django site or Rancher uses; doctor has nothing to check", f.Path)
 		}
-		target(k.Clients[0].ClientID)
+	}
+	if f.Rancher != nil {
+		byClient[order[0]].Rancher = f.Rancher
 	}
 	var out []doctor.Target
 	for _, c := range order {

@@ -6,9 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -242,8 +245,12 @@ func TestIntegrationDoctorFindsEachBrokenLink(t *testing.T) {
 						"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}}, nil)
 			}},
 		{name: "a dotted groups claim on nested roles", user: "alice", want: "claims.groups-pointer", quote: `"resource_access.vault.roles" claim not found in token`,
-			break_: func() { r.vaultWrite("auth/"+r.jwtMnt+"/role/default", map[string]any{"role_type": "jwt", "groups_claim": "resource_access.vault.roles"}) },
-			fix:    func() { r.vaultWrite("auth/"+r.jwtMnt+"/role/default", map[string]any{"role_type": "jwt", "groups_claim": "/resource_access/vault/roles"}) }},
+			break_: func() {
+				r.vaultWrite("auth/"+r.jwtMnt+"/role/default", map[string]any{"role_type": "jwt", "groups_claim": "resource_access.vault.roles"})
+			},
+			fix: func() {
+				r.vaultWrite("auth/"+r.jwtMnt+"/role/default", map[string]any{"role_type": "jwt", "groups_claim": "/resource_access/vault/roles"})
+			}},
 		{name: "a redirect URI missing in Keycloak", want: "redirect.vault",
 			break_: func() {
 				c := r.client()
@@ -384,5 +391,106 @@ func TestIntegrationDoctorFixWritesTheFile(t *testing.T) {
 	}
 	if code, stdout, _ := runEnv(t, r.env, "", "doctor", "-f", r.path); code != 0 {
 		t.Errorf("after the fix: exit %d\n%s", code, stdout)
+	}
+}
+
+// Rancher's SAML login, broken by hand: doctor names the ACS URL, the
+// entity ID against --rancher-url, a field no mapper sends, and metadata
+// Rancher cannot decode; mended, it passes.
+func TestIntegrationDoctorRancher(t *testing.T) {
+	tb := testbed.Load(t)
+	env := testEnv(tb)
+	path, realm := demoFile(t, tb, "rancher.yaml")
+	if code, stdout, stderr := runEnv(t, env, "", "apply", "-f", path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	const samlID = "https://rancher.example.com/v1-saml/keycloak/saml/metadata"
+	r := &doctorRig{t: t, tb: tb, realm: realm}
+	var found []map[string]any
+	r.kc(http.MethodGet, "/clients?clientId="+url.QueryEscape(samlID), nil, &found)
+	if len(found) != 1 {
+		t.Fatalf("the SAML client: %v", found)
+	}
+	uuid := found[0]["id"].(string)
+	var client map[string]any
+	r.kc(http.MethodGet, "/clients/"+uuid, nil, &client)
+	put := func(edit func(c map[string]any)) {
+		c := maps.Clone(client)
+		edit(c)
+		r.kc(http.MethodPut, "/clients/"+uuid, c, nil)
+	}
+	run := func(args ...string) (int, doctor.Report) {
+		t.Helper()
+		code, stdout, stderr := runEnv(t, env, "", append(args, "-o", "json")...)
+		var rep doctor.Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("doctor: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+		}
+		return code, rep
+	}
+	byFlags := []string{"doctor", "--realm", realm, "--client", samlID, "--rancher-url", "https://rancher.example.com",
+		"--rancher-fields", "display_name=givenName,user_name=email,uid=email,groups=member"}
+	ids := func(rep doctor.Report, status doctor.Status) []string {
+		var out []string
+		for _, c := range rep.Checks {
+			if c.Status == status {
+				out = append(out, c.ID)
+			}
+		}
+		return out
+	}
+
+	if code, rep := run("doctor", "-f", path); code != 0 || !slices.Contains(ids(rep, doctor.OK), "rancher.config") {
+		t.Fatalf("healthy, from the file: exit %d, %+v", code, rep.Checks)
+	}
+	if code, rep := run(byFlags...); code != 0 || len(ids(rep, doctor.Warn)) != 0 {
+		t.Fatalf("healthy, from flags: exit %d, %+v", code, rep.Checks)
+	}
+
+	// The ACS URL taken off the client.
+	put(func(c map[string]any) { c["redirectUris"] = []string{"https://rancher.example.com/other"} })
+	if code, rep := run(byFlags...); code != ExitFindings || !slices.Equal(failedIDs(rep), []string{"rancher.redirect-uri"}) {
+		t.Errorf("no ACS URL: exit %d, failures %v", code, failedIDs(rep))
+	}
+	put(func(c map[string]any) {})
+
+	// Rancher at another URL than the client's ID says.
+	moved := slices.Clone(byFlags)
+	moved[slices.Index(moved, "https://rancher.example.com")] = "https://rancher.moved.example.com"
+	if code, rep := run(moved...); code != ExitFindings || !slices.Contains(failedIDs(rep), "rancher.client-id") {
+		t.Errorf("Rancher moved: exit %d, failures %v", code, failedIDs(rep))
+	}
+
+	// The email mapper's friendly name changed in the console: Rancher's
+	// user_name field finds nothing.
+	var mappers []map[string]any
+	r.kc(http.MethodGet, "/clients/"+uuid+"/protocol-mappers/models", nil, &mappers)
+	for _, m := range mappers {
+		if cfg := m["config"].(map[string]any); cfg["attribute.name"] == "email" {
+			cfg["friendly.name"], cfg["attribute.name"] = "mail", "mail"
+			r.kc(http.MethodPut, "/clients/"+uuid+"/protocol-mappers/models/"+m["id"].(string), m, nil)
+		}
+	}
+	if _, rep := run(byFlags...); !slices.Contains(ids(rep, doctor.Warn), "rancher.field-mapper") {
+		t.Errorf("renamed attribute: warnings %v", ids(rep, doctor.Warn))
+	}
+	// Without fields, doctor lists what the client sends.
+	if _, rep := run("doctor", "--realm", realm, "--client", samlID, "--rancher-url", "https://rancher.example.com"); !slices.ContainsFunc(rep.Checks, func(c doctor.Check) bool {
+		return c.ID == "rancher.fields" && strings.Contains(c.Message, "mail, ") && strings.Contains(c.Message, "givenName")
+	}) {
+		t.Errorf("no fields: %+v", rep.Checks)
+	}
+
+	// The metadata Rancher holds: the realm's descriptor wrapped in an
+	// EntitiesDescriptor, as some exports give it.
+	raw, err := keycloak.Descriptor(context.Background(), http.DefaultClient, tb.KeycloakURL, realm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := regexp.MustCompile(`^(<\?xml[^>]*\?>)?`).ReplaceAllString(string(raw), "")
+	wrapped := filepath.Join(t.TempDir(), "idp.xml")
+	os.WriteFile(wrapped, []byte(`<EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">`+body+`</EntitiesDescriptor>`), 0o600)
+	if code, rep := run(append(byFlags, "--rancher-metadata", wrapped)...); code != ExitFindings || !slices.Contains(failedIDs(rep), "rancher.decode") {
+		t.Errorf("EntitiesDescriptor: exit %d, failures %v, %+v", code, failedIDs(rep), rep.Checks)
 	}
 }

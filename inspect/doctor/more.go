@@ -1,11 +1,13 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,7 +107,13 @@ func (d *doc) rancher(ctx context.Context) {
 	if r == nil {
 		return
 	}
-	v, err := d.sys.Keycloak.ReadClient(ctx, d.t.Realm, r.SAMLClient)
+	// The client doctor was pointed at, when it is a SAML client: its ID
+	// is then checked against Rancher's entity ID rather than looked up.
+	v := d.live.client
+	var err error
+	if v == nil || v.Client == nil || deref(v.Client.Protocol) != "saml" {
+		v, err = d.sys.Keycloak.ReadClient(ctx, d.t.Realm, r.SAMLClient)
+	}
 	if err != nil {
 		d.add(Check{ID: "rancher.client", System: sysRancher, Status: Fail, Message: "Rancher's SAML client " + r.SAMLClient + " cannot be read: " + err.Error(),
 			Fix: "create a saml client whose client id is " + r.URL + "/v1-saml/keycloak/saml/metadata"})
@@ -138,11 +146,33 @@ func (d *doc) rancher(ctx context.Context) {
 	}
 	_, cfgFindings, err := rancher.BuildConfig(rancher.ConfigInput{RancherURL: r.URL, Client: client, Metadata: meta,
 		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}})
+	noFields := r.Fields == (spec.RancherFields{})
 	if err == nil {
-		findings = append(findings, cfgFindings...)
+		// Rancher's own key pair is Rancher's business: doctor checks what
+		// Keycloak and the metadata give it.
+		// Without fields (doctor run on flags alone) there is nothing to
+		// hold the mappers against; what they send is listed instead.
+		findings = append(findings, slices.DeleteFunc(cfgFindings, func(f rancher.Finding) bool {
+			return f.ID == rancher.FindingSPCertMissing || f.ID == rancher.FindingSPKeyMissing || (noFields && f.ID == rancher.FindingFieldMissing)
+		})...)
+		if noFields {
+			var sent []string
+			for _, a := range client.Mappers {
+				if name := cmp.Or(a.FriendlyName, a.AttributeName); name != "" {
+					sent = append(sent, name)
+				}
+			}
+			d.add(Check{ID: "rancher.fields", System: sysRancher, Status: Warn,
+				Message: fmt.Sprintf("the SAML client sends the attributes %s; Rancher's display name, user name, UID and groups fields must each be one of these", strings.Join(sent, ", ")),
+				Fix:     "run doctor with --rancher-fields display_name=…,user_name=…,uid=…,groups=… (Rancher's values) to check them"})
+		}
 	}
 	if len(findings) == 0 {
-		d.ok(sysRancher, "rancher.config", "Rancher's SAML client, fields and metadata are as Rancher decodes them")
+		what := "SAML client, fields"
+		if noFields {
+			what = "SAML client"
+		}
+		d.ok(sysRancher, "rancher.config", "Rancher's "+what+" and metadata are as Rancher decodes them")
 	}
 	for _, f := range findings {
 		st := Fail
