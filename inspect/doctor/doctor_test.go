@@ -1,6 +1,14 @@
 package doctor
 
 import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"math/big"
 	"net/http"
 	"slices"
 	"strings"
@@ -114,7 +122,9 @@ func TestEachBreakNamesItsCause(t *testing.T) {
 		{"issuer with a slash", func(d *doc) { d.live.mounts[0].cfg.OIDCDiscoveryURL += "/" }, "discovery.issuer"},
 		{"no key of the allowed alg", func(d *doc) { d.live.mounts[1].cfg.JWTSupportedAlgs = []string{"ES256"} }, "discovery.jwks"},
 		{"no discovery", func(d *doc) { d.live.disc, d.live.discErr = nil, errString("connection refused") }, "discovery.fetch"},
-		{"redirect missing", func(d *doc) { d.live.client.Client.RedirectURIs = ptr([]string{"http://localhost:8250/oidc/callback/"}) }, "redirect.vault"},
+		{"redirect missing", func(d *doc) {
+			d.live.client.Client.RedirectURIs = ptr([]string{"http://localhost:8250/oidc/callback/"})
+		}, "redirect.vault"},
 		{"oidc audience", func(d *doc) { d.live.mounts[0].roles["default"].BoundAudiences = []string{"other"} }, "audience.oidc"},
 		{"user claim", func(d *doc) { d.live.mounts[1].roles["bygroup"].UserClaim = "email" }, "claims.user-claim"},
 		{"groups claim nowhere", func(d *doc) { d.live.mounts[1].roles["bygroup"].GroupsClaim = "teams" }, "claims.groups-missing"},
@@ -246,5 +256,59 @@ func TestPostLogoutPlusMeansRedirectURIs(t *testing.T) {
 		if f := failures(runChecks(d)); !slices.Equal(f, want) {
 			t.Errorf("post.logout.redirect.uris %q: failures %v, want %v", attr, f, want)
 		}
+	}
+}
+
+// The signing certificate in the metadata Rancher holds expires in 10 days:
+// doctor warns, with the check's own finding.
+func TestRancherCertificateExpiring(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "demo"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(10 * 24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="http://kc/realms/demo">` +
+		`<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>` +
+		base64.StdEncoding.EncodeToString(der) + `</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+		`<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://kc/realms/demo/protocol/saml"/>` +
+		`</md:IDPSSODescriptor></md:EntityDescriptor>`
+	const id = "https://r.example.com/v1-saml/keycloak/saml/metadata"
+	d := &doc{t: Target{Realm: "demo", Client: id, Rancher: &spec.Rancher{URL: "https://r.example.com", SAMLClient: id}, RancherMetadata: []byte(meta)},
+		sys: Systems{Now: func() time.Time { return now }}, rep: &Report{},
+		live: &live{client: &keycloak.ClientView{Client: &gocloak.Client{ClientID: ptr(id), Protocol: ptr("saml"),
+			RedirectURIs: ptr([]string{"https://r.example.com/v1-saml/keycloak/saml/acs"}), Attributes: &map[string]string{"saml.server.signature": "true"}}}}}
+	d.rancher(context.Background())
+	if !slices.ContainsFunc(d.rep.Checks, func(c Check) bool { return c.ID == "rancher.cert-expiring" && c.Status == Warn }) {
+		t.Errorf("checks %+v", d.rep.Checks)
+	}
+	if f := failures(d.rep); len(f) != 0 {
+		t.Errorf("failures %v", f)
+	}
+}
+
+// Direct grants are a warning unless the file asks for them.
+func TestDirectGrantsOnlyWhereAsked(t *testing.T) {
+	status := func(f *spec.File) Status {
+		d := healthy()
+		d.live.client.Client.DirectAccessGrantsEnabled = ptr(true)
+		d.t.File = f
+		runChecks(d)
+		i := slices.IndexFunc(d.rep.Checks, func(c Check) bool { return c.ID == "client.direct-grants" })
+		if i < 0 {
+			t.Fatal("no client.direct-grants check")
+		}
+		return d.rep.Checks[i].Status
+	}
+	if s := status(nil); s != Warn {
+		t.Errorf("by hand: %s, want a warning", s)
+	}
+	asked := &spec.File{Keycloak: &spec.Keycloak{Clients: []spec.Client{{ClientID: "vault", DirectAccessGrants: ptr(true)}}}}
+	if s := status(asked); s != OK {
+		t.Errorf("asked for in the file: %s", s)
 	}
 }
