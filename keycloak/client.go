@@ -11,6 +11,7 @@ package keycloak
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,9 @@ type Admin struct {
 	expires time.Time
 	now     func() time.Time
 	logins  int // tokens obtained so far (logins and refreshes)
+	// issued is the last token's iat (Keycloak's clock) and received this
+	// machine's clock when it arrived: Keycloak sends no Date header.
+	issued, received time.Time
 }
 
 // NewAdmin returns an Admin for the server at baseURL (e.g.
@@ -165,8 +169,45 @@ func (a *Admin) accessToken(ctx context.Context) (string, error) {
 	}
 	a.token = tok
 	a.logins++
-	a.expires = a.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	a.received = a.now()
+	a.issued = issuedAt(tok.AccessToken)
+	a.expires = a.received.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	return tok.AccessToken, nil
+}
+
+// Clock reads Keycloak's clock: the iat of the admin token (logging in if
+// need be) and this machine's time when the token arrived. iat counts whole
+// seconds, so the two agree to within a second plus the round trip.
+func (a *Admin) Clock(ctx context.Context) (server, local time.Time, err error) {
+	if _, err := a.accessToken(ctx); err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.issued.IsZero() {
+		return time.Time{}, time.Time{}, errors.New("the admin token carries no iat")
+	}
+	return a.issued, a.received, nil
+}
+
+// issuedAt reads a JWT's iat without verifying it: the token is only a
+// clock reading here, never a credential we trust.
+func issuedAt(jwt string) time.Time {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return time.Time{}
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}
+	}
+	var claims struct {
+		IAT float64 `json:"iat"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.IAT <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(claims.IAT), 0)
 }
 
 func (a *Admin) login(ctx context.Context) (*gocloak.JWT, error) {

@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -464,5 +465,22 @@ func TestReadStateBoundsRequestsInFlight(t *testing.T) {
 		if peak > conc || (conc > 1 && peak < 2) {
 			t.Errorf("concurrency %d: %d requests in flight at once", conc, peak)
 		}
+	}
+}
+
+// Keycloak sends no Date header; its clock is read from the admin token's
+// iat, and a token without one is no reading.
+func TestAdminClock(t *testing.T) {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"iat":1796126400,"exp":1796126460}`))
+	rec := newRecorder(t, map[string]reply{
+		"POST /realms/master/protocol/openid-connect/token": {Body: `{"access_token":"h.` + payload + `.s","expires_in":60}`},
+	})
+	server, local, err := adminOf(rec).Clock(context.Background())
+	if err != nil || !server.Equal(time.Unix(1796126400, 0)) || local.IsZero() {
+		t.Errorf("clock %v %v %v", server, local, err)
+	}
+	rec.Set("POST /realms/master/protocol/openid-connect/token", reply{Body: `{"access_token":"opaque","expires_in":60}`})
+	if _, _, err := adminOf(rec).Clock(context.Background()); err == nil {
+		t.Error("an opaque token gave a clock reading")
 	}
 }

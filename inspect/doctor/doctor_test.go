@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"math/big"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -52,6 +51,7 @@ func healthy() *doc {
 			map[string]string{"claim.name": "preferred_username", "id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"})}},
 	}}
 	issuer := "http://kc/realms/demo"
+	noon := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	role := func(typ, gc string) *inspect.VaultRole {
 		return &inspect.VaultRole{RoleType: typ, UserClaim: "sub", GroupsClaim: gc, BoundAudiences: []string{"vault"}, AllowedRedirectURIs: []string{"http://localhost:8250/oidc/callback"}}
 	}
@@ -65,7 +65,8 @@ func healthy() *doc {
 			{view: &vault.MountView{Path: "jwt", Aliases: []vault.MountAlias{{Name: "kv-managers", Group: "teams"}}},
 				cfg: &inspect.VaultConfig{OIDCDiscoveryURL: issuer}, roles: map[string]*inspect.VaultRole{"bygroup": role("jwt", "groups")}, names: []string{"bygroup"}},
 		},
-		kcDate: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC).Format(http.TimeFormat),
+		kcClock:    clockReading{server: noon, local: noon.Add(time.Second), source: "iat"},
+		vaultClock: clockReading{server: noon, local: noon, source: "Date"},
 	}
 	l.tokens = model(view, "vault")
 	return &doc{t: Target{KeycloakURL: "http://kc", Realm: "demo", Client: "vault",
@@ -104,8 +105,10 @@ func TestHealthyHasNoFailures(t *testing.T) {
 	if f := failures(r); len(f) != 0 {
 		t.Fatalf("failures %v: %+v", f, r.Checks)
 	}
-	if !slices.ContainsFunc(r.Checks, func(c Check) bool { return c.ID == "clock.skew" && c.Status == OK }) {
-		t.Error("no clock check")
+	for _, id := range []string{"clock.skew", "clock.keycloak-vault"} {
+		if !slices.ContainsFunc(r.Checks, func(c Check) bool { return c.ID == id && c.Status == OK }) {
+			t.Errorf("no %s check", id)
+		}
 	}
 }
 
@@ -129,7 +132,11 @@ func TestEachBreakNamesItsCause(t *testing.T) {
 		{"user claim", func(d *doc) { d.live.mounts[1].roles["bygroup"].UserClaim = "email" }, "claims.user-claim"},
 		{"groups claim nowhere", func(d *doc) { d.live.mounts[1].roles["bygroup"].GroupsClaim = "teams" }, "claims.groups-missing"},
 		{"full-path alias", func(d *doc) { d.live.mounts[1].view.Aliases[0].Name = "/kv-managers" }, "aliases.match"},
-		{"clock", func(d *doc) { d.sys.Now = func() time.Time { return time.Date(2026, 12, 1, 12, 5, 0, 0, time.UTC) } }, "clock.skew"},
+		{"clock", func(d *doc) { d.live.vaultClock.server = d.live.vaultClock.server.Add(2 * time.Minute) }, "clock.keycloak-vault"},
+		{"clock, no leeway", func(d *doc) {
+			d.live.mounts[1].roles["bygroup"].ClockSkewLeeway = -time.Second
+			d.live.vaultClock.server = d.live.vaultClock.server.Add(4 * time.Second)
+		}, "clock.keycloak-vault"},
 		{"django callback", func(d *doc) { d.t.Sites[0].URL = "http://shop.example" }, "redirect.django"},
 	} {
 		d := healthy()
@@ -310,5 +317,23 @@ func TestDirectGrantsOnlyWhereAsked(t *testing.T) {
 	asked := &spec.File{Keycloak: &spec.Keycloak{Clients: []spec.Client{{ClientID: "vault", DirectAccessGrants: ptr(true)}}}}
 	if s := status(asked); s != OK {
 		t.Errorf("asked for in the file: %s", s)
+	}
+}
+
+// This machine's clock off both servers by the same minutes: Vault is fine
+// (Keycloak and Vault agree), a Django site here is warned about.
+func TestClockOffHereOnly(t *testing.T) {
+	d := healthy()
+	d.live.kcClock.local = d.live.kcClock.local.Add(3 * time.Minute)
+	d.live.vaultClock.local = d.live.vaultClock.local.Add(3 * time.Minute)
+	r := runChecks(d)
+	var warned []string
+	for _, c := range r.Checks {
+		if c.ID == "clock.skew" && c.Status == Warn && strings.Contains(c.Evidence, "this machine 12:03") {
+			warned = append(warned, c.System)
+		}
+	}
+	if f := failures(r); len(f) != 0 || !slices.Equal(warned, []string{"keycloak", "vault"}) {
+		t.Errorf("failures %v, warned %v", f, warned)
 	}
 }

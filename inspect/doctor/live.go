@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/Nerzal/gocloak/v13"
 
@@ -19,12 +20,19 @@ type live struct {
 	// disc is the realm's discovery check (nil when it failed: discErr).
 	disc    *inspect.DiscoveryReport
 	discErr error
-	// kcDate and vaultDate are the servers' Date headers.
-	kcDate, vaultDate string
-	client            *keycloak.ClientView
-	state             *keycloak.State // the realm's roles and groups
-	mounts            []*mount
-	tokens            tokenModel
+	// kcClock and vaultClock read the servers' clocks: the admin token's
+	// iat for Keycloak (it sends no Date header), the Date header for Vault.
+	kcClock, vaultClock clockReading
+	client              *keycloak.ClientView
+	state               *keycloak.State // the realm's roles and groups
+	mounts              []*mount
+	tokens              tokenModel
+}
+
+// clockReading is a server's time and this machine's at the same moment.
+type clockReading struct {
+	server, local time.Time
+	source        string
 }
 
 // mount is one Vault mount as doctor understands it.
@@ -39,18 +47,15 @@ func read(ctx context.Context, t Target, sys Systems) (*live, error) {
 	l := &live{}
 	issuer := strings.TrimRight(t.KeycloakURL, "/") + "/realms/" + t.Realm
 	l.disc, l.discErr = inspect.CheckDiscovery(ctx, sys.HTTP, issuer)
-	if req, err := http.NewRequestWithContext(ctx, http.MethodGet, issuer+"/.well-known/openid-configuration", nil); err == nil {
-		if resp, err := sys.HTTP.Do(req); err == nil {
-			resp.Body.Close()
-			l.kcDate = resp.Header.Get("Date")
-		}
-	}
 	var err error
 	if l.client, err = sys.Keycloak.ReadClient(ctx, t.Realm, t.Client); err != nil {
 		return nil, err
 	}
 	if l.state, err = sys.Keycloak.ReadState(ctx, t.Realm, keycloak.ReadOptions{}); err != nil {
 		return nil, err
+	}
+	if server, local, err := sys.Keycloak.Clock(ctx); err == nil {
+		l.kcClock = clockReading{server: server, local: local, source: "the iat of its admin token"}
 	}
 	l.tokens = model(l.client, t.Client)
 	for _, m := range t.Mounts {
@@ -89,7 +94,9 @@ func read(ctx context.Context, t Target, sys Systems) (*live, error) {
 	}
 	if sys.Vault != nil && len(t.Mounts) > 0 {
 		if _, date, err := sys.Vault.Health(ctx); err == nil {
-			l.vaultDate = date
+			if server, err := http.ParseTime(date); err == nil {
+				l.vaultClock = clockReading{server: server, local: sys.Now(), source: "its Date header"}
+			}
 		}
 	}
 	return l, nil
