@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,26 +148,75 @@ func (d *doc) client() {
 	}
 }
 
-// redirectAllowed applies Keycloak's redirect URI rules: an exact match, or
-// a registered URI ending in * matching by prefix; a relative one is taken
-// against the root URL.
+// redirectAllowed applies Keycloak's redirect URI rules, as Keycloak 26
+// answers them (the integration test holds this against the real server):
+// a registered URI ending in * and holding no ? matches by prefix the
+// requested URI without its query, and "x/*" matches "x" too; any other
+// registered URI matches exactly, case and query included. A relative one
+// is taken against the client's root URL, or Keycloak's own origin.
 func redirectAllowed(registered []string, root, uri string) bool {
+	path := uri
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
 	for _, r := range registered {
 		if strings.HasPrefix(r, "/") {
 			r = strings.TrimRight(root, "/") + r
 		}
-		if r == uri || (strings.HasSuffix(r, "*") && strings.HasPrefix(uri, strings.TrimSuffix(r, "*"))) {
+		if r == uri {
+			return true
+		}
+		if !strings.HasSuffix(r, "*") || strings.Contains(r, "?") {
+			continue
+		}
+		prefix := strings.TrimSuffix(r, "*")
+		if strings.HasPrefix(path, prefix) || (len(prefix) > 1 && strings.TrimSuffix(prefix, "/") == path) {
 			return true
 		}
 	}
 	return false
 }
 
+// cliCallback warns when an OIDC role cannot serve `vault login
+// -method=oidc`: the CLI listens on localhost:8250 and sends
+// http://localhost:8250/oidc/callback. Vault drops the port of a loopback
+// URI when it compares, Keycloak does not; the CLI's own port is 8250.
+func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
+	const cli = "http://localhost:8250/oidc/callback"
+	for _, u := range r.AllowedRedirectURIs {
+		pu, err := url.Parse(u)
+		if err == nil && pu.Hostname() == "localhost" && pu.Scheme == "http" && pu.Path == "/oidc/callback" && pu.RawQuery == "" {
+			return
+		}
+	}
+	fix := roleFix(m.view.Path, name, "allowed_redirect_uris: "+yqList([]string{cli}))
+	if !redirectAllowed(deref(d.live.client.Client.RedirectURIs), d.rootURL(), cli) {
+		fix = clientFix(d.t.Client, "redirect_uris: "+yqList([]string{cli})) + fix
+	}
+	d.add(Check{ID: "redirect.vault-cli", System: sysVault, Status: Warn,
+		Message: fmt.Sprintf("role %s/%s does not allow the Vault CLI's callback %s: `vault login -method=oidc role=%s` answers \"Unable to authorize role %q with redirect_uri %q\" (the browser login in Vault's UI is not affected)", m.view.Path, name, cli, name, name, cli),
+		Fix:     "add " + cli + " to the role's allowed_redirect_uris and the client's redirect URIs, if people log in from the CLI",
+		FixYAML: fix})
+}
+
+// rootURL is what Keycloak resolves a relative redirect URI against: the
+// client's root URL (${authBaseUrl} is Keycloak's own), or Keycloak's origin.
+func (d *doc) rootURL() string {
+	base := strings.TrimRight(d.t.KeycloakURL, "/")
+	if root := deref(d.live.client.Client.RootURL); root != "" {
+		return strings.NewReplacer("${authBaseUrl}", base, "${authAdminUrl}", base).Replace(root)
+	}
+	if u, err := url.Parse(base); err == nil {
+		return u.Scheme + "://" + u.Host
+	}
+	return base
+}
+
 // redirects checks each OIDC role's allowed_redirect_uris against the
 // client's redirect URIs.
 func (d *doc) redirects() {
 	c := d.live.client.Client
-	registered, root := deref(c.RedirectURIs), deref(c.RootURL)
+	registered, root := deref(c.RedirectURIs), d.rootURL()
 	for _, m := range d.live.mounts {
 		for _, name := range m.names {
 			r := m.roles[name]
@@ -179,6 +229,7 @@ func (d *doc) redirects() {
 					missing = append(missing, u)
 				}
 			}
+			d.cliCallback(m, name, r)
 			if len(missing) == 0 {
 				d.ok(sysKeycloak, "redirect.vault", fmt.Sprintf("every redirect URI of role %s/%s is registered on client %s", m.view.Path, name, d.t.Client))
 				continue
@@ -456,7 +507,7 @@ func (d *doc) django() {
 // URL, or "+" (the redirect URIs) in the post-logout list.
 func (d *doc) registered(p django.Problem) bool {
 	c := d.live.client.Client
-	redirect, root := deref(c.RedirectURIs), deref(c.RootURL)
+	redirect, root := deref(c.RedirectURIs), d.rootURL()
 	switch p.Need {
 	case "callback":
 		return redirectAllowed(redirect, root, p.Value)

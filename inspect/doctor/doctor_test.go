@@ -191,13 +191,19 @@ func TestEveryFixYAMLParses(t *testing.T) {
 }
 
 func TestRedirectRules(t *testing.T) {
-	reg := []string{"http://localhost:8250/oidc/callback", "https://app/*", "/relative/cb"}
+	reg := []string{"http://localhost:8250/oidc/callback", "https://app/*", "/relative/cb", "http://q/cb?x=1", "http://q/*?y"}
 	for uri, want := range map[string]bool{
 		"http://localhost:8250/oidc/callback":  true,
 		"http://localhost:8250/oidc/callback/": false,
 		"https://app/anything/deep":            true,
 		"https://root/relative/cb":             true,
 		"https://other/relative/cb":            false,
+		"https://app":                          true, // "x/*" matches "x"
+		"https://app?x=1":                      true, // the query is not matched against a wildcard
+		"https://ap":                           false,
+		"http://q/cb?x=1":                      true, // a registered URI with ? is exact
+		"http://q/cb?x=1&y":                    false,
+		"HTTPS://app/x":                        false, // case counts
 	} {
 		if got := redirectAllowed(reg, "https://root/", uri); got != want {
 			t.Errorf("%s: %v, want %v", uri, got, want)
@@ -335,5 +341,25 @@ func TestClockOffHereOnly(t *testing.T) {
 	}
 	if f := failures(r); len(f) != 0 || !slices.Equal(warned, []string{"keycloak", "vault"}) {
 		t.Errorf("failures %v, warned %v", f, warned)
+	}
+}
+
+// An OIDC role without the CLI's callback: a warning whose fix adds it to
+// the role and, where no redirect URI covers it, to the client.
+func TestVaultCLICallback(t *testing.T) {
+	d := healthy()
+	d.live.mounts[0].roles["default"].AllowedRedirectURIs = []string{"https://vault.example/ui/vault/auth/oidc/oidc/callback"}
+	d.live.client.Client.RedirectURIs = ptr([]string{"https://vault.example/*"})
+	r := runChecks(d)
+	i := slices.IndexFunc(r.Checks, func(c Check) bool { return c.ID == "redirect.vault-cli" })
+	if i < 0 || r.Checks[i].Status != Warn || !strings.Contains(r.Checks[i].FixYAML, "redirect_uris") || !strings.Contains(r.Checks[i].FixYAML, "allowed_redirect_uris") {
+		t.Fatalf("checks %+v", r.Checks)
+	}
+	f, err := spec.ParseFragment("fix", []byte(r.Checks[i].FixYAML))
+	if err != nil || f.Keycloak == nil || f.Vault == nil {
+		t.Fatalf("fix_yaml %v:\n%s", err, r.Checks[i].FixYAML)
+	}
+	if d := healthy(); slices.ContainsFunc(runChecks(d).Checks, func(c Check) bool { return c.ID == "redirect.vault-cli" }) {
+		t.Error("warned although the role allows the CLI's callback")
 	}
 }
