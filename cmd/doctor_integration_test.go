@@ -205,7 +205,7 @@ func TestIntegrationDoctorFindsEachBrokenLink(t *testing.T) {
 	if code, rep := r.doctor(""); code != 0 {
 		t.Fatalf("the healthy setup: exit %d, failures %v\n%+v", code, failedIDs(rep), rep.Checks)
 	}
-	if code, rep := r.doctor("alice"); code != 0 || len(rep.Logins) != 4 {
+	if code, rep := r.doctor("alice"); code != 0 || len(rep.Logins) != 6 { // the password grant, the OIDC flow, two JWT roles with each token
 		t.Fatalf("the healthy setup with --user: exit %d, failures %v, logins %+v", code, failedIDs(rep), rep.Logins)
 	}
 	oidcCfg := r.vaultRead("auth/" + r.oidcMnt + "/config")
@@ -224,7 +224,7 @@ func TestIntegrationDoctorFindsEachBrokenLink(t *testing.T) {
 		quote       string // the server's message, quoted in a login's evidence
 		break_, fix func()
 	}{
-		{name: "no audience mapper", want: "audience.jwt",
+		{name: "no audience mapper", want: "audience.jwt", user: "alice", quote: "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience",
 			break_: func() {
 				m := r.mapper("audience vault")
 				r.kc(http.MethodDelete, "/clients/"+r.clientID()+"/protocol-mappers/models/"+m["id"].(string), nil, nil)

@@ -13,6 +13,15 @@ import (
 	"github.com/ssoctl/ssoctl/templates/django"
 )
 
+// Vault's own words for a token whose aud the role does not bind (Vault
+// 1.19, jwt plugin v0.23; the old string is what older servers and most
+// forum threads show).
+const (
+	vaultJWTAudience    = "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"
+	vaultJWTAudienceOld = "aud claim does not match any bound audience"
+	vaultOIDCAudience   = "invalid id_token audiences"
+)
+
 // The systems checks belong to.
 const (
 	sysKeycloak = "keycloak"
@@ -182,7 +191,7 @@ func redirectAllowed(registered []string, root, uri string) bool {
 // http://localhost:8250/oidc/callback. Vault drops the port of a loopback
 // URI when it compares, Keycloak does not; the CLI's own port is 8250.
 func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
-	const cli = "http://localhost:8250/oidc/callback"
+	cli := cliCallback
 	for _, u := range r.AllowedRedirectURIs {
 		pu, err := url.Parse(u)
 		if err == nil && pu.Hostname() == "localhost" && pu.Scheme == "http" && pu.Path == "/oidc/callback" && pu.RawQuery == "" {
@@ -262,7 +271,7 @@ func (d *doc) audience(m *mount) {
 		if r.RoleType == "oidc" {
 			if !idOK {
 				d.add(Check{ID: "audience.oidc", System: sysVault, Status: Fail,
-					Message: fmt.Sprintf("role %s binds audiences %s, but the ID token of client %s carries %s: Vault answers \"aud claim does not match any bound audience\"", ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud)),
+					Message: fmt.Sprintf("role %s binds audiences %s, but the ID token of client %s carries %s: Vault's callback answers %q", ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud), vaultOIDCAudience),
 					Fix:     "set bound_audiences on the role to [" + d.t.Client + "] (or remove it: Vault checks the ID token's audience against the client id anyway)",
 					FixYAML: roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{d.t.Client}))})
 				continue
@@ -276,14 +285,14 @@ func (d *doc) audience(m *mount) {
 			d.ok(sysVault, "audience.jwt", "ID and access tokens of client "+d.t.Client+" meet the bound audiences of role "+ref)
 		case !idOK && !accessOK:
 			d.add(Check{ID: "audience.jwt", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("role %s binds audiences %s, which no token of client %s carries (ID token %s, access token %s): Vault answers \"aud claim does not match any bound audience\"",
-					ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud), quoteList(append(tm.accessAud, "account"))),
+				Message: fmt.Sprintf("role %s binds audiences %s, which no token of client %s carries (ID token %s, access token %s): Vault answers %q (older Vault: %q)",
+					ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud), quoteList(append(tm.accessAud, "account")), vaultJWTAudience, vaultJWTAudienceOld),
 				Fix:     "add an audience mapper for " + r.BoundAudiences[0] + " to client " + d.t.Client + ", or bind the role to " + d.t.Client,
 				FixYAML: mapperFix(d.t.Client, "audience: "+yq(r.BoundAudiences[0]))})
 		case idOK:
 			d.add(Check{ID: "audience.jwt", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("an access token of client %s has aud %s (no audience mapper adds %s): a JWT login to role %s with it, as machines and client-credentials logins send, fails with \"aud claim does not match any bound audience\"; only the ID token passes",
-					d.t.Client, quoteList(append(slices.Clone(tm.accessAud), "account")), r.BoundAudiences[0], ref),
+				Message: fmt.Sprintf("an access token of client %s has aud %s (no audience mapper adds %s): a JWT login to role %s with it, as machines and client-credentials logins send, fails with %q (older Vault: %q); only the ID token passes",
+					d.t.Client, quoteList(append(slices.Clone(tm.accessAud), "account")), r.BoundAudiences[0], ref, vaultJWTAudience, vaultJWTAudienceOld),
 				Fix:     "add an audience mapper (Clients > " + d.t.Client + " > Client scopes > dedicated > Audience, included client audience " + r.BoundAudiences[0] + ", add to access token)",
 				FixYAML: mapperFix(d.t.Client, "audience: "+yq(r.BoundAudiences[0]))})
 		default:

@@ -93,31 +93,37 @@ func vaultMessage(err error) string {
 	return err.Error()
 }
 
-// jwtLogin logs in to a JWT role with the user's ID token, after running
-// ssoctl's model of Vault's checks on it.
+// jwtLogin logs in to a JWT role with the user's ID token and then with the
+// access token (what machines and client-credentials logins send), after
+// running ssoctl's model of Vault's checks on each.
 func (d *doc) jwtLogin(ctx context.Context, m *mount, role, user string, tok *keycloak.TokenResponse) {
-	path := "vault-jwt " + m.view.Path + "/" + role
-	parsed, err := inspect.ParseInput([]byte(tok.IDToken), inspect.PickDefault)
-	var predicted string
-	if err == nil && m.cfg != nil && d.live.disc != nil {
-		keys := inspect.NewRemoteJWKS(d.sys.HTTP, d.live.disc.JWKSURI)
-		if v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path}); err == nil {
-			predicted = "accepted"
-			if !v.Accepted {
-				predicted = v.Message
+	for _, t := range []struct{ kind, suffix, jwt string }{{"ID token", "", tok.IDToken}, {"access token", " (access token)", tok.AccessToken}} {
+		if t.jwt == "" {
+			continue
+		}
+		path := "vault-jwt " + m.view.Path + "/" + role + t.suffix
+		parsed, err := inspect.ParseInput([]byte(t.jwt), inspect.PickDefault)
+		var predicted string
+		if err == nil && m.cfg != nil && d.live.disc != nil {
+			keys := inspect.NewRemoteJWKS(d.sys.HTTP, d.live.disc.JWKSURI)
+			if v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path}); err == nil {
+				predicted = "accepted"
+				if !v.Accepted {
+					predicted = v.Message
+				}
 			}
 		}
-	}
-	res, err := d.sys.Vault.Login(ctx, m.view.Path, role, tok.IDToken)
-	if err != nil {
-		msg := vaultMessage(err)
-		if predicted != "" && predicted == msg {
-			msg += " (as ssoctl's model of Vault predicted)"
+		res, err := d.sys.Vault.Login(ctx, m.view.Path, role, t.jwt)
+		if err != nil {
+			msg := vaultMessage(err)
+			if predicted != "" && predicted == msg {
+				msg += " (as ssoctl's model of Vault predicted)"
+			}
+			d.login(Login{Path: path, User: user, Step: "Vault's JWT login with the " + t.kind, Message: msg})
+			continue
 		}
-		d.login(Login{Path: path, User: user, Step: "Vault's JWT login with the ID token", Message: msg})
-		return
+		d.login(Login{Path: path, User: user, OK: true, Granted: "policies " + strings.Join(append(res.TokenPolicies, res.IdentityPolicies...), ", ")})
 	}
-	d.login(Login{Path: path, User: user, OK: true, Granted: "policies " + strings.Join(append(res.TokenPolicies, res.IdentityPolicies...), ", ")})
 }
 
 // oidcLogin runs Vault's browser flow headlessly: auth_url, Keycloak's login
