@@ -32,7 +32,8 @@ func (t *countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(r)
 	c := t.c
 	switch {
-	case strings.Contains(r.URL.Path, "openid-connect/token"), strings.HasSuffix(r.URL.Path, "/login"), strings.HasSuffix(r.URL.Path, "/oidc/auth_url"):
+	case strings.Contains(r.URL.Path, "openid-connect/token"), strings.HasSuffix(r.URL.Path, "/login"), strings.HasSuffix(r.URL.Path, "/oidc/auth_url"),
+		strings.Contains(r.URL.Path, "/login-actions/"): // a login form submitted
 		c.logins.Add(1)
 	case r.Method == http.MethodGet || r.Method == "LIST":
 		c.reads.Add(1)

@@ -145,7 +145,7 @@ func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password stri
 		return
 	}
 	target, _ := url.Parse(redirect)
-	b := browser.New()
+	b := browser.Over(d.sys.HTTP)
 	b.Stop = func(u *url.URL) bool { return u.Host == target.Host && u.Path == target.Path }
 	page, err := b.Get(ctx, authURL)
 	if err == nil && page.Form("kc-form-login") != nil {
@@ -176,7 +176,7 @@ func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password stri
 // page's Keycloak button.
 func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) {
 	path := "django " + name
-	b := browser.New()
+	b := browser.Over(d.sys.HTTP)
 	if p, err := b.Do(ctx, http.MethodGet, site+"/admin/login/", nil, ""); err != nil || p.Status != 200 {
 		d.add(Check{ID: "login.django", System: sysDjango, Status: Warn, Message: "site " + name + " is not running at " + site + "; its login was not tried"})
 		return

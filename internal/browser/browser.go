@@ -51,10 +51,22 @@ type Page struct {
 // New returns a browser with an empty cookie jar. Keycloak's cookies are
 // Secure even on http; Go's jar sends Secure cookies to loopback hosts over
 // http, as browsers treat localhost as a secure context.
-func New() *Browser {
+func New() *Browser { return Over(nil) }
+
+// Over returns a browser whose requests go through base's transport (its
+// TLS settings and request logging), with a jar and redirect policy of its
+// own. A nil base is Go's default transport.
+func Over(base *http.Client) *Browser {
 	jar, _ := cookiejar.New(nil)
-	return &Browser{client: &http.Client{Jar: jar, Timeout: 30 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if base != nil {
+		c.Transport = base.Transport
+		if base.Timeout > 0 {
+			c.Timeout = base.Timeout
+		}
+	}
+	return &Browser{client: c}
 }
 
 // Do sends one request (form, when non-nil, as a POST body) and does not
