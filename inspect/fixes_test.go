@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -20,39 +19,7 @@ func TestEveryPrintedFixParses(t *testing.T) {
 	k := testKeys(t)
 	jwks := mustKeySet(t, jwksJSON(t, jwkOf(t, &k.rsaA.PublicKey, map[string]any{"kid": "a", "alg": "RS256", "use": "sig"})))
 	for _, tc := range vaultCases(t) {
-		claims := tc.claims
-		if claims == nil {
-			claims = kcAccessClaims()
-		}
-		alg := tc.alg
-		if alg == "" {
-			alg = "RS256"
-		}
-		signer := tc.signer
-		if signer == nil && alg != "none" {
-			signer = k.rsaA
-		}
-		hdr := map[string]any{"kid": "a"}
-		maps.Copy(hdr, tc.hdr)
-		tok := mustParse(t, signJWT(t, alg, signer, hdr, claims))
-		role, err := VaultRoleFromMap(overlay(baseRole(), tc.role))
-		if err != nil {
-			continue
-		}
-		cfgMap := overlay(baseConfig(t), tc.config)
-		var keys KeySource
-		if tc.jwks {
-			delete(cfgMap, "jwt_validation_pubkeys")
-			if _, disc := cfgMap["oidc_discovery_url"]; !disc {
-				cfgMap["jwks_url"] = "http://127.0.0.1:8080/realms/demo/protocol/openid-connect/certs"
-			}
-			keys = jwks
-		}
-		cfg, err := VaultConfigFromMap(cfgMap)
-		if err != nil {
-			continue
-		}
-		v, err := EvaluateVault(bg, tok, role, cfg, keys, VaultOptions{Now: testNow, Login: tc.login, RoleName: "dev", Mount: "jwt"})
+		tok, v, err := tc.evaluate(t, k, jwks)
 		if err != nil {
 			continue
 		}

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -194,42 +195,9 @@ func TestEvaluateVaultJWT(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			claims := tc.claims
-			if claims == nil {
-				claims = kcAccessClaims()
-			}
-			alg := tc.alg
-			if alg == "" {
-				alg = "RS256"
-			}
-			signer := tc.signer
-			if signer == nil && alg != "none" {
-				signer = k.rsaA
-			}
-			hdr := map[string]any{"kid": "a"}
-			maps.Copy(hdr, tc.hdr)
-			tok := mustParse(t, signJWT(t, alg, signer, hdr, claims))
-
-			role, err := VaultRoleFromMap(overlay(baseRole(), tc.role))
+			_, v, err := tc.evaluate(t, k, jwks)
 			if err != nil {
-				t.Fatalf("role: %v", err)
-			}
-			cfgMap := overlay(baseConfig(t), tc.config)
-			var keys KeySource
-			if tc.jwks {
-				delete(cfgMap, "jwt_validation_pubkeys")
-				if _, disc := cfgMap["oidc_discovery_url"]; !disc {
-					cfgMap["jwks_url"] = "http://127.0.0.1:8080/realms/demo/protocol/openid-connect/certs"
-				}
-				keys = jwks
-			}
-			cfg, err := VaultConfigFromMap(cfgMap)
-			if err != nil {
-				t.Fatalf("config: %v", err)
-			}
-			v, err := EvaluateVault(bg, tok, role, cfg, keys, VaultOptions{Now: testNow, Login: tc.login, RoleName: "dev", Mount: "jwt"})
-			if err != nil {
-				t.Fatalf("EvaluateVault: %v", err)
+				t.Fatal(err)
 			}
 			if len(v.Findings) == 0 {
 				t.Fatal("no findings")
@@ -475,4 +443,47 @@ func TestVaultConfigFromMap(t *testing.T) {
 			t.Errorf("%s: %v %v, want %s", m, c, err, want)
 		}
 	}
+}
+
+// evaluate builds the case's token, role, config and keys and runs the
+// model on them.
+func (tc vaultCase) evaluate(t *testing.T, k *testKeySet, jwks KeySource) (*Token, VaultVerdict, error) {
+	t.Helper()
+	claims := tc.claims
+	if claims == nil {
+		claims = kcAccessClaims()
+	}
+	alg := tc.alg
+	if alg == "" {
+		alg = "RS256"
+	}
+	signer := tc.signer
+	if signer == nil && alg != "none" {
+		signer = k.rsaA
+	}
+	hdr := map[string]any{"kid": "a"}
+	maps.Copy(hdr, tc.hdr)
+	tok := mustParse(t, signJWT(t, alg, signer, hdr, claims))
+	role, err := VaultRoleFromMap(overlay(baseRole(), tc.role))
+	if err != nil {
+		return nil, VaultVerdict{}, fmt.Errorf("role: %w", err)
+	}
+	cfgMap := overlay(baseConfig(t), tc.config)
+	var keys KeySource
+	if tc.jwks {
+		delete(cfgMap, "jwt_validation_pubkeys")
+		if _, disc := cfgMap["oidc_discovery_url"]; !disc {
+			cfgMap["jwks_url"] = "http://127.0.0.1:8080/realms/demo/protocol/openid-connect/certs"
+		}
+		keys = jwks
+	}
+	cfg, err := VaultConfigFromMap(cfgMap)
+	if err != nil {
+		return nil, VaultVerdict{}, fmt.Errorf("config: %w", err)
+	}
+	v, err := EvaluateVault(bg, tok, role, cfg, keys, VaultOptions{Now: testNow, Login: tc.login, RoleName: "dev", Mount: "jwt"})
+	if err != nil {
+		return nil, VaultVerdict{}, fmt.Errorf("EvaluateVault: %w", err)
+	}
+	return tok, v, nil
 }

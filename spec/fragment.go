@@ -2,7 +2,6 @@ package spec
 
 import (
 	"bytes"
-	"reflect"
 	"slices"
 
 	"gopkg.in/yaml.v3"
@@ -13,27 +12,7 @@ import (
 // must follow (a server URL, a realm). Fixes that ssoctl prints parse with
 // it.
 func ParseFragment(name string, data []byte) (*File, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
-	}
-	if root.Kind == 0 {
-		return nil, &Error{File: name, Msg: "the fragment is empty"}
-	}
-	doc := &root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		doc = doc.Content[0]
-	}
-	f := &File{Path: name, lines: map[string]int{}}
-	c := &checker{file: name, lines: f.lines}
-	c.check(doc, reflect.TypeOf(File{}), "")
-	if len(c.errs) > 0 {
-		return nil, c.sorted()
-	}
-	if err := doc.Decode(f); err != nil {
-		return nil, yamlError(name, err)
-	}
-	return f, nil
+	return decode(name, data, "the fragment is empty")
 }
 
 // keys that identify the items of a list in sso.yaml, so that merging a

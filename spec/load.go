@@ -93,11 +93,24 @@ func Parse(name string, data []byte, getenv func(string) string) (*File, error) 
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
+	f, err := decode(name, data, "file is empty")
+	if err != nil {
+		return nil, err
+	}
+	if errs := f.validate(getenv); len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}
+
+// decode reads data as YAML whose keys and value types are those of an
+// sso.yaml (unknown keys and wrong types named with their lines), without
+// the rules a whole file must follow.
+func decode(name string, data []byte, empty string) (*File, error) {
 	var root yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&root); err != nil {
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Msg: "file is empty"}
+			return nil, &Error{File: name, Msg: empty}
 		}
 		return nil, quoteHint(yamlError(name, err), data)
 	}
@@ -115,9 +128,6 @@ func Parse(name string, data []byte, getenv func(string) string) (*File, error) 
 		return nil, yamlError(name, err)
 	}
 	f.Path = name
-	if errs := f.validate(getenv); len(errs) > 0 {
-		return nil, errs
-	}
 	return f, nil
 }
 

@@ -116,10 +116,20 @@ func Run(ctx context.Context, t Target, sys Systems, o Options) (*Report, error)
 		return nil, err
 	}
 	d := &doc{t: t, sys: sys, live: live, rep: &Report{Checks: []Check{}, Logins: []Login{}}}
+	d.checkLive()
+	d.rancher(ctx)
+	if o.User != "" {
+		d.logins(ctx, o.User, o.Password)
+	}
+	return d.rep, nil
+}
+
+// checkLive runs the checks that need nothing but the live state read.
+func (d *doc) checkLive() {
 	d.discovery()
 	d.client()
 	d.redirects()
-	for _, m := range live.mounts {
+	for _, m := range d.live.mounts {
 		d.audience(m)
 		d.claims(m)
 		d.aliases(m)
@@ -127,11 +137,6 @@ func Run(ctx context.Context, t Target, sys Systems, o Options) (*Report, error)
 	d.django()
 	d.logout()
 	d.clock()
-	d.rancher(ctx)
-	if o.User != "" {
-		d.logins(ctx, o.User, o.Password)
-	}
-	return d.rep, nil
 }
 
 // doc accumulates one run.

@@ -76,17 +76,7 @@ func healthy() *doc {
 
 // runChecks runs the checks that need no network.
 func runChecks(d *doc) *Report {
-	d.discovery()
-	d.client()
-	d.redirects()
-	for _, m := range d.live.mounts {
-		d.audience(m)
-		d.claims(m)
-		d.aliases(m)
-	}
-	d.django()
-	d.logout()
-	d.clock()
+	d.checkLive()
 	return d.rep
 }
 

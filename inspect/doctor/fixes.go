@@ -35,8 +35,13 @@ func yqList(ss []string) string {
 
 // clientFix is a fragment for one client: lines at the client's level.
 func clientFix(client string, lines ...string) string {
+	return itemFix("keycloak:\n  clients:\n    - client_id: "+yq(client), lines)
+}
+
+// itemFix is head (down to a list item's key) and lines at the item's level.
+func itemFix(head string, lines []string) string {
 	var b strings.Builder
-	b.WriteString("keycloak:\n  clients:\n    - client_id: " + yq(client) + "\n")
+	b.WriteString(head + "\n")
 	for _, l := range lines {
 		b.WriteString("      " + l + "\n")
 	}
@@ -51,12 +56,7 @@ func mapperFix(client, mapper string) string {
 
 // mountFix is a fragment for one auth mount: lines at the mount's level.
 func mountFix(path string, lines ...string) string {
-	var b strings.Builder
-	b.WriteString("vault:\n  auth:\n    - path: " + yq(path) + "\n")
-	for _, l := range lines {
-		b.WriteString("      " + l + "\n")
-	}
-	return b.String()
+	return itemFix("vault:\n  auth:\n    - path: "+yq(path), lines)
 }
 
 // roleFix sets fields of one role of a mount.
