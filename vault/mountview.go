@@ -75,8 +75,8 @@ func (c *Conn) ReadMount(ctx context.Context, path string, roles []string) (*Mou
 // Health reads sys/health and returns the server's Date header too (for
 // clock checks).
 func (c *Conn) Health(ctx context.Context) (map[string]any, string, error) {
-	r := c.api.NewRequest("GET", "/v1/sys/health")
-	resp, err := c.api.RawRequestWithContext(ctx, r)
+	// ReadRaw keeps the response of a standby or sealed server (429, 503).
+	resp, err := c.api.Logical().ReadRawWithContext(ctx, "sys/health")
 	if resp != nil {
 		defer resp.Body.Close()
 	}

@@ -117,7 +117,6 @@ type claim struct {
 	roleClient           string // client roles mappers: whose roles
 	fullPath             bool   // group membership mappers
 	mapperIndex          int    // index among the client's own mappers, -1 for a scope's
-	flagsMissing         []string
 }
 
 // tokenModel is what the client's own mappers and its default scopes put
