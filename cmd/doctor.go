@@ -384,21 +384,32 @@ func doctorFix(opts *doctorOptions, rep *doctor.Report) error {
 	if err != nil {
 		return inputErrorf("%v", err)
 	}
-	merged, n := data, 0
+	// A fix counts once, and only when it changes the file (the same
+	// mapper missing for two roles is one fix).
+	// The file as yaml.v3 writes it: the baseline a fix must change.
+	base, err := spec.MergeFragment(data, []byte("{}"))
+	if err != nil {
+		return inputErrorf("%s: %v", opts.File, err)
+	}
+	merged, n := base, 0
 	for _, c := range rep.Checks {
 		if c.Status != doctor.Fail || c.FixYAML == "" {
 			continue
 		}
-		if merged, err = spec.MergeFragment(merged, []byte(c.FixYAML)); err != nil {
+		next, err := spec.MergeFragment(merged, []byte(c.FixYAML))
+		if err != nil {
 			return fmt.Errorf("merging the fix of %s: %w", c.ID, err)
 		}
-		n++
+		if string(next) != string(merged) {
+			merged, n = next, n+1
+		}
 	}
 	if n == 0 {
-		fmt.Fprintln(opts.IO.ErrOut, "Nothing in sso.yaml to fix.")
 		if rep.Failed() {
+			fmt.Fprintf(opts.IO.ErrOut, "%s already holds every fix doctor found; ssoctl apply -f %s makes the live systems match it.\n", opts.File, opts.File)
 			return &ExitError{Code: ExitFindings}
 		}
+		fmt.Fprintln(opts.IO.ErrOut, "Nothing in sso.yaml to fix.")
 		return nil
 	}
 	if _, err := spec.Parse(opts.File, merged, opts.Getenv); err != nil {

@@ -366,24 +366,29 @@ func TestIntegrationDoctorFixWritesTheFile(t *testing.T) {
 	// The file itself is wrong: a dotted groups claim, applied as the file says.
 	text := strings.Replace(string(data), "        default:\n          groups_claim: /resource_access/vault/roles\n          bound_audiences: [vault]\n          policies: [reader]\n        bygroup:",
 		"        default:\n          groups_claim: resource_access.vault.roles  # nested roles\n          bound_audiences: [vault]\n          policies: [reader]\n        bygroup:", 1)
-	if text == string(data) {
+	// And no audience mapper: access tokens carry only aud "account".
+	text2 := strings.Replace(text, "        - audience: vault\n", "", 1)
+	if text == string(data) || text2 == text {
 		t.Fatal("the test's edit of the file failed")
 	}
+	text = text2
 	os.WriteFile(r.path, []byte(text), 0o600)
-	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path, "--prune"); code != 0 {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	code, stdout, _ := runEnv(t, r.env, "", "doctor", "-f", r.path)
-	if code != ExitFindings || !strings.Contains(stdout, "claims.groups-pointer") || !strings.Contains(stdout, "groups_claim: /resource_access/vault/roles") {
+	if code != ExitFindings || !strings.Contains(stdout, "claims.groups-pointer") || !strings.Contains(stdout, "groups_claim: /resource_access/vault/roles") ||
+		!strings.Contains(stdout, "audience.jwt") {
 		t.Fatalf("doctor -f: exit %d\n%s", code, stdout)
 	}
 	code, stdout, stderr := runEnv(t, r.env, "", "doctor", "-f", r.path, "--fix")
-	if code != 0 || !strings.Contains(stderr, "Wrote 1 fix(es)") || !strings.Contains(stdout, "~ vault role "+r.jwtMnt+"/default") {
+	if code != 0 || !strings.Contains(stderr, "Wrote 2 fix(es)") || !strings.Contains(stdout, "~ vault role "+r.jwtMnt+"/default") ||
+		!strings.Contains(stdout, "+ keycloak mapper "+r.realm+"/vault/audience vault") {
 		t.Fatalf("doctor --fix: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	fixed, _ := os.ReadFile(r.path)
 	if !strings.Contains(string(fixed), "groups_claim: /resource_access/vault/roles") || !strings.Contains(string(fixed), "# nested roles") ||
-		!strings.Contains(string(fixed), `claim: "resource_access.${client_id}.roles"`) {
+		!strings.Contains(string(fixed), `claim: "resource_access.${client_id}.roles"`) || !strings.Contains(string(fixed), "- audience: vault") {
 		t.Errorf("the fixed file:\n%s", fixed)
 	}
 	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
@@ -391,6 +396,14 @@ func TestIntegrationDoctorFixWritesTheFile(t *testing.T) {
 	}
 	if code, stdout, _ := runEnv(t, r.env, "", "doctor", "-f", r.path); code != 0 {
 		t.Errorf("after the fix: exit %d\n%s", code, stdout)
+	}
+	// Broken by hand while the file is right: --fix leaves the file alone
+	// and says that apply mends it.
+	m := r.mapper("audience vault")
+	r.kc(http.MethodDelete, "/clients/"+r.clientID()+"/protocol-mappers/models/"+m["id"].(string), nil, nil)
+	code, _, stderr = runEnv(t, r.env, "", "doctor", "-f", r.path, "--fix")
+	if again, _ := os.ReadFile(r.path); code != ExitFindings || string(again) != string(fixed) || !strings.Contains(stderr, "already holds every fix doctor found") {
+		t.Errorf("--fix on a right file: exit %d, file changed: %v\n%s", code, string(again) != string(fixed), stderr)
 	}
 }
 

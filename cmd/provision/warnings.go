@@ -32,16 +32,23 @@ func AliasWarnings(v *spec.Vault, k *spec.Keycloak) []string {
 				out = append(out, fmt.Sprintf("vault.auth %q group %q: no role on this mount sets groups_claim, so alias %q never matches", a.Path, g.Name, g.Alias))
 				continue
 			}
+			// One role whose claim can carry the alias is enough: each role
+			// of the mount serves its own logins.
+			var misses []string
+			hint := ""
 			for _, gc := range claims {
 				values, what, ok := ClaimValues(k, gc)
 				if !ok || slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(v, g.Alias) }) {
-					continue
+					misses = nil
+					break
 				}
-				hint := ""
-				if strings.HasPrefix(g.Alias, "/") != (len(values) > 0 && strings.HasPrefix(values[0], "/")) {
+				if slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(strings.TrimPrefix(v, "/"), strings.TrimPrefix(g.Alias, "/")) }) {
 					hint = " (a leading / appears only with the groups mapper's full_path: true)"
 				}
-				out = append(out, fmt.Sprintf("vault.auth %q group %q: alias %q never matches groups_claim %q, which carries %s: %v%s", a.Path, g.Name, g.Alias, gc, what, values, hint))
+				misses = append(misses, fmt.Sprintf("groups_claim %q, which carries %s: %v", gc, what, values))
+			}
+			if len(misses) > 0 {
+				out = append(out, fmt.Sprintf("vault.auth %q group %q: alias %q never matches %s%s", a.Path, g.Name, g.Alias, strings.Join(misses, ", nor "), hint))
 			}
 		}
 	}

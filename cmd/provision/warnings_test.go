@@ -51,19 +51,32 @@ vault:
       groups:
         - {name: nopath, alias: kv-managers}
         - {name: withpath, alias: /kv-managers}
+    # Two roles, two claims: an alias one of them can carry is fine.
+    - path: jwt3
+      type: jwt
+      roles:
+        byroles: {groups_claim: /resource_access/vault/roles, bound_audiences: [vault]}
+        bygroups: {groups_claim: groups, bound_audiences: [vault]}
+      groups:
+        - {name: either1, alias: secret_manager}
+        - {name: either2, alias: /kv-managers}
+        - {name: neither, alias: admins}
 `), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ws := AliasWarnings(f.Vault, f.Keycloak)
 	joined := strings.Join(ws, "\n")
-	if len(ws) != 2 {
-		t.Fatalf("want 2 warnings, got %d:\n%s", len(ws), joined)
+	if len(ws) != 3 {
+		t.Fatalf("want 3 warnings, got %d:\n%s", len(ws), joined)
+	}
+	if !strings.Contains(joined, `group "neither": alias "admins" never matches groups_claim "groups", which carries group names: [/kv-managers], nor groups_claim "/resource_access/vault/roles", which carries the roles of client vault: [secret_reader secret_manager]`) {
+		t.Errorf("missing two-claim warning:\n%s", joined)
 	}
 	if !strings.Contains(joined, `group "wrong": alias "kv-managers" never matches groups_claim "/resource_access/vault/roles", which carries the roles of client vault: [secret_reader secret_manager]`) {
 		t.Errorf("missing role warning:\n%s", joined)
 	}
-	if !strings.Contains(joined, `group "nopath"`) || !strings.Contains(joined, "full_path") {
+	if !strings.Contains(joined, `group "nopath"`) || strings.Count(joined, "full_path") != 1 {
 		t.Errorf("missing full-path warning:\n%s", joined)
 	}
 }
