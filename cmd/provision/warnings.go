@@ -42,7 +42,9 @@ func AliasWarnings(v *spec.Vault, k *spec.Keycloak) []string {
 					misses = nil
 					break
 				}
-				if slices.ContainsFunc(values, func(v string) bool { return strings.EqualFold(strings.TrimPrefix(v, "/"), strings.TrimPrefix(g.Alias, "/")) }) {
+				if slices.ContainsFunc(values, func(v string) bool {
+					return strings.EqualFold(strings.TrimPrefix(v, "/"), strings.TrimPrefix(g.Alias, "/"))
+				}) {
 					hint = " (a leading / appears only with the groups mapper's full_path: true)"
 				}
 				misses = append(misses, fmt.Sprintf("groups_claim %q, which carries %s: %v", gc, what, values))
