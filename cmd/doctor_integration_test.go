@@ -356,6 +356,17 @@ func TestIntegrationDoctorOnlyReads(t *testing.T) {
 		t.Errorf("doctor wrote %d times", rc.writes.Load())
 	}
 	t.Logf("doctor --user: %d reads, %d logins", rc.reads.Load(), rc.logins.Load())
+	// Nothing secret is printed: not the password, not the client secret.
+	a := keycloak.NewAdmin(r.tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: r.tb.KeycloakAdmin, Password: r.tb.KeycloakAdminPassword})
+	secret, err := a.ClientSecret(context.Background(), r.realm, "vault")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{r.env["ALICE_PASSWORD"], secret, r.tb.VaultToken} {
+		if strings.Contains(out.String()+errOut.String(), s) {
+			t.Errorf("doctor printed a secret (%d bytes)", len(s))
+		}
+	}
 }
 
 // --fix writes the fixes into the file, keeping its comments, and prints
