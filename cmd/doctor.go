@@ -76,11 +76,11 @@ With -f, the systems the file names are checked (one client at a time: the
 Vault mounts that trust it, the Django sites and Rancher). Without it, a setup
 made by hand: --realm and --client, each --vault-mount with its --vault-role(s)
 (all roles when none is named), --site-url with --library for a Django site,
---rancher-url (and --rancher-metadata) for Rancher.
+--rancher-url (with --rancher-metadata and --rancher-fields) for Rancher.
 
 With --user NAME (password from $SSOCTL_PASSWORD, a prompt, or stdin) doctor
-logs in for real: the password grant, a Vault JWT login per JWT role with the ID
-token, Vault's browser flow per OIDC role (auth_url, Keycloak's login form,
+logs in for real: the password grant, Vault JWT logins per JWT role with the ID
+token and with the access token, Vault's browser flow per OIDC role (auth_url, Keycloak's login form,
 Vault's callback: it proves the redirect URI and the client secret Vault holds),
 and each Django site that is running. The step that broke is reported with the
 server's own message.
@@ -97,6 +97,8 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 			switch {
 			case fileMode && (opts.Realm != "" || opts.Client != "" || len(opts.Mounts) > 0):
 				return usageErrorf("give -f, or --realm/--client with the mounts, not both")
+			case fileMode && (opts.SiteURL != "" || opts.RancherURL != "" || len(opts.RancherFields) > 0):
+				return usageErrorf("with -f, the file names the Django sites and Rancher")
 			case opts.Fix && !fileMode:
 				return usageErrorf("--fix edits the file: it needs -f")
 			case !fileMode:
@@ -105,6 +107,9 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 				}
 				if opts.Client == "" {
 					return usageErrorf("without -f, doctor needs --client")
+				}
+				if opts.RancherURL == "" && (opts.RancherMetadata != "" || len(opts.RancherFields) > 0) {
+					return usageErrorf("--rancher-metadata and --rancher-fields need --rancher-url")
 				}
 				if (opts.SiteURL == "") != (opts.Library == "") {
 					return usageErrorf("--site-url and --library go together")
@@ -188,6 +193,9 @@ func doctorRun(opts *doctorOptions) error {
 		}
 	}
 	if opts.RancherMetadata != "" {
+		if targets[0].Rancher == nil {
+			return inputErrorf("--rancher-metadata: %s has no rancher: section", opts.File)
+		}
 		src := metadataSource{Arg: opts.RancherMetadata}
 		data, _, err := src.read(opts.Context, opts.IO.In, opts.Getenv, opts.connect)
 		if err != nil {
