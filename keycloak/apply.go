@@ -38,6 +38,9 @@ func (a *Admin) bind(p *plan.Plan, realm string, st *State) {
 	for name, r := range st.RealmRoles {
 		x.ids.Set(realmRoleRef(name), deref(r.ID))
 	}
+	for name, s := range st.ClientScopes {
+		x.ids.Set(clientScopeRef(name), s.ID)
+	}
 	for cid, roles := range st.ClientRoles {
 		for name, r := range roles {
 			x.ids.Set(clientRoleRef(cid, name), deref(r.ID))

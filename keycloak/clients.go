@@ -43,7 +43,14 @@ func (b *builder) clients() {
 			continue
 		case plan.Create:
 			body := clientBody(d)
-			b.p.Add(b.change("client", d.ClientID, plan.Create, stepRoles, createFields(body), createClient{d.ClientID, body}))
+			// A new client gets its scopes in its create body.
+			if d.DefaultScopes != nil {
+				body["defaultClientScopes"] = d.DefaultScopes
+			}
+			if d.OptionalScopes != nil {
+				body["optionalClientScopes"] = d.OptionalScopes
+			}
+			b.p.Add(b.change("client", d.ClientID, plan.Create, stepClients, createFields(body), createClient{d.ClientID, body}))
 		default:
 			cur := it.Have
 			uuid := deref(cur.ID)
@@ -56,11 +63,13 @@ func (b *builder) clients() {
 			if deref(cur.AuthorizationServicesEnabled) {
 				body["authorizationServicesEnabled"] = true
 			}
-			b.p.Add(b.change("client", d.ClientID, it.Action, stepRoles, it.Fields, updateClient{d.ClientID, uuid, body}))
+			b.p.Add(b.change("client", d.ClientID, it.Action, stepClients, it.Fields, updateClient{d.ClientID, uuid, body}))
 		}
 		b.name(clientRef(d.ClientID))
 		b.clientRoles(d)
 		b.mappers(d, it.Have)
+		b.scopeAssignments(d, it.Have)
+		b.scopeMappings(clientOwner(d.ClientID), d.ScopeMappings, it.Have == nil)
 	}
 }
 
@@ -84,6 +93,7 @@ func clientBody(d DesiredClient) map[string]any {
 	set("baseUrl", deref(d.BaseURL), d.BaseURL != nil)
 	set("redirectUris", d.RedirectURIs, d.RedirectURIs != nil)
 	set("webOrigins", d.WebOrigins, d.WebOrigins != nil)
+	set("fullScopeAllowed", deref(d.FullScopeAllowed), d.FullScopeAllowed != nil)
 	attrs := maps.Clone(d.Attributes)
 	if attrs == nil {
 		attrs = map[string]string{}
@@ -140,6 +150,7 @@ func clientDiff(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff {
 	cmpStr("baseUrl", d.BaseURL, cur.BaseURL)
 	cmpSet("redirectUris", d.RedirectURIs, cur.RedirectURIs)
 	cmpSet("webOrigins", d.WebOrigins, cur.WebOrigins)
+	cmpBool("fullScopeAllowed", d.FullScopeAllowed, cur.FullScopeAllowed)
 	have := deref(cur.Attributes)
 	for _, k := range slices.Sorted(maps.Keys(d.Attributes)) {
 		fs = plan.Diff(fs, "attributes."+k, have[k], d.Attributes[k])

@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -52,6 +53,14 @@ type DesiredClient struct {
 	// to what the client has (a Django site's callback, say).
 	RequiredRedirectURIs []string
 	RequiredPostLogout   []string
+	// DefaultScopes and OptionalScopes are exact sets; nil = unmanaged.
+	DefaultScopes, OptionalScopes []string
+	FullScopeAllowed              *bool
+	// ScopeMappings nil is unmanaged.
+	ScopeMappings *RoleSet
+	// Key is the client's place in the file (keycloak.clients[0]), for
+	// errors that only planning finds.
+	Key string
 }
 
 // resolve turns the required URIs of d into managed lists against the
@@ -143,7 +152,9 @@ func ExpandMapper(m spec.Mapper, clientID, protocol string) Mapper {
 		if claim == "" {
 			claim = "resource_access.${client_id}.roles"
 		}
-		cfg["usermodel.clientRoleMapping.clientId"] = client
+		if client != "" { // a scope's mapper without a client: the token's client
+			cfg["usermodel.clientRoleMapping.clientId"] = client
+		}
 		cfg["claim.name"] = claim
 		cfg["jsonType.label"] = "String"
 		cfg["multivalued"] = boolStr(flag(r.Multivalued, true))
@@ -256,6 +267,11 @@ func ExpandClient(c spec.Client) DesiredClient {
 
 		RequiredRedirectURIs: c.RequireRedirectURIs,
 		RequiredPostLogout:   c.RequirePostLogoutRedirectURIs,
+
+		DefaultScopes:    c.DefaultScopes,
+		OptionalScopes:   c.OptionalScopes,
+		FullScopeAllowed: c.FullScopeAllowed,
+		ScopeMappings:    roleSet(c.ScopeMappings),
 	}
 	if c.Name != "" {
 		d.Name = &c.Name
@@ -321,6 +337,10 @@ type Desired struct {
 	// bindings; parents that the file does not list are implied.
 	Groups []spec.Group
 	Users  []DesiredUser
+	// ClientScopes are the file's client scopes; DefaultScopes and
+	// OptionalScopes the realm's lists for new clients (nil = unmanaged).
+	ClientScopes                  []DesiredScope
+	DefaultScopes, OptionalScopes []string
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -340,9 +360,15 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	d := &Desired{Realm: k.Realm, CreateRealm: k.CreateRealm, RealmRoles: k.RealmRoles, Groups: k.Groups}
-	for _, c := range k.Clients {
-		d.Clients = append(d.Clients, ExpandClient(c))
+	d := &Desired{Realm: k.Realm, CreateRealm: k.CreateRealm, RealmRoles: k.RealmRoles, Groups: k.Groups,
+		DefaultScopes: k.DefaultClientScopes, OptionalScopes: k.OptionalClientScopes}
+	for i, c := range k.Clients {
+		dc := ExpandClient(c)
+		dc.Key = fmt.Sprintf("keycloak.clients[%d]", i)
+		d.Clients = append(d.Clients, dc)
+	}
+	for _, sc := range k.ClientScopes {
+		d.ClientScopes = append(d.ClientScopes, ExpandScope(sc))
 	}
 	for _, u := range k.Users {
 		du := DesiredUser{User: u}

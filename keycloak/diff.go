@@ -15,10 +15,12 @@ import (
 // before any of a higher one.
 const (
 	stepRealm       = 0
-	stepRecord      = 1 // the ownership record, before anything it lists is created
-	stepRoles       = 2 // realm roles, clients, the user profile
-	stepClientParts = 3 // client roles, mappers
-	stepGroups      = 4 // + depth: parents before children
+	stepRecord      = 1  // the ownership record, before anything it lists is created
+	stepRoles       = 2  // realm roles, client scopes, the user profile
+	stepClients     = 3  // clients (a new one names its scopes)
+	stepClientParts = 4  // client roles, mappers of clients and scopes
+	stepAssign      = 5  // scope assignments, scope mappings (they name roles)
+	stepGroups      = 10 // + depth: parents before children
 	stepBindings    = 100
 	stepUsers       = 101
 	stepMembership  = 102
@@ -42,9 +44,16 @@ func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
 	b := &builder{d: d, st: st, o: o, p: &plan.Plan{}, named: plan.Owned{}, pruned: plan.Owned{}}
 	b.p.Warnings = append(b.p.Warnings, st.Warnings...)
 	b.realm()
+	if d.usesScopes() {
+		if err := b.checkScopeNames(); err != nil {
+			return nil, err
+		}
+	}
 	if !d.Partial {
 		b.userProfile()
 		b.realmRoles()
+		b.clientScopes()
+		b.realmScopes()
 	}
 	b.clients()
 	if !d.Partial {
@@ -189,6 +198,11 @@ func (b *builder) gone(r plan.Ref) bool {
 		return u != nil && !slices.Contains(u.Groups, r.Name)
 	case "user":
 		return false
+	case "client-scope":
+		return st.ClientScopes[r.Name] == nil
+	case "scope-mapper", adoptedScopeMapper:
+		s := st.ClientScopes[r.Scope]
+		return s == nil || !slices.ContainsFunc(s.Mappers, func(m gocloak.ProtocolMapperRepresentation) bool { return deref(m.Name) == r.Name })
 	}
 	return false
 }

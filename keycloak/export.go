@@ -1,6 +1,7 @@
 package keycloak
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/Nerzal/gocloak/v13"
 
+	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -18,7 +20,8 @@ import (
 // Applying the result to an empty realm reproduces the exported objects.
 func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
 	// One read: with no clients named, every non-built-in client and its roles.
-	st, err := a.ReadState(ctx, realm, ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0})
+	ro := ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0, ClientScopes: true, RealmScopes: len(clientIDs) == 0, AllScopeMappings: true}
+	st, err := a.ReadState(ctx, realm, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -51,9 +54,15 @@ func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, e
 			out.RealmRoles = append(out.RealmRoles, name)
 		}
 	}
+	if len(clientIDs) == 0 {
+		out.ClientScopes = exportScopes(st)
+		out.DefaultClientScopes = slices.Sorted(slices.Values(st.RealmDefaultScopes))
+		out.OptionalClientScopes = slices.Sorted(slices.Values(st.RealmOptionalScopes))
+	}
 	for _, cid := range want {
 		c := exportClient(st.Clients[cid])
 		c.Roles = slices.Sorted(maps.Keys(st.ClientRoles[cid]))
+		c.ScopeMappings = exportRoleSet(st.ScopeMappings[clientOwner(cid)])
 		out.Clients = append(out.Clients, c)
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.Groups)) {
@@ -127,6 +136,16 @@ func exportClient(c *gocloak.Client) spec.Client {
 	}
 	for _, m := range deref(c.ProtocolMappers) {
 		sc.Mappers = append(sc.Mappers, exportMapper(m, sc.ClientID, sc.Protocol))
+	}
+	keep := func(s string) bool { return s == serviceAccountScope }
+	if c.DefaultClientScopes != nil {
+		sc.DefaultScopes = slices.Sorted(slices.Values(slices.DeleteFunc(slices.Clone(*c.DefaultClientScopes), keep)))
+	}
+	if c.OptionalClientScopes != nil {
+		sc.OptionalScopes = slices.Sorted(slices.Values(*c.OptionalClientScopes))
+	}
+	if c.FullScopeAllowed != nil && !*c.FullScopeAllowed {
+		sc.FullScopeAllowed = ptr(false)
 	}
 	slices.SortFunc(sc.Mappers, func(x, y spec.Mapper) int {
 		return strings.Compare(x.DefaultName(sc.ClientID), y.DefaultName(sc.ClientID))
@@ -229,4 +248,70 @@ func shorthand(kind string, cfg map[string]string, clientID string) *spec.Mapper
 			FullPath: cfg["full.path"] == "true", Single: single}}
 	}
 	return nil
+}
+
+// exportScopes writes the realm's own client scopes whole, and the built-in
+// ones only with the mappers ssoctl created or changed in them (the rest is
+// Keycloak's, and comes with every new realm).
+func exportScopes(st *State) []spec.ClientScope {
+	var out []spec.ClientScope
+	for _, name := range slices.Sorted(maps.Keys(st.ClientScopes)) {
+		s := st.ClientScopes[name]
+		_, builtin := spec.BuiltinClientScopes[name]
+		sc := spec.ClientScope{Name: name, Protocol: cmp.Or(s.Protocol, spec.ProtocolOIDC)}
+		for _, m := range s.Mappers {
+			mn := deref(m.Name)
+			if builtin && !st.Owned.Has(scopeOwner(name).ref(mn)) && !st.Owned.Has(plan.Ref{Kind: adoptedScopeMapper, Scope: name, Name: mn}) {
+				continue
+			}
+			sc.Mappers = append(sc.Mappers, exportMapper(m, "", sc.Protocol))
+		}
+		if builtin {
+			if len(sc.Mappers) > 0 {
+				out = append(out, spec.ClientScope{Name: name, Protocol: sc.Protocol, Mappers: sc.Mappers})
+			}
+			continue
+		}
+		slices.SortFunc(sc.Mappers, func(x, y spec.Mapper) int { return strings.Compare(x.DefaultName(""), y.DefaultName("")) })
+		sc.Description = s.Description
+		attrs := maps.Clone(s.Attributes)
+		b := func(k string) *bool {
+			v, ok := attrs[k]
+			delete(attrs, k)
+			if !ok {
+				return nil
+			}
+			return ptr(v == "true")
+		}
+		sc.IncludeInTokenScope = b(AttrIncludeInTokenScope)
+		sc.DisplayOnConsent = b(AttrDisplayOnConsent)
+		if v, ok := attrs[AttrConsentText]; ok {
+			sc.ConsentText = ptr(v)
+			delete(attrs, AttrConsentText)
+		}
+		if len(attrs) > 0 {
+			sc.Attributes = attrs
+		}
+		sc.ScopeMappings = exportRoleSet(st.ScopeMappings[scopeOwner(name)])
+		out = append(out, sc)
+	}
+	return out
+}
+
+// exportRoleSet writes scope mappings; nil when none were read.
+func exportRoleSet(rs *RoleSet) *spec.ScopeMappings {
+	if rs == nil {
+		return nil
+	}
+	sm := &spec.ScopeMappings{Realm: slices.Sorted(slices.Values(rs.Realm))}
+	for cid, roles := range rs.Clients {
+		if sm.Clients == nil {
+			sm.Clients = map[string][]string{}
+		}
+		sm.Clients[cid] = slices.Sorted(slices.Values(roles))
+	}
+	if len(sm.Realm) == 0 {
+		sm.Realm = nil
+	}
+	return sm
 }

@@ -6,31 +6,69 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/plan"
 )
 
+// owner is what protocol mappers belong to: a client (by clientId) or a
+// client scope (by name).
+type owner struct {
+	Scope bool
+	Name  string
+}
+
+func clientOwner(clientID string) owner { return owner{Name: clientID} }
+func scopeOwner(name string) owner      { return owner{Scope: true, Name: name} }
+
+// ref names one of the owner's mappers.
+func (o owner) ref(mapper string) plan.Ref {
+	if o.Scope {
+		return plan.Ref{Kind: "scope-mapper", Scope: o.Name, Name: mapper}
+	}
+	return mapperRef(o.Name, mapper)
+}
+
+// label is how a mapper of the owner is shown in a plan.
+func (o owner) label(mapper string) string {
+	if o.Scope {
+		return "scope " + o.Name + "/" + mapper
+	}
+	return o.Name + "/" + mapper
+}
+
 // mappers plans the protocol mappers of one client of the file, matched by
 // name. cur is the client as the realm has it, nil when it is to be created.
 func (b *builder) mappers(d DesiredClient, cur *gocloak.Client) {
-	have := map[string]gocloak.ProtocolMapperRepresentation{}
+	var have []gocloak.ProtocolMapperRepresentation
 	if cur != nil {
-		for _, m := range deref(cur.ProtocolMappers) {
-			have[deref(m.Name)] = m
-		}
+		have = deref(cur.ProtocolMappers)
+	}
+	b.mapperSet(clientOwner(d.ClientID), d.Mappers, have, nil, false)
+}
+
+// mapperSet plans an owner's mappers against the ones it has. adopted, when
+// set, says which existing mappers the file only adopts (a built-in
+// scope's): they are not recorded as ssoctl's, so they are never pruned.
+// upsert is for a built-in scope of a realm this plan creates: its mappers
+// exist once the realm does, and creating one of the same name updates it.
+func (b *builder) mapperSet(o owner, want []Mapper, cur []gocloak.ProtocolMapperRepresentation, adopted func(name string) bool, upsert bool) {
+	have := map[string]gocloak.ProtocolMapperRepresentation{}
+	for _, m := range cur {
+		have[deref(m.Name)] = m
 	}
 	for _, it := range plan.Reconcile(plan.Set[Mapper, gocloak.ProtocolMapperRepresentation]{
-		Want: d.Mappers, Have: have,
+		Want: want, Have: have,
 		Name: func(m Mapper) string { return m.Name },
 		Diff: mapperDiff,
 	}) {
-		label := d.ClientID + "/" + it.Name
+		label := o.label(it.Name)
 		switch it.Action {
 		case plan.Delete:
 			if !b.d.Partial {
-				b.extra(b.change("mapper", label, plan.Delete, stepPrune, nil, deleteMapper{d.ClientID, deref(it.Have.ID)}), mapperRef(d.ClientID, it.Name))
+				b.extra(b.change("mapper", label, plan.Delete, stepPrune, nil, deleteMapper{o, deref(it.Have.ID)}), o.ref(it.Name))
 			}
 			continue
 		case plan.Create:
@@ -39,16 +77,22 @@ func (b *builder) mappers(d DesiredClient, cur *gocloak.Client) {
 			for _, k := range slices.Sorted(maps.Keys(m.Config)) {
 				fs = append(fs, plan.FieldDiff{Field: "config." + k, New: m.Config[k]})
 			}
-			b.p.Add(b.change("mapper", label, plan.Create, stepClientParts, fs, createMapper{d.ClientID, m}))
+			b.p.Add(b.change("mapper", label, plan.Create, stepClientParts, fs, createMapper{o, m, upsert}))
 		case plan.Update:
 			b.p.Add(b.change("mapper", label, plan.Update, stepClientParts, it.Fields, updateMapper{
-				ClientID: d.ClientID, ID: deref(it.Have.ID), Mapper: it.Want,
+				Owner: o, ID: deref(it.Have.ID), Mapper: it.Want,
 				// A mapper's provider cannot change in place: replace it.
 				Replace: deref(it.Have.ProtocolMapper) != it.Want.ProtocolMapper}))
 		default:
 			b.p.Add(b.change("mapper", label, plan.NoOp, stepClientParts, nil, nil))
 		}
-		b.name(mapperRef(d.ClientID, it.Name))
+		switch {
+		case (it.Action == plan.Create && !upsert) || adopted == nil || !adopted(it.Name):
+			b.name(o.ref(it.Name))
+		default:
+			// Recorded apart: exported, never pruned.
+			b.name(plan.Ref{Kind: adoptedScopeMapper, Scope: o.Name, Name: it.Name})
+		}
 	}
 }
 
@@ -86,20 +130,34 @@ func mapperBody(m Mapper) map[string]any {
 	return map[string]any{"name": m.Name, "protocol": m.Protocol, "protocolMapper": m.ProtocolMapper, "consentRequired": false, "config": m.Config}
 }
 
-// createMapper adds a mapper to a client (which may be new in this apply).
+// createMapper adds a mapper to a client or scope (which may be new in
+// this apply).
 type createMapper struct {
-	ClientID string
-	Mapper   Mapper
+	Owner  owner
+	Mapper Mapper
+	// Upsert updates the mapper of the same name when there is one.
+	Upsert bool
 }
 
 func (o createMapper) apply(ctx context.Context, x *executor) error {
-	models, err := x.mapperModels(ctx, o.ClientID)
+	models, err := x.mapperModels(ctx, o.Owner)
 	if err != nil {
 		return err
 	}
 	_, err = x.a.do(ctx, http.MethodPost, models, mapperBody(o.Mapper), nil)
+	if IsConflict(err) && o.Upsert {
+		var have []gocloak.ProtocolMapperRepresentation
+		if err := x.a.get(ctx, models, &have); err != nil {
+			return err
+		}
+		for _, m := range have {
+			if deref(m.Name) == o.Mapper.Name {
+				return updateMapper{Owner: o.Owner, ID: deref(m.ID), Mapper: o.Mapper, Replace: deref(m.ProtocolMapper) != o.Mapper.ProtocolMapper}.apply(ctx, x)
+			}
+		}
+	}
 	if IsConflict(err) {
-		return fmt.Errorf("mapper %q appeared on client %q while applying; run apply again to adopt it: %w", o.Mapper.Name, o.ClientID, err)
+		return fmt.Errorf("mapper %q appeared on %s while applying; run apply again to adopt it: %w", o.Mapper.Name, o.Owner, err)
 	}
 	return err
 }
@@ -107,13 +165,14 @@ func (o createMapper) apply(ctx context.Context, x *executor) error {
 // updateMapper rewrites a mapper in place, or deletes and re-creates it
 // when its provider changes.
 type updateMapper struct {
-	ClientID, ID string
-	Mapper       Mapper
-	Replace      bool
+	Owner   owner
+	ID      string
+	Mapper  Mapper
+	Replace bool
 }
 
 func (o updateMapper) apply(ctx context.Context, x *executor) error {
-	models, err := x.mapperModels(ctx, o.ClientID)
+	models, err := x.mapperModels(ctx, o.Owner)
 	if err != nil {
 		return err
 	}
@@ -130,19 +189,37 @@ func (o updateMapper) apply(ctx context.Context, x *executor) error {
 	return err
 }
 
-type deleteMapper struct{ ClientID, ID string }
+type deleteMapper struct {
+	Owner owner
+	ID    string
+}
 
 func (o deleteMapper) apply(ctx context.Context, x *executor) error {
-	models, err := x.mapperModels(ctx, o.ClientID)
+	models, err := x.mapperModels(ctx, o.Owner)
 	if err != nil {
 		return err
 	}
 	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, models+"/"+esc(o.ID), nil, nil))
 }
 
-// mapperModels is the path of a client's protocol mappers.
-func (x *executor) mapperModels(ctx context.Context, clientID string) (string, error) {
-	uuid, err := x.clientUUID(ctx, clientID)
+// String names the owner in messages.
+func (o owner) String() string {
+	if o.Scope {
+		return "client scope " + strconv.Quote(o.Name)
+	}
+	return "client " + strconv.Quote(o.Name)
+}
+
+// mapperModels is the path of a client's or scope's protocol mappers.
+func (x *executor) mapperModels(ctx context.Context, o owner) (string, error) {
+	if o.Scope {
+		id, err := x.scopeID(ctx, o.Name)
+		if err != nil {
+			return "", err
+		}
+		return x.path("client-scopes", esc(id), "protocol-mappers", "models"), nil
+	}
+	uuid, err := x.clientUUID(ctx, o.Name)
 	if err != nil {
 		return "", err
 	}

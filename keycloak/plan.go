@@ -76,6 +76,16 @@ func readOptions(d *Desired, conc int) ReadOptions {
 	ro := ReadOptions{Concurrency: conc}
 	for _, c := range d.Clients {
 		ro.ClientRoles = append(ro.ClientRoles, c.ClientID)
+		if c.ScopeMappings != nil {
+			ro.ScopeMappingsOf = append(ro.ScopeMappingsOf, clientOwner(c.ClientID))
+		}
+	}
+	ro.ClientScopes = d.usesScopes() || len(ro.ScopeMappingsOf) > 0
+	ro.RealmScopes = d.DefaultScopes != nil || d.OptionalScopes != nil
+	for _, sc := range d.ClientScopes {
+		if sc.ScopeMappings != nil {
+			ro.ScopeMappingsOf = append(ro.ScopeMappingsOf, scopeOwner(sc.Name))
+		}
 	}
 	if d.Partial {
 		return ro
@@ -87,8 +97,9 @@ func readOptions(d *Desired, conc int) ReadOptions {
 	return ro
 }
 
-// InputError is a problem with the file that only planning reveals.
-type InputError struct{ Msg string }
+// InputError is a problem with the file that only planning reveals. Key,
+// when set, is the file's key it is about (keycloak.clients[0].default_scopes[1]).
+type InputError struct{ Key, Msg string }
 
 func (e *InputError) Error() string { return e.Msg }
 

@@ -29,6 +29,13 @@ type State struct {
 	Groups map[string]*Group
 	// Users that were asked for, by username.
 	Users map[string]*User
+	// ClientScopes by name, when asked for.
+	ClientScopes map[string]*Scope
+	// RealmDefaultScopes and RealmOptionalScopes are the realm's scopes for
+	// new clients, when asked for.
+	RealmDefaultScopes, RealmOptionalScopes []string
+	// ScopeMappings of the clients and scopes that were asked for.
+	ScopeMappings map[owner]*RoleSet
 	// UnmanagedAttributePolicy is the user profile's policy for attributes
 	// it does not declare ("" means disabled), when asked for.
 	UnmanagedAttributePolicy string
@@ -80,6 +87,14 @@ type ReadOptions struct {
 	Users []UserRead
 	// UserProfile reads the realm's user-profile policy.
 	UserProfile bool
+	// ClientScopes reads the realm's client scopes with their mappers;
+	// RealmScopes its default and optional scopes for new clients.
+	ClientScopes, RealmScopes bool
+	// ScopeMappingsOf lists the clients and scopes whose scope mappings to
+	// read; AllScopeMappings reads those of every scope but the built-in
+	// ones and of every client without full scope (for export).
+	ScopeMappingsOf  []owner
+	AllScopeMappings bool
 	// Concurrency bounds parallel reads; default 8.
 	Concurrency int
 }
@@ -106,6 +121,9 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		ClientRoles: map[string]map[string]*gocloak.Role{},
 		Groups:      map[string]*Group{},
 		Users:       map[string]*User{},
+
+		ClientScopes:  map[string]*Scope{},
+		ScopeMappings: map[owner]*RoleSet{},
 	}
 	var rr gocloak.RealmRepresentation
 	if err := a.get(ctx, "/"+esc(realm), &rr); err != nil {
@@ -172,6 +190,20 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 				}
 			}
 		}
+		owners := o.ScopeMappingsOf
+		if o.AllScopeMappings {
+			for cid, c := range st.Clients {
+				if !isBuiltinClient(realm, cid) && c.FullScopeAllowed != nil && !*c.FullScopeAllowed {
+					owners = append(owners, clientOwner(cid))
+				}
+			}
+		}
+		for _, ow := range owners {
+			if c := st.Clients[ow.Name]; !ow.Scope && c != nil {
+				id := deref(c.ID)
+				g.Go(func() error { return readScopeMappings(get, &mu, realm, st, ow, id) })
+			}
+		}
 		mu.Unlock()
 		for _, cid := range cids {
 			mu.Lock()
@@ -201,6 +233,31 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	g.Go(func() error {
 		return readGroups(g, get, &mu, realm, st)
 	})
+	if o.ClientScopes {
+		g.Go(func() error { return readScopes(g, get, &mu, realm, st, o) })
+	}
+	if o.RealmScopes {
+		for _, kind := range []string{"default", "optional"} {
+			g.Go(func() error {
+				var scopes []Scope
+				if err := get("/"+esc(realm)+"/default-"+kind+"-client-scopes", &scopes); err != nil {
+					return err
+				}
+				names := []string{}
+				for _, s := range scopes {
+					names = append(names, s.Name)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if kind == "default" {
+					st.RealmDefaultScopes = names
+				} else {
+					st.RealmOptionalScopes = names
+				}
+				return nil
+			})
+		}
+	}
 	if o.UserProfile {
 		g.Go(func() error {
 			var prof struct {

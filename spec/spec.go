@@ -39,7 +39,17 @@ type Keycloak struct {
 	Admin       Admin `yaml:"admin,omitempty"`
 	// RealmRoles are realm-level roles to create.
 	RealmRoles []string `yaml:"realm_roles,omitempty"`
-	Clients    []Client `yaml:"clients,omitempty"`
+	// ClientScopes are the realm's client scopes the file manages. A
+	// built-in scope (profile, roles, …) named here is adopted: its mappers
+	// can be changed, and it is never deleted.
+	ClientScopes []ClientScope `yaml:"client_scopes,omitempty"`
+	// DefaultClientScopes and OptionalClientScopes are the realm's defaults
+	// for new clients: exact sets within each protocol they name (listing
+	// only openid-connect scopes leaves the SAML defaults alone). Left out,
+	// they are not managed.
+	DefaultClientScopes  []string `yaml:"default_client_scopes,omitempty"`
+	OptionalClientScopes []string `yaml:"optional_client_scopes,omitempty"`
+	Clients              []Client `yaml:"clients,omitempty"`
 	Groups     []Group  `yaml:"groups,omitempty"`
 	// Users are for demos and test logins only.
 	Users []User `yaml:"users,omitempty"`
@@ -101,12 +111,54 @@ type Client struct {
 	Roles      []string          `yaml:"roles,omitempty"`
 	Mappers    []Mapper          `yaml:"mappers,omitempty"`
 
+	// DefaultScopes and OptionalScopes are the client scopes assigned to the
+	// client: exact sets (order never matters). Left out, not managed.
+	// Keycloak's own service_account scope of a service-account client is
+	// left to Keycloak.
+	DefaultScopes  []string `yaml:"default_scopes,omitempty"`
+	OptionalScopes []string `yaml:"optional_scopes,omitempty"`
+	// FullScopeAllowed false limits the roles in the client's tokens to its
+	// scope mappings (Keycloak's default is true: every role of the user).
+	FullScopeAllowed *bool `yaml:"full_scope_allowed,omitempty"`
+	// ScopeMappings are the roles that may appear in the client's tokens
+	// when full_scope_allowed is false: an exact set. Left out, not managed.
+	ScopeMappings *ScopeMappings `yaml:"scope_mappings,omitempty"`
+
 	// RequireRedirectURIs and RequirePostLogoutRedirectURIs are URIs that
 	// must be among the client's, added by what other sections need (a
 	// Django site's callback) when the file does not list the URIs itself:
 	// the client then keeps the ones it has.
 	RequireRedirectURIs           []string `yaml:"-"`
 	RequirePostLogoutRedirectURIs []string `yaml:"-"`
+}
+
+// ClientScope is a realm client scope: claims (mappers) and role scope
+// mappings that every client it is assigned to gets.
+type ClientScope struct {
+	Name string `yaml:"name,omitempty"`
+	// Protocol is openid-connect (default) or saml.
+	Protocol    string `yaml:"protocol,omitempty"`
+	Description string `yaml:"description,omitempty"`
+	// IncludeInTokenScope puts the scope's name into the token's scope
+	// claim; DisplayOnConsent and ConsentText are the consent screen's.
+	IncludeInTokenScope *bool   `yaml:"include_in_token_scope,omitempty"`
+	DisplayOnConsent    *bool   `yaml:"display_on_consent,omitempty"`
+	ConsentText         *string `yaml:"consent_text,omitempty"`
+	// Attributes are raw scope attributes; they win over the keys above.
+	Attributes map[string]string `yaml:"attributes,omitempty"`
+	// Mappers use the client mappers' shorthands. In a scope, client_roles
+	// without client means the roles of the client a token is for, as the
+	// built-in roles scope does.
+	Mappers []Mapper `yaml:"mappers,omitempty"`
+	// ScopeMappings are roles the scope lets into tokens of clients without
+	// full scope: an exact set. Left out, not managed.
+	ScopeMappings *ScopeMappings `yaml:"scope_mappings,omitempty"`
+}
+
+// ScopeMappings name roles: realm roles, and roles of clients by client_id.
+type ScopeMappings struct {
+	Realm   []string            `yaml:"realm,omitempty"`
+	Clients map[string][]string `yaml:"clients,omitempty"`
 }
 
 // Mapper is one protocol mapper in shorthand: exactly one kind key is set.

@@ -12,6 +12,16 @@ import (
 	"time"
 )
 
+// BuiltinClientScopes are the client scopes Keycloak 26 creates in every
+// realm, with their protocols. They are adopted by name, never deleted.
+var BuiltinClientScopes = map[string]string{
+	"acr": ProtocolOIDC, "address": ProtocolOIDC, "basic": ProtocolOIDC, "email": ProtocolOIDC,
+	"microprofile-jwt": ProtocolOIDC, "offline_access": ProtocolOIDC, "organization": ProtocolOIDC,
+	"phone": ProtocolOIDC, "profile": ProtocolOIDC, "roles": ProtocolOIDC, "service_account": ProtocolOIDC,
+	"web-origins": ProtocolOIDC,
+	"AuthnContextClassRef": ProtocolSAML, "role_list": ProtocolSAML, "saml_organization": ProtocolSAML,
+}
+
 // Protocols and access types.
 const (
 	ProtocolOIDC = "openid-connect"
@@ -87,6 +97,15 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 		}
 		clients[c.ClientID] = c
 		v.client(key, c)
+	}
+	protocols := v.clientScopes(k)
+	for i := range k.Clients {
+		key := fmt.Sprintf("keycloak.clients[%d]", i)
+		v.scopeAssignments(key, &k.Clients[i], protocols)
+		v.scopeMappings(key+".scope_mappings", k.Clients[i].ScopeMappings, clients)
+	}
+	for i := range k.ClientScopes {
+		v.scopeMappings(fmt.Sprintf("keycloak.client_scopes[%d].scope_mappings", i), k.ClientScopes[i].ScopeMappings, clients)
 	}
 	groups := map[string]bool{}
 	for i := range k.Groups {
@@ -184,28 +203,115 @@ func (v *validator) client(key string, c *Client) {
 		}
 	}
 	v.unique(key+".roles", c.Roles)
+	v.mappers(key, "client "+strconv.Quote(c.ClientID), c.ClientID, c.Protocol, c.Mappers)
+	v.uniqueScopes(key, "default_scopes", "optional_scopes", c.DefaultScopes, c.OptionalScopes)
+}
+
+// mappers checks the mappers of a client (clientID) or of a client scope
+// (clientID ""), owner naming it in messages.
+func (v *validator) mappers(key, owner, clientID, protocol string, ms []Mapper) {
 	names := map[string]bool{}
-	for i := range c.Mappers {
-		m := &c.Mappers[i]
+	for i := range ms {
+		m := &ms[i]
 		mkey := fmt.Sprintf("%s.mappers[%d]", key, i)
 		kind, n := m.kinds()
 		if n != 1 {
 			v.errorf(mkey, "want exactly one mapper kind (audience, client_roles, realm_roles, groups, attribute, saml_property, saml_attribute, saml_groups, raw), got %d", n)
 			continue
 		}
-		if p := mapperProtocol(kind); p != "" && p != c.Protocol {
-			v.errorf(mkey+"."+kind, "%s is a %s mapper, but client %q is %s", kind, p, c.ClientID, c.Protocol)
+		if p := mapperProtocol(kind); p != "" && p != protocol {
+			v.errorf(mkey+"."+kind, "%s is a %s mapper, but %s is %s", kind, p, owner, protocol)
 			continue
 		}
-		if msg := m.check(c); msg != "" {
+		if msg := m.check(); msg != "" {
 			v.errorf(mkey+"."+kind, "%s", msg)
 			continue
 		}
-		name := m.DefaultName(c.ClientID)
+		name := m.DefaultName(clientID)
 		if names[name] {
 			v.errorf(mkey, "two mappers are named %q; give one a distinct name with name:", name)
 		}
 		names[name] = true
+	}
+}
+
+// uniqueScopes checks a pair of default and optional scope lists: no name
+// twice, none in both.
+func (v *validator) uniqueScopes(key, dk, ok string, def, opt []string) {
+	v.unique(key+"."+dk, def)
+	v.unique(key+"."+ok, opt)
+	for i, s := range opt {
+		if slices.Contains(def, s) {
+			v.errorf(fmt.Sprintf("%s.%s[%d]", key, ok, i), "scope %q is in %s too; a scope is either default or optional", s, dk)
+		}
+	}
+}
+
+// clientScopes checks the client_scopes section and returns the protocol
+// of every scope the file or Keycloak defines by name.
+func (v *validator) clientScopes(k *Keycloak) map[string]string {
+	protocols := maps.Clone(BuiltinClientScopes)
+	seen := map[string]bool{}
+	for i := range k.ClientScopes {
+		sc := &k.ClientScopes[i]
+		key := fmt.Sprintf("keycloak.client_scopes[%d]", i)
+		if sc.Name == "" {
+			v.errorf(key, "name is required")
+			continue
+		}
+		if seen[sc.Name] {
+			v.errorf(key+".name", "client scope %q is declared twice", sc.Name)
+		}
+		seen[sc.Name] = true
+		switch sc.Protocol {
+		case "", "oidc", ProtocolOIDC:
+			sc.Protocol = ProtocolOIDC
+		case ProtocolSAML:
+		default:
+			v.errorf(key+".protocol", "want openid-connect or saml, got %q", sc.Protocol)
+		}
+		if p, builtin := BuiltinClientScopes[sc.Name]; builtin && p != sc.Protocol {
+			v.errorf(key+".protocol", "Keycloak's built-in scope %q is %s", sc.Name, p)
+		}
+		protocols[sc.Name] = sc.Protocol
+		v.mappers(key, "client scope "+strconv.Quote(sc.Name), "", sc.Protocol, sc.Mappers)
+	}
+	v.uniqueScopes("keycloak", "default_client_scopes", "optional_client_scopes", k.DefaultClientScopes, k.OptionalClientScopes)
+	return protocols
+}
+
+// scopeAssignments checks that the scopes a client is given are of its
+// protocol, as far as the file and the built-in scopes tell (other names
+// are checked against the realm when planning).
+func (v *validator) scopeAssignments(key string, c *Client, protocols map[string]string) {
+	for _, l := range []struct {
+		name  string
+		items []string
+	}{{"default_scopes", c.DefaultScopes}, {"optional_scopes", c.OptionalScopes}} {
+		for i, s := range l.items {
+			if p, ok := protocols[s]; ok && p != c.Protocol {
+				v.errorf(fmt.Sprintf("%s.%s[%d]", key, l.name, i), "scope %q is %s, but client %q is %s", s, p, c.ClientID, c.Protocol)
+			}
+		}
+	}
+}
+
+// scopeMappings checks that roles of the file's clients are among their
+// roles.
+func (v *validator) scopeMappings(key string, sm *ScopeMappings, clients map[string]*Client) {
+	if sm == nil {
+		return
+	}
+	v.unique(key+".realm", sm.Realm)
+	for cid, roles := range sm.Clients {
+		v.unique(key+".clients."+cid, roles)
+		if c, ok := clients[cid]; ok {
+			for _, r := range roles {
+				if !slices.Contains(c.Roles, r) {
+					v.errorf(key+".clients."+cid, "role %q is not among client %q's roles %v", r, cid, c.Roles)
+				}
+			}
+		}
 	}
 }
 
@@ -242,7 +348,7 @@ func mapperProtocol(kind string) string {
 	return ProtocolOIDC
 }
 
-func (m *Mapper) check(c *Client) string {
+func (m *Mapper) check() string {
 	switch {
 	case m.Audience != nil:
 		if m.Audience.Client == "" && m.Audience.Custom == "" {
@@ -302,6 +408,9 @@ func (m *Mapper) DefaultName(clientID string) string {
 		c := m.ClientRoles.Client
 		if c == "" {
 			c = clientID
+		}
+		if c == "" {
+			return "client roles" // a scope's, as in the built-in roles scope
 		}
 		return "client roles " + c
 	case m.RealmRoles != nil:

@@ -10,6 +10,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,6 +86,10 @@ func Plan(ctx context.Context, file *spec.File, sys Systems, o Options) (*plan.P
 			return nil, err
 		}
 		out, err := admin.Plan(ctx, k, ko)
+		var ie *keycloak.InputError
+		if errors.As(err, &ie) && ie.Key != "" {
+			return nil, &spec.Error{File: file.Path, Line: file.Line(ie.Key), Key: ie.Key, Msg: ie.Msg}
+		}
 		if err != nil {
 			return nil, err
 		}
