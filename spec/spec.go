@@ -50,7 +50,7 @@ type Keycloak struct {
 	DefaultClientScopes  []string `yaml:"default_client_scopes,omitempty"`
 	OptionalClientScopes []string `yaml:"optional_client_scopes,omitempty"`
 	Clients              []Client `yaml:"clients,omitempty"`
-	Groups     []Group  `yaml:"groups,omitempty"`
+	Groups               []Group  `yaml:"groups,omitempty"`
 	// Users are for demos and test logins only.
 	Users []User `yaml:"users,omitempty"`
 }

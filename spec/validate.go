@@ -18,7 +18,7 @@ var BuiltinClientScopes = map[string]string{
 	"acr": ProtocolOIDC, "address": ProtocolOIDC, "basic": ProtocolOIDC, "email": ProtocolOIDC,
 	"microprofile-jwt": ProtocolOIDC, "offline_access": ProtocolOIDC, "organization": ProtocolOIDC,
 	"phone": ProtocolOIDC, "profile": ProtocolOIDC, "roles": ProtocolOIDC, "service_account": ProtocolOIDC,
-	"web-origins": ProtocolOIDC,
+	"web-origins":          ProtocolOIDC,
 	"AuthnContextClassRef": ProtocolSAML, "role_list": ProtocolSAML, "saml_organization": ProtocolSAML,
 }
 
