@@ -79,6 +79,14 @@ func TestBadInput(t *testing.T) {
 		{"jwt role on oidc-flow mount", "vault:\n  addr: http://v\n  auth:\n    - path: o\n      type: oidc\n      discovery_url: http://k/realms/r\n      client_id: vault\n      roles:\n        r: {role_type: jwt, bound_audiences: [vault]}\n", []string{"sso.yaml:9:", "unsupported config type"}},
 		{"bad ttl", "vault:\n  addr: http://v\n  auth:\n    - path: j\n      type: jwt\n      jwks_url: http://k\n      roles:\n        r: {bound_audiences: [v], token_ttl: 1 hour}\n", []string{"token_ttl", "1 hour"}},
 		{"dup client", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n    - client_id: a\n", []string{"sso.yaml:6:", "declared twice"}},
+		{"scope twice", "keycloak:\n  url: http://x\n  realm: r\n  client_scopes:\n    - name: a\n    - name: a\n", []string{"sso.yaml:6:", `client scope "a" is declared twice`}},
+		{"default and optional", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: v\n      default_scopes: [profile]\n      optional_scopes: [email, profile]\n", []string{"sso.yaml:7:", `scope "profile" is in default_scopes too`}},
+		{"realm default and optional", "keycloak:\n  url: http://x\n  realm: r\n  default_client_scopes: [roles]\n  optional_client_scopes: [roles]\n", []string{"sso.yaml:5:", `scope "roles" is in default_client_scopes too`}},
+		{"saml scope on oidc client", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: v\n      default_scopes: [profile, role_list]\n", []string{"sso.yaml:6:", `scope "role_list" is saml, but client "v" is openid-connect`}},
+		{"built-in scope's protocol", "keycloak:\n  url: http://x\n  realm: r\n  client_scopes:\n    - name: roles\n      protocol: saml\n", []string{"sso.yaml:6:", `built-in scope "roles" is openid-connect`}},
+		{"saml mapper in oidc scope", "keycloak:\n  url: http://x\n  realm: r\n  client_scopes:\n    - name: s\n      mappers:\n        - saml_groups: {}\n", []string{"sso.yaml:7:", `client scope "s" is openid-connect`}},
+		{"scope mapping of an undeclared role", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: v\n      roles: [a]\n      scope_mappings: {clients: {v: [b]}}\n", []string{"sso.yaml:7:", `role "b" is not among client "v"'s roles`}},
+		{"unknown scope key", "keycloak:\n  url: http://x\n  realm: r\n  client_scopes:\n    - name: s\n      include_in_tokn_scope: true\n", []string{"sso.yaml:6:", `did you mean "include_in_token_scope"`}},
 		{"rancher client missing", "keycloak:\n  url: http://x\n  realm: r\nrancher:\n  url: https://r.example.com\n", []string{"no client \"https://r.example.com/v1-saml/keycloak/saml/metadata\""}},
 	}
 	for _, tt := range tests {
