@@ -356,3 +356,37 @@ func TestExportScopes(t *testing.T) {
 		}
 	}
 }
+
+// Reading scopes: one listing with their mappers, the realm's two lists,
+// and the scope mappings asked for (a client's once its id is listed).
+func TestReadScopes(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"GET /admin/realms/demo":                                                 {Body: `{"realm":"demo"}`},
+		"GET /admin/realms/demo/clients?first=0&max=-1":                          {Body: `[{"id":"u1","clientId":"vault","fullScopeAllowed":false,"defaultClientScopes":["vault-groups"]},{"id":"u2","clientId":"open","fullScopeAllowed":true}]`},
+		"GET /admin/realms/demo/client-scopes":                                   {Body: `[{"id":"s1","name":"vault-groups","protocol":"openid-connect","attributes":{"include.in.token.scope":"true"},"protocolMappers":[{"id":"m1","name":"groups"}]},{"id":"s2","name":"roles"}]`},
+		"GET /admin/realms/demo/default-default-client-scopes":                   {Body: `[{"id":"s2","name":"roles","protocol":"openid-connect"}]`},
+		"GET /admin/realms/demo/default-optional-client-scopes":                  {Body: `[]`},
+		"GET /admin/realms/demo/clients/u1/scope-mappings":                       {Body: `{"realmMappings":[{"id":"r1","name":"auditor"}],"clientMappings":{"vault":{"client":"vault","mappings":[{"id":"c1","name":"reader"}]}}}`},
+		"GET /admin/realms/demo/client-scopes/s1/scope-mappings":                 {Body: `{}`},
+		"GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1": {Body: `[]`},
+		"GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1":   {Body: `[]`},
+	})
+	st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientScopes: true, RealmScopes: true, AllScopeMappings: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.ClientScopes["vault-groups"]; s == nil || s.ID != "s1" || len(s.Mappers) != 1 || s.Attributes[AttrIncludeInTokenScope] != "true" {
+		t.Errorf("scopes %+v", st.ClientScopes)
+	}
+	if !slices.Equal(st.RealmDefaultScopes, []string{"roles"}) || st.RealmOptionalScopes == nil || len(st.RealmOptionalScopes) != 0 {
+		t.Errorf("realm lists %v %v", st.RealmDefaultScopes, st.RealmOptionalScopes)
+	}
+	vm := st.ScopeMappings[clientOwner("vault")]
+	if vm == nil || !slices.Equal(vm.Realm, []string{"auditor"}) || !slices.Equal(vm.Clients["vault"], []string{"reader"}) {
+		t.Errorf("vault's scope mappings %+v", vm)
+	}
+	// Only clients without full scope, and the realm's own scopes.
+	if st.ScopeMappings[clientOwner("open")] != nil || st.ScopeMappings[scopeOwner("roles")] != nil || st.ScopeMappings[scopeOwner("vault-groups")] == nil {
+		t.Errorf("scope mappings read for %v", slices.Collect(maps.Keys(st.ScopeMappings)))
+	}
+}
