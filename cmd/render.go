@@ -196,7 +196,7 @@ func liveWarnings(opts *renderDjangoOptions, k *spec.Keycloak, site *spec.Django
 	if err != nil {
 		return nil, err
 	}
-	live, err := admin.Export(opts.Context, k.Realm, []string{site.Client})
+	live, err := admin.ReadClient(opts.Context, k.Realm, site.Client)
 	var nf *keycloak.NotFoundError
 	if errors.As(err, &nf) {
 		return []string{fmt.Sprintf("client %s does not exist in Keycloak yet: run ssoctl apply -f %s", site.Client, opts.File)}, nil
@@ -204,8 +204,9 @@ func liveWarnings(opts *renderDjangoOptions, k *spec.Keycloak, site *spec.Django
 	if err != nil {
 		return nil, err
 	}
+	tc := live.TokenClient()
 	var out []string
-	for _, p := range django.Check(site, &live.Clients[0]) {
+	for _, p := range django.Check(site, &tc) {
 		out = append(out, fmt.Sprintf("Keycloak's client %s: %s (ssoctl apply -f %s fixes it)", site.Client, p.Message, opts.File))
 	}
 	return out, nil

@@ -42,6 +42,11 @@ func TestEveryPrintedFixParses(t *testing.T) {
 					t.Errorf("the mapper in this fix does not parse as sso.yaml: %s\n%v\n(fix: %s)", s, err, fix)
 				}
 				parsed++
+			case strings.HasPrefix(s, "client_scopes:"):
+				if _, err := spec.ParseFragment("fix", []byte("keycloak:\n  "+s+"\n")); err != nil {
+					t.Errorf("the scope in this fix does not parse as sso.yaml: %s\n%v", s, err)
+				}
+				parsed++
 			case strings.Contains(s, ": ") && !strings.Contains(s, "vault ") && !strings.HasPrefix(s, "users:"):
 				var v any
 				if err := yaml.Unmarshal([]byte(s), &v); err != nil {

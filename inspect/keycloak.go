@@ -118,7 +118,8 @@ func rolesOnlyInAccessFindings(tok *Token) []Finding {
 
 func clientRolesFix(client string) string {
 	return "add `- client_roles: {client: " + client + ", claim: \"resource_access.${client_id}.roles\", id_token: true, access_token: true, userinfo: true}` to client " + client +
-		"'s mappers in sso.yaml (Keycloak's built-in client roles mapper writes only the access token), or use a top-level claim: `- client_roles: {client: " + client + ", claim: roles, id_token: true, userinfo: true}` with groups_claim `roles`"
+		"'s mappers in sso.yaml (Keycloak's built-in client roles mapper writes only the access token), or use a top-level claim: `- client_roles: {client: " + client + ", claim: roles, id_token: true, userinfo: true}` with groups_claim `roles`" +
+		"; or, for every client with the built-in roles scope, change that scope's mapper: `client_scopes: [{name: roles, mappers: [{client_roles: {id_token: true, userinfo: true}}]}]` under keycloak:"
 }
 
 // fullPathGroupsFinding reports group names with a leading "/" in the claim at name (a plain

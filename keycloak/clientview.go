@@ -90,3 +90,25 @@ func (a *Admin) ReadClient(ctx context.Context, realm, clientID string) (*Client
 // ExportClient describes a client as the clients: entry of an sso.yaml,
 // its mappers in shorthand where they have one.
 func ExportClient(c *gocloak.Client) spec.Client { return exportClient(c) }
+
+// TokenClient describes the client as the clients: entry of an sso.yaml for
+// checks of what its tokens carry: its own mappers and those of its default
+// scopes, each read for what it puts into tokens (MapperMeaning), so that a
+// console-made mapper whose config differs from ssoctl's in keys that do
+// not matter still counts as the mapper it acts as.
+func (v *ClientView) TokenClient() spec.Client {
+	c := exportClient(v.Client)
+	c.Mappers = nil
+	all := slices.Clone(deref(v.Client.ProtocolMappers))
+	for _, s := range v.DefaultScopes {
+		all = append(all, s.Mappers...)
+	}
+	for _, m := range all {
+		if sh := MapperMeaning(m, c.ClientID); sh != nil {
+			c.Mappers = append(c.Mappers, *sh)
+			continue
+		}
+		c.Mappers = append(c.Mappers, spec.Mapper{Name: deref(m.Name), Raw: &spec.RawMapper{ProtocolMapper: deref(m.ProtocolMapper), Config: deref(m.Config)}})
+	}
+	return c
+}

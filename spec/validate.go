@@ -601,7 +601,44 @@ func (v *validator) rancher(r *Rancher) {
 	}
 }
 
-// Client returns the keycloak client with the given client_id, or nil.
+// ClientScope returns the file's client scope named name, or nil.
+func (k *Keycloak) ClientScope(name string) *ClientScope {
+	if k == nil {
+		return nil
+	}
+	for i := range k.ClientScopes {
+		if k.ClientScopes[i].Name == name {
+			return &k.ClientScopes[i]
+		}
+	}
+	return nil
+}
+
+// ScopeMapper is a mapper a client gets from one of its default scopes.
+type ScopeMapper struct {
+	Mapper Mapper
+	// Key is the mapper's place in the file (keycloak.client_scopes[0].mappers[1]).
+	Key string
+}
+
+// DefaultScopeMappers lists the mappers that c gets from the scopes of the
+// file among its default scopes (the tokens of its every login carry them).
+func (k *Keycloak) DefaultScopeMappers(c *Client) []ScopeMapper {
+	var out []ScopeMapper
+	for _, name := range c.DefaultScopes {
+		for i := range k.ClientScopes {
+			if k.ClientScopes[i].Name != name {
+				continue
+			}
+			for j, m := range k.ClientScopes[i].Mappers {
+				out = append(out, ScopeMapper{Mapper: m, Key: fmt.Sprintf("keycloak.client_scopes[%d].mappers[%d]", i, j)})
+			}
+		}
+	}
+	return out
+}
+
+// Client returns the file's client with clientID, or nil.
 func (k *Keycloak) Client(clientID string) *Client {
 	if k == nil {
 		return nil

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -65,16 +66,16 @@ func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what st
 		return nil, "", false
 	}
 	want := inspect.VaultClaimPointer(groupsClaim)
-	for _, c := range k.Clients {
-		for _, m := range c.Mappers {
-			exp := keycloak.ExpandMapper(m, c.ClientID, c.Protocol)
+	for i := range k.Clients {
+		c := &k.Clients[i]
+		for _, exp := range tokenMappers(k, c) {
 			claim := exp.Config["claim.name"]
 			if claim == "" {
 				continue
 			}
 			switch exp.ProtocolMapper {
 			case "oidc-usermodel-client-role-mapper":
-				src := exp.Config["usermodel.clientRoleMapping.clientId"]
+				src := cmp.Or(exp.Config["usermodel.clientRoleMapping.clientId"], c.ClientID)
 				claim = strings.ReplaceAll(claim, "${client_id}", strings.ReplaceAll(src, ".", "\\."))
 				if inspect.KeycloakClaimPointer(claim).String() == want {
 					roles := []string{}
@@ -106,4 +107,29 @@ func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what st
 		}
 	}
 	return nil, "", false
+}
+
+// tokenMappers are the mappers whose claims c's tokens carry, as far as the
+// file tells: its own, those of the file's scopes among its default scopes,
+// and the built-in roles scope's client and realm roles (in the access
+// token) when the client has that scope (or its default scopes are not
+// managed, and the realm's defaults include it as Keycloak's do).
+func tokenMappers(k *spec.Keycloak, c *spec.Client) []keycloak.Mapper {
+	var out []keycloak.Mapper
+	for _, m := range c.Mappers {
+		out = append(out, keycloak.ExpandMapper(m, c.ClientID, c.Protocol))
+	}
+	for _, sm := range k.DefaultScopeMappers(c) {
+		out = append(out, keycloak.ExpandMapper(sm.Mapper, "", c.Protocol))
+	}
+	if c.Protocol == spec.ProtocolOIDC && k.ClientScope("roles") == nil && (c.DefaultScopes == nil || slices.Contains(c.DefaultScopes, "roles")) {
+		off := false
+		for _, m := range []spec.Mapper{
+			{ClientRoles: &spec.ClientRolesMapper{TokenFlags: spec.TokenFlags{IDToken: &off, Userinfo: &off}}},
+			{RealmRoles: &spec.RealmRolesMapper{TokenFlags: spec.TokenFlags{IDToken: &off, Userinfo: &off}}},
+		} {
+			out = append(out, keycloak.ExpandMapper(m, "", c.Protocol))
+		}
+	}
+	return out
 }

@@ -80,3 +80,42 @@ vault:
 		t.Errorf("missing full-path warning:\n%s", joined)
 	}
 }
+
+// Claims that come from scopes count: a groups mapper in one of the
+// client's default scopes, and the built-in roles scope's client roles.
+func TestAliasWarningsSeeScopes(t *testing.T) {
+	f, err := spec.Parse("sso.yaml", []byte(`
+keycloak:
+  url: http://kc
+  realm: demo
+  client_scopes:
+    - name: vault-groups
+      mappers:
+        - groups: {claim: teams}
+  clients:
+    - client_id: vault
+      roles: [secret_manager]
+      default_scopes: [profile, roles, vault-groups]
+  groups:
+    - {name: kv-managers}
+vault:
+  addr: http://v
+  auth:
+    - path: jwt
+      type: jwt
+      roles:
+        byteams: {groups_claim: teams, bound_audiences: [vault]}
+        byroles: {groups_claim: /resource_access/vault/roles, bound_audiences: [vault]}
+      groups:
+        - {name: team, alias: kv-managers}
+        - {name: role, alias: secret_manager}
+        - {name: wrong, alias: nobody}
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := AliasWarnings(f.Vault, f.Keycloak)
+	if len(ws) != 1 || !strings.Contains(ws[0], `group "wrong"`) || !strings.Contains(ws[0], "group names: [kv-managers]") || !strings.Contains(ws[0], "the roles of client vault: [secret_manager]") {
+		t.Errorf("warnings %q", ws)
+	}
+}

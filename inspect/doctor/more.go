@@ -16,21 +16,8 @@ import (
 	"github.com/ssoctl/ssoctl/templates/django"
 )
 
-// exportClient reads the live client as sso.yaml, with each mapper read for
-// what it puts into tokens: a console-made mapper whose config differs from
-// ssoctl's in keys that do not matter still counts as the mapper it acts as.
-func exportClient(v *keycloak.ClientView) spec.Client {
-	c := keycloak.ExportClient(v.Client)
-	c.Mappers = c.Mappers[:0]
-	for _, m := range deref(v.Client.ProtocolMappers) {
-		if sh := keycloak.MapperMeaning(m, c.ClientID); sh != nil {
-			c.Mappers = append(c.Mappers, *sh)
-			continue
-		}
-		c.Mappers = append(c.Mappers, spec.Mapper{Name: deref(m.Name), Raw: &spec.RawMapper{ProtocolMapper: deref(m.ProtocolMapper), Config: deref(m.Config)}})
-	}
-	return c
-}
+// exportClient reads the live client as its tokens see it.
+func exportClient(v *keycloak.ClientView) spec.Client { return v.TokenClient() }
 
 func djangoCheck(s *spec.DjangoSite, c *spec.Client) []django.Problem { return django.Check(s, c) }
 

@@ -277,3 +277,25 @@ django:
 		t.Errorf("mapping.py:\n%s", files[i].Data)
 	}
 }
+
+// A groups mapper in one of the client's default scopes meets the need; a
+// scope mapper that leaves out a token the library reads is refused at its
+// own line.
+func TestApplyCountsDefaultScopes(t *testing.T) {
+	file := func(flags string) string {
+		return strings.Replace(siteFile(spec.LibMozilla, "", "      default_scopes: [profile, site-groups]\n"), "  clients:\n",
+			"  client_scopes:\n    - name: site-groups\n      mappers:\n        - groups: {claim: groups"+flags+"}\n  clients:\n", 1)
+	}
+	k, needs, err := Apply(load(t, file("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(k.Clients[0].Mappers) != 0 || slices.ContainsFunc(needs, func(n Need) bool { return n.Kind == "mapper" }) {
+		t.Errorf("a groups mapper was added although the scope has one: %+v %+v", k.Clients[0].Mappers, needs)
+	}
+	_, _, err = Apply(load(t, file(", userinfo: false")))
+	var es spec.Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Key != "keycloak.client_scopes[0].mappers[0]" || es[0].Line != 7 || !strings.Contains(err.Error(), "userinfo: false") {
+		t.Errorf("scope mapper without userinfo: %v", err)
+	}
+}

@@ -60,7 +60,19 @@ func Apply(f *spec.File) (*spec.Keycloak, []Need, error) {
 			errs = append(errs, &spec.Error{File: f.Path, Line: f.Line(at), Key: at,
 				Msg: fmt.Sprintf("django site %s (%s): ", s.Name, s.Library) + fmt.Sprintf(format, args...)})
 		}
-		for _, p := range Check(s, c) {
+		// The client's default scopes of the file put their mappers into
+		// its tokens too: a groups mapper there meets the need.
+		eff := *c
+		eff.Mappers = slices.Clone(c.Mappers)
+		where := make([]string, len(c.Mappers))
+		for i := range c.Mappers {
+			where[i] = fmt.Sprintf("%s.mappers[%d]", key, i)
+		}
+		for _, sm := range k.DefaultScopeMappers(c) {
+			eff.Mappers = append(eff.Mappers, sm.Mapper)
+			where = append(where, sm.Key)
+		}
+		for _, p := range Check(s, &eff) {
 			need := func(kind, value, why string) {
 				by := s.Library
 				if p.By != "" {
@@ -72,7 +84,7 @@ func Apply(f *spec.File) (*spec.Keycloak, []Need, error) {
 			case p.Conflict:
 				at := key
 				if p.Mapper >= 0 {
-					at = fmt.Sprintf("%s.mappers[%d]", key, p.Mapper)
+					at = where[p.Mapper]
 				} else if p.Field != "" {
 					at = key + "." + p.Field
 				}
@@ -215,6 +227,11 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 // claimNeed checks that some mapper (found by match) puts the claim into
 // every token the library reads it from, and adds add when none does.
 func claimNeed(lib *Library, c *spec.Client, what string, match func(spec.Mapper) (*spec.TokenFlags, bool), add *spec.Mapper) []Problem {
+	// One mapper that puts the claim everywhere the library reads it is
+	// enough (the built-in roles scope's access-token-only mapper next to
+	// the client's own is fine); otherwise the first that falls short is
+	// the one to fix.
+	var first []Problem
 	for i, m := range c.Mappers {
 		f, ok := match(m)
 		if !ok {
@@ -233,8 +250,13 @@ func claimNeed(lib *Library, c *spec.Client, what string, match func(spec.Mapper
 		if len(off) == 0 {
 			return nil
 		}
-		return []Problem{{Need: "groups-claim", Kind: "conflict", Conflict: true, Mapper: i,
-			Message: fmt.Sprintf("%s reads the %s claim from %s, but this mapper has %s: false, so Django users never get their groups", lib.Name, what, readsFrom(lib.Groups), off[0])}}
+		if first == nil {
+			first = []Problem{{Need: "groups-claim", Kind: "conflict", Conflict: true, Mapper: i,
+				Message: fmt.Sprintf("%s reads the %s claim from %s, but this mapper has %s: false, so Django users never get their groups", lib.Name, what, readsFrom(lib.Groups), off[0])}}
+		}
+	}
+	if first != nil {
+		return first
 	}
 	return []Problem{{Need: "groups-claim", Kind: "mapper", Mapper: -1, Add: add,
 		Message: fmt.Sprintf("%s reads the %s claim from %s; without a %s mapper Django users never get their groups", lib.Name, what, readsFrom(lib.Groups), what)}}
