@@ -140,3 +140,46 @@ func BenchmarkIntegrationVaultNoop(b *testing.B) {
 	b.ReportMetric(float64(rc.reads.Load())/float64(b.N), "reads/op")
 	b.ReportMetric(float64(rc.writes.Load())/float64(b.N), "writes/op")
 }
+
+// scopesWorkload: 20 client scopes with a mapper each, all of them default
+// scopes of each of n clients, the realm's default lists managed too.
+func scopesWorkload(realm string, n int) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "keycloak:\n  realm: %s\n  create_realm: true\n  client_scopes:\n", realm)
+	var names []string
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&s, "    - name: scope-%02d\n      mappers:\n        - attribute: {user_attribute: attr%02d, claim: attr%02d}\n", i, i, i)
+		names = append(names, fmt.Sprintf("scope-%02d", i))
+	}
+	s.WriteString("  default_client_scopes: [profile, email, roles, web-origins, acr, basic]\n  optional_client_scopes: [offline_access, microprofile-jwt]\n  clients:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&s, "    - client_id: app-%02d\n      default_scopes: [profile, basic, %s]\n      optional_scopes: [offline_access]\n", i, strings.Join(names, ", "))
+	}
+	return s.String()
+}
+
+// BenchmarkIntegrationClientScopesNoop measures a no-op apply (a plan and no
+// writes) of 20 scopes assigned to 10, 25 and 50 clients: its requests, and
+// how they grow with the clients.
+func BenchmarkIntegrationClientScopesNoop(b *testing.B) {
+	tb := testbed.Load(b)
+	env := testEnv(tb)
+	dir := b.TempDir()
+	for _, n := range []int{10, 25, 50} {
+		realm := fmt.Sprintf("bench-scopes-%d-%d", n, time.Now().UnixNano())
+		p := filepath.Join(dir, realm+".yaml")
+		os.WriteFile(p, []byte(scopesWorkload(realm, n)), 0o600)
+		benchApply(b, env, p, nil)
+		b.Run(fmt.Sprintf("clients-%d", n), func(b *testing.B) {
+			var rc requestCounter
+			for i := 0; i < b.N; i++ {
+				benchApply(b, env, p, &rc)
+			}
+			if rc.writes.Load() != 0 {
+				b.Fatalf("no-op re-apply wrote %d times", rc.writes.Load())
+			}
+			b.ReportMetric(float64(rc.reads.Load())/float64(b.N), "reads/op")
+		})
+		tb.DeleteRealm(context.Background(), realm)
+	}
+}
