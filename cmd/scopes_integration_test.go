@@ -4,7 +4,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -60,7 +59,7 @@ func (r *scopesRig) tokens(client, scope string) (id, access map[string]any, raw
 	if err != nil {
 		r.t.Fatalf("token for %s: %v", client, err)
 	}
-	return claimsOf(r.t, raw.IDToken), claimsOf(r.t, raw.AccessToken), raw
+	return testbed.Claims(r.t, raw.IDToken), testbed.Claims(r.t, raw.AccessToken), raw
 }
 
 func (r *scopesRig) userinfo(access string) map[string]any {
@@ -78,23 +77,6 @@ func (r *scopesRig) userinfo(access string) map[string]any {
 		r.t.Fatalf("userinfo: %d %s", resp.StatusCode, body)
 	}
 	return out
-}
-
-func claimsOf(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %.20q", jwt)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(payload, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 // roles reads claims[/resource_access/client/roles] or

@@ -4,7 +4,6 @@ package keycloak_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -129,23 +128,6 @@ func mustPlan(t *testing.T, ctx context.Context, a *keycloak.Admin, k *spec.Keyc
 	return out.Plan
 }
 
-func claims(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", jwt)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 func (h *harness) login(t *testing.T, client, user, password string) *keycloak.TokenResponse {
 	t.Helper()
 	ctx := context.Background()
@@ -177,7 +159,7 @@ func TestIntegrationDemoExampleTokens(t *testing.T) {
 	}
 
 	tok := h.login(t, "vault", "alice", passwords["ALICE_PASSWORD"])
-	id := claims(t, tok.IDToken)
+	id := testbed.Claims(t, tok.IDToken)
 	// The audience mapper puts aud = vault into the ID token.
 	if id["aud"] != "vault" && !slices.Contains(strsOrNil(id["aud"]), "vault") {
 		t.Errorf("ID token aud = %v, want vault", id["aud"])
@@ -195,11 +177,11 @@ func TestIntegrationDemoExampleTokens(t *testing.T) {
 	if g := strsOrNil(id["groups"]); !slices.Equal(g, []string{"kv-managers"}) {
 		t.Errorf("groups = %v, want [kv-managers] (short names, full_path false)", id["groups"])
 	}
-	access := claims(t, tok.AccessToken)
+	access := testbed.Claims(t, tok.AccessToken)
 	if !slices.Contains(strsOrNil(access["aud"]), "vault") && access["aud"] != "vault" {
 		t.Errorf("access token aud = %v, want vault among them", access["aud"])
 	}
-	bobID := claims(t, h.login(t, "vault", "bob", passwords["BOB_PASSWORD"]).IDToken)
+	bobID := testbed.Claims(t, h.login(t, "vault", "bob", passwords["BOB_PASSWORD"]).IDToken)
 	bra := bobID["resource_access"].(map[string]any)["vault"].(map[string]any)
 	if got := strs(bra["roles"]); !slices.Equal(got, []string{"secret_reader"}) {
 		t.Errorf("bob's vault roles = %v, want [secret_reader]", got)
@@ -349,7 +331,7 @@ func TestIntegrationInterruptedApplyConverges(t *testing.T) {
 				t.Fatalf("third run: err %v, changes %v, writes %d", err, p.HasChanges(), h.cnt.writes.Load())
 			}
 			// The result works: alice logs in with her roles.
-			id := claims(t, h.login(t, "vault", "alice", passwords["ALICE_PASSWORD"]).IDToken)
+			id := testbed.Claims(t, h.login(t, "vault", "alice", passwords["ALICE_PASSWORD"]).IDToken)
 			if id["resource_access"] == nil {
 				t.Fatalf("alice's token lacks client roles after convergence: %v", id)
 			}

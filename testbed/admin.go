@@ -3,12 +3,14 @@ package testbed
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"testing"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
@@ -131,5 +133,24 @@ func (e Env) Vault() *vaultapi.Client {
 		panic(err) // only a malformed address fails, and Read checked it is set
 	}
 	c.SetToken(e.VaultToken)
+	return c
+}
+
+// Claims decodes a JWT's payload without verifying it: for tests that read
+// what a real server put into its tokens.
+func Claims(t testing.TB, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %.20q", jwt)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(payload, &c); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
