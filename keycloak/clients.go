@@ -70,6 +70,10 @@ func (b *builder) clients() {
 		b.mappers(d, it.Have)
 		b.scopeAssignments(d, it.Have)
 		b.scopeMappings(clientOwner(d.ClientID), d.ScopeMappings, it.Have == nil)
+		full := d.FullScopeAllowed == nil && (it.Have == nil || it.Have.FullScopeAllowed == nil || *it.Have.FullScopeAllowed)
+		if d.ScopeMappings != nil && (full || (d.FullScopeAllowed != nil && *d.FullScopeAllowed)) {
+			b.p.Warn("keycloak client %q: scope_mappings limit its tokens only with full_scope_allowed: false; with full scope every role of the user reaches them", d.ClientID)
+		}
 	}
 }
 

@@ -390,3 +390,17 @@ func TestReadScopes(t *testing.T) {
 		t.Errorf("scope mappings read for %v", slices.Collect(maps.Keys(st.ScopeMappings)))
 	}
 }
+
+func TestScopeMappingsWithoutFullScopeOffWarn(t *testing.T) {
+	d := desired(t, scopesBody)
+	d.Clients[0].FullScopeAllowed = nil
+	st := scopeState(t, d)
+	p := mustDiff(t, d, st)
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "full_scope_allowed: false") {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	d.Clients[0].FullScopeAllowed = ptr(false)
+	if p := mustDiff(t, d, st); len(p.Warnings) != 0 {
+		t.Errorf("warnings with full scope off: %q", p.Warnings)
+	}
+}
