@@ -15,8 +15,9 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// MaxFileSize bounds how much of sso.yaml is read.
-const MaxFileSize = 4 << 20
+// MaxFileSize bounds how much of sso.yaml is read: 1 MiB holds thousands of
+// clients, and keeps loading the largest file under 1 s and 64 MiB.
+const MaxFileSize = 1 << 20
 
 // Error is one problem in sso.yaml, located by file, line and key path.
 type Error struct {
@@ -88,7 +89,7 @@ func readLimited(path string) ([]byte, error) {
 // Parse validates data as an sso.yaml named name.
 func Parse(name string, data []byte, getenv func(string) string) (*File, error) {
 	if len(data) > MaxFileSize {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", MaxFileSize)}
+		return nil, &Error{File: name, Msg: fmt.Sprintf("file is larger than %d bytes (1 MiB), the limit for sso.yaml", MaxFileSize)}
 	}
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -108,7 +109,8 @@ func Parse(name string, data []byte, getenv func(string) string) (*File, error) 
 // the rules a whole file must follow.
 func decode(name string, data []byte, empty string) (*File, error) {
 	var root yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&root); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: name, Msg: empty}
 		}
@@ -118,8 +120,15 @@ func decode(name string, data []byte, empty string) (*File, error) {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
 	}
+	var more yaml.Node
+	switch err := dec.Decode(&more); {
+	case err == nil:
+		return nil, &Error{File: name, Line: more.Line, Msg: "a second YAML document (after ---): sso.yaml is one document; merge them or use two files"}
+	case !errors.Is(err, io.EOF):
+		return nil, quoteHint(yamlError(name, err), data)
+	}
 	f := &File{Path: name, lines: map[string]int{}}
-	c := &checker{file: name, lines: f.lines}
+	c := &checker{file: name, lines: f.lines, budget: countNodes(doc) + MaxAliasExpansion}
 	c.check(doc, reflect.TypeOf(File{}), "")
 	if len(c.errs) > 0 {
 		return nil, c.sorted()
@@ -183,6 +192,34 @@ type checker struct {
 	file  string
 	lines map[string]int
 	errs  Errors
+	// budget is how many nodes the walk may visit: the document's own and
+	// MaxAliasExpansion more through aliases. An alias bomb (anchors that
+	// refer to anchors, each use a copy) is stopped there.
+	budget int
+	// aliased counts the aliases the walk is inside: keys reached through
+	// one keep the lines of their anchor, recorded once.
+	aliased int
+}
+
+// line records the line of the key at path, once per node of the file.
+func (c *checker) line(path string, n *yaml.Node) {
+	if c.aliased == 0 {
+		c.lines[path] = n.Line
+	}
+}
+
+// MaxAliasExpansion bounds the nodes that YAML aliases may add to an
+// sso.yaml when expanded (each use of an alias counts its whole value).
+// Reusing lists through anchors stays far below it; a bomb does not.
+const MaxAliasExpansion = 100_000
+
+// countNodes counts a document's nodes without following aliases.
+func countNodes(n *yaml.Node) int {
+	total := 1
+	for _, c := range n.Content {
+		total += countNodes(c)
+	}
+	return total
 }
 
 func (c *checker) errorf(n *yaml.Node, key, format string, args ...any) {
@@ -197,8 +234,17 @@ func (c *checker) sorted() Errors {
 var unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 
 func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
+	if c.budget <= 0 {
+		return
+	}
+	if c.budget--; c.budget == 0 {
+		c.errorf(n, path, "the file's aliases expand to more than %d nodes (the alias expansion limit): is it an alias bomb?", MaxAliasExpansion)
+		return
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
+		c.aliased++
+		defer func() { c.aliased-- }()
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return
@@ -218,8 +264,11 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if c.merge(k, v, t, path) {
+				continue
+			}
 			key := join(path, k.Value)
-			c.lines[key] = k.Line
+			c.line(key, k)
 			ft, ok := fields[k.Value]
 			if !ok {
 				c.errorf(k, key, "unknown key %q%s", k.Value, suggest(k.Value, fields))
@@ -234,7 +283,7 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 		for i, item := range n.Content {
 			key := fmt.Sprintf("%s[%d]", path, i)
-			c.lines[key] = item.Line
+			c.line(key, item)
 			c.check(item, t.Elem(), key)
 		}
 	case reflect.Map:
@@ -244,8 +293,11 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if c.merge(k, v, t, path) {
+				continue
+			}
 			key := join(path, k.Value)
-			c.lines[key] = k.Line
+			c.line(key, k)
 			c.check(v, t.Elem(), key)
 		}
 	case reflect.Interface:
@@ -259,6 +311,32 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 			c.errorf(n, path, "want %s, got %q", kindName(t), n.Value)
 		}
 	}
+}
+
+// merge checks the value of YAML's merge key (<<: *defaults, or a list of
+// such) as part of the mapping it sits in, and reports whether k was one.
+func (c *checker) merge(k, v *yaml.Node, t reflect.Type, path string) bool {
+	if k.Tag != "!!merge" {
+		return false
+	}
+	if v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	for _, m := range items {
+		if m.Kind == yaml.AliasNode {
+			m = m.Alias
+		}
+		if m.Kind != yaml.MappingNode {
+			c.errorf(m, path, "<< merges mappings, got %s", describe(m))
+			continue
+		}
+		c.check(m, t, path)
+	}
+	return true
 }
 
 // yamlFields maps the YAML keys of struct t (inline structs flattened) to

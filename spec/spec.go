@@ -5,6 +5,8 @@
 // that are read when a command needs them.
 package spec
 
+import "strings"
+
 // File is a parsed sso.yaml. Every section is optional.
 type File struct {
 	Keycloak *Keycloak `yaml:"keycloak,omitempty"`
@@ -19,12 +21,23 @@ type File struct {
 }
 
 // Line returns the line of the key at path (e.g. "keycloak.clients[1].mappers[0]"),
-// or 0 when the key is not in the file.
+// or of the nearest enclosing key the file has (a key reached through a
+// YAML alias is at the alias's line), or 0.
 func (f *File) Line(path string) int {
 	if f == nil || f.lines == nil {
 		return 0
 	}
-	return f.lines[path]
+	for path != "" {
+		if l, ok := f.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
 }
 
 // Keycloak is the keycloak: section: one realm and what it should contain.
