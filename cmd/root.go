@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -18,12 +19,31 @@ import (
 // Main runs ssoctl with the process's arguments and streams and returns the
 // exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		// The first signal cancels the command's context; work that does
+		// not watch it (a blocking read, a long parse) gets a moment, and a
+		// second signal or the end of that moment ends the process.
+		<-sigs
+		cancel()
+		select {
+		case <-sigs:
+		case <-time.After(signalGrace):
+		}
+		fmt.Fprintln(os.Stderr, "Error: interrupted")
+		os.Exit(ExitFailure)
+	}()
 	f := NewFactory(SystemIO())
 	f.Context = ctx
 	return Run(f, os.Args[1:])
 }
+
+// signalGrace is how long a cancelled command may take to stop by itself.
+const signalGrace = 2 * time.Second
 
 // Run executes the command line args against f and returns the exit code.
 // Errors are printed once, here, on stderr.

@@ -7,7 +7,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // binary builds ssoctl once per test run, so these tests drive it the way a
@@ -69,5 +71,40 @@ func TestBinaryExitCodes(t *testing.T) {
 	}
 	if code, stdout, _ := runBin(t, "", "completion", "bash"); code != 0 || !strings.Contains(stdout, "bash completion") {
 		t.Fatalf("completion bash: exit %d", code)
+	}
+}
+
+// A signal ends a command that is stuck where no context reaches (opening
+// a FIFO nobody writes): after the grace period, or at once on a second
+// signal.
+func TestSignalsEndAStuckCommand(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "token")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, sigs := range [][]os.Signal{{syscall.SIGTERM}, {os.Interrupt, os.Interrupt}} {
+		cmd := exec.Command(binary(t), "inspect", "token", fifo, "--insecure-no-verify")
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // let it reach the open
+		for _, s := range sigs {
+			cmd.Process.Signal(s)
+			time.Sleep(50 * time.Millisecond)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "interrupted") {
+				t.Errorf("%v: %v, stderr %q", sigs, err, errOut.String())
+			}
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v: still running 10 s after the signal", sigs)
+		}
 	}
 }
