@@ -21,12 +21,39 @@ func FuzzParseInput(f *testing.F) {
 	} {
 		f.Add([]byte(s), uint8(0))
 	}
+	// The probes of the hardening issue: nesting at and past MaxTokenDepth (and the 9,990-deep
+	// token), crit headers, control characters, times out of range or null.
+	deep := func(levels int) any {
+		var v any = 1
+		for range levels {
+			v = []any{v}
+		}
+		return v
+	}
+	for _, s := range []string{
+		signJWT(f, "RS256", k.rsaA, nil, with(kcAccessClaims(), "deep", deep(MaxTokenDepth-1))),
+		signJWT(f, "RS256", k.rsaA, nil, with(kcAccessClaims(), "deep", deep(MaxTokenDepth))),
+		signJWT(f, "RS256", k.rsaA, map[string]any{"x": deep(MaxTokenDepth)}, kcAccessClaims()),
+		signJWT(f, "RS256", k.rsaA, nil, with(kcAccessClaims(), "deep", deep(9990))),
+		signJWT(f, "RS256", k.rsaA, map[string]any{"crit": []any{"exp"}, "exp": 1}, kcAccessClaims()),
+		signJWT(f, "RS256", k.rsaA, map[string]any{"crit": []any{"b64"}, "b64": false}, kcAccessClaims()),
+		signJWT(f, "RS256", k.rsaA, map[string]any{"crit": "x"}, kcAccessClaims()),
+		signJWT(f, "RS256", k.rsaA, map[string]any{"kid": "\x1b[1m"}, with(kcAccessClaims(), "name", "\x1b]0;t\x07\u009b\u202e")),
+		signJWT(f, "RS256", k.rsaA, nil, with(kcAccessClaims(), "exp", 1e38, "nbf", nil, "iat", -1e38)),
+		signJWT(f, "RS256", k.rsaA, nil, with(kcAccessClaims(), "exp", deleteClaim, "iat", deleteClaim, "nbf", testNow.Unix())),
+		`{"error":"x","error_description":"\u001b]0;t\u0007"}`,
+	} {
+		f.Add([]byte(s), uint8(0))
+	}
 	f.Fuzz(func(t *testing.T, data []byte, pick uint8) {
 		tok, err := ParseInput(data, Pick(pick%3))
 		if err != nil {
 			var ie *InputError
 			if !errors.As(err, &ie) || !ie.BadInput() {
 				t.Fatalf("error %T %v is not an *InputError", err, err)
+			}
+			if strings.ContainsAny(err.Error(), "\x1b\x07") {
+				t.Fatalf("the error message carries raw control characters: %q", err.Error())
 			}
 			return
 		}

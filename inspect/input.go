@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -126,7 +127,7 @@ func parseTokenResponse(s []byte, pick Pick) (*Token, error) {
 	if resp.Error != "" {
 		reason := "the token endpoint answered with error " + strconv.Quote(resp.Error)
 		if resp.ErrorDesc != "" {
-			reason += ": " + resp.ErrorDesc
+			reason += ": " + strconv.Quote(resp.ErrorDesc) // quoted: the text is the server's, and may hold control characters
 		}
 		return nil, badInput("token response", reason, nil)
 	}
@@ -231,9 +232,9 @@ func ParseCompact(raw string) (*Token, error) {
 	}
 	sig := rest[:sn:sn]
 
-	fields, err := decodeJSONObject(hdrJSON)
+	fields, err := decodeTokenJSON(hdrJSON, 0)
 	if err != nil {
-		return nil, badInput("token header", "not a JSON object", err)
+		return nil, segmentJSONError("token header", "not a JSON object", err)
 	}
 	tok := &Token{Raw: raw, SigningInput: signingInput, Signature: sig, Header: Header{Fields: fields}}
 	for _, f := range [...]struct {
@@ -251,13 +252,23 @@ func ParseCompact(raw string) (*Token, error) {
 	if _, ok := fields["enc"]; ok {
 		return nil, badInput("token", "the header has \"enc\": this is a JWE (encrypted token), not a signed JWT", nil)
 	}
-	claims, err := decodeClaims(payload)
+	claims, err := decodeTokenJSON(payload, 24)
 	if err != nil {
-		return nil, badInput("token payload", "the claims are not a JSON object", err)
+		return nil, segmentJSONError("token payload", "the claims are not a JSON object", err)
 	}
 	tok.Claims = claims
 	tok.Kind = kindOf(tok)
 	return tok, nil
+}
+
+// segmentJSONError is the *InputError for a header or payload that did not decode; nesting
+// past MaxTokenDepth gets its own reason (with the *NestingError inside).
+func segmentJSONError(what, reason string, err error) *InputError {
+	var ne *NestingError
+	if errors.As(err, &ne) {
+		return &InputError{What: what, Reason: "over ssoctl's nesting limit for tokens", Err: ne}
+	}
+	return badInput(what, reason, err)
 }
 
 // strictB64 refuses non-canonical encodings (unused trailing bits set), so that one token has
@@ -265,6 +276,10 @@ func ParseCompact(raw string) (*Token, error) {
 var strictB64 = base64.RawURLEncoding.Strict()
 
 func decodeSegment(dst, seg []byte, name string) (int, error) {
+	// encoding/base64 skips '\r' and '\n', which would give one token a second spelling.
+	if bytes.ContainsAny(seg, "\r\n") {
+		return 0, badInput("token "+name, "contains a line break; a JWT segment is base64url without whitespace", nil)
+	}
 	n, err := strictB64.Decode(dst, seg)
 	if err != nil {
 		reason := "not base64url"

@@ -55,6 +55,8 @@ func TestParseInput(t *testing.T) {
 		{name: "padded base64", in: parts[0] + "." + parts[1] + "==." + parts[2], wantErr: "padding"},
 		{name: "standard base64 alphabet", in: parts[0] + "." + parts[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(parts[2]) + "+/", wantErr: "standard base64"},
 		{name: "non-canonical base64 (tampered last character)", in: parts[0] + "." + parts[1] + "." + flipUnusedBits(parts[2]), wantErr: "non-canonical"},
+		{name: "line break inside the signature (base64 would skip it)", in: parts[0] + "." + parts[1] + "." + parts[2][:4] + "\r" + parts[2][4:], wantErr: "line break"},
+		{name: "line break inside the payload", in: parts[0] + "." + parts[1][:4] + "\n" + parts[1][4:] + "." + parts[2], wantErr: "line break"},
 		{name: "header not JSON", in: b64([]byte("not json")) + "." + parts[1] + "." + parts[2], wantErr: "token header"},
 		{name: "header is a JSON array", in: b64([]byte(`["RS256"]`)) + "." + parts[1] + "." + parts[2], wantErr: "token header"},
 		{name: "header alg not a string", in: b64([]byte(`{"alg":5}`)) + "." + parts[1] + "." + parts[2], wantErr: `"alg" is not a string`},

@@ -16,6 +16,26 @@ import (
 
 const maxJSONDepth = 10000
 
+// MaxTokenDepth is how deeply a token's header or claims may nest JSON objects and arrays, the
+// header or claims object itself counting as level 1. Deeper input is refused as malformed (a
+// *NestingError inside an *InputError). Keycloak's deepest claim, resource_access.CLIENT.roles,
+// is at level 4; the limit keeps every rendering of a token (`-o json` indents each level)
+// linear in the token's size.
+const MaxTokenDepth = 64
+
+// NestingError reports JSON nested deeper than a limit (MaxTokenDepth for tokens).
+type NestingError struct {
+	// Limit is the number of levels allowed.
+	Limit int
+	// Offset is the byte offset, in the decoded segment, of the first container past the limit.
+	Offset int
+}
+
+// Error implements error.
+func (e *NestingError) Error() string {
+	return "JSON nested deeper than " + strconv.Itoa(e.Limit) + " levels at byte " + strconv.Itoa(e.Offset)
+}
+
 type jsonSyntaxError struct {
 	offset int
 	msg    string
@@ -33,6 +53,7 @@ type jsonReader struct {
 	i        int
 	depth    int
 	rootHint int // size hint for the outermost object's map (token claims have 10-30 members)
+	maxDepth int // 0: maxJSONDepth, as encoding/json; otherwise deeper input is a *NestingError
 }
 
 // decodeJSONObject decodes b, which must hold one JSON object and nothing else but whitespace.
@@ -40,14 +61,19 @@ func decodeJSONObject(b []byte) (map[string]any, error) {
 	return decodeJSONObjectString(string(b), 0)
 }
 
-// decodeClaims decodes a token payload: decodeJSONObject with a map sized for typical claims.
-func decodeClaims(b []byte) (map[string]any, error) {
-	return decodeJSONObjectString(string(b), 24)
+// decodeTokenJSON decodes a token's header or payload: decodeJSONObject nested at most
+// MaxTokenDepth levels, with a map sized for rootHint members.
+func decodeTokenJSON(b []byte, rootHint int) (map[string]any, error) {
+	return decodeJSONObjectReader(jsonReader{b: string(b), rootHint: rootHint, maxDepth: MaxTokenDepth})
 }
 
 // decodeJSONObjectString is decodeJSONObject on a string (which it does not copy).
 func decodeJSONObjectString(b string, rootHint int) (map[string]any, error) {
-	r := jsonReader{b: b, rootHint: rootHint}
+	return decodeJSONObjectReader(jsonReader{b: b, rootHint: rootHint})
+}
+
+func decodeJSONObjectReader(r jsonReader) (map[string]any, error) {
+	b := r.b
 	r.skipSpace()
 	if r.i >= len(b) || b[r.i] != '{' {
 		if r.i >= len(b) {
@@ -130,7 +156,10 @@ func (r *jsonReader) literal(word string) error {
 
 func (r *jsonReader) enter() error {
 	r.depth++
-	if r.depth > maxJSONDepth {
+	switch {
+	case r.maxDepth > 0 && r.depth > r.maxDepth:
+		return &NestingError{Limit: r.maxDepth, Offset: r.i}
+	case r.depth > maxJSONDepth:
 		return r.fail("exceeded max depth")
 	}
 	return nil

@@ -3,6 +3,7 @@ package inspect
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,4 +95,40 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("differs from encoding/json on %q:\n got %#v\nwant %#v", data, got, wantObj)
 		}
 	})
+}
+
+func TestTokenDepthLimit(t *testing.T) {
+	k := testKeys(t)
+	nest := func(levels int) any { // levels containers below the claims object
+		var v any = "x"
+		for range levels {
+			v = []any{v}
+		}
+		return v
+	}
+	// The claims object is level 1, so a claim may hold MaxTokenDepth-1 levels.
+	ok := signJWT(t, "RS256", k.rsaA, nil, map[string]any{"sub": "u", "deep": nest(MaxTokenDepth - 1)})
+	if _, err := ParseInput([]byte(ok), PickDefault); err != nil {
+		t.Fatalf("%d levels: %v", MaxTokenDepth, err)
+	}
+	for name, raw := range map[string]string{
+		"claims": signJWT(t, "RS256", k.rsaA, nil, map[string]any{"sub": "u", "deep": nest(MaxTokenDepth)}),
+		"header": signJWT(t, "RS256", k.rsaA, map[string]any{"x": nest(MaxTokenDepth)}, map[string]any{"sub": "u"}),
+		// The probe of the hardening issue: arrays 9,990 deep (27 KB) gave 200 MB of -o json.
+		"9990 levels": signJWT(t, "RS256", k.rsaA, nil, map[string]any{"sub": "u", "deep": nest(9990)}),
+	} {
+		_, err := ParseInput([]byte(raw), PickDefault)
+		var ne *NestingError
+		if !errors.As(err, &ne) || ne.Limit != MaxTokenDepth || !isBadInput(err) {
+			t.Errorf("%s: err = %v, want a BadInput *NestingError with limit %d", name, err, MaxTokenDepth)
+			continue
+		}
+		if !strings.Contains(err.Error(), "nested deeper than 64 levels") {
+			t.Errorf("%s: the message does not name the limit: %v", name, err)
+		}
+	}
+	// Other JSON keeps encoding/json's limit.
+	if _, err := decodeJSONObject([]byte(`{"a":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`)); err != nil {
+		t.Errorf("a role file 100 deep: %v", err)
+	}
 }
