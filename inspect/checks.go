@@ -69,24 +69,48 @@ func CheckClaims(tok *Token, opts CheckOptions) []Finding {
 
 // CheckTimes checks exp, nbf and iat against now with the given leeway (zero means
 // DefaultLeeway, negative means none): expired when now-leeway is after exp, not yet valid when
-// now+leeway is before nbf, issued in the future when now+leeway is before iat. A missing exp is a
-// warning; a non-numeric time claim is an error.
+// now+leeway is before nbf, issued in the future when now+leeway is before iat. A missing or null
+// exp is a warning, and so is a null nbf or iat (verifiers read null as absent); a non-numeric
+// time claim, and one outside MinNumericDate..MaxNumericDate, is an error.
 func CheckTimes(claims map[string]any, now time.Time, leeway time.Duration) []Finding {
 	lw := effectiveLeeway(leeway)
 	var out []Finding
 	read := func(name string) (time.Time, bool) {
 		v, present := claims[name]
-		if !present || v == nil {
+		if !present {
 			return time.Time{}, false
 		}
-		f, ok := numericValue(v)
-		if !ok {
+		if v == nil {
+			if name == "exp" {
+				out = append(out, Finding{ID: FindingNoExpiry, Severity: SeverityWarning,
+					Message: "exp is null, which verifiers (Vault included) read as no exp: the token never expires by itself",
+					Fix:     "the issuer must write exp as a NumericDate or leave it out; Vault makes one up from iat/nbf plus expiration_leeway (default 150s)"})
+			} else {
+				out = append(out, Finding{ID: FindingTimeClaimType, Severity: SeverityWarning,
+					Message: name + " is null, not a NumericDate; verifiers (Vault included) read it as absent",
+					Fix:     "the issuer must write " + name + " as a NumericDate or leave it out"})
+			}
+			return time.Time{}, false
+		}
+		t, ok := NumericDate(v)
+		if ok {
+			return t, true
+		}
+		f, isNum := numericValue(v)
+		if !isNum {
 			out = append(out, Finding{ID: FindingTimeClaimType, Severity: SeverityError,
 				Message: name + " is " + jsonTypeName(v) + " " + describeValue(v) + ", not a NumericDate (seconds since 1970)",
 				Fix:     "the issuer must write " + name + " as a JSON number; no verifier accepts this token"})
 			return time.Time{}, false
 		}
-		return numericTime(f), true
+		msg := name + " is " + describeValue(v) + ", outside the NumericDates ssoctl reads as times (years 0 to 9999: " +
+			strconv.Itoa(MinNumericDate) + " to " + strconv.Itoa(MaxNumericDate) + " seconds)"
+		if vt := vaultTime(floatToInt64(f)); (f > 0) != vt.After(time.Unix(0, 0)) {
+			msg += "; it overflows Go's 64-bit time, so Vault reads it as a time in the distant past"
+		}
+		out = append(out, Finding{ID: FindingTimeRange, Severity: SeverityError, Message: msg,
+			Fix: "the issuer must write " + name + " as the seconds since 1970 of a real date (Keycloak: check hardcoded-claim or attribute mappers named " + name + ")"})
+		return time.Time{}, false
 	}
 	exp, hasExp := read("exp")
 	nbf, hasNbf := read("nbf")
@@ -107,12 +131,10 @@ func CheckTimes(claims map[string]any, now time.Time, leeway time.Duration) []Fi
 			Message: "token was issued " + roundDur(iat.Sub(now)).String() + " in the future (iat " + fmtTime(iat) + ", now " + fmtTime(now) + ", " + leewayText + ")",
 			Fix:     "the issuer's clock is ahead of this host's: sync both with NTP, or raise the leeway (Vault: clock_skew_leeway on the role)"})
 	}
-	if !hasExp {
-		if _, present := claims["exp"]; !present {
-			out = append(out, Finding{ID: FindingNoExpiry, Severity: SeverityWarning,
-				Message: "token has no exp claim, so it never expires by itself",
-				Fix:     "issue tokens with an expiry; Vault makes one up from iat/nbf plus expiration_leeway (default 150s)"})
-		}
+	if _, present := claims["exp"]; !present {
+		out = append(out, Finding{ID: FindingNoExpiry, Severity: SeverityWarning,
+			Message: "token has no exp claim, so it never expires by itself",
+			Fix:     "issue tokens with an expiry; Vault makes one up from iat/nbf plus expiration_leeway (default 150s)"})
 	}
 	return out
 }
@@ -197,20 +219,29 @@ func quoteList(ss []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// numericTime turns seconds since the epoch (fractions allowed) into a time, saturating far
-// outside the representable range.
-func numericTime(f float64) time.Time {
-	switch {
-	case math.IsNaN(f):
-		return time.Unix(0, 0).UTC()
-	case f > 1e15:
-		return time.Unix(1e15, 0).UTC()
-	case f < -1e15:
-		return time.Unix(-1e15, 0).UTC()
+// MinNumericDate and MaxNumericDate bound the NumericDates (seconds since 1970) that ssoctl
+// reads as times: 0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z, the years RFC 3339 can write.
+// exp, nbf or iat outside them is the finding token.time-range.
+const (
+	MinNumericDate = -62167219200
+	MaxNumericDate = 253402300799
+)
+
+// NumericDate reads a decoded time claim (json.Number or float64, fractions allowed) as a time.
+// ok is false for anything else: null, a non-number, or a number outside
+// MinNumericDate..MaxNumericDate.
+func NumericDate(v any) (t time.Time, ok bool) {
+	f, isNum := numericValue(v)
+	if !isNum || math.IsNaN(f) || f < MinNumericDate || f >= MaxNumericDate+1 {
+		return time.Time{}, false
 	}
 	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
 }
+
+// vaultTime is the time Vault's go-jose makes of a NumericDate already converted to int64 (see
+// floatToInt64): time.Unix, whose arithmetic wraps for seconds near the int64 limits.
+func vaultTime(n int64) time.Time { return time.Unix(n, 0).UTC() }
 
 func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

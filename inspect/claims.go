@@ -180,6 +180,14 @@ func jsonTypeName(v any) string {
 	return "a value"
 }
 
+// typedValue describes a decoded value with its JSON type, e.g. `a string "x"`, or `null`.
+func typedValue(v any) string {
+	if v == nil {
+		return "null"
+	}
+	return jsonTypeName(v) + " " + describeValue(v)
+}
+
 func listElemTypes(x []any) string {
 	seen := map[string]bool{}
 	var names []string

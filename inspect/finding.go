@@ -23,6 +23,9 @@ type Finding struct {
 	Message string `json:"message"`
 	// VaultMessage is the exact error text Vault returns for this failure, when there is one.
 	VaultMessage string `json:"vault_message,omitempty"`
+	// VaultMessages lists every message Vault may give when it is one of several (see
+	// VaultVerdict.Messages); VaultMessage is the first of them.
+	VaultMessages []string `json:"vault_messages,omitempty"`
 	// Fix names the sso.yaml line, Keycloak setting or Vault field that would make the check pass.
 	Fix string `json:"fix"`
 }
@@ -45,6 +48,12 @@ const (
 	FindingAlgHMAC = "token.alg-hmac"
 	// FindingAlgUnsupported: an algorithm this tool (and Vault) does not verify.
 	FindingAlgUnsupported = "token.alg-unsupported"
+	// FindingCrit: the "crit" header is invalid or lists an extension ssoctl does not understand
+	// (RFC 7515 §4.1.11: such a token is rejected whatever its signature).
+	FindingCrit = "token.crit"
+	// FindingKeyUnusable: the only keys that could verify the token are unusable: an RSA key under
+	// 1024 bits (Go refuses them) or one with an invalid public exponent (e.g. e=1).
+	FindingKeyUnusable = "token.key-unusable"
 	// FindingUnsigned: the signature segment is empty.
 	FindingUnsigned = "token.unsigned"
 	// FindingKidUnknown: no key carries the token's kid, even after fetching the JWKS again.
@@ -63,10 +72,14 @@ const (
 	FindingNotYetValid = "token.not-yet-valid"
 	// FindingIssuedInFuture: iat is in the future beyond the leeway.
 	FindingIssuedInFuture = "token.issued-in-future"
-	// FindingNoExpiry: the token has no exp claim.
+	// FindingNoExpiry: the token has no exp claim, or exp is null.
 	FindingNoExpiry = "token.no-exp"
-	// FindingTimeClaimType: exp, nbf or iat is not a number.
+	// FindingTimeClaimType: exp, nbf or iat is not a number (an error), or null (a warning:
+	// verifiers read null as absent).
 	FindingTimeClaimType = "token.time-claim-type"
+	// FindingTimeRange: exp, nbf or iat is a number outside MinNumericDate..MaxNumericDate
+	// (years 0 to 9999).
+	FindingTimeRange = "token.time-range"
 	// FindingIssuer: iss differs from the expected issuer.
 	FindingIssuer = "token.issuer"
 	// FindingAudience: no aud value matches an expected audience, or aud has the wrong type.
@@ -127,6 +140,8 @@ const (
 	FindingVaultSignatureUnchecked = "vault.signature-unchecked"
 	// FindingVaultKeyAlgLenient: Vault accepts a key/alg pairing that ssoctl's own verification refuses.
 	FindingVaultKeyAlgLenient = "vault.key-alg-lenient"
+	// FindingVaultCritLenient: Vault accepts a crit header that RFC 7515 and ssoctl refuse.
+	FindingVaultCritLenient = "vault.crit-lenient"
 	// FindingVaultAlgorithm: alg is not in the mount's jwt_supported_algs.
 	FindingVaultAlgorithm = "vault.algorithm"
 	// FindingVaultClaimsDecode: a registered claim has a type Vault cannot decode.

@@ -13,8 +13,10 @@ import "context"
 //	  "verification": {"verified", "alg", "kid", "key": {"kid","alg","use","kty","crv","bits"},
 //	                   "source", "keys_tried"}            (absent when no keys were given),
 //	  "findings": [{"id", "severity": "error"|"warning"|"info", "message",
-//	                "vault_message" (only when Vault has one), "fix"}],
-//	  "vault":    {"accepted", "login", "role", "step", "message", "http_status", "alias",
+//	                "vault_message" (only when Vault has one),
+//	                "vault_messages" (only when Vault may give any of several), "fix"}],
+//	  "vault":    {"accepted", "login", "role", "step", "message",
+//	               "messages" (only when Vault may give any of several), "http_status", "alias",
 //	               "group_aliases", "metadata", "policies", "findings": [...]}
 //	              (absent unless a Vault role was given)
 //	}

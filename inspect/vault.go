@@ -81,7 +81,8 @@ type VaultOptions struct {
 // VaultVerdict is what Vault would answer. JSON (the "vault" object of Report):
 //
 //	{"accepted": bool, "login": "jwt"|"oidc", "role": name, "step": VaultStep (on rejection),
-//	 "message": Vault's exact error text, "http_status": 400|403|500,
+//	 "message": Vault's exact error text, "messages": [every text Vault may give] (only when
+//	 there are several), "http_status": 400|403|500,
 //	 "alias": user claim value, "group_aliases": [...], "metadata": {...}, "policies": [...],
 //	 "findings": [Finding...]}
 type VaultVerdict struct {
@@ -96,6 +97,9 @@ type VaultVerdict struct {
 	// Message is Vault's error text (the errors[0] of its answer); empty when accepted, and when
 	// Vault would never see the token (VaultStepTokenKind).
 	Message string `json:"message,omitempty"`
+	// Messages, when Vault may give any of several messages (it names the first failing entry of
+	// bound_claims or claim_mappings in Go's random map order), lists every one, Message first.
+	Messages []string `json:"messages,omitempty"`
 	// HTTPStatus is the status of Vault's answer to a rejected login.
 	HTTPStatus int `json:"http_status,omitempty"`
 	// Alias is the entity alias name (the user claim's value) on acceptance.
@@ -191,10 +195,27 @@ type vaultEval struct {
 
 func (e *vaultEval) reject(step VaultStep, status int, msg string, f Finding) {
 	e.v.Accepted = false
-	e.v.Step, e.v.Message, e.v.HTTPStatus = step, msg, status
+	e.v.Step, e.v.Message, e.v.Messages, e.v.HTTPStatus = step, msg, nil, status
 	f.Severity = SeverityError
 	f.VaultMessage = msg
 	e.failure = []Finding{f}
+}
+
+// rejectOneOf rejects with one of several messages, each of which Vault may give: it stops at
+// the first failure of a loop over a Go map, whose order is random. The verdict's Message is the
+// first; Messages and the finding name all of them.
+func (e *vaultEval) rejectOneOf(step VaultStep, msgs []string, what string, f Finding) {
+	e.reject(step, 400, msgs[0], f)
+	if len(msgs) < 2 {
+		return
+	}
+	e.v.Messages = msgs
+	q := make([]string, len(msgs))
+	for i, m := range msgs {
+		q[i] = strconv.Quote(m)
+	}
+	e.failure[0].Message += ". " + strings.ToUpper(what[:1]) + what[1:] + ", and Vault names the first one it meets in Go's random map order, so Vault names one of: " + strings.Join(q, ", ")
+	e.failure[0].VaultMessages = msgs
 }
 
 func (e *vaultEval) note(id string, sev Severity, msg, fix string) {
@@ -376,6 +397,10 @@ func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
 			e.reject(VaultStepSignature, 400, e.sigMessage(false, true), Finding{ID: FindingVaultSignature, Message: f.Message, Fix: f.Fix})
 			return nil, false, nil
 		}
+		if why := vaultCritRefusal(tok.Header.Fields); why != "" {
+			e.reject(VaultStepSignature, 400, e.sigMessage(false, true), Finding{ID: FindingVaultSignature, Message: why, Fix: critFix})
+			return nil, false, nil
+		}
 		return claims, true, nil
 	}
 
@@ -387,11 +412,21 @@ func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
 			Fix:     "use a token signed by Keycloak with an asymmetric algorithm (RS256 by default); alg none and HS* are never accepted"})
 		return nil, false, nil
 	}
+	critWhy := vaultCritRefusal(tok.Header.Fields)
+	input, unencoded := vaultSigningInput(tok)
 	var verifiedBy *Key
-	if len(tok.Signature) > 0 && goJoseParses {
-		digest := hashFor(tok.Header.Alg, tok.SigningInput)
+	var defects []string
+	if len(tok.Signature) > 0 && goJoseParses && critWhy == "" {
+		digest := hashFor(tok.Header.Alg, input)
 		for _, k := range candidates {
-			if familyAccepts(k, tok.Header.Alg) && verifySignature(tok.Header.Alg, k, tok.SigningInput, digest, tok.Signature) {
+			if !familyAccepts(k, tok.Header.Alg) {
+				continue
+			}
+			if why := keyDefect(k); why != "" {
+				defects = append(defects, why) // refused by Go's crypto/rsa, whatever the signature
+				continue
+			}
+			if verifySignature(tok.Header.Alg, k, input, digest, tok.Signature) {
 				verifiedBy = k
 				break
 			}
@@ -405,6 +440,14 @@ func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
 		case algFinding(tok) != nil:
 			af := algFinding(tok)
 			f.Message, f.Fix = af.Message, af.Fix
+		case critWhy != "":
+			f.Message, f.Fix = critWhy, critFix
+		case unencoded && e.verifiesEncoded(candidates):
+			f.Message = "the header has b64 false, so Vault's go-jose checks the signature over the raw payload (RFC 7797 unencoded payload), but the token was signed over its base64url payload"
+			f.Fix = "have the issuer drop the b64 header member (Keycloak never writes it)"
+		case len(defects) > 0:
+			f.Message = "no usable key verifies this " + tok.Header.Alg + " signature: " + strings.Join(defects, "; ") + ". Vault built with Go 1.24 or later refuses these keys (older builds accepted RSA keys under 1024 bits)"
+			f.Fix = "have Keycloak sign with an RSA key of at least 2048 bits (Realm settings → Keys → Add provider → rsa-generated) and give Vault that key"
 		case len(candidates) == 0 && tok.Header.Kid != "":
 			f.Message = "no key with kid " + strconv.Quote(tok.Header.Kid) + " in " + e.keys.String() + " (Vault refetches the JWKS once for an unknown kid, as ssoctl did)"
 			f.Fix = "the token was signed by a key the mount does not know: check that the mount's discovery URL / jwks_url is the realm that issued the token (iss " + strconv.Quote(claimString(tok.Claims, "iss")) + ")"
@@ -427,12 +470,38 @@ func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
 			Message: "the signature verifies but Vault cannot decode a number in the claims as float64", Fix: "fix the mapper that writes this number"})
 		return nil, false, nil
 	}
+	e.critLenient()
 	if why := keyAccepts(verifiedBy, tok.Header.Alg); why != "" {
 		e.hint(Finding{ID: FindingVaultKeyAlgLenient, Severity: SeverityWarning,
 			Message: "Vault accepts this signature although " + why + "; ssoctl's own verification refuses it",
 			Fix:     "publish the key with the alg it is used for, or sign with the key's registered alg"})
 	}
 	return claims, true, nil
+}
+
+// critLenient warns when Vault's go-jose lets through a crit header that RFC 7515 (and
+// ssoctl's own verification) refuses: an empty or null list, or "b64" without a b64 member.
+func (e *vaultEval) critLenient() {
+	if f := critFinding(e.tok.Header.Fields); f != nil && vaultCritRefusal(e.tok.Header.Fields) == "" {
+		e.hint(Finding{ID: FindingVaultCritLenient, Severity: SeverityWarning,
+			Message: "Vault's go-jose accepts this crit header, but RFC 7515 and ssoctl's own verification refuse it: " + f.Message,
+			Fix:     critFix})
+	}
+}
+
+const critFix = "have the issuer sign without a crit header (Keycloak never writes one)"
+
+// verifiesEncoded reports whether a candidate verifies the signature over the token's
+// base64url signing input, the one every verifier but go-jose with b64 false uses.
+func (e *vaultEval) verifiesEncoded(candidates []*Key) bool {
+	tok := e.tok
+	digest := hashFor(tok.Header.Alg, tok.SigningInput)
+	for _, k := range candidates {
+		if familyAccepts(k, tok.Header.Alg) && keyDefect(k) == "" && verifySignature(tok.Header.Alg, k, tok.SigningInput, digest, tok.Signature) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *vaultEval) sigMessage(static, keyFailed bool) string {
@@ -446,41 +515,79 @@ func (e *vaultEval) sigMessage(static, keyFailed bool) string {
 	return prefix + "failed to verify id token signature"
 }
 
-// jwtTimes is cap's time validation with the role's leeways.
+// jwtTimes is cap's time validation with the role's leeways. cap counts a time claim that is
+// absent, null or 0 whole seconds as missing and makes up the missing ones: exp = the later of
+// iat and nbf + expiration_leeway when exp is missing; nbf = iat when nbf is missing, or
+// exp − not_before_leeway when iat is missing too. The messages say which of these Vault did.
 func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
-	role := e.role
+	role, claims := e.role, e.tok.Claims
 	iat, nbf, exp := reg.iat, reg.nbf, reg.exp
 	if iat == 0 && exp == 0 && nbf == 0 {
 		return "no issued at (iat), not before (nbf), or expiration time (exp) claims in token", Finding{ID: FindingVaultTime,
-			Message: "the token has none of iat, nbf, exp (a value of 0 counts as absent)",
+			Message: "Vault finds none of iat, nbf, exp: " + vaultAbsent(claims, "iat") + "; " + vaultAbsent(claims, "nbf") + "; " + vaultAbsent(claims, "exp"),
 			Fix:     "use a token from Keycloak (it always sets exp and iat)"}
 	}
-	leewaySecs := func(d time.Duration, def int64) int64 {
-		s := int64(d.Seconds())
+	outOfRange := map[string]bool{}
+	for _, name := range [...]string{"exp", "nbf", "iat"} {
+		if v, ok := claims[name]; ok && v != nil {
+			if _, inRange := NumericDate(v); !inRange {
+				outOfRange[name] = true
+			}
+		}
+	}
+	rangeNote := func(name string, n int64) string {
+		return name + " " + describeValue(claims[name]) + " is out of range, and Vault reads it as " + strconv.FormatInt(n, 10) + " seconds, " + vaultTimeWords(n)
+	}
+	leeway := func(field string, d time.Duration) (int64, string) {
 		switch {
-		case d.Seconds() < 0:
-			return 0
-		case d.Seconds() == 0:
-			return def
+		case d < 0:
+			return 0, field + " 0s (a negative value disables it)"
+		case d == 0:
+			return 150, field + " 2m30s (the default for 0)"
 		}
-		return s
+		return int64(d.Seconds()), field + " " + (time.Duration(int64(d.Seconds())) * time.Second).String()
 	}
-	expMadeUp := false
+
+	expWhy := ""
 	if exp == 0 {
-		latest := iat
+		latest, latestName := iat, "iat"
 		if nbf > iat {
-			latest = nbf
+			latest, latestName = nbf, "nbf"
 		}
-		exp = latest + leewaySecs(role.ExpirationLeeway, 150)
-		expMadeUp = true
+		var from string
+		switch {
+		case iat != 0 && nbf != 0:
+			from = "the later of iat and nbf (" + latestName + " " + vaultTimeWords(latest) + ")"
+		case iat != 0:
+			from = "iat " + vaultTimeWords(iat)
+		case nbf > 0:
+			from = "nbf " + vaultTimeWords(nbf)
+		default: // iat missing and nbf before 1970: cap keeps iat's 0
+			from = "0 (iat is missing, and nbf " + vaultTimeWords(nbf) + " is not later than 0)"
+		}
+		l, lText := leeway("expiration_leeway", role.ExpirationLeeway)
+		exp = latest + l
+		expWhy = vaultAbsent(claims, "exp") + ", so Vault makes up exp = " + from + " + " + lText + " = " + vaultTimeWords(exp)
 	}
+	nbfWhy, nbfFromExp := "", false
 	if nbf == 0 {
 		if iat != 0 {
 			nbf = iat
+			nbfWhy = vaultAbsent(claims, "nbf") + ", so Vault takes iat as nbf: " + vaultTimeWords(nbf)
 		} else {
-			nbf = exp - leewaySecs(role.NotBeforeLeeway, 150)
+			l, lText := leeway("not_before_leeway", role.NotBeforeLeeway)
+			nbf = exp - l // exp is the token's own here: a made-up exp needs iat or nbf
+			neither := vaultAbsent(claims, "nbf") + " and " + vaultAbsent(claims, "iat")
+			if _, has := claims["nbf"]; !has {
+				if _, has := claims["iat"]; !has {
+					neither = "the token has neither nbf nor iat"
+				}
+			}
+			nbfWhy = neither + ", so Vault makes up nbf = exp " + vaultTimeWords(exp) + " − " + lText + " = " + vaultTimeWords(nbf)
+			nbfFromExp = true
 		}
 	}
+
 	cks := role.ClockSkewLeeway
 	switch {
 	case cks < 0:
@@ -494,30 +601,107 @@ func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
 		skewText += " (the default for 0)"
 	}
 	skewFix := "sync the clocks of Keycloak and Vault with NTP, or raise clock_skew_leeway on " + e.roleRef() + " (seconds; -1 disables it)"
-	if nbfT := time.Unix(nbf, 0); now.Add(cks).Before(nbfT) {
-		what := "nbf " + fmtTime(nbfT)
-		if reg.nbf == 0 {
-			what = "the token has no nbf, so Vault uses iat " + fmtTime(nbfT) + " as nbf"
+	failed := "" // the claim Vault stops at; it checks nbf, then exp, then iat
+	defer func() {
+		for _, name := range [...]string{"nbf", "exp", "iat"} {
+			if name == failed {
+				break
+			}
+			if outOfRange[name] {
+				n := map[string]int64{"exp": reg.exp, "nbf": reg.nbf, "iat": reg.iat}[name]
+				e.hint(Finding{ID: FindingVaultTime, Severity: SeverityWarning, Message: rangeNote(name, n) + "; Vault does not object to it",
+					Fix: "the issuer must write " + name + " as the seconds since 1970 of a real date"})
+			}
+		}
+	}()
+	if nbfT := vaultTime(nbf); now.Add(cks).Before(nbfT) {
+		failed = "nbf"
+		what, fix := "nbf "+vaultTimeWords(nbf), skewFix
+		switch {
+		case outOfRange["nbf"]:
+			what = rangeNote("nbf", nbf)
+		case nbfWhy != "":
+			what = nbfWhy
+		}
+		if nbfFromExp {
+			fix = "have the issuer write iat (Keycloak always does), or raise not_before_leeway on " + e.roleRef() + " to at least the token's lifetime: Vault made nbf up from exp because the token has neither nbf nor iat"
 		}
 		return "invalid not before (nbf) claim: token not yet valid", Finding{ID: FindingVaultTime,
-			Message: what + " is " + roundDur(nbfT.Sub(now)).String() + " ahead of Vault's clock " + fmtTime(now) + ", more than " + skewText,
-			Fix:     skewFix}
+			Message: what + ", which is " + aheadOf(nbfT, now) + " Vault's clock " + fmtTime(now) + ", more than " + skewText,
+			Fix:     fix}
 	}
-	if expT := time.Unix(exp, 0); now.Add(-cks).After(expT) {
-		what := "exp " + fmtTime(expT)
-		if expMadeUp {
-			what = "the token has no exp, so Vault uses max(iat, nbf) + expiration_leeway = " + fmtTime(expT)
+	if expT := vaultTime(exp); now.Add(-cks).After(expT) {
+		failed = "exp"
+		what, fix := "exp "+vaultTimeWords(exp), "get a fresh token (Keycloak: realm Access Token Lifespan); if the clocks disagree, "+skewFix
+		switch {
+		case outOfRange["exp"]:
+			what = rangeNote("exp", exp)
+			fix = "the issuer must write exp as the seconds since 1970 of a real date (Keycloak: check hardcoded-claim or attribute mappers named exp)"
+		case expWhy != "":
+			what = expWhy
+			fix = "have the issuer write exp (Keycloak always does), or raise expiration_leeway on " + e.roleRef() + ": it is how long Vault accepts a token without exp"
 		}
 		return "invalid expiration time (exp) claim: token is expired", Finding{ID: FindingVaultTime,
-			Message: what + " passed " + roundDur(now.Sub(expT)).String() + " before Vault's clock " + fmtTime(now) + ", more than " + skewText,
-			Fix:     "get a fresh token (Keycloak: realm Access Token Lifespan); if the clocks disagree, " + skewFix}
+			Message: what + ", which is " + behind(expT, now) + " Vault's clock " + fmtTime(now) + ", more than " + skewText,
+			Fix:     fix}
 	}
-	if iatT := time.Unix(iat, 0); iat != 0 && now.Add(cks).Before(iatT) {
+	if iatT := vaultTime(iat); iat != 0 && now.Add(cks).Before(iatT) {
+		failed = "iat"
+		what := "iat " + vaultTimeWords(iat)
+		if outOfRange["iat"] {
+			what = rangeNote("iat", iat)
+		}
 		return "invalid issued at (iat) claim: token issued in the future", Finding{ID: FindingVaultTime,
-			Message: "iat " + fmtTime(iatT) + " is " + roundDur(iatT.Sub(now)).String() + " ahead of Vault's clock " + fmtTime(now) + ", more than " + skewText,
+			Message: what + ", which is " + aheadOf(iatT, now) + " Vault's clock " + fmtTime(now) + ", more than " + skewText,
 			Fix:     skewFix}
 	}
 	return "", Finding{}
+}
+
+// vaultTimeWords shows a time Vault computed from n seconds: RFC 3339 within the NumericDate
+// range, otherwise only whether it lies in the past or the future (Go cannot format it right).
+func vaultTimeWords(n int64) string {
+	t := vaultTime(n)
+	switch {
+	case n >= MinNumericDate && n <= MaxNumericDate:
+		return fmtTime(t)
+	case t.Before(time.Unix(0, 0)):
+		return "a time in the distant past"
+	}
+	return "a time far in the future"
+}
+
+// aheadOf says how far t is ahead of now ("2m0s ahead of"), behind how far t is behind it
+// ("2m30s behind"); for times outside the NumericDate range, and more than a century away, in
+// words, since a time.Duration cannot hold the difference.
+func aheadOf(t, now time.Time) string {
+	if d := t.Sub(now); d < 100*365*24*time.Hour {
+		return roundDur(d).String() + " ahead of"
+	}
+	return "more than a century ahead of"
+}
+
+func behind(t, now time.Time) string {
+	if d := now.Sub(t); d < 100*365*24*time.Hour {
+		return roundDur(d).String() + " behind"
+	}
+	return "more than a century behind"
+}
+
+// vaultAbsent says why Vault counts the time claim name as missing: it is absent, null, or a
+// number that is 0 in whole seconds.
+func vaultAbsent(claims map[string]any, name string) string {
+	v, present := claims[name]
+	switch {
+	case !present:
+		return "the token has no " + name
+	case v == nil:
+		return name + " is null, which Vault reads as absent"
+	}
+	if f, ok := numericValue(v); ok && f == 0 {
+		return name + " is 0, which Vault counts as absent"
+	}
+	return name + " is " + describeValue(v) + ", 0 in whole seconds, which Vault counts as absent"
 }
 
 // identity models createIdentity: user claim, claim_mappings, groups_claim. It reports false
@@ -560,7 +744,10 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 		return false
 	}
 
+	// Vault visits claim_mappings in Go's random map order and stops at the first source that
+	// is not a string: with several, it may name any of them.
 	metadata := map[string]string{}
+	var badSrcs, badMsgs, badDescs []string
 	for _, src := range slices.Sorted(maps.Keys(role.ClaimMappings)) {
 		v := vaultGetClaim(claims, src)
 		if v == nil {
@@ -568,12 +755,18 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 		}
 		s, ok := v.(string)
 		if !ok {
-			e.reject(VaultStepClaimMappings, 400, fmt.Sprintf("error converting claim '%s' to string", src), Finding{ID: FindingVaultClaimMappings,
-				Message: "claim_mappings source " + strconv.Quote(src) + " is " + jsonTypeName(v) + " " + describeValue(v) + "; alias metadata values must be strings",
-				Fix:     "map a string claim instead, or remove " + strconv.Quote(src) + " from claim_mappings on " + e.roleRef() + " (for a list, Keycloak's mapper can emit one value with 'Multivalued' off)"})
-			return false
+			badSrcs = append(badSrcs, strconv.Quote(src))
+			badMsgs = append(badMsgs, fmt.Sprintf("error converting claim '%s' to string", src))
+			badDescs = append(badDescs, strconv.Quote(src)+" is "+jsonTypeName(v)+" "+describeValue(v))
+			continue
 		}
 		metadata[role.ClaimMappings[src]] = s
+	}
+	if len(badMsgs) > 0 {
+		e.rejectOneOf(VaultStepClaimMappings, badMsgs, "several claim_mappings sources are not strings", Finding{ID: FindingVaultClaimMappings,
+			Message: "claim_mappings source " + strings.Join(badDescs, ", source ") + "; alias metadata values must be strings",
+			Fix:     "map a string claim instead, or remove " + strings.Join(badSrcs, ", ") + " from claim_mappings on " + e.roleRef() + " (for a list, Keycloak's mapper can emit one value with 'Multivalued' off)"})
+		return false
 	}
 	metadata["role"] = e.roleName
 
@@ -673,9 +866,13 @@ func (e *vaultEval) groupsMissing(claims map[string]any) Finding {
 
 func (e *vaultEval) boundClaims(claims map[string]any) {
 	role := e.role
-	if err := vaultMatchBoundClaims(role.BoundClaimsType == "glob", role.BoundClaims, claims); err != nil {
+	if errs := vaultMatchBoundClaims(role.BoundClaimsType == "glob", role.BoundClaims, claims); len(errs) > 0 {
 		e.v.Alias, e.v.GroupAliases, e.v.Metadata = "", nil, nil
-		e.reject(VaultStepBoundClaims, 400, "error validating claims: "+err.Error(), Finding{ID: FindingVaultBoundClaims,
+		msgs := make([]string, len(errs))
+		for i, err := range errs {
+			msgs[i] = "error validating claims: " + err.Error()
+		}
+		e.rejectOneOf(VaultStepBoundClaims, msgs, "several bound claims fail", Finding{ID: FindingVaultBoundClaims,
 			Message: boundClaimsMessage(role, claims),
 			Fix:     "give the user a matching value in Keycloak, or change bound_claims on " + e.roleRef() + " (bound_claims_type " + role.BoundClaimsType + ": " + map[bool]string{true: "only * wildcards, whole-string match", false: "exact, case-sensitive equality; any expected value matching any claim value passes"}[role.BoundClaimsType == "glob"] + ")"})
 		return
@@ -812,14 +1009,14 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 	}
 	if expT.Before(e.now) {
 		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: token is expired (Token Expiry: %v): token is expired", expT.UTC())), Finding{
-			Message: "the ID token expired at " + fmtTime(expT) + " (the OIDC callback allows no leeway on exp; Vault's clock " + fmtTime(e.now) + ")",
+			Message: "the ID token expired at " + vaultTimeWords(expT.Unix()) + " (the OIDC callback allows no leeway on exp; Vault's clock " + fmtTime(e.now) + ")",
 			Fix:     "log in again; if it fails fresh, sync the Keycloak and Vault clocks with NTP"}
 	}
 	if f, ok := claims["nbf"].(float64); ok {
 		nbfT := time.Unix(floatToInt64(f), 0)
 		if e.now.Add(5 * time.Minute).Before(nbfT) {
 			return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: current time %v before the nbf (not before) time: %v: invalid not before", e.now.UTC(), nbfT.UTC())), Finding{
-				Message: "the ID token's nbf " + fmtTime(nbfT) + " is more than 5 minutes ahead of Vault's clock " + fmtTime(e.now) + " (Vault's message shows its own clock reading)",
+				Message: "the ID token's nbf " + vaultTimeWords(nbfT.Unix()) + " is more than 5 minutes ahead of Vault's clock " + fmtTime(e.now) + " (Vault's message shows its own clock reading)",
 				Fix:     "sync the Keycloak and Vault clocks with NTP"}
 		}
 	}
@@ -832,6 +1029,11 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 			Message: "the ID token is signed with " + strconv.Quote(tok.Header.Alg) + "; the OIDC login accepts " + strings.Join(algs, ", ") + " (jwt_supported_algs, default RS256)",
 			Fix:     "set jwt_supported_algs on auth/" + e.mount + "/config to include " + tok.Header.Alg + ", or set the client's 'ID token signature algorithm' to RS256 in Keycloak"}
 	}
+	sigFailed := e.exchangeMessage("invalid id_token: failed to verify signature: failed to verify id token signature: invalid signature")
+	if why := vaultCritRefusal(tok.Header.Fields); why != "" {
+		return sigFailed, Finding{Message: why, Fix: critFix}
+	}
+	e.critLenient()
 	if e.keys == nil {
 		e.note(FindingVaultSignatureUnchecked, SeverityInfo, "the ID token's signature was not modelled: no keys for the mount's discovery URL were given",
 			"pass --issuer (discovery) or --jwks so the signature is checked")
@@ -842,26 +1044,43 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 			return "", Finding{}
 		}
 		ok := false
+		var defects []string
+		input, unencoded := vaultSigningInput(tok)
 		if len(tok.Signature) > 0 {
-			digest := hashFor(tok.Header.Alg, tok.SigningInput)
+			digest := hashFor(tok.Header.Alg, input)
 			for _, k := range keys {
-				if (tok.Header.Kid == "" || k.ID == tok.Header.Kid) && familyAccepts(k, tok.Header.Alg) && verifySignature(tok.Header.Alg, k, tok.SigningInput, digest, tok.Signature) {
+				if (tok.Header.Kid != "" && k.ID != tok.Header.Kid) || !familyAccepts(k, tok.Header.Alg) {
+					continue
+				}
+				if why := keyDefect(k); why != "" {
+					defects = append(defects, why)
+					continue
+				}
+				if verifySignature(tok.Header.Alg, k, input, digest, tok.Signature) {
 					ok = true
 					break
 				}
 			}
 		}
 		if !ok {
-			return e.exchangeMessage("invalid id_token: failed to verify signature: failed to verify id token signature: invalid signature"), Finding{
-				Message: "no key in " + e.keys.String() + " verifies the ID token's signature",
-				Fix:     "check that the mount's discovery_url is the realm that issued the token (iss " + strconv.Quote(iss) + ")"}
+			f := Finding{Message: "no key in " + e.keys.String() + " verifies the ID token's signature",
+				Fix: "check that the mount's discovery_url is the realm that issued the token (iss " + strconv.Quote(iss) + ")"}
+			switch {
+			case unencoded:
+				f.Message += "; its header has b64 false, so Vault's go-jose checks the signature over the raw payload (RFC 7797 unencoded payload)"
+				f.Fix = "have the issuer drop the b64 header member (Keycloak never writes it)"
+			case len(defects) > 0:
+				f.Message += ": " + strings.Join(defects, "; ") + ". Vault built with Go 1.24 or later refuses these keys"
+				f.Fix = "have Keycloak sign with an RSA key of at least 2048 bits (Realm settings → Keys → Add provider → rsa-generated)"
+			}
+			return sigFailed, f
 		}
 	}
 	if f, ok := claims["iat"].(float64); ok {
 		iatT := time.Unix(floatToInt64(f), 0)
 		if e.now.Add(time.Minute).Before(iatT) {
 			return e.exchangeMessage(fmt.Sprintf("invalid id_token current time %v before the iat (issued at) time %v: invalid issued at (iat)", e.now.UTC(), iatT.UTC())), Finding{
-				Message: "the ID token's iat " + fmtTime(iatT) + " is more than 1 minute ahead of Vault's clock " + fmtTime(e.now),
+				Message: "the ID token's iat " + vaultTimeWords(iatT.Unix()) + " is more than 1 minute ahead of Vault's clock " + fmtTime(e.now),
 				Fix:     "sync the Keycloak and Vault clocks with NTP"}
 		}
 	}

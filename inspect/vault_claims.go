@@ -152,34 +152,44 @@ func vaultGlob(pattern, subj string) bool {
 	return strings.HasSuffix(pattern, "*") || strings.HasSuffix(rest, pieces[last])
 }
 
-// vaultMatchBoundClaims is validateBoundClaims; keys are visited in sorted order (Vault's own
-// order is Go's random map order, so with several failing claims its message may name another).
-func vaultMatchBoundClaims(glob bool, bound, claims map[string]any) error {
+// vaultMatchBoundClaims is validateBoundClaims, returning the error of every failing key in
+// sorted order. Vault visits the keys in Go's random map order and stops at the first failure,
+// so any of these errors may be the one it gives (none means the claims match).
+func vaultMatchBoundClaims(glob bool, bound, claims map[string]any) []error {
 	keys := make([]string, 0, len(bound))
 	for k := range bound {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	var errs []error
 	for _, claim := range keys {
-		act := vaultGetClaim(claims, claim)
-		if act == nil {
-			return fmt.Errorf("claim %q is missing", claim)
+		if err := vaultMatchBoundClaim(glob, claim, bound[claim], claims); err != nil {
+			errs = append(errs, err)
 		}
-		actVals, ok := vaultNormalizeList(act)
-		if !ok {
-			return fmt.Errorf("received claim is not a string, bool, int or list: %v", act)
-		}
-		expVals, ok := vaultNormalizeList(bound[claim])
-		if !ok {
-			return fmt.Errorf("bound claim is not a string, bool, int or list: %v", bound[claim])
-		}
-		found, err := vaultMatchFound(expVals, actVals, glob)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return fmt.Errorf("claim %q does not match any associated bound claim values", claim)
-		}
+	}
+	return errs
+}
+
+// vaultMatchBoundClaim is one iteration of validateBoundClaims' loop.
+func vaultMatchBoundClaim(glob bool, claim string, exp any, claims map[string]any) error {
+	act := vaultGetClaim(claims, claim)
+	if act == nil {
+		return fmt.Errorf("claim %q is missing", claim)
+	}
+	actVals, ok := vaultNormalizeList(act)
+	if !ok {
+		return fmt.Errorf("received claim is not a string, bool, int or list: %v", act)
+	}
+	expVals, ok := vaultNormalizeList(exp)
+	if !ok {
+		return fmt.Errorf("bound claim is not a string, bool, int or list: %v", exp)
+	}
+	found, err := vaultMatchFound(expVals, actVals, glob)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("claim %q does not match any associated bound claim values", claim)
 	}
 	return nil
 }

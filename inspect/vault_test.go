@@ -278,6 +278,60 @@ func TestEvaluateVaultIsDeterministic(t *testing.T) {
 	}
 }
 
+// TestEvaluateVaultOneOfSeveral: Vault loops over bound_claims and claim_mappings in Go's
+// random map order and names the first failure, so with several failing the model lists every
+// message Vault may give.
+func TestEvaluateVaultOneOfSeveral(t *testing.T) {
+	tok := mustParse(t, signJWT(t, "RS256", testKeys(t).rsaA, nil, with(kcAccessClaims(), "n1", 1, "n2", true)))
+	cfg, _ := VaultConfigFromMap(baseConfig(t))
+	for _, tc := range []struct {
+		name string
+		role map[string]any
+		want []string
+		what string
+	}{
+		{name: "two bound claims missing, one matching", role: map[string]any{"bound_claims": map[string]any{"b": "y", "a": "x", "department": "eng"}},
+			want: []string{`error validating claims: claim "a" is missing`, `error validating claims: claim "b" is missing`}, what: "Several bound claims fail"},
+		{name: "a missing and a wrong bound claim", role: map[string]any{"bound_claims": map[string]any{"team": "x", "department": "ops"}},
+			want: []string{`error validating claims: claim "department" does not match any associated bound claim values`, `error validating claims: claim "team" is missing`}, what: "Several bound claims fail"},
+		{name: "one failing bound claim", role: map[string]any{"bound_claims": map[string]any{"team": "x", "department": "eng"}},
+			want: []string{`error validating claims: claim "team" is missing`}},
+		{name: "two claim_mappings sources not strings", role: map[string]any{"claim_mappings": map[string]any{"n2": "m2", "n1": "m1", "email": "e"}},
+			want: []string{"error converting claim 'n1' to string", "error converting claim 'n2' to string"}, what: "Several claim_mappings sources are not strings"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			role, err := VaultRoleFromMap(overlay(baseRole(), tc.role))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := EvaluateVault(bg, tok, role, cfg, nil, VaultOptions{Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := v.Findings[0]
+			if v.Accepted || v.Message != tc.want[0] || f.VaultMessage != tc.want[0] {
+				t.Fatalf("message %q (finding %q), want %q", v.Message, f.VaultMessage, tc.want[0])
+			}
+			if len(tc.want) == 1 {
+				if v.Messages != nil || f.VaultMessages != nil || strings.Contains(f.Message, "one of") {
+					t.Errorf("a single failure lists messages: %v %v %q", v.Messages, f.VaultMessages, f.Message)
+				}
+				return
+			}
+			if !slices.Equal(v.Messages, tc.want) || !slices.Equal(f.VaultMessages, tc.want) {
+				t.Errorf("messages %q / %q, want %q", v.Messages, f.VaultMessages, tc.want)
+			}
+			quoted := make([]string, len(tc.want))
+			for i, m := range tc.want {
+				quoted[i] = strconv.Quote(m)
+			}
+			if suffix := ". " + tc.what + ", and Vault names the first one it meets in Go's random map order, so Vault names one of: " + strings.Join(quoted, ", "); !strings.HasSuffix(f.Message, suffix) {
+				t.Errorf("finding message %q\nwant suffix %q", f.Message, suffix)
+			}
+		})
+	}
+}
+
 func TestEvaluateVaultOIDC(t *testing.T) {
 	k := testKeys(t)
 	jwks := mustKeySet(t, jwksJSON(t, jwkOf(t, &k.rsaA.PublicKey, map[string]any{"kid": "a", "alg": "RS256"})))

@@ -48,13 +48,19 @@ func isSignatureAlg(alg string) bool {
 //   - a key without one verifies only its family: RS*/PS* for RSA, ES256/384/512 for
 //     P-256/384/521, EdDSA for Ed25519; a key with use "enc" verifies nothing;
 //   - the algorithm always comes from the token header checked against the key, never from the
-//     key type alone.
+//     key type alone;
+//   - a "crit" header is refused (RFC 7515 §4.1.11): ssoctl understands no JWS extension;
+//   - RSA keys under MinRSABits or with an exponent Go refuses (e.g. e=1) verify nothing
+//     (FindingKeyUnusable), whatever GODEBUG says.
 //
 // Failed checks come back as findings; the error is only for a key source that cannot deliver
 // keys (e.g. the JWKS URL is down). A nil src yields a FindingUnverified warning.
 func Verify(ctx context.Context, tok *Token, src KeySource) (VerifyResult, []Finding, error) {
 	res := VerifyResult{Alg: tok.Header.Alg, Kid: tok.Header.Kid}
 	if f := algFinding(tok); f != nil {
+		return res, []Finding{*f}, nil
+	}
+	if f := critFinding(tok.Header.Fields); f != nil {
 		return res, []Finding{*f}, nil
 	}
 	if src == nil {
@@ -81,12 +87,16 @@ func Verify(ctx context.Context, tok *Token, src KeySource) (VerifyResult, []Fin
 			Message: src.String() + " holds no keys",
 			Fix:     "point --jwks at the realm's certs endpoint (…/realms/REALM/protocol/openid-connect/certs)"}}, nil
 	}
-	var refused []string
+	var refused, defects []string
 	var digestBuf [sha512.Size]byte
 	var digest []byte
 	for _, k := range keys {
 		if why := keyAccepts(k, alg); why != "" {
 			refused = append(refused, why)
+			continue
+		}
+		if why := keyDefect(k); why != "" {
+			defects = append(defects, why)
 			continue
 		}
 		if digest == nil {
@@ -99,13 +109,21 @@ func Verify(ctx context.Context, tok *Token, src KeySource) (VerifyResult, []Fin
 			return res, nil, nil
 		}
 	}
+	if res.KeysTried == 0 && len(defects) > 0 {
+		msg := "the only keys that could verify this " + alg + " token are unusable: " + strings.Join(defects, "; ")
+		if len(refused) > 0 {
+			msg += " (other keys refused: " + strings.Join(refused, "; ") + ")"
+		}
+		return res, []Finding{{ID: FindingKeyUnusable, Severity: SeverityError, Message: msg,
+			Fix: "the issuer must sign with a sound key: RSA of at least 2048 bits with e=65537 (Keycloak: Realm settings → Keys → Add provider → rsa-generated, key size 2048 or more), and publish it in its JWKS"}}, nil
+	}
 	if res.KeysTried == 0 {
 		return res, []Finding{{ID: FindingAlgKeyMismatch, Severity: SeverityError,
 			Message: "the token says alg " + alg + " but no candidate key may verify it: " + strings.Join(refused, "; "),
 			Fix:     "an attacker can pick the header alg, so the key decides: sign with the key's algorithm (Keycloak: the client's 'ID token signature algorithm' / 'Access token signature algorithm' and the realm's active keys)"}}, nil
 	}
 	msg := "the signature does not verify with " + keyList(keys, alg)
-	if len(refused) > 0 {
+	if refused = append(refused, defects...); len(refused) > 0 {
 		msg += " (other keys refused: " + strings.Join(refused, "; ") + ")"
 	}
 	return res, []Finding{{ID: FindingSignature, Severity: SeverityError, Message: msg,
@@ -136,6 +154,51 @@ func algFinding(tok *Token) *Finding {
 	return nil
 }
 
+// jwsHeaderNames are the header parameters RFC 7515 defines for JWS; crit must not name them.
+var jwsHeaderNames = map[string]bool{"alg": true, "jku": true, "jwk": true, "kid": true, "x5u": true, "x5c": true,
+	"x5t": true, "x5t#S256": true, "typ": true, "cty": true, "crit": true}
+
+// critFinding applies RFC 7515 §4.1.11 to the "crit" header: it must be a non-empty list of
+// distinct extension names that occur in the header, and the recipient must understand every one.
+// ssoctl understands no extension, so any valid crit is refused too (a nil result means no crit).
+func critFinding(header map[string]any) *Finding {
+	v, present := header["crit"]
+	if !present {
+		return nil
+	}
+	const rfc = "RFC 7515 §4.1.11"
+	bad := func(why string) *Finding {
+		return &Finding{ID: FindingCrit, Severity: SeverityError, Message: why,
+			Fix: "have the issuer sign without a crit header (Keycloak never writes one); no verifier may accept a token whose critical extensions it does not understand"}
+	}
+	list, isList := v.([]any)
+	switch {
+	case !isList:
+		return bad("the header's crit is " + typedValue(v) + "; " + rfc + " requires a list of header names, so the token is invalid")
+	case len(list) == 0:
+		return bad("the header's crit is an empty list, which " + rfc + " forbids, so the token is invalid")
+	}
+	seen := make(map[string]bool, len(list))
+	var unknown []string
+	for _, e := range list {
+		name, isStr := e.(string)
+		_, inHeader := header[name]
+		switch {
+		case !isStr:
+			return bad("the header's crit holds " + typedValue(e) + "; " + rfc + " requires header names (strings), so the token is invalid")
+		case seen[name]:
+			return bad("the header's crit names " + strconv.Quote(name) + " twice, which " + rfc + " forbids, so the token is invalid")
+		case jwsHeaderNames[name]:
+			return bad("the header's crit names " + strconv.Quote(name) + ", a header parameter JWS itself defines, which " + rfc + " forbids, so the token is invalid")
+		case !inHeader:
+			return bad("the header's crit names " + strconv.Quote(name) + ", which the header does not have; " + rfc + " makes such a token invalid")
+		}
+		seen[name] = true
+		unknown = append(unknown, name)
+	}
+	return bad("the header's crit marks " + quoteList(unknown) + " as critical extensions, which ssoctl does not understand; " + rfc + " says a token with a critical extension the verifier does not understand is invalid, so the signature was not accepted")
+}
+
 // keyAccepts returns "" when key k may verify alg, else why not.
 func keyAccepts(k *Key, alg string) string {
 	switch {
@@ -149,6 +212,33 @@ func keyAccepts(k *Key, alg string) string {
 		return keyName(k) + " (" + keyDesc(k) + ") cannot produce " + alg + " signatures"
 	}
 	return keyName(k) + " (" + keyDesc(k) + ") cannot verify " + alg
+}
+
+// MinRSABits is the smallest RSA modulus Go's crypto/rsa verifies with (since Go 1.24, unless
+// GODEBUG=rsa1024min=0); ssoctl refuses smaller keys whatever GODEBUG says.
+const MinRSABits = 1024
+
+// keyDefect returns "" when k is a key Go verifies with, else what is wrong with it: an RSA
+// modulus under MinRSABits or even, or a public exponent Go refuses (below 2, even, or above 2³¹−1).
+func keyDefect(k *Key) string {
+	pub, ok := k.Public.(*rsa.PublicKey)
+	if !ok {
+		return ""
+	}
+	name := keyName(k) + " (" + keyDesc(k) + ")"
+	switch {
+	case pub.N == nil || pub.N.Sign() <= 0 || pub.N.Bit(0) == 0:
+		return name + " has an even or empty modulus, so it is not an RSA key"
+	case pub.N.BitLen() < MinRSABits:
+		return name + " is too small: Go refuses RSA keys under " + strconv.Itoa(MinRSABits) + " bits (and such a key can be factored)"
+	case pub.E < 2:
+		return name + " has public exponent e=" + strconv.Itoa(pub.E) + ", which is invalid: with e=1 the signature is the signed data itself, so anyone can forge one, and Go refuses it"
+	case pub.E%2 == 0:
+		return name + " has an even public exponent e=" + strconv.Itoa(pub.E) + ", which is invalid, and Go refuses it"
+	case pub.E > 1<<31-1:
+		return name + " has public exponent e=" + strconv.Itoa(pub.E) + ", larger than the 2³¹−1 Go accepts"
+	}
+	return ""
 }
 
 func keyName(k *Key) string {
@@ -181,7 +271,7 @@ func keyDesc(k *Key) string {
 func keyList(keys []*Key, alg string) string {
 	var names []string
 	for _, k := range keys {
-		if keyAccepts(k, alg) == "" {
+		if keyAccepts(k, alg) == "" && keyDefect(k) == "" {
 			n := keyDesc(k)
 			if k.ID != "" {
 				n = "kid " + strconv.Quote(k.ID) + " (" + n + ")"
