@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -12,8 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/ssoctl/ssoctl/inspect"
 )
 
 // testToken signs claims with a fresh RSA key and writes the key as a PEM
@@ -113,4 +119,278 @@ func TestInspectTokenVaultRoleFile(t *testing.T) {
 	if code != ExitFindings || !strings.Contains(stdout, `failed to fetch groups: "roles" claim not found in token`) || !strings.Contains(stdout, "/resource_access/vault/roles") {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}
+}
+
+// signedWith signs claims with inspect's test key rsa-a under header hdr (alg RS256 and kid
+// rsa-a unless hdr says otherwise).
+func signedWith(t testing.TB, hdr, claims map[string]any) string {
+	t.Helper()
+	raw, err := os.ReadFile("../inspect/testdata/rsa-a.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(raw)
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]any{"alg": "RS256", "typ": "JWT", "kid": "rsa-a"}
+	for name, v := range hdr {
+		h[name] = v
+	}
+	hj, _ := json.Marshal(h)
+	cj, _ := json.Marshal(claims)
+	input := base64.RawURLEncoding.EncodeToString(hj) + "." + base64.RawURLEncoding.EncodeToString(cj)
+	sum := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(nil, k.(*rsa.PrivateKey), crypto.SHA256, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// hardeningClaims are valid claims for the hardening tests, issued a minute ago.
+func hardeningClaims(now time.Time, kv ...any) map[string]any {
+	c := map[string]any{"iss": "http://kc/realms/demo", "sub": "3f6c", "aud": "vault", "azp": "vault", "typ": "ID",
+		"iat": now.Add(-time.Minute).Unix(), "exp": now.Add(4 * time.Minute).Unix(),
+		"resource_access": map[string]any{"vault": map[string]any{"roles": []string{"secret_manager"}}}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		c[kv[i].(string)] = kv[i+1]
+	}
+	return c
+}
+
+func nested(levels int) any {
+	var v any = "x"
+	for range levels {
+		v = []any{v}
+	}
+	return v
+}
+
+func TestInspectTokenHardening(t *testing.T) {
+	now := time.Now()
+	keys := []string{"inspect", "token", "-", "--jwks", "testdata/rsa-a.pub.pem"}
+
+	// Claims nested past the limit are malformed input (exit 2), named with the limit; at the
+	// limit -o json stays small.
+	code, stdout, stderr := runIn(t, signedWith(t, nil, hardeningClaims(now, "deep", nested(9990))), append([]string{"-o", "json"}, keys...)...)
+	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, "nested deeper than 64 levels") {
+		t.Errorf("9990 levels: exit %d, %d bytes of output, stderr %q", code, len(stdout), stderr)
+	}
+	tok := signedWith(t, nil, hardeningClaims(now, "deep", nested(63)))
+	if code, stdout, _ = runIn(t, tok, append([]string{"-o", "json"}, keys...)...); code != ExitOK || len(stdout) > 20000 {
+		t.Errorf("63 levels below the claims: exit %d, %d bytes", code, len(stdout))
+	}
+
+	// crit: refused, never "✓ verified".
+	tok = signedWith(t, map[string]any{"crit": []string{"exp"}, "exp": 1}, hardeningClaims(now))
+	code, stdout, _ = runIn(t, tok, append(keys, "--vault-role-file", "testdata/role-default.json")...)
+	if code != ExitFindings || strings.Contains(stdout, "✓ verified") || !strings.Contains(stdout, "[token.crit]") || !strings.Contains(stdout, "Signature: ✗ failed") {
+		t.Errorf("crit: exit %d\n%s", code, stdout)
+	}
+
+	// Control characters from the token never reach the terminal raw.
+	evil := "\x1b]0;pwned\x07\x1b[2J\r✓ verified\n\u009b31m\u202e"
+	tok = signedWith(t, map[string]any{"kid": "k\x1b[1m", "x-note": evil}, hardeningClaims(now, "name", evil, "groups", []any{evil}, "aud", "vault"))
+	code, stdout, _ = runIn(t, tok, append(keys, "--vault-role-file", "testdata/role-default.json", "--claim", "/name=x")...)
+	for i, r := range stdout {
+		if r != '\n' && (r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x202e) {
+			t.Fatalf("raw control character %U at byte %d of\n%s", r, i, stdout)
+		}
+	}
+	for _, want := range []string{`\x1b]0;pwned\x07\x1b[2J\r✓ verified\n\u009b31m\u202e`, `kid        k\x1b[1m`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	// JSON output keeps the exact values.
+	_, stdout, _ = runIn(t, tok, append([]string{"-o", "json"}, keys...)...)
+	var rep struct {
+		Claims map[string]any `json:"claims"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || rep.Claims["name"] != evil {
+		t.Errorf("json: %v %q", err, rep.Claims["name"])
+	}
+
+	// exp out of range: a finding, shown as written, no nonsense year.
+	tok = signedWith(t, nil, hardeningClaims(now, "exp", 1e38))
+	code, stdout, _ = runIn(t, tok, append(keys, "--vault-role-file", "testdata/role-default.json")...)
+	if code != ExitFindings || !strings.Contains(stdout, "1e+38 (out of range") || !strings.Contains(stdout, "[token.time-range]") ||
+		!strings.Contains(stdout, "invalid expiration time (exp) claim: token is expired") || strings.Contains(stdout, "292277026596") {
+		t.Errorf("exp 1e38: exit %d\n%s", code, stdout)
+	}
+
+	// Several failing bound claims: every message Vault may give.
+	role := filepath.Join(t.TempDir(), "role.json")
+	os.WriteFile(role, []byte(`{"role_type":"jwt","user_claim":"sub","bound_audiences":["vault"],"bound_claims":{"team":"a","site":"b"}}`), 0o600)
+	code, stdout, _ = runIn(t, signedWith(t, nil, hardeningClaims(now)), append(keys, "--vault-role-file", role)...)
+	if code != ExitFindings || !strings.Contains(stdout, "Vault says one of") || !strings.Contains(stdout, `claim "site" is missing`) || !strings.Contains(stdout, `claim "team" is missing`) {
+		t.Errorf("two bound claims: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestTermSafe pins the escapes of text output.
+func TestTermSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain ✓ text":       "plain ✓ text",
+		"a\x1b[31mb":         `a\x1b[31mb`,
+		"\x07\x00\x7f":       `\x07\x00\x7f`,
+		"l1\nl2\r\t":         `l1\nl2\r\t`,
+		"\u009b\u0085":       `\u009b\u0085`,
+		"\u202eevil\u2066":   `\u202eevil\u2066`,
+		"\u2028":             `\u2028`,
+		"bad \xff utf8":      `bad \xff utf8`,
+		`C:\path \x1b as is`: `C:\path \x1b as is`,
+	} {
+		if got := termSafe(in); got != want {
+			t.Errorf("termSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// fuzzSeeds are the probe inputs of the hardening issue and everyday tokens.
+func fuzzSeeds(f *testing.F) []string {
+	now := time.Now()
+	return []string{
+		signedWith(f, nil, hardeningClaims(now)),
+		signedWith(f, nil, hardeningClaims(now, "deep", nested(63))),
+		signedWith(f, nil, hardeningClaims(now, "deep", nested(64))),
+		signedWith(f, nil, hardeningClaims(now, "deep", nested(9990))),
+		signedWith(f, map[string]any{"crit": []string{"exp"}, "exp": 1}, hardeningClaims(now)),
+		signedWith(f, map[string]any{"crit": "b64", "b64": false}, hardeningClaims(now)),
+		signedWith(f, map[string]any{"kid": "\x1b]0;t\x07"}, hardeningClaims(now, "name", "\x1b[2J\r\u009b\u202e", "groups", []any{"\x07", 5})),
+		signedWith(f, nil, hardeningClaims(now, "exp", 1e38, "nbf", nil)),
+		signedWith(f, nil, hardeningClaims(now, "exp", nil, "iat", nil, "nbf", -5)),
+		signedWith(f, nil, hardeningClaims(now, "aud", []any{"a", "b", "c"}, "team", []any{1, 2.5, true})),
+		`{"access_token":"x.y.z","id_token":"` + signedWith(f, nil, hardeningClaims(now)) + `"}`,
+		"e30.e30.", "a.b.c",
+	}
+}
+
+// fuzzReport builds a token from a fuzzed header and payload (signed with rsa-a when sign is
+// set, else with a signature that does not verify), parses and inspects it as `inspect token`
+// would, with keys and a Vault role whose bound_claims and claim_mappings can fail several at
+// once. It returns the raw token, or nil when the token does not parse.
+func fuzzReport(t *testing.T, header, payload []byte, sign bool) ([]byte, *inspect.Token, *inspect.Report) {
+	input := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig := []byte("not a signature")
+	if sign {
+		sum := sha256.Sum256([]byte(input))
+		var err error
+		if sig, err = rsa.SignPKCS1v15(nil, fuzzKey(t), crypto.SHA256, sum[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw := []byte(input + "." + base64.RawURLEncoding.EncodeToString(sig))
+	tok, err := inspect.ParseInput(raw, inspect.PickDefault)
+	if err != nil {
+		return nil, nil, nil
+	}
+	pub, err := os.ReadFile("testdata/rsa-a.pub.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := inspect.ParseKeys(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role, err := inspect.VaultRoleFromMap(map[string]any{"role_type": "jwt", "user_claim": "sub", "bound_audiences": []any{"vault"},
+		"groups_claim": "groups", "bound_claims": map[string]any{"team": "a", "/resource_access/vault/roles": "secret_manager"},
+		"claim_mappings": map[string]any{"name": "n", "email": "e"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := inspect.ParseClaimAssertion("/groups=x")
+	rep, err := inspect.Inspect(context.Background(), tok, inspect.InspectOptions{Keys: ks,
+		Check: inspect.CheckOptions{Now: goldenNow, Issuer: "http://kc/realms/demo", Audiences: []string{"vault"}, Claims: []inspect.ClaimAssertion{a}},
+		Vault: &inspect.VaultInput{Role: role, Config: &inspect.VaultConfig{JWTValidationPubKeys: []string{string(pub)}, BoundIssuer: "http://kc/realms/demo"}}})
+	if err != nil {
+		t.Fatalf("Inspect: %v", err)
+	}
+	return raw, tok, rep
+}
+
+var fuzzKeyOnce = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	raw, err := os.ReadFile("../inspect/testdata/rsa-a.pem")
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(raw)
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	return k.(*rsa.PrivateKey), nil
+})
+
+func fuzzKey(t *testing.T) *rsa.PrivateKey {
+	k, err := fuzzKeyOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// addFuzzSeeds adds each seed token as (header, payload, signed).
+func addFuzzSeeds(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		parts := strings.Split(s, ".")
+		h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		p, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		f.Add(h, p, true)
+		f.Add(h, p, false)
+	}
+}
+
+// maxOutput is the size bound of one rendering of a token of input bytes: linear. -o json
+// indents each level by two bytes and a token nests at most inspect.MaxTokenDepth (64) levels,
+// so a leaf "[]," of three bytes (four in base64url) takes at most about 132 bytes: 33 times
+// its size; a token value is quoted by a bounded number of findings.
+func maxOutput(input int) int { return 64<<10 + 64*input }
+
+// FuzzInspectTokenJSON: every parsed token renders as valid JSON of a size linear in the token.
+func FuzzInspectTokenJSON(f *testing.F) {
+	addFuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, header, payload []byte, sign bool) {
+		raw, _, rep := fuzzReport(t, header, payload, sign)
+		if rep == nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := writeJSON(&out, rep); err != nil {
+			t.Fatalf("writeJSON: %v", err)
+		}
+		if out.Len() > maxOutput(len(raw)) {
+			t.Fatalf("%d bytes of JSON for a token of %d bytes", out.Len(), len(raw))
+		}
+		if !json.Valid(out.Bytes()) {
+			t.Fatal("invalid JSON")
+		}
+	})
+}
+
+// FuzzInspectTokenText: every parsed token renders as text of a size linear in the token,
+// with no character a terminal would act on but the line ends.
+func FuzzInspectTokenText(f *testing.F) {
+	addFuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, header, payload []byte, sign bool) {
+		raw, tok, rep := fuzzReport(t, header, payload, sign)
+		if rep == nil {
+			return
+		}
+		ios, _, out, _ := TestIO()
+		writeReport(ios, goldenNow, tok, rep)
+		if out.Len() > maxOutput(len(raw)) {
+			t.Fatalf("%d bytes of text for a token of %d bytes", out.Len(), len(raw))
+		}
+		if !utf8.Valid(out.Bytes()) {
+			t.Fatal("the text is not UTF-8")
+		}
+		for i, r := range out.String() {
+			if r != '\n' && unsafeRune(r, utf8.RuneLen(r)) {
+				t.Fatalf("raw %U at byte %d", r, i)
+			}
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -296,6 +297,9 @@ var claimOrder = []string{"iss", "sub", "aud", "azp", "typ", "exp", "iat", "nbf"
 
 var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true}
 
+// writeReport prints rep for people. Every string that comes from the token (or from a
+// server) goes through termSafe, so that a claim cannot move the cursor, retitle the window or
+// forge a line of the report.
 func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect.Report) {
 	th := ios.OutTheme()
 	w := ios.Out
@@ -308,7 +312,7 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 	fmt.Fprintf(w, "%s %s\n", th.Bold.Render("Token:"), kind)
 	fmt.Fprintf(w, "%s\n", th.Bold.Render("Header:"))
 	for _, k := range slices.Sorted(maps.Keys(rep.Header)) {
-		fmt.Fprintf(w, "  %-10s %s\n", k, compact(rep.Header[k]))
+		fmt.Fprintf(w, "  %-10s %s\n", termSafe(k), termSafe(compact(rep.Header[k])))
 	}
 	fmt.Fprintf(w, "%s\n", th.Bold.Render("Claims:"))
 	keys := slices.Sorted(maps.Keys(rep.Claims))
@@ -327,7 +331,7 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 		if timeClaims[k] {
 			v = describeTime(rep.Claims[k], now, k)
 		}
-		fmt.Fprintf(w, "  %-18s %s\n", k, v)
+		fmt.Fprintf(w, "  %-18s %s\n", termSafe(k), termSafe(v))
 	}
 	switch {
 	case rep.Verified:
@@ -339,7 +343,7 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 		if rep.Verification != nil && rep.Verification.Key != nil && rep.Verification.Key.ID != "" {
 			kid = " (kid " + rep.Verification.Key.ID + ")"
 		}
-		fmt.Fprintf(w, "%s %s verified with %s%s%s\n", th.Bold.Render("Signature:"), th.OK.Render("✓"), tok.Header.Alg, kid, src)
+		fmt.Fprintf(w, "%s %s verified with %s\n", th.Bold.Render("Signature:"), th.OK.Render("✓"), termSafe(tok.Header.Alg+kid+src))
 	case rep.Verification == nil:
 		fmt.Fprintf(w, "%s %s NOT verified\n", th.Bold.Render("Signature:"), th.Fail.Render("✗"))
 	default:
@@ -347,28 +351,35 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 	}
 	writeFindings(ios, "Findings:", rep.Findings)
 	if v := rep.Vault; v != nil {
-		role := v.Role
 		verdict := th.OK.Render("✓ Vault would accept it")
 		if !v.Accepted {
 			verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
 		}
-		fmt.Fprintf(w, "%s role %q (%s login): %s\n", th.Bold.Render("Vault:"), role, v.Login, verdict)
-		if !v.Accepted && v.Message != "" {
-			fmt.Fprintf(w, "  Vault says: %s\n", v.Message)
+		fmt.Fprintf(w, "%s role %s (%s login): %s\n", th.Bold.Render("Vault:"), termSafe(strconv.Quote(v.Role)), v.Login, verdict)
+		switch {
+		case !v.Accepted && len(v.Messages) > 1:
+			fmt.Fprintf(w, "  Vault says one of (it names the first failing entry in Go's random map order):\n")
+			for _, m := range v.Messages {
+				fmt.Fprintf(w, "    %s\n", termSafe(m))
+			}
+		case !v.Accepted && v.Message != "":
+			fmt.Fprintf(w, "  Vault says: %s\n", termSafe(v.Message))
 		}
 		if v.Accepted {
-			fmt.Fprintf(w, "  entity alias: %s\n", v.Alias)
+			fmt.Fprintf(w, "  entity alias: %s\n", termSafe(v.Alias))
 			if len(v.GroupAliases) > 0 {
-				fmt.Fprintf(w, "  group aliases: %s\n", strings.Join(v.GroupAliases, ", "))
+				fmt.Fprintf(w, "  group aliases: %s\n", termSafe(strings.Join(v.GroupAliases, ", ")))
 			}
 			if len(v.Policies) > 0 {
-				fmt.Fprintf(w, "  token policies: %s\n", strings.Join(v.Policies, ", "))
+				fmt.Fprintf(w, "  token policies: %s\n", termSafe(strings.Join(v.Policies, ", ")))
 			}
 		}
 		writeFindings(ios, "", v.Findings)
 	}
 }
 
+// writeFindings prints findings under title, their text made terminal-safe (messages quote
+// token values). A finding whose Vault message is one of several lists them all.
 func writeFindings(ios *IOStreams, title string, fs []inspect.Finding) {
 	if len(fs) == 0 {
 		return
@@ -377,7 +388,70 @@ func writeFindings(ios *IOStreams, title string, fs []inspect.Finding) {
 	if title != "" {
 		fmt.Fprintf(ios.Out, "%s\n", th.Bold.Render(title))
 	}
-	writeFindingList(ios.Out, th, "  ", fromInspect(fs))
+	list := fromInspect(fs)
+	for i := range list {
+		fd := &list[i]
+		if vm := fs[i].VaultMessages; len(vm) > 1 {
+			fd.VaultMessage = "one of: " + strings.Join(vm, " | ")
+		}
+		fd.ID, fd.Message, fd.VaultMessage, fd.Fix = termSafe(fd.ID), termSafe(fd.Message), termSafe(fd.VaultMessage), termSafe(fd.Fix)
+	}
+	writeFindingList(ios.Out, th, "  ", list)
+}
+
+// termSafe escapes what a terminal would act on instead of printing: C0 controls (ESC, BEL,
+// backspace, carriage return, newline, ...) and DEL as \x1b-style escapes (\n, \r and \t by
+// name), C1 controls, the line and paragraph separators and the bidirectional overrides as
+// \u009b-style escapes, and bytes that are not UTF-8 as \xff. Other text is unchanged.
+func termSafe(s string) string {
+	i := 0
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unsafeRune(r, size) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+16)
+	b = append(b, s[:i]...)
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case !unsafeRune(r, size):
+			b = append(b, s[i:i+size]...)
+		case r == '\n':
+			b = append(b, `\n`...)
+		case r == '\r':
+			b = append(b, `\r`...)
+		case r == '\t':
+			b = append(b, `\t`...)
+		case size == 1: // a C0 control, DEL, or a byte that is not UTF-8
+			c := s[i]
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+		default:
+			b = append(b, '\\', 'u', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		}
+		i += size
+	}
+	return string(b)
+}
+
+// unsafeRune reports whether a terminal may act on r (of encoded length size) rather than show it.
+func unsafeRune(r rune, size int) bool {
+	switch {
+	case r == utf8.RuneError && size == 1:
+		return true
+	case r < 0x20, r >= 0x7f && r < 0xa0:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r == 0x2028, r == 0x2029,
+		r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 func compact(v any) string {
@@ -391,23 +465,23 @@ func compact(v any) string {
 	return string(b)
 }
 
-// describeTime renders a NumericDate as RFC3339 with a relative hint.
+// describeTime renders a NumericDate as RFC3339 with a relative hint; a number outside the
+// dates inspect reads (years 0 to 9999) is shown as written, marked out of range.
 func describeTime(v any, now time.Time, claim string) string {
-	var secs float64
-	switch x := v.(type) {
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return x.String()
+	if v == nil {
+		return "null"
+	}
+	t, ok := inspect.NumericDate(v)
+	if !ok {
+		if _, isNum := v.(json.Number); isNum {
+			return compact(v) + " (out of range: not a date between the years 0 and 9999)"
 		}
-		secs = f
-	case float64:
-		secs = x
-	default:
 		return compact(v) + " (not a number)"
 	}
-	t := time.Unix(int64(secs), 0).UTC()
-	d := t.Sub(now).Round(time.Second)
+	t = t.Truncate(time.Second)
+	// Whole seconds as int64: a time.Duration saturates at 292 years, and a NumericDate may be
+	// up to year 9999.
+	d := t.Unix() - now.Round(time.Second).Unix()
 	var rel string
 	switch claim {
 	case "exp":
@@ -432,14 +506,15 @@ func describeTime(v any, now time.Time, claim string) string {
 	return t.Format(time.RFC3339) + " (" + rel + ")"
 }
 
-func human(d time.Duration) string {
+// human renders a number of seconds (at least 0) as "45s", "12m", "3h05m" or "9d".
+func human(secs int64) string {
 	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d.Seconds())) + "s"
-	case d < time.Hour:
-		return strconv.Itoa(int(d.Minutes())) + "m"
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	case secs < 60:
+		return strconv.FormatInt(secs, 10) + "s"
+	case secs < 3600:
+		return strconv.FormatInt(secs/60, 10) + "m"
+	case secs < 48*3600:
+		return fmt.Sprintf("%dh%02dm", secs/3600, secs/60%60)
 	}
-	return strconv.Itoa(int(d.Hours()/24)) + "d"
+	return strconv.FormatInt(secs/86400, 10) + "d"
 }
