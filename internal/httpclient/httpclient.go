@@ -1,7 +1,8 @@
 // Package httpclient builds the *http.Client every ssoctl command hands to the
 // domain packages: TLS verified by default (with an optional extra CA), a
-// bounded retry for idempotent requests that meet a transient failure, and an
-// opt-in request log with secrets masked.
+// bounded, jittered retry for idempotent requests that meet a transient
+// failure, a size cap on every response body, and an opt-in request log with
+// secrets masked.
 package httpclient
 
 import (
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,11 +32,18 @@ type Options struct {
 	// InsecureSkipVerify disables TLS verification. Only for explicit user
 	// opt-in (e.g. VAULT_SKIP_VERIFY).
 	InsecureSkipVerify bool
-	// Timeout bounds each whole request, retries excluded. Default 30s.
+	// Timeout bounds each whole request: its retries and the reading of
+	// the answer's body included. Default 30s. A server that accepts the
+	// connection and never answers fails the request after it.
 	Timeout time.Duration
 	// Retries is how many times a transient failure is retried. Default 3;
 	// a negative value disables retries.
 	Retries int
+	// MaxResponseBytes caps the body of every answer. Default
+	// DefaultMaxResponseBytes (16 MiB); a negative value disables the cap.
+	// Reading past it fails with *ResponseTooLargeError. A request can ask
+	// for another cap with WithResponseLimit.
+	MaxResponseBytes int64
 	// Debug, when set, receives one line per request and response.
 	Debug io.Writer
 	// Redactor masks known secret values in the debug log.
@@ -66,6 +75,11 @@ func New(opts Options) (*http.Client, error) {
 	base.MaxIdleConnsPerHost = 16
 
 	var rt http.RoundTripper = base
+	limit := opts.MaxResponseBytes
+	if limit == 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	rt = &limitTransport{next: rt, limit: limit}
 	retries := opts.Retries
 	if retries == 0 {
 		retries = 3
@@ -83,21 +97,46 @@ func New(opts Options) (*http.Client, error) {
 	return &http.Client{Transport: rt, Timeout: timeout}, nil
 }
 
-// retryTransport retries idempotent requests on connection failures and on
-// 502, 503 and 504, with exponential backoff and Retry-After honoured up to
-// a cap. Non-idempotent requests (POST, PATCH) are never retried: a create
-// that reached the server must not be sent twice.
+// retryTransport retries idempotent requests (GET, HEAD, OPTIONS, PUT,
+// DELETE) on connection failures and on 502, 503 and 504, with exponential
+// backoff and jitter, and Retry-After honoured; no wait is longer than
+// maxWait, and after retries attempts the last answer or error is returned.
+//
+// Non-idempotent requests (POST, PATCH) are retried only when the request
+// provably never reached the server (the connection could not be opened): a
+// create whose answer was lost may have been committed, and sending it again
+// could make a second object. Callers find such an object on their next read.
 type retryTransport struct {
 	next    http.RoundTripper
 	retries int
 	backoff time.Duration
+	// jitter returns a number in [0, 1); rand.Float64 unless a test sets it.
+	jitter func() float64
+}
+
+// maxWait bounds one wait between attempts, Retry-After included.
+const maxWait = 5 * time.Second
+
+// delay is the wait before attempt+1: backoff·2^attempt, capped at maxWait,
+// of which a random part of up to one half is taken off ("equal jitter"), so
+// that clients failing together do not come back together.
+func (t *retryTransport) delay(attempt int) time.Duration {
+	d := maxWait
+	if attempt < 30 {
+		d = min(t.backoff<<attempt, maxWait)
+	}
+	j := rand.Float64
+	if t.jitter != nil {
+		j = t.jitter
+	}
+	return d - time.Duration(j()*float64(d/2))
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !idempotent(req.Method) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
-		return t.next.RoundTrip(req)
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		return t.next.RoundTrip(req) // the body cannot be sent twice
 	}
-	var lastErr error
+	safe := idempotent(req.Method)
 	for attempt := 0; ; attempt++ {
 		r := req
 		if attempt > 0 && req.GetBody != nil {
@@ -109,39 +148,46 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			r.Body = body
 		}
 		resp, err := t.next.RoundTrip(r)
-		wait := t.backoff << attempt
+		wait := t.delay(attempt)
 		switch {
 		case err != nil:
-			if !transientNetError(err) || attempt >= t.retries {
+			if attempt >= t.retries || req.Context().Err() != nil || !(notSent(err) || safe && transientNetError(err)) {
 				return nil, err
 			}
-			lastErr = err
-		case resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusGatewayTimeout:
+		case safe && retryableStatus(resp.StatusCode):
 			if attempt >= t.retries {
 				return resp, nil
 			}
 			if ra := retryAfter(resp.Header.Get("Retry-After")); ra > 0 {
-				wait = ra
+				wait = min(ra, maxWait)
 			}
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 			resp.Body.Close()
 		default:
 			return resp, nil
 		}
-		if wait > 5*time.Second {
-			wait = 5 * time.Second
-		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-req.Context().Done():
 			timer.Stop()
-			if lastErr != nil {
-				return nil, lastErr
+			if err != nil {
+				return nil, err
 			}
 			return nil, req.Context().Err()
 		case <-timer.C:
 		}
 	}
+}
+
+func retryableStatus(code int) bool {
+	return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout
+}
+
+// notSent reports a failure to open the connection (refused, no route): the
+// request never left, so even a POST may be sent again.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 func idempotent(method string) bool {
