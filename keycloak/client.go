@@ -270,12 +270,14 @@ const (
 )
 
 // exchange is the one place Keycloak's answers are handled. It performs req,
-// reads at most limit bytes, and decodes a 2xx JSON body into out (when
-// non-nil). Failures are typed: UnreachableError when base cannot be
-// reached, the context's error when it ended, APIError (with Keycloak's own
-// message) for a status of 300 or more, and an error naming the limit for an
-// answer that is too large.
+// reads at most limit bytes (the HTTP client's own cap on answers is raised
+// to limit for req), and decodes a 2xx JSON body into out (when non-nil).
+// Failures are typed: UnreachableError when base cannot be reached, the
+// context's error when it ended, APIError (with Keycloak's own message) for a
+// status of 300 or more, and *httpclient.ResponseTooLargeError (bad input)
+// naming the limit for an answer that is too large.
 func exchange(hc *http.Client, req *http.Request, base string, limit int64, out any) ([]byte, http.Header, error) {
+	req = req.WithContext(httpclient.WithResponseLimit(req.Context(), limit+1))
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
@@ -285,14 +287,18 @@ func exchange(hc *http.Client, req *http.Request, base string, limit int64, out 
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	tooLarge := &httpclient.ResponseTooLargeError{Method: req.Method, URL: redactURL(req.URL), Limit: limit}
 	if err != nil {
 		if ctxErr := req.Context().Err(); ctxErr != nil {
 			return nil, nil, ctxErr
 		}
+		if errors.As(err, new(*httpclient.ResponseTooLargeError)) {
+			return nil, nil, tooLarge
+		}
 		return nil, nil, &UnreachableError{Server: "Keycloak", URL: base, Err: err}
 	}
 	if int64(len(body)) > limit {
-		return nil, nil, fmt.Errorf("the answer of Keycloak at %s to %s %s is larger than %d bytes", base, req.Method, redactURL(req.URL), limit)
+		return nil, nil, tooLarge
 	}
 	if resp.StatusCode >= 300 {
 		return body, resp.Header, &APIError{Method: req.Method, URL: redactURL(req.URL), Status: resp.StatusCode, Message: errorMessage(body)}
@@ -314,35 +320,60 @@ func redactURL(u *url.URL) string {
 // do sends an authenticated admin request. path is relative to
 // /admin/realms (e.g. "/demo/clients"); body is JSON-encoded when non-nil.
 // It returns the response's Location header (for creates).
+//
+// A 401 means the token is no longer accepted (Keycloak answers so for an
+// expired token, or one whose session was ended, before it looks at the
+// request): the token is dropped, the admin logs in again once, and the
+// request is sent once more, even a POST, since it was not acted upon.
 func (a *Admin) do(ctx context.Context, method, path string, body, out any) (string, error) {
-	tok, err := a.accessToken(ctx)
-	if err != nil {
-		return "", err
-	}
-	var rdr io.Reader
 	var payload []byte
 	if body != nil {
-		payload, err = json.Marshal(body)
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return "", err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		tok, err := a.accessToken(ctx)
 		if err != nil {
 			return "", err
 		}
-		rdr = bytes.NewReader(payload)
+		var rdr io.Reader
+		if payload != nil {
+			rdr = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, a.base+"/admin/realms"+path, rdr)
+		if err != nil {
+			return "", err
+		}
+		if payload != nil {
+			req.Header.Set("Content-Type", "application/json")
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Accept", "application/json")
+		_, hdr, err := exchange(a.http, req, a.base, MaxAdminResponse, out)
+		var apiErr *APIError
+		if attempt == 0 && errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+			a.dropToken(tok)
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return hdr.Get("Location"), nil
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+"/admin/realms"+path, rdr)
-	if err != nil {
-		return "", err
+}
+
+// dropToken forgets tok, which the server no longer accepts, so that the
+// next request logs in again. A token already replaced (by a concurrent
+// request that met the same 401) is left alone: one 401 burst, one login.
+func (a *Admin) dropToken(tok string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.token != nil && a.token.AccessToken == tok {
+		a.expires = time.Time{}
 	}
-	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	_, hdr, err := exchange(a.http, req, a.base, MaxAdminResponse, out)
-	if err != nil {
-		return "", err
-	}
-	return hdr.Get("Location"), nil
 }
 
 // get is do with GET.

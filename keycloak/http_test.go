@@ -17,6 +17,7 @@ import (
 
 	"github.com/Nerzal/gocloak/v13"
 
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/internal/httprecorder"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -482,5 +483,109 @@ func TestAdminClock(t *testing.T) {
 	rec.Set("POST /realms/master/protocol/openid-connect/token", reply{Body: `{"access_token":"opaque","expires_in":60}`})
 	if _, _, err := adminOf(rec).Clock(context.Background()); err == nil {
 		t.Error("an opaque token gave a clock reading")
+	}
+}
+
+// A 401 to an admin request (Keycloak's answer to an expired token) drops
+// the token: one new login, and the request, a POST too, is sent again. A
+// second 401 in a row is the answer: no loop.
+func TestAdminLogsInAgainAfter401(t *testing.T) {
+	var mu sync.Mutex
+	var tokens, creates int
+	var authSeen []string
+	reject := 1 // how many admin requests get a 401
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			tokens++
+			fmt.Fprintf(w, `{"access_token":"t%d","refresh_token":"r","expires_in":300}`, tokens)
+			return
+		}
+		authSeen = append(authSeen, r.Header.Get("Authorization"))
+		if reject > 0 {
+			reject--
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"HTTP 401 Unauthorized"}`)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if string(body) != `{"name":"r1"}` {
+			t.Errorf("body %q: the replay lost the payload", body)
+		}
+		creates++
+		w.Header().Set("Location", "http://"+r.Host+"/admin/realms/demo/roles/r1")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	a := NewAdmin(srv.URL, srv.Client(), Credentials{Username: "u", Password: "p"})
+	if _, err := a.create(context.Background(), "/demo/roles", map[string]any{"name": "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if tokens != 2 || Logins(a) != 2 || creates != 1 || !slices.Equal(authSeen, []string{"Bearer t1", "Bearer t2"}) {
+		t.Errorf("tokens %d, logins %d, creates %d, sent %v; want a new token and the POST sent once more", tokens, Logins(a), creates, authSeen)
+	}
+	// A token refused twice: the 401 is the answer, after one new login.
+	reject, tokens, authSeen = 2, 0, nil
+	b := NewAdmin(srv.URL, srv.Client(), Credentials{Username: "u", Password: "p"})
+	_, err := b.create(context.Background(), "/demo/roles", map[string]any{"name": "r1"})
+	var api *APIError
+	if !errors.As(err, &api) || api.Status != 401 || tokens != 2 || len(authSeen) != 2 {
+		t.Errorf("refused twice: err %v after %d tokens and %d requests", err, tokens, len(authSeen))
+	}
+}
+
+// Concurrent requests that meet the same 401 make one login between them.
+func TestAdminOneLoginForConcurrent401s(t *testing.T) {
+	var mu sync.Mutex
+	tokens := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			tokens++
+			fmt.Fprintf(w, `{"access_token":"t%d","expires_in":300}`, tokens)
+			return
+		}
+		if r.Header.Get("Authorization") == "Bearer t1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, `[]`)
+	}))
+	defer srv.Close()
+	a := NewAdmin(srv.URL, srv.Client(), Credentials{Username: "u", Password: "p"})
+	if _, err := a.accessToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var out []any
+			if err := a.get(context.Background(), "/demo/roles", &out); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if tokens != 2 {
+		t.Errorf("%d tokens for one expiry, want 2", tokens)
+	}
+}
+
+// An answer beyond the limit is a typed error naming the URL and the limit,
+// marked as bad input.
+func TestAnswerLargerThanLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"access_token":"`+strings.Repeat("a", maxTokenResponse)+`"}`)
+	}))
+	defer srv.Close()
+	_, err := TokenGrant(context.Background(), srv.Client(), srv.URL, "demo", nil)
+	var tl *httpclient.ResponseTooLargeError
+	var bi interface{ BadInput() bool }
+	if !errors.As(err, &tl) || tl.Limit != maxTokenResponse || !errors.As(err, &bi) || !strings.Contains(err.Error(), srv.URL+"/realms/demo/protocol/openid-connect/token") || !strings.Contains(err.Error(), "1048576 bytes (1 MiB)") {
+		t.Errorf("err %v", err)
 	}
 }
