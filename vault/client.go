@@ -103,7 +103,8 @@ func (e *InputError) Error() string { return e.Msg }
 func (e *InputError) BadInput() bool { return true }
 
 // wrap turns an api error into APIError or UnreachableError, with a hint for
-// the common cases (sealed, bad token).
+// the common cases (sealed, bad token); a cancelled context and an answer
+// over the size cap are returned as they are.
 func (c *Conn) wrap(method, path string, err error) error {
 	if err == nil {
 		return nil
@@ -119,9 +120,18 @@ func (c *Conn) wrap(method, path string, err error) error {
 		}
 		return e
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) {
 		return err
 	}
+	// An answer over the HTTP client's size cap: the error names the URL
+	// and the limit, and is bad input.
+	var tooLarge *httpclient.ResponseTooLargeError
+	if errors.As(err, &tooLarge) {
+		return tooLarge
+	}
+	// A deadline (the HTTP client's timeout, a server that accepts and
+	// never answers) is an unreachable server, named with its address; it
+	// still unwraps to context.DeadlineExceeded.
 	return &UnreachableError{Server: "Vault", URL: c.addr, Err: err}
 }
 

@@ -157,6 +157,12 @@ func (o deleteGroup) apply(ctx context.Context, x *executor) error {
 
 // writeAlias creates a group's alias on a mount, or moves the existing one
 // (ID set) there.
+//
+// Creating an alias is not idempotent: Vault refuses a second one for the
+// same mount and name ("already in use"). When a create fails, say because
+// its answer was lost after Vault stored it and the client sent it again,
+// the group is read back, and an alias of the right name on the right
+// mount is adopted as the one this create made.
 type writeAlias struct {
 	Mount, Group, Alias string
 	ID                  string
@@ -173,5 +179,12 @@ func (o writeAlias) apply(ctx context.Context, x *executor) error {
 		path += "/id/" + o.ID
 	}
 	_, err := x.c.write(ctx, path, map[string]any{"name": o.Alias, "mount_accessor": accessor, "canonical_id": gid})
+	if err != nil && o.ID == "" && ctx.Err() == nil {
+		if grp, rerr := x.c.read(ctx, "identity/group/id/"+gid); rerr == nil && grp != nil {
+			if al, _ := grp["alias"].(map[string]any); al != nil && strings.EqualFold(str(al["name"]), o.Alias) && str(al["mount_accessor"]) == accessor {
+				return nil
+			}
+		}
+	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/internal/httprecorder"
 
 	"github.com/ssoctl/ssoctl/plan"
@@ -331,5 +332,66 @@ func TestVaultReadStateBoundsRequestsInFlight(t *testing.T) {
 		if peak > conc || (conc > 1 && peak < 2) {
 			t.Errorf("concurrency %d: %d requests in flight at once", conc, peak)
 		}
+	}
+}
+
+// An alias create whose answer was lost is sent again by the HTTP client
+// (Vault's writes are PUTs) and refused as "already in use": the group
+// holding that alias on that mount is this create's work, and is adopted.
+// An alias on the same name that the group does not hold is still an error.
+func TestVaultAliasCreateAdoptsItsOwnAlias(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"PUT /v1/identity/group-alias":        {Status: 400, Body: `{"errors":["combination of mount and group alias name is already in use"]}`},
+		"GET /v1/identity/group/id/gid-mine":  {Body: `{"data":{"id":"gid-mine","alias":{"id":"al-1","name":"Secret_Manager","mount_accessor":"acc"}}}`},
+		"GET /v1/identity/group/id/gid-other": {Body: `{"data":{"id":"gid-other","alias":{}}}`},
+	})
+	x := &executor{c: connOf(t, rec), ids: plan.NewIDs()}
+	x.ids.Set(mountRef("m"), "acc")
+	x.ids.Set(groupRef("mine"), "gid-mine")
+	x.ids.Set(groupRef("other"), "gid-other")
+	ctx := context.Background()
+	if err := (writeAlias{Mount: "m", Group: "mine", Alias: "secret_manager"}).apply(ctx, x); err != nil {
+		t.Errorf("the group holds the alias: %v", err)
+	}
+	var ae *APIError
+	if err := (writeAlias{Mount: "m", Group: "other", Alias: "secret_manager"}).apply(ctx, x); !errors.As(err, &ae) || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("another group holds the alias: %v", err)
+	}
+}
+
+// A Vault that accepts and never answers fails within the HTTP client's
+// timeout as an unreachable server named by its address; an answer past
+// the client's size cap is that typed, bad-input error.
+func TestVaultTimeoutAndOversizedAnswer(t *testing.T) {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/sys/auth" {
+			io.WriteString(w, `{"data":{"x/":{"type":"jwt","description":"`+strings.Repeat("x", 2048)+`"}}}`)
+			return
+		}
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer srv.Close()
+	defer close(done)
+	hc, err := httpclient.New(httpclient.Options{Timeout: 100 * time.Millisecond, MaxResponseBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(Config{Addr: srv.URL, Token: "t", HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ReadRole(context.Background(), "jwt", "r")
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cannot reach Vault at "+srv.URL+": timed out") {
+		t.Errorf("hanging Vault: %v", err)
+	}
+	_, err = c.AuthType(context.Background(), "x")
+	var tl *httpclient.ResponseTooLargeError
+	if !errors.As(err, &tl) || tl.Limit != 1024 || !strings.Contains(err.Error(), srv.URL+"/v1/sys/auth") || !tl.BadInput() {
+		t.Errorf("oversized answer: %v", err)
 	}
 }
