@@ -57,6 +57,10 @@ the whole token response. On a terminal the token is masked unless
 			if opts.ClientID == "" {
 				return usageErrorf("--client is required")
 			}
+			if opts.ClientSecretEnv != "" && !spec.IsVarName(opts.ClientSecretEnv) {
+				// The value may be the secret itself: never echo it.
+				return usageErrorf("--client-secret-env is not a variable name: give the name of the environment variable that holds the secret")
+			}
 			opts.Context = cmd.Context()
 			if runF != nil {
 				return runF(opts)

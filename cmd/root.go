@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/ssoctl/ssoctl/internal/secret"
 )
 
 // Main runs ssoctl with the process's arguments and streams and returns the
@@ -66,7 +67,14 @@ func Run(f *Factory, args []string) int {
 		f.IO.DisableColor() // parsed before the flag that failed
 	}
 	th := f.IO.ErrTheme()
-	msg := f.Redactor.Redact(err.Error())
+	// Errors quote servers, files and tokens: no secret, no credential in a
+	// URL and no terminal control sequence gets through.
+	msg := secret.MaskURLs(f.Redactor.Redact(err.Error()))
+	lines := strings.Split(msg, "\n")
+	for i := range lines {
+		lines[i] = termSafe(lines[i])
+	}
+	msg = strings.Join(lines, "\n")
 	if errors.Is(err, context.Canceled) {
 		msg = "interrupted"
 	}

@@ -309,9 +309,18 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			c.errorf(n, path, "want %s, got %q", kindName(t), n.Value)
+			return
+		}
+		if strings.HasSuffix(path, "_env") && n.Value != "" && !IsVarName(n.Value) {
+			c.errorf(n, path, "not a variable name: give the name of the environment variable that holds the value (the value is not shown: it may be the secret itself)")
 		}
 	}
 }
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// IsVarName reports whether s can name an environment variable.
+func IsVarName(s string) bool { return envName.MatchString(s) }
 
 // merge checks the value of YAML's merge key (<<: *defaults, or a list of
 // such) as part of the mapping it sits in, and reports whether k was one.

@@ -165,7 +165,7 @@ func TestDjangoSectionValidation(t *testing.T) {
 		{"    - {name: a, client: app, library: allauth, url: http://x, logout: sometimes}\n", "want keycloak (also end the Keycloak session) or local"},
 		{"    - {name: A B, client: app, library: allauth, url: http://x}\n", "want lower-case letters"},
 		{"    - {name: a, client: app, library: allauth, url: http://x}\n    - {name: a, client: app, library: allauth, url: http://y}\n", `site "a" is declared twice`},
-		{"    - {name: a, client: app, library: allauth, url: http://x, client_secret_env: 1-bad}\n", "is not an environment variable name"},
+		{"    - {name: a, client: app, library: allauth, url: http://x, client_secret_env: 1-bad}\n", "not a variable name"},
 		{"    - {name: a, client: app, library: allauth, url: http://x, roles: true, staff: [admin]}\n", `"admin" is not a role of client "app"`},
 		{"    - {name: a, client: app, library: allauth, url: http://x, bogus: 1}\n", `unknown key "bogus"`},
 	} {

@@ -651,10 +651,7 @@ func (k *Keycloak) Client(clientID string) *Client {
 	return nil
 }
 
-var (
-	siteName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+var siteName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
 func (v *validator) django(d *Django) {
 	k := v.f.Keycloak
@@ -693,10 +690,8 @@ func (v *validator) django(d *Django) {
 		if s.UsernameClaim == "" {
 			s.UsernameClaim = "preferred_username"
 		}
-		if s.ClientSecretEnv == "" {
+		if s.ClientSecretEnv == "" { // a name given is checked as every *_env is
 			s.ClientSecretEnv = strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_")) + "_OIDC_SECRET"
-		} else if !envName.MatchString(s.ClientSecretEnv) {
-			v.errorf(key+".client_secret_env", "%q is not an environment variable name", s.ClientSecretEnv)
 		}
 		v.unique(key+".staff", s.Staff)
 		v.unique(key+".superuser", s.Superuser)
