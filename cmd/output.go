@@ -2,7 +2,9 @@ package cmd
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -28,22 +30,57 @@ func writeYAML(w io.Writer, v any, header string) error {
 }
 
 // writeFileAtomic writes data next to path and renames it into place, so an
-// interrupted write never leaves half a file.
-func writeFileAtomic(path string, data []byte) error {
+// interrupted write never leaves half a file. Only a regular file (or none)
+// is replaced: a symlink, FIFO, device or directory at path is refused. An
+// existing file keeps its mode; a new one is 0644. The temporary file is
+// removed on every failure.
+func writeFileAtomic(path string, data []byte) (err error) {
+	mode := os.FileMode(0o644)
+	switch fi, statErr := os.Lstat(path); {
+	case statErr == nil && !fi.Mode().IsRegular():
+		return inputErrorf("%s is not a regular file (%s): refusing to replace it", path, fileKind(fi.Mode()))
+	case statErr == nil:
+		mode = fi.Mode().Perm()
+	case !errors.Is(statErr, fs.ErrNotExist):
+		return inputErrorf("%v", statErr)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
+		return inputErrorf("%v", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+	if err = tmp.Chmod(mode); err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
+	if err = tmp.Close(); err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// fileKind names a file type in messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 func orNone(s string) string {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -49,5 +50,47 @@ func TestErrorLinesAreTerminalSafe(t *testing.T) {
 	_, _, stderr := runWith(t, nil, "", "inspect", "token", "no-such-\x1b]0;pwned\x07", "--insecure-no-verify")
 	if strings.ContainsAny(stderr, "\x1b\x07") || !strings.Contains(stderr, `no-such-\x1b]0;pwned\x07`) {
 		t.Errorf("stderr %q", stderr)
+	}
+}
+
+// --out replaces only a regular file, keeps its mode, and leaves no
+// temporary file behind when it fails.
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "reg.xml")
+	os.WriteFile(reg, []byte("old"), 0o640)
+	if err := writeFileAtomic(reg, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(reg); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want the file's own 0640", fi.Mode().Perm())
+	}
+	fresh := filepath.Join(dir, "fresh.xml")
+	if err := writeFileAtomic(fresh, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(fresh); fi.Mode().Perm() != 0o644 {
+		t.Errorf("a new file's mode %v", fi.Mode().Perm())
+	}
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, []byte("keep"), 0o600)
+	link := filepath.Join(dir, "link.xml")
+	os.Symlink(target, link)
+	fifo := filepath.Join(dir, "fifo.xml")
+	syscall.Mkfifo(fifo, 0o600)
+	for path, kind := range map[string]string{link: "a symlink", fifo: "a FIFO", "/dev/null": "a device", dir: "a directory"} {
+		err := writeFileAtomic(path, []byte("x"))
+		if err == nil || exitCode(err) != ExitUsage || !strings.Contains(err.Error(), kind) {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Error("the symlink's target was written")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
+		}
 	}
 }
