@@ -93,3 +93,9 @@ func isCobraUsageError(err error) bool {
 	}
 	return false
 }
+
+// outputError is a failure to write stdout: a runtime failure (exit 1).
+type outputError struct{ err error }
+
+func (e *outputError) Error() string { return "writing the output: " + e.err.Error() }
+func (e *outputError) Unwrap() error { return e.err }

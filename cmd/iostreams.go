@@ -27,7 +27,7 @@ type IOStreams struct {
 func SystemIO() *IOStreams {
 	return &IOStreams{
 		In:        os.Stdin,
-		Out:       os.Stdout,
+		Out:       &checkedWriter{w: os.Stdout},
 		ErrOut:    os.Stderr,
 		stdinTTY:  isatty.IsTerminal(os.Stdin.Fd()),
 		stdoutTTY: isatty.IsTerminal(os.Stdout.Fd()),
@@ -66,3 +66,30 @@ func (s *IOStreams) ColorOut() bool { return s.stdoutTTY && !s.noColor }
 
 // ColorErr reports whether stderr may carry styling.
 func (s *IOStreams) ColorErr() bool { return s.stderrTTY && !s.noColor }
+
+// checkedWriter remembers the first failed write: output that could not be
+// written (a full disk, a closed pipe) makes the command exit 1 however the
+// command itself treated the error.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// outErr is the first error writing stdout, if any.
+func (s *IOStreams) outErr() error {
+	if c, ok := s.Out.(*checkedWriter); ok {
+		return c.err
+	}
+	return nil
+}

@@ -55,6 +55,9 @@ func Run(f *Factory, args []string) int {
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
 	cmd, err := root.ExecuteContextC(f.Context)
+	if werr := f.IO.outErr(); werr != nil && (err == nil || exitCode(err) != ExitFailure) {
+		err = &outputError{werr}
+	}
 	if err == nil {
 		return ExitOK
 	}

@@ -108,3 +108,26 @@ func TestSignalsEndAStuckCommand(t *testing.T) {
 		}
 	}
 }
+
+// Output that cannot be written is a failure, whatever the command.
+func TestUnwritableOutputExits1(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatalf("this test needs /dev/full: %v", err)
+	}
+	defer full.Close()
+	tok := filepath.Join(t.TempDir(), "t.jwt")
+	// {"alg":"RS256","typ":"JWT"}.{"sub":"x","exp":4102444800}
+	os.WriteFile(tok, []byte("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2ln"), 0o600)
+	for _, args := range [][]string{{"version"}, {"completion", "bash"}, {"inspect", "token", tok, "--insecure-no-verify"}, {"inspect", "token", tok, "--insecure-no-verify", "-o", "json"}} {
+		cmd := exec.Command(binary(t), args...)
+		cmd.Stdout = full
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "no space left on device") {
+			t.Errorf("%v: %v, stderr %q", args, err, errOut.String())
+		}
+	}
+}
