@@ -92,9 +92,40 @@ func buildPlan(opts *planOptions, forApply bool) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every credential the run needs is resolved before the first request:
+	// a variable that is not set is bad input, not a half-done run.
+	var kc *keycloak.Admin
+	if file.Keycloak != nil && opts.Only != provision.OnlyVault {
+		if kc, err = opts.connect.keycloakAdmin(file.Keycloak.URL, file.Keycloak.Admin); err != nil {
+			return nil, err
+		}
+	}
+	var vc *vault.Conn
+	if file.Vault != nil && (opts.Only == "" || opts.Only == provision.OnlyVault) {
+		if vc, err = opts.connect.vaultConn(file.Vault.Addr, file.Vault.Namespace, true); err != nil {
+			return nil, err
+		}
+	}
+	if forApply && file.Keycloak != nil && opts.Only != provision.OnlyVault && opts.Only != provision.OnlyRancher {
+		for _, u := range file.Keycloak.Users {
+			if u.PasswordEnv != "" && opts.Getenv(u.PasswordEnv) == "" {
+				return nil, &plan.MissingSecretError{Object: "user " + u.Username, Env: u.PasswordEnv}
+			}
+		}
+	}
 	sys := provision.Systems{
-		Keycloak:       func(k *spec.Keycloak) (*keycloak.Admin, error) { return opts.connect.keycloakAdmin(k.URL, k.Admin) },
-		Vault:          func(v *spec.Vault) (*vault.Conn, error) { return opts.connect.vaultConn(v.Addr, v.Namespace, true) },
+		Keycloak: func(k *spec.Keycloak) (*keycloak.Admin, error) {
+			if kc != nil {
+				return kc, nil
+			}
+			return opts.connect.keycloakAdmin(k.URL, k.Admin)
+		},
+		Vault: func(v *spec.Vault) (*vault.Conn, error) {
+			if vc != nil {
+				return vc, nil
+			}
+			return opts.connect.vaultConn(v.Addr, v.Namespace, true)
+		},
 		CheckDiscovery: check,
 	}
 	return provision.Plan(opts.Context, file, sys, provision.Options{

@@ -99,6 +99,18 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 		}
 		*p.dst = data
 	}
+	if len(in.SPKeyPEM) > 0 {
+		opts.Redactor.Add(strings.TrimSpace(string(in.SPKeyPEM)))
+	}
+	// A key pair that does not parse is bad input: said before Keycloak is
+	// asked for anything. (A missing one is a finding of the config.)
+	if len(in.SPCertPEM)+len(in.SPKeyPEM) > 0 {
+		for _, f := range rancher.SPKeyPairFindings(in.SPCertPEM, in.SPKeyPEM) {
+			if f.ID == rancher.FindingSPKeyInvalid || f.ID == rancher.FindingSPCertInvalid {
+				return inputErrorf("%s", f.Message)
+			}
+		}
+	}
 	hc, err := opts.connect.plainHTTP()
 	if err != nil {
 		return err
@@ -115,9 +127,6 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 	cfg, findings, err := rancher.BuildConfig(in)
 	if err != nil {
 		return err
-	}
-	if len(in.SPKeyPEM) > 0 {
-		opts.Redactor.Add(strings.TrimSpace(string(in.SPKeyPEM)))
 	}
 	if opts.IO.IsStdoutTTY() && !opts.Globals.ShowSecrets && cfg.SPKey != "" {
 		cfg.SPKey = "(masked; pipe the output or pass --show-secrets)"

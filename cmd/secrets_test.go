@@ -1,9 +1,13 @@
 package cmd
 
 import (
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -92,5 +96,37 @@ func TestWriteFileAtomic(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// Input is checked before the first request: a missing VAULT_TOKEN, a
+// missing password variable and an SP key that does not parse each exit 2
+// with Keycloak never asked.
+func TestInputBeforeNetwork(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); w.WriteHeader(500) }))
+	defer srv.Close()
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	os.WriteFile(bad, []byte("not a key"), 0o600)
+	base := map[string]string{"KEYCLOAK_URL": srv.URL, "KEYCLOAK_ADMIN": "a", "KEYCLOAK_ADMIN_PASSWORD": "b", "VAULT_ADDR": srv.URL,
+		"VAULT_TOKEN": "t", "ALICE_PASSWORD": "x", "BOB_PASSWORD": "y", "CAROL_PASSWORD": "z"}
+	without := func(k string) map[string]string { m := maps.Clone(base); delete(m, k); return m }
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"no VAULT_TOKEN", without("VAULT_TOKEN"), []string{"plan", "-f", "../examples/sso.yaml"}, "$VAULT_TOKEN"},
+		{"no password", without("ALICE_PASSWORD"), []string{"apply", "-f", "../examples/sso.yaml"}, "$ALICE_PASSWORD"},
+		{"a bad SP key", base, []string{"rancher", "config", "-f", "../examples/rancher.yaml", "--sp-key", bad, "--sp-cert", bad}, "not PEM"},
+	} {
+		code, _, stderr := runWith(t, tt.env, "", tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, %s", tt.name, code, stderr)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
 	}
 }

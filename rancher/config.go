@@ -181,6 +181,13 @@ func (f Fields) named() []namedField {
 	}
 }
 
+// SPKeyPairFindings checks Rancher's SP key and certificate on their own,
+// before anything else is read, as BuildConfig will.
+func SPKeyPairFindings(certPEM, keyPEM []byte) []Finding {
+	_, fs := checkSPKeyPair(certPEM, keyPEM)
+	return fs
+}
+
 // checkSPKeyPair reads the SP key and certificate the way Rancher does and
 // checks that they belong together. It returns the parsed certificate when
 // it parses.
