@@ -325,7 +325,8 @@ func redactURL(u *url.URL) string {
 // expired token, or one whose session was ended, before it looks at the
 // request): the token is dropped, the admin logs in again once, and the
 // request is sent once more, even a POST, since it was not acted upon.
-func (a *Admin) do(ctx context.Context, method, path string, body, out any) (string, error) {
+func (a *Admin) do(ctx context.Context, method, path string, body, out any) (loc string, err error) {
+	defer func() { a.explain(err, path) }()
 	var payload []byte
 	if body != nil {
 		var err error
@@ -363,6 +364,20 @@ func (a *Admin) do(ctx context.Context, method, path string, body, out any) (str
 		}
 		return hdr.Get("Location"), nil
 	}
+}
+
+// explain adds to an unreachable server's error the realm the request was
+// about and where the admin credentials came from.
+func (a *Admin) explain(err error, path string) {
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || ue.Context != "" {
+		return
+	}
+	realm, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if realm, uerr := url.PathUnescape(realm); uerr == nil && realm != "" {
+		ue.Context = "realm " + realm + "; "
+	}
+	ue.Context += "admin login to realm " + a.creds.Realm + " with " + a.creds.Source
 }
 
 // dropToken forgets tok, which the server no longer accepts, so that the

@@ -589,3 +589,14 @@ func TestAnswerLargerThanLimit(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// An unreachable Keycloak is named with the realm the request was about and
+// where the admin credentials came from, as the README says.
+func TestUnreachableNamesRealmAndSource(t *testing.T) {
+	a := NewAdmin("http://127.0.0.1:1", http.DefaultClient, Credentials{Username: "admin", Password: "pw", Source: "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD"})
+	_, err := a.ReadState(context.Background(), "demo", ReadOptions{})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach Keycloak at http://127.0.0.1:1 (realm demo; admin login to realm master with $KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD)") {
+		t.Errorf("err = %v", err)
+	}
+}

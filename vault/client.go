@@ -132,7 +132,11 @@ func (c *Conn) wrap(method, path string, err error) error {
 	// A deadline (the HTTP client's timeout, a server that accepts and
 	// never answers) is an unreachable server, named with its address; it
 	// still unwraps to context.DeadlineExceeded.
-	return &UnreachableError{Server: "Vault", URL: c.addr, Err: err}
+	ue := &UnreachableError{Server: "Vault", URL: c.addr, Err: err}
+	if c.src != "" {
+		ue.Context = "token from " + c.src
+	}
+	return ue
 }
 
 // read reads path; a 404 gives nil data and no error.

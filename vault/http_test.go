@@ -386,7 +386,7 @@ func TestVaultTimeoutAndOversizedAnswer(t *testing.T) {
 	}
 	_, err = c.ReadRole(context.Background(), "jwt", "r")
 	var ue *UnreachableError
-	if !errors.As(err, &ue) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cannot reach Vault at "+srv.URL+": timed out") {
+	if !errors.As(err, &ue) || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cannot reach Vault at "+srv.URL+" (token from $VAULT_TOKEN): timed out") {
 		t.Errorf("hanging Vault: %v", err)
 	}
 	_, err = c.AuthType(context.Background(), "x")

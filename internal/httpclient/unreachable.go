@@ -15,11 +15,18 @@ type UnreachableError struct {
 	// Server is what was called, e.g. "Keycloak" or "Vault".
 	Server string
 	URL    string
-	Err    error
+	// Context says what the call was for, e.g. the realm and the source of
+	// the credentials it logged in with; "" when there is nothing to add.
+	Context string
+	Err     error
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach %s at %s: %s", e.Server, e.URL, NetCause(e.Err))
+	ctx := ""
+	if e.Context != "" {
+		ctx = " (" + e.Context + ")"
+	}
+	return fmt.Sprintf("cannot reach %s at %s%s: %s", e.Server, e.URL, ctx, NetCause(e.Err))
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
