@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 )
 
 // Key is one public verification key with what its JWK registered about it. The raw crypto key
@@ -360,6 +361,8 @@ func (r *RemoteJWKS) fetchLocked(ctx context.Context) error {
 	return nil
 }
 
+// maxDocumentSize bounds a discovery document or JWKS: 4 MiB, far above
+// any real one. A larger answer is bad input (exit 2).
 const maxDocumentSize = 4 << 20
 
 // getDocument GETs url with client and returns the body of a 200 answer.
@@ -389,7 +392,7 @@ func getDocument(ctx context.Context, client *http.Client, url string) ([]byte, 
 		return nil, &FetchError{URL: url, StatusCode: resp.StatusCode, Body: snippet}
 	}
 	if len(body) > maxDocumentSize {
-		return nil, fetchErrorf(url, resp.StatusCode, "document larger than %d bytes", maxDocumentSize)
+		return nil, &httpclient.ResponseTooLargeError{Method: http.MethodGet, URL: httpclient.MaskURL(req.URL), Limit: maxDocumentSize}
 	}
 	return body, nil
 }

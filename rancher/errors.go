@@ -74,10 +74,11 @@ func (e *LimitError) Error() string {
 	switch {
 	case e.Limit != "MaxInputBytes" && e.Limit != "MaxTokenBytes":
 		fmt.Fprintf(&b, "%s reaches %d, over the %s limit of %d", e.Subject, e.Size, e.Limit, e.Max)
-	case e.Size > 0:
-		fmt.Fprintf(&b, "%s is %d bytes, over the %s limit of %d bytes", e.Subject, e.Size, e.Limit, e.Max)
-	default:
-		fmt.Fprintf(&b, "%s is over the %s limit of %d bytes", e.Subject, e.Limit, e.Max)
+	default: // the shape of every input limit's message
+		fmt.Fprintf(&b, "%s is larger than %d bytes (the %s limit)", e.Subject, e.Max, e.Limit)
+		if e.Size > 0 {
+			fmt.Fprintf(&b, ": %d bytes", e.Size)
+		}
 	}
 	return b.String()
 }

@@ -45,11 +45,11 @@ func hostileInputs() []struct{ name, in, limit string } {
 		{"billion laughs", billionLaughs, "DOCTYPE"},
 		{"external entity", external, "DOCTYPE"},
 		{"deep nesting", deep, "MaxDepth limit of 64"},
-		{"huge attribute", hugeAttr, `attribute "entityID" on <EntityDescriptor> is 65537 bytes, over the MaxTokenBytes limit of 65536 bytes`},
+		{"huge attribute", hugeAttr, `attribute "entityID" on <EntityDescriptor> is larger than 65536 bytes (the MaxTokenBytes limit): 65537 bytes`},
 		{"huge start tag", manyAttrs, "start tag <EntityDescriptor>"},
-		{"huge text", hugeText, "text is 65537 bytes, over the MaxTokenBytes limit"},
+		{"huge text", hugeText, "text is larger than 65536 bytes (the MaxTokenBytes limit): 65537 bytes"},
 		{"huge comment", hugeComment, "comment is"},
-		{"oversized input", oversized, "over the MaxInputBytes limit of 8388608 bytes"},
+		{"oversized input", oversized, "input is larger than 8388608 bytes (the MaxInputBytes limit)"},
 		{"namespace flood", nsFlood, "count of namespace declarations in scope reaches 65, over the MaxNamespaceDecls limit of 64"},
 		{"entity flood", entityFlood, "number of EntityDescriptors reaches 1001, over the MaxEntityDescriptors limit of 1000"},
 	}
@@ -109,7 +109,7 @@ func TestReadMetadataStopsAtTheLimit(t *testing.T) {
 	src := &endless{}
 	_, err := ReadMetadata(src)
 	var le *LimitError
-	if !errors.As(err, &le) || le.Limit != "MaxInputBytes" || !strings.Contains(err.Error(), "MaxInputBytes limit of 8388608") {
+	if !errors.As(err, &le) || le.Limit != "MaxInputBytes" || !strings.Contains(err.Error(), "larger than 8388608 bytes (the MaxInputBytes limit)") {
 		t.Fatalf("err = %v", err)
 	}
 	assertBadInput(t, err)

@@ -130,3 +130,30 @@ func TestInputBeforeNetwork(t *testing.T) {
 		t.Errorf("%d requests reached the server", n)
 	}
 }
+
+// Every input has a limit, with one message shape: a file, stdin, a URL's
+// body. (Before: --jwks /dev/zero read 23 GB in 3 s.)
+func TestInputLimits(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"keys":[`))
+		w.Write([]byte(strings.Repeat(" ", 5<<20)))
+	}))
+	defer srv.Close()
+	tok := filepath.Join(t.TempDir(), "t.jwt")
+	os.WriteFile(tok, []byte("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4IiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2ln"), 0o600)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"inspect", "token", tok, "--jwks", "/dev/zero"}, "/dev/zero is larger than"},
+		{[]string{"inspect", "token", tok, "--vault-role-file", "/dev/zero", "--insecure-no-verify"}, "/dev/zero is larger than"},
+		{[]string{"inspect", "token", "/dev/zero", "--insecure-no-verify"}, "/dev/zero is larger than"},
+		{[]string{"inspect", "token", tok, "--jwks", srv.URL + "/certs"}, "is larger than 4194304 bytes (4 MiB)"},
+		{[]string{"rancher", "check", "/dev/zero"}, "larger than"},
+	} {
+		code, _, stderr := runWith(t, nil, "", tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, %s", tt.args, code, stderr)
+		}
+	}
+}
