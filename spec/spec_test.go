@@ -127,6 +127,10 @@ func FuzzParse(f *testing.F) {
 	data, _ := os.ReadFile("../examples/sso.yaml")
 	f.Add(data)
 	f.Add([]byte("keycloak: {clients: [{client_id: a, mappers: [{audience: x}]}]}"))
+	f.Add(aliasBomb(40))
+	f.Add([]byte("keycloak:\n  clients:\n    - &b {client_id: a, roles: &r [x]}\n    - {<<: *b, client_id: b, roles: *r}\n"))
+	f.Add([]byte("keycloak: {realm: r}\n---\nvault: {}\n"))
+	f.Add([]byte("keycloak:\n  client_scopes: [{name: s, mappers: [{client_roles: {}}]}]\n  clients: [{client_id: a, default_scopes: [s], scope_mappings: {realm: [x]}}]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := Parse("f.yaml", b, env("KEYCLOAK_URL", "http://k", "KEYCLOAK_REALM", "r", "VAULT_ADDR", "http://v"))
 		if err == nil && file == nil {
