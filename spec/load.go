@@ -199,6 +199,8 @@ type checker struct {
 	// aliased counts the aliases the walk is inside: keys reached through
 	// one keep the lines of their anchor, recorded once.
 	aliased int
+	// active holds the nodes the walk is inside, to catch cycles.
+	active map[*yaml.Node]bool
 }
 
 // line records the line of the key at path, once per node of the file.
@@ -246,6 +248,18 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		c.aliased++
 		defer func() { c.aliased-- }()
 	}
+	// A value that holds an alias of itself (&a [*a], or &b {<<: *b}) is a
+	// cycle: no sso.yaml can mean it.
+	if c.active[n] {
+		c.errorf(n, path, "an alias here refers to a value that contains it (a cycle)")
+		c.budget = 0
+		return
+	}
+	if c.active == nil {
+		c.active = map[*yaml.Node]bool{}
+	}
+	c.active[n] = true
+	defer delete(c.active, n)
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return
 	}
