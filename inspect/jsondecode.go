@@ -298,6 +298,16 @@ func (r *jsonReader) number() (json.Number, error) {
 		}
 	}
 	r.i = i
+	// encoding/json's Unmarshal refuses a number beyond float64 (1e700);
+	// so does every Go verifier that decodes claims, Vault's among them.
+	if _, err := strconv.ParseFloat(b[start:i], 64); err != nil {
+		lit := b[start:i]
+		if len(lit) > 32 {
+			lit = lit[:32] + "…"
+		}
+		r.i = start
+		return "", r.fail("number out of range for a 64-bit float: " + lit)
+	}
 	return json.Number(b[start:i]), nil
 }
 
