@@ -69,6 +69,7 @@ func (b *builder) clients() {
 		b.clientRoles(d)
 		b.mappers(d, it.Have)
 		b.scopeAssignments(d, it.Have)
+		b.authz(d)
 		b.scopeMappings(clientOwner(d.ClientID), d.ScopeMappings, it.Have == nil)
 		full := d.FullScopeAllowed == nil && (it.Have == nil || it.Have.FullScopeAllowed == nil || *it.Have.FullScopeAllowed)
 		if d.ScopeMappings != nil && (full || (d.FullScopeAllowed != nil && *d.FullScopeAllowed)) {
@@ -98,6 +99,7 @@ func clientBody(d DesiredClient) map[string]any {
 	set("redirectUris", d.RedirectURIs, d.RedirectURIs != nil)
 	set("webOrigins", d.WebOrigins, d.WebOrigins != nil)
 	set("fullScopeAllowed", deref(d.FullScopeAllowed), d.FullScopeAllowed != nil)
+	set("authorizationServicesEnabled", true, d.Authz != nil)
 	attrs := maps.Clone(d.Attributes)
 	if attrs == nil {
 		attrs = map[string]string{}
@@ -155,6 +157,9 @@ func clientDiff(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff {
 	cmpSet("redirectUris", d.RedirectURIs, cur.RedirectURIs)
 	cmpSet("webOrigins", d.WebOrigins, cur.WebOrigins)
 	cmpBool("fullScopeAllowed", d.FullScopeAllowed, cur.FullScopeAllowed)
+	if d.Authz != nil && !deref(cur.AuthorizationServicesEnabled) {
+		fs = append(fs, plan.FieldDiff{Field: "authorizationServicesEnabled", Old: false, New: true})
+	}
 	have := deref(cur.Attributes)
 	for _, k := range slices.Sorted(maps.Keys(d.Attributes)) {
 		fs = plan.Diff(fs, "attributes."+k, have[k], d.Attributes[k])

@@ -61,6 +61,9 @@ type DesiredClient struct {
 	// Key is the client's place in the file (keycloak.clients[0]), for
 	// errors that only planning finds.
 	Key string
+	// Authz is the client's Authorization Services section; nil = none
+	// managed.
+	Authz *DesiredAuthz
 }
 
 // resolve turns the required URIs of d into managed lists against the
@@ -272,6 +275,9 @@ func ExpandClient(c spec.Client) DesiredClient {
 		OptionalScopes:   c.OptionalScopes,
 		FullScopeAllowed: c.FullScopeAllowed,
 		ScopeMappings:    roleSet(c.ScopeMappings),
+	}
+	if c.Authorization != nil {
+		d.Authz = ExpandAuthz(c.Authorization)
 	}
 	if c.Name != "" {
 		d.Name = &c.Name

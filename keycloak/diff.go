@@ -200,6 +200,8 @@ func (b *builder) gone(r plan.Ref) bool {
 		return false
 	case "client-scope":
 		return st.ClientScopes[r.Name] == nil
+	case "authz-scope", "authz-resource", "authz-policy":
+		return b.authzGone(r)
 	case "scope-mapper", adoptedScopeMapper:
 		s := st.ClientScopes[r.Scope]
 		return s == nil || !slices.ContainsFunc(s.Mappers, func(m gocloak.ProtocolMapperRepresentation) bool { return deref(m.Name) == r.Name })

@@ -79,6 +79,9 @@ func readOptions(d *Desired, conc int) ReadOptions {
 		if c.ScopeMappings != nil {
 			ro.ScopeMappingsOf = append(ro.ScopeMappingsOf, clientOwner(c.ClientID))
 		}
+		if c.Authz != nil {
+			ro.Authz = append(ro.Authz, c.ClientID)
+		}
 	}
 	ro.ClientScopes = d.usesScopes() || len(ro.ScopeMappingsOf) > 0
 	ro.RealmScopes = d.DefaultScopes != nil || d.OptionalScopes != nil

@@ -52,6 +52,8 @@ func (b *builder) clientRoles(d DesiredClient) {
 	for _, it := range plan.Reconcile(plan.Set[string, *gocloak.Role]{
 		Want: d.Roles, Have: b.st.ClientRoles[d.ClientID],
 		Name: func(r string) string { return r },
+		// Keycloak gives every resource server a uma_protection role.
+		Ignore: func(name string, _ *gocloak.Role) bool { return name == "uma_protection" },
 	}) {
 		r := clientRoleRef(d.ClientID, it.Name)
 		label := d.ClientID + "/" + it.Name

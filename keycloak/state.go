@@ -36,6 +36,9 @@ type State struct {
 	RealmDefaultScopes, RealmOptionalScopes []string
 	// ScopeMappings of the clients and scopes that were asked for.
 	ScopeMappings map[owner]*RoleSet
+	// Authz holds the exported authorization settings of the clients asked
+	// for, by clientId (nil for a client without them).
+	Authz map[string]*AuthzSettings
 	// UnmanagedAttributePolicy is the user profile's policy for attributes
 	// it does not declare ("" means disabled), when asked for.
 	UnmanagedAttributePolicy string
@@ -95,6 +98,10 @@ type ReadOptions struct {
 	// ones and of every client without full scope (for export).
 	ScopeMappingsOf  []owner
 	AllScopeMappings bool
+	// Authz lists the clients whose authorization settings to read;
+	// AllAuthz reads those of every client that has them (for export).
+	Authz    []string
+	AllAuthz bool
 	// Concurrency bounds parallel reads; default 8.
 	Concurrency int
 }
@@ -124,6 +131,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 
 		ClientScopes:  map[string]*Scope{},
 		ScopeMappings: map[owner]*RoleSet{},
+		Authz:         map[string]*AuthzSettings{},
 	}
 	var rr gocloak.RealmRepresentation
 	if err := a.get(ctx, "/"+esc(realm), &rr); err != nil {
@@ -196,6 +204,29 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 				if !isBuiltinClient(realm, cid) && c.FullScopeAllowed != nil && !*c.FullScopeAllowed {
 					owners = append(owners, clientOwner(cid))
 				}
+			}
+		}
+		authz := o.Authz
+		if o.AllAuthz {
+			for cid, c := range st.Clients {
+				if deref(c.AuthorizationServicesEnabled) {
+					authz = append(authz, cid)
+				}
+			}
+		}
+		for _, cid := range authz {
+			if c := st.Clients[cid]; c != nil && deref(c.AuthorizationServicesEnabled) {
+				id := deref(c.ID)
+				g.Go(func() error {
+					s, err := readAuthz(get, realm, id)
+					if err != nil {
+						return err
+					}
+					mu.Lock()
+					st.Authz[cid] = s
+					mu.Unlock()
+					return nil
+				})
 			}
 		}
 		for _, ow := range owners {

@@ -136,6 +136,10 @@ type Client struct {
 	// ScopeMappings are the roles that may appear in the client's tokens
 	// when full_scope_allowed is false: an exact set. Left out, not managed.
 	ScopeMappings *ScopeMappings `yaml:"scope_mappings,omitempty"`
+	// Authorization turns on Keycloak's Authorization Services for the
+	// client (which then needs a service account) and declares its scopes,
+	// resources, policies and permissions.
+	Authorization *Authorization `yaml:"authorization,omitempty"`
 
 	// RequireRedirectURIs and RequirePostLogoutRedirectURIs are URIs that
 	// must be among the client's, added by what other sections need (a
@@ -143,6 +147,81 @@ type Client struct {
 	// the client then keeps the ones it has.
 	RequireRedirectURIs           []string `yaml:"-"`
 	RequirePostLogoutRedirectURIs []string `yaml:"-"`
+}
+
+// Authorization is a client's resource server: what it protects and who
+// may do what. Objects are matched by name; left out of a list, an object
+// ssoctl created is pruned like any other.
+type Authorization struct {
+	// PolicyEnforcementMode is enforcing (default), permissive or disabled.
+	PolicyEnforcementMode string `yaml:"policy_enforcement_mode,omitempty"`
+	// DecisionStrategy of the resource server: unanimous (default),
+	// affirmative or consensus.
+	DecisionStrategy string        `yaml:"decision_strategy,omitempty"`
+	Scopes           []string      `yaml:"scopes,omitempty"`
+	Resources        []Resource    `yaml:"resources,omitempty"`
+	Policies         []AuthzPolicy `yaml:"policies,omitempty"`
+	Permissions      []Permission  `yaml:"permissions,omitempty"`
+}
+
+// Resource is a protected resource of a resource server.
+type Resource struct {
+	Name        string   `yaml:"name,omitempty"`
+	DisplayName string   `yaml:"display_name,omitempty"`
+	Type        string   `yaml:"type,omitempty"`
+	URIs        []string `yaml:"uris,omitempty"`
+	Scopes      []string `yaml:"scopes,omitempty"`
+}
+
+// AuthzPolicy is a policy: who a permission applies to.
+type AuthzPolicy struct {
+	Name        string `yaml:"name,omitempty"`
+	Description string `yaml:"description,omitempty"`
+	// Type is role, group, user, client or time.
+	Type string `yaml:"type,omitempty"`
+	// Logic is positive (default) or negative.
+	Logic string `yaml:"logic,omitempty"`
+	// Roles are realm roles, or client roles as CLIENT/ROLE (type role).
+	Roles []string `yaml:"roles,omitempty"`
+	// Groups are group paths (type group); ExtendChildren counts members of
+	// their subgroups too.
+	Groups         []string `yaml:"groups,omitempty"`
+	ExtendChildren bool     `yaml:"extend_children,omitempty"`
+	// Users are usernames (type user); Clients are client ids (type client).
+	Users   []string `yaml:"users,omitempty"`
+	Clients []string `yaml:"clients,omitempty"`
+	// The time policy's fields, as Keycloak has them (no day of week):
+	// not_before and not_on_or_after as "yyyy-MM-dd HH:mm:ss", and ranges of
+	// day of month, month, year, hour and minute.
+	NotBefore    string `yaml:"not_before,omitempty"`
+	NotOnOrAfter string `yaml:"not_on_or_after,omitempty"`
+	DayMonth     string `yaml:"day_month,omitempty"`
+	DayMonthEnd  string `yaml:"day_month_end,omitempty"`
+	Month        string `yaml:"month,omitempty"`
+	MonthEnd     string `yaml:"month_end,omitempty"`
+	Year         string `yaml:"year,omitempty"`
+	YearEnd      string `yaml:"year_end,omitempty"`
+	Hour         string `yaml:"hour,omitempty"`
+	HourEnd      string `yaml:"hour_end,omitempty"`
+	Minute       string `yaml:"minute,omitempty"`
+	MinuteEnd    string `yaml:"minute_end,omitempty"`
+}
+
+// Permission grants scopes of resources (type scope) or whole resources
+// (type resource) when its policies decide so.
+type Permission struct {
+	Name        string `yaml:"name,omitempty"`
+	Description string `yaml:"description,omitempty"`
+	// Type is scope or resource.
+	Type      string   `yaml:"type,omitempty"`
+	Scopes    []string `yaml:"scopes,omitempty"`
+	Resources []string `yaml:"resources,omitempty"`
+	// ResourceType applies a resource permission to every resource of the
+	// type.
+	ResourceType string   `yaml:"resource_type,omitempty"`
+	Policies     []string `yaml:"policies,omitempty"`
+	// DecisionStrategy is unanimous (default), affirmative or consensus.
+	DecisionStrategy string `yaml:"decision_strategy,omitempty"`
 }
 
 // ClientScope is a realm client scope: claims (mappers) and role scope

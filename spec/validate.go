@@ -107,6 +107,20 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 	for i := range k.ClientScopes {
 		v.scopeMappings(fmt.Sprintf("keycloak.client_scopes[%d].scope_mappings", i), k.ClientScopes[i].ScopeMappings, clients)
 	}
+	for i := range k.Clients {
+		a := k.Clients[i].Authorization
+		if a == nil {
+			continue
+		}
+		for j, p := range a.Policies {
+			for n, ref := range p.Roles {
+				cid, role := SplitRoleRef(ref, func(id string) bool { return clients[id] != nil })
+				if c := clients[cid]; c != nil && !slices.Contains(c.Roles, role) {
+					v.errorf(fmt.Sprintf("keycloak.clients[%d].authorization.policies[%d].roles[%d]", i, j, n), "role %q is not among client %q's roles %v", role, cid, c.Roles)
+				}
+			}
+		}
+	}
 	groups := map[string]bool{}
 	for i := range k.Groups {
 		g := &k.Groups[i]
@@ -204,6 +218,9 @@ func (v *validator) client(key string, c *Client) {
 	}
 	v.unique(key+".roles", c.Roles)
 	v.mappers(key, "client "+strconv.Quote(c.ClientID), c.ClientID, c.Protocol, c.Mappers)
+	if c.Authorization != nil {
+		v.authorization(key, c)
+	}
 	v.uniqueScopes(key, "default_scopes", "optional_scopes", c.DefaultScopes, c.OptionalScopes)
 }
 
@@ -720,4 +737,148 @@ func (v *validator) django(d *Django) {
 			}
 		}
 	}
+}
+
+// Authorization values, as sso.yaml spells them (Keycloak's in upper case).
+var (
+	EnforcementModes   = []string{"enforcing", "permissive", "disabled"}
+	DecisionStrategies = []string{"unanimous", "affirmative", "consensus"}
+	PolicyTypes        = []string{"role", "group", "user", "client", "time"}
+	PermissionTypes    = []string{"scope", "resource"}
+)
+
+// authorization checks a client's resource server: names unique (policies
+// and permissions share one namespace in Keycloak), every reference to a
+// scope, resource or policy of the same section, and each policy type's
+// fields. Keycloak refuses Authorization Services on a client without a
+// service account (a 500), so one is turned on unless the file says no.
+func (v *validator) authorization(key string, c *Client) {
+	a := c.Authorization
+	key += ".authorization"
+	if c.Protocol != ProtocolOIDC || c.Access != AccessConfidential {
+		v.errorf(key, "Authorization Services need a confidential openid-connect client")
+	}
+	if c.ServiceAccounts != nil && !*c.ServiceAccounts {
+		v.errorf(key, "Authorization Services need the client's service account: remove service_accounts: false")
+	} else {
+		yes := true
+		c.ServiceAccounts = &yes
+	}
+	oneOf := func(k, val string, valid []string) string {
+		val = strings.ToLower(val)
+		if val != "" && !slices.Contains(valid, val) {
+			v.errorf(k, "want %s, got %q", strings.Join(valid, ", "), val)
+		}
+		return val
+	}
+	a.PolicyEnforcementMode = oneOf(key+".policy_enforcement_mode", a.PolicyEnforcementMode, EnforcementModes)
+	a.DecisionStrategy = oneOf(key+".decision_strategy", a.DecisionStrategy, DecisionStrategies)
+	v.unique(key+".scopes", a.Scopes)
+	names := map[string]bool{}
+	named := func(k, kind, name string) bool {
+		if name == "" {
+			v.errorf(k, "name is required")
+			return false
+		}
+		if names[kind+"\n"+name] {
+			v.errorf(k+".name", "%s %q is declared twice", kind, name)
+		}
+		names[kind+"\n"+name] = true
+		return true
+	}
+	refs := func(k, what string, items, known []string) {
+		for i, it := range items {
+			if !slices.Contains(known, it) {
+				v.errorf(fmt.Sprintf("%s[%d]", k, i), "no %s %q in this authorization section", what, it)
+			}
+		}
+	}
+	var resources, policies []string
+	for i := range a.Resources {
+		r := &a.Resources[i]
+		rk := fmt.Sprintf("%s.resources[%d]", key, i)
+		if named(rk, "resource", r.Name) {
+			resources = append(resources, r.Name)
+		}
+		refs(rk+".scopes", "scope", r.Scopes, a.Scopes)
+	}
+	for i := range a.Policies {
+		p := &a.Policies[i]
+		pk := fmt.Sprintf("%s.policies[%d]", key, i)
+		if named(pk, "policy", p.Name) {
+			policies = append(policies, p.Name)
+		}
+		p.Type = oneOf(pk+".type", p.Type, PolicyTypes)
+		p.Logic = oneOf(pk+".logic", p.Logic, []string{"positive", "negative"})
+		times := []string{p.NotBefore, p.NotOnOrAfter, p.DayMonth, p.DayMonthEnd, p.Month, p.MonthEnd, p.Year, p.YearEnd, p.Hour, p.HourEnd, p.Minute, p.MinuteEnd}
+		hasTime := slices.ContainsFunc(times, func(s string) bool { return s != "" })
+		for _, f := range []struct {
+			field, kind string
+			set         bool
+		}{{"roles", "role", len(p.Roles) > 0}, {"groups", "group", len(p.Groups) > 0 || p.ExtendChildren}, {"users", "user", len(p.Users) > 0},
+			{"clients", "client", len(p.Clients) > 0}, {"not_before and the other time fields", "time", hasTime}} {
+			switch {
+			case p.Type == "":
+				v.errorf(pk+".type", "a policy needs a type: %s", strings.Join(PolicyTypes, ", "))
+			case f.kind == p.Type && !f.set:
+				v.errorf(pk, "a %s policy needs %s", p.Type, f.field)
+			case f.kind != p.Type && f.set:
+				v.errorf(pk, "%s belong to %s policies, not %s", f.field, f.kind, p.Type)
+			}
+			if p.Type == "" {
+				break
+			}
+		}
+		v.unique(pk+".roles", p.Roles)
+	}
+	for i := range a.Permissions {
+		p := &a.Permissions[i]
+		pk := fmt.Sprintf("%s.permissions[%d]", key, i)
+		named(pk, "policy", p.Name) // permissions are policies in Keycloak
+		p.Type = oneOf(pk+".type", p.Type, PermissionTypes)
+		p.DecisionStrategy = oneOf(pk+".decision_strategy", p.DecisionStrategy, DecisionStrategies)
+		switch p.Type {
+		case "":
+			v.errorf(pk+".type", "a permission needs a type: scope or resource")
+		case "scope":
+			if len(p.Scopes) == 0 {
+				v.errorf(pk, "a scope permission needs scopes")
+			}
+		case "resource":
+			if len(p.Resources) == 0 && p.ResourceType == "" {
+				v.errorf(pk, "a resource permission needs resources or resource_type")
+			}
+			if len(p.Scopes) > 0 {
+				v.errorf(pk+".scopes", "scopes belong to scope permissions")
+			}
+		}
+		if len(p.Policies) == 0 {
+			v.errorf(pk, "a permission needs policies: without one it never grants")
+		}
+		refs(pk+".scopes", "scope", p.Scopes, a.Scopes)
+		refs(pk+".resources", "resource", p.Resources, resources)
+		refs(pk+".policies", "policy", p.Policies, policies)
+	}
+}
+
+// SplitRoleRef reads a role policy's role as Keycloak writes it: "ROLE" for
+// a realm role, "CLIENT/ROLE" for a client role. A client id may hold "/"
+// itself (Rancher's is a URL), so a known client id that prefixes ref wins,
+// the longest first; otherwise the last "/" splits. client is "" for a realm
+// role.
+func SplitRoleRef(ref string, known func(clientID string) bool) (client, role string) {
+	best := -1
+	for i := len(ref) - 1; i > 0; i-- {
+		if ref[i] == '/' && known != nil && known(ref[:i]) {
+			best = i
+			break
+		}
+	}
+	if best < 0 {
+		best = strings.LastIndexByte(ref, '/')
+	}
+	if best <= 0 {
+		return "", ref
+	}
+	return ref[:best], ref[best+1:]
 }
