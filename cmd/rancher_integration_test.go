@@ -112,7 +112,8 @@ func TestIntegrationRancherRealDescriptor(t *testing.T) {
 		t.Fatalf("uid field without a mapper: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = runEnv(t, env, "", "rancher", "config", "-f", path, "--sp-cert", "../rancher/testdata/sp.crt", "--sp-key", "../rancher/testdata/sp-ec.key")
-	if code != ExitFindings || !strings.Contains(stderr, "RSA") {
+	// A key Rancher cannot use is bad input, said before Keycloak is asked.
+	if code != ExitUsage || !strings.Contains(stderr, "RSA") {
 		t.Fatalf("EC SP key: exit %d\n%s", code, stderr)
 	}
 }
