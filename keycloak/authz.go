@@ -538,3 +538,73 @@ func (a *Admin) AuthzExport(ctx context.Context, realm, clientID string) ([]byte
 	}
 	return raw, nil
 }
+
+// exportAuthz describes exported settings as the file's authorization
+// section: the inverse of ExpandAuthz. Policy types the file cannot write
+// (js, aggregate, regex, client-scope) are left out.
+func exportAuthz(s *AuthzSettings) *spec.Authorization {
+	a := &spec.Authorization{PolicyEnforcementMode: strings.ToLower(s.PolicyEnforcementMode), DecisionStrategy: strings.ToLower(s.DecisionStrategy)}
+	for _, sc := range s.Scopes {
+		a.Scopes = append(a.Scopes, sc.Name)
+	}
+	slices.Sort(a.Scopes)
+	for _, r := range s.Resources {
+		sr := spec.Resource{Name: r.Name, DisplayName: r.DisplayName, Type: r.Type, URIs: slices.Sorted(slices.Values(r.URIs))}
+		sr.Scopes = slices.Sorted(slices.Values(scopeNames(r.Scopes)))
+		if len(sr.URIs) == 0 {
+			sr.URIs = nil
+		}
+		if len(sr.Scopes) == 0 {
+			sr.Scopes = nil
+		}
+		a.Resources = append(a.Resources, sr)
+	}
+	lower := func(s, def string) string {
+		if s = strings.ToLower(s); s == def {
+			return ""
+		}
+		return s
+	}
+	for _, p := range s.Policies {
+		if isPermission(p) {
+			a.Permissions = append(a.Permissions, spec.Permission{Name: p.Name, Description: p.Description, Type: p.Type,
+				Scopes: ConfigList(p, "scopes"), Resources: ConfigList(p, "resources"), ResourceType: p.Config["defaultResourceType"],
+				Policies: ConfigList(p, "applyPolicies"), DecisionStrategy: lower(p.DecisionStrategy, "unanimous")})
+			continue
+		}
+		sp := spec.AuthzPolicy{Name: p.Name, Description: p.Description, Type: p.Type, Logic: lower(p.Logic, "positive")}
+		c := p.Config
+		switch p.Type {
+		case "role":
+			sp.Roles = PolicyRoles(p)
+		case "group":
+			var gs []struct {
+				Path           string `json:"path"`
+				ExtendChildren bool   `json:"extendChildren"`
+			}
+			json.Unmarshal([]byte(c["groups"]), &gs)
+			for _, g := range gs {
+				sp.Groups = append(sp.Groups, g.Path)
+				sp.ExtendChildren = sp.ExtendChildren || g.ExtendChildren
+			}
+		case "user":
+			sp.Users = ConfigList(p, "users")
+		case "client":
+			sp.Clients = ConfigList(p, "clients")
+		case "time":
+			sp.NotBefore, sp.NotOnOrAfter, sp.DayMonth, sp.DayMonthEnd = c["nbf"], c["noa"], c["dayMonth"], c["dayMonthEnd"]
+			sp.Month, sp.MonthEnd, sp.Year, sp.YearEnd = c["month"], c["monthEnd"], c["year"], c["yearEnd"]
+			sp.Hour, sp.HourEnd, sp.Minute, sp.MinuteEnd = c["hour"], c["hourEnd"], c["minute"], c["minuteEnd"]
+		default:
+			continue
+		}
+		a.Policies = append(a.Policies, sp)
+	}
+	if a.PolicyEnforcementMode == "enforcing" {
+		a.PolicyEnforcementMode = ""
+	}
+	if a.DecisionStrategy == "unanimous" {
+		a.DecisionStrategy = ""
+	}
+	return a
+}

@@ -20,7 +20,8 @@ import (
 // Applying the result to an empty realm reproduces the exported objects.
 func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
 	// One read: with no clients named, every non-built-in client and its roles.
-	ro := ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0, ClientScopes: true, RealmScopes: len(clientIDs) == 0, AllScopeMappings: true}
+	ro := ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0, ClientScopes: true, RealmScopes: len(clientIDs) == 0,
+		AllScopeMappings: true, AllAuthz: true}
 	st, err := a.ReadState(ctx, realm, ro)
 	if err != nil {
 		return nil, err
@@ -63,6 +64,9 @@ func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, e
 		c := exportClient(st.Clients[cid])
 		c.Roles = slices.Sorted(maps.Keys(st.ClientRoles[cid]))
 		c.ScopeMappings = exportRoleSet(st.ScopeMappings[clientOwner(cid)])
+		if a := st.Authz[cid]; a != nil {
+			c.Authorization = exportAuthz(a)
+		}
 		out.Clients = append(out.Clients, c)
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.Groups)) {

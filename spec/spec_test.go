@@ -87,6 +87,14 @@ func TestBadInput(t *testing.T) {
 		{"saml mapper in oidc scope", "keycloak:\n  url: http://x\n  realm: r\n  client_scopes:\n    - name: s\n      mappers:\n        - saml_groups: {}\n", []string{"sso.yaml:7:", `client scope "s" is openid-connect`}},
 		{"scope mapping of an undeclared role", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: v\n      roles: [a]\n      scope_mappings: {clients: {v: [b]}}\n", []string{"sso.yaml:7:", `role "b" is not among client "v"'s roles`}},
 		{"unknown scope key", "keycloak:\n  url: http://x\n  realm: r\n  client_scopes:\n    - name: s\n      include_in_tokn_scope: true\n", []string{"sso.yaml:6:", `did you mean "include_in_token_scope"`}},
+		{"authz permission names an unknown policy", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        scopes: [v]\n        permissions:\n          - {name: p, type: scope, scopes: [v], policies: [nobody]}\n", []string{"sso.yaml:10:", `no policy "nobody" in this authorization section`}},
+		{"authz policy without its field", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        policies:\n          - {name: p, type: role}\n", []string{"sso.yaml:9:", "a role policy needs roles"}},
+		{"authz field of another type", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        policies:\n          - {name: p, type: group, roles: [x]}\n", []string{"roles belong to role policies, not group"}},
+		{"authz unknown client role", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        policies:\n          - {name: p, type: role, roles: [shop/admin]}\n", []string{"sso.yaml:9:", `role "admin" is not among client "shop"'s roles`}},
+		{"authz permission and policy share a name", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        scopes: [v]\n        policies:\n          - {name: p, type: role, roles: [shop/normal]}\n        permissions:\n          - {name: p, type: scope, scopes: [v], policies: [p]}\n", []string{`policy "p" is declared twice`}},
+		{"authz without a service account", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      service_accounts: false\n      authorization: {}\n", []string{"need the client's service account"}},
+		{"authz on a public client", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      access: public\n      authorization: {}\n", []string{"need a confidential openid-connect client"}},
+		{"authz day of week", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        policies:\n          - {name: p, type: time, day_of_week: 1-5}\n", []string{`unknown key "day_of_week"`}},
 		{"rancher client missing", "keycloak:\n  url: http://x\n  realm: r\nrancher:\n  url: https://r.example.com\n", []string{"no client \"https://r.example.com/v1-saml/keycloak/saml/metadata\""}},
 	}
 	for _, tt := range tests {
@@ -188,5 +196,19 @@ func TestDjangoSectionValidation(t *testing.T) {
 	}
 	if f.Django.Site("nope") != nil || (*Django)(nil).Site("x") != nil {
 		t.Error("Site finds only what exists")
+	}
+}
+
+func TestSplitRoleRef(t *testing.T) {
+	known := func(id string) bool { return id == "https://r.example.com/v1-saml/metadata" || id == "shop" }
+	for ref, want := range map[string][2]string{
+		"auditor":     {"", "auditor"},
+		"shop/normal": {"shop", "normal"},
+		"https://r.example.com/v1-saml/metadata/admin": {"https://r.example.com/v1-saml/metadata", "admin"},
+		"other/a/b": {"other/a", "b"},
+	} {
+		if c, r := SplitRoleRef(ref, known); c != want[0] || r != want[1] {
+			t.Errorf("%s: %q %q, want %v", ref, c, r, want)
+		}
 	}
 }

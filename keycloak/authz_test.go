@@ -1,0 +1,277 @@
+package keycloak
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+const authzBody = `  realm_roles: [auditor]
+  clients:
+    - client_id: shop
+      roles: [normal, admin]
+      authorization:
+        decision_strategy: affirmative
+        scopes: ["inventory:view", "inventory:add"]
+        resources:
+          - {name: inventory, type: "urn:shop:inventory", uris: ["/api/inventory/*"], scopes: ["inventory:view", "inventory:add"]}
+        policies:
+          - {name: normal users, type: role, roles: [shop/normal]}
+          - {name: admins, type: role, roles: [shop/admin]}
+          - {name: auditors, type: role, roles: [auditor], logic: negative}
+          - {name: ops, type: group, groups: [ops]}
+          - {name: nights, type: time, hour: "22", hour_end: "6"}
+        permissions:
+          - {name: view inventory, type: scope, scopes: ["inventory:view"], policies: [normal users, admins], decision_strategy: affirmative}
+          - {name: add inventory, type: scope, scopes: ["inventory:add"], policies: [admins]}
+  groups:
+    - {name: ops}
+`
+
+// authzState is a realm holding what d asks for, the settings as Keycloak
+// exports them: lists in another order.
+func authzState(t *testing.T, d *Desired) *State {
+	t.Helper()
+	st := stateFor(t, d)
+	st.Authz = map[string]*AuthzSettings{}
+	for _, c := range d.Clients {
+		st.Clients[c.ClientID].AuthorizationServicesEnabled = ptr(c.Authz != nil)
+		if c.Authz == nil {
+			continue
+		}
+		s := &AuthzSettings{PolicyEnforcementMode: c.Authz.Enforcement, DecisionStrategy: c.Authz.Decision}
+		for _, sc := range slices.Backward(c.Authz.Scopes) {
+			s.Scopes = append(s.Scopes, AuthzScope{Name: sc})
+		}
+		for _, r := range c.Authz.Resources {
+			r.Scopes = slices.Clone(r.Scopes)
+			slices.Reverse(r.Scopes)
+			s.Resources = append(s.Resources, r)
+		}
+		for _, p := range c.Authz.Policies {
+			cfg := map[string]string{}
+			for k, v := range p.Config {
+				var list []any
+				if json.Unmarshal([]byte(v), &list) == nil {
+					slices.Reverse(list)
+					if len(list) == 0 {
+						continue // Keycloak leaves empty lists out
+					}
+					b, _ := json.Marshal(list)
+					v = string(b)
+				}
+				cfg[k] = v
+			}
+			p.Config = cfg
+			s.Policies = append(s.Policies, p)
+		}
+		st.Authz[c.ClientID] = s
+	}
+	st.Owned = named(t, d)
+	return st
+}
+
+func TestAuthzNewRealm(t *testing.T) {
+	d := desired(t, authzBody)
+	p := mustDiff(t, d, emptyState("demo", false))
+	body := find(t, p.Changes, "client", "shop").Op.(createClient).Body
+	if body["authorizationServicesEnabled"] != true || body["serviceAccountsEnabled"] != true {
+		t.Errorf("a resource server needs authorization and a service account: %v", body)
+	}
+	for _, tt := range []struct {
+		kind, name string
+		step       int
+	}{
+		{"authz-settings", "shop", stepAuthzScopes},
+		{"authz-scope", "shop scope inventory:view", stepAuthzScopes},
+		{"authz-resource", "shop resource inventory", stepAuthzResources},
+		{"authz-policy", "shop policy normal users", stepAuthzPolicies},
+		{"authz-permission", "shop permission view inventory", stepAuthzPermissions},
+	} {
+		if c := find(t, p.Changes, tt.kind, tt.name); c.Step != tt.step {
+			t.Errorf("%s %s at step %d, want %d", tt.kind, tt.name, c.Step, tt.step)
+		}
+	}
+	// Policies come after the groups and users they name.
+	if stepAuthzPolicies <= stepMembership || stepAuthzScopes <= stepClients {
+		t.Error("steps out of order")
+	}
+	pol := find(t, p.Changes, "authz-policy", "shop policy auditors").Op.(importPolicy).Policy
+	if pol.Logic != "NEGATIVE" || pol.Config["roles"] != `[{"id":"auditor","required":false}]` {
+		t.Errorf("realm role policy %+v", pol)
+	}
+	if g := find(t, p.Changes, "authz-policy", "shop policy ops").Op.(importPolicy).Policy; g.Config["groups"] != `[{"path":"/ops","extendChildren":false}]` {
+		t.Errorf("group policy %+v", g)
+	}
+	perm := find(t, p.Changes, "authz-permission", "shop permission add inventory").Op.(importPolicy).Policy
+	// Every list key is sent, empty ones too: an import keeps a key it lacks.
+	if perm.Config["resources"] != "[]" || perm.Config["applyPolicies"] != `["admins"]` || perm.DecisionStrategy != "UNANIMOUS" {
+		t.Errorf("permission %+v", perm)
+	}
+	owned := find(t, p.Changes, "ownership-record", "").Op.(writeRecord).Owned
+	for _, r := range []plan.Ref{authzRef("scope", "shop", "inventory:add"), authzRef("resource", "shop", "inventory"), authzRef("policy", "shop", "view inventory")} {
+		if !owned.Has(r) {
+			t.Errorf("record lacks %v", r)
+		}
+	}
+}
+
+func TestAuthzMatchingIsNoOp(t *testing.T) {
+	d := desired(t, authzBody)
+	p := mustDiff(t, d, authzState(t, d))
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			t.Errorf("%s", describe([]*plan.Change{c}))
+		}
+	}
+	if len(p.Prunable)+len(p.Unmanaged) != 0 {
+		t.Errorf("prunable %v unmanaged %v", p.Prunable, p.Unmanaged)
+	}
+}
+
+func TestAuthzChanges(t *testing.T) {
+	d := desired(t, authzBody)
+	st := authzState(t, d)
+	s := st.Authz["shop"]
+	s.PolicyEnforcementMode = "PERMISSIVE"
+	s.Resources[0].URIs = []string{"/old/*"}
+	for i := range s.Policies {
+		if s.Policies[i].Name == "add inventory" {
+			s.Policies[i].Config["applyPolicies"] = `["admins","normal users"]`
+		}
+	}
+	p := mustDiff(t, d, st)
+	if c := find(t, p.Changes, "authz-settings", "shop"); c.Action != plan.Update || c.Op.(setResourceServer).Enforcement != "ENFORCING" {
+		t.Errorf("settings %s", describe([]*plan.Change{c}))
+	}
+	if c := find(t, p.Changes, "authz-resource", "shop resource inventory"); c.Action != plan.Update || !strings.Contains(fmt.Sprint(c.Fields), "uris") {
+		t.Errorf("resource %s", describe([]*plan.Change{c}))
+	}
+	c := find(t, p.Changes, "authz-permission", "shop permission add inventory")
+	if c.Action != plan.Update || len(c.Fields) != 1 || c.Fields[0].Field != "config.applyPolicies" {
+		t.Errorf("permission %s %v", describe([]*plan.Change{c}), c.Fields)
+	}
+}
+
+// Only what ssoctl made is pruned, and Keycloak's default objects, which
+// it adopts; an object made by hand is listed.
+func TestAuthzPrune(t *testing.T) {
+	d := desired(t, authzBody)
+	st := authzState(t, d)
+	s := st.Authz["shop"]
+	s.Policies = append(s.Policies, AuthzPolicy{Name: "Default Policy", Type: "js"}, AuthzPolicy{Name: "by hand", Type: "user"})
+	s.Resources = append(s.Resources, AuthzResource{Name: "Default Resource"})
+	d.Clients[0].Authz.Policies = slices.DeleteFunc(d.Clients[0].Authz.Policies, func(p AuthzPolicy) bool { return p.Name == "nights" })
+	p := mustDiff(t, d, st)
+	var pruned []string
+	for _, c := range p.Prunable {
+		pruned = append(pruned, c.Name)
+	}
+	slices.Sort(pruned)
+	want := []string{"demo/shop policy Default Policy", "demo/shop policy nights", "demo/shop resource Default Resource"}
+	if !slices.Equal(pruned, want) {
+		t.Errorf("prunable %v, want %v", pruned, want)
+	}
+	if !slices.ContainsFunc(p.Unmanaged, func(o plan.Object) bool { return o.Name == "demo/shop policy by hand" }) {
+		t.Errorf("unmanaged %v", p.Unmanaged)
+	}
+}
+
+func TestAuthzRequests(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"GET /admin/realms/demo/clients/u-shop/authz/resource-server":                                                                  {Body: `{"id":"u-shop","policyEnforcementMode":"ENFORCING","decisionStrategy":"UNANIMOUS","allowRemoteResourceManagement":false,"resources":[]}`},
+		"GET /admin/realms/demo/clients/u-shop/authz/resource-server/resource?deep=false&exactName=true&first=0&max=-1&name=inventory": {Body: `[{"_id":"r1","name":"inventory"}]`},
+		"GET /admin/realms/demo/clients/u-shop/authz/resource-server/policy?first=0&max=-1&name=old":                                   {Body: `[{"id":"p1","name":"old"},{"id":"p2","name":"older"}]`},
+	})
+	x := &executor{a: adminOf(rec), realm: "demo", ids: plan.NewIDs()}
+	x.ids.Set(clientRef("shop"), "u-shop")
+	ctx := context.Background()
+	pol := AuthzPolicy{Name: "admins", Type: "role", Logic: "POSITIVE", DecisionStrategy: "UNANIMOUS", Config: map[string]string{"roles": `[{"id":"shop/admin","required":false}]`}}
+	for _, o := range []op{
+		setResourceServer{"shop", "PERMISSIVE", "AFFIRMATIVE"},
+		createAuthzScope{"shop", "inventory:view"},
+		putAuthzResource{"shop", AuthzResource{Name: "inventory", URIs: []string{"/api/*"}, Scopes: []AuthzScope{{Name: "inventory:view"}}}},
+		importPolicy{"shop", pol},
+		deleteAuthz{"shop", "policy", "old"},
+	} {
+		if err := o.apply(ctx, x); err != nil {
+			t.Fatalf("%T: %v", o, err)
+		}
+	}
+	rec.Wants(t,
+		"PUT /admin/realms/demo/clients/u-shop/authz/resource-server",
+		"POST /admin/realms/demo/clients/u-shop/authz/resource-server/scope",
+		"PUT /admin/realms/demo/clients/u-shop/authz/resource-server/resource/r1",
+		"POST /admin/realms/demo/clients/u-shop/authz/resource-server/import",
+		"DELETE /admin/realms/demo/clients/u-shop/authz/resource-server/policy/p1",
+	)
+	var rs map[string]any
+	bodyOf(t, rec, "PUT /admin/realms/demo/clients/u-shop/authz/resource-server", &rs)
+	// A PUT resets what it lacks: the rest goes back as read.
+	if rs["policyEnforcementMode"] != "PERMISSIVE" || rs["decisionStrategy"] != "AFFIRMATIVE" || rs["allowRemoteResourceManagement"] != false || rs["resources"] != nil {
+		t.Errorf("resource server PUT %v", rs)
+	}
+	var imp struct{ Policies []AuthzPolicy }
+	bodyOf(t, rec, "POST /admin/realms/demo/clients/u-shop/authz/resource-server/import", &imp)
+	if len(imp.Policies) != 1 || imp.Policies[0].Config["roles"] != pol.Config["roles"] {
+		t.Errorf("import %+v", imp)
+	}
+	var res map[string]any
+	bodyOf(t, rec, "PUT /admin/realms/demo/clients/u-shop/authz/resource-server/resource/r1", &res)
+	if res["_id"] != "r1" || fmt.Sprint(res["uris"]) != "[/api/*]" {
+		t.Errorf("resource PUT %v", res)
+	}
+}
+
+func TestPythonKeycloakGaps(t *testing.T) {
+	d := desired(t, authzBody)
+	s := authzState(t, d).Authz["shop"]
+	gaps := strings.Join(PythonKeycloakGaps(s, "shop"), "\n")
+	for _, want := range []string{
+		`names the realm role "auditor", which python-keycloak never matches`,
+		`role policy "auditors" is negative`,
+		`group policy "ops" is not loaded`,
+		`time policy "nights" is not loaded`,
+		`decision strategy affirmative is not evaluated`,
+	} {
+		if !strings.Contains(gaps, want) {
+			t.Errorf("gaps lack %q:\n%s", want, gaps)
+		}
+	}
+	// An affirmative permission over two policies reads the same in both.
+	if strings.Contains(gaps, `permission "view inventory"`) || strings.Contains(gaps, `"normal users"`) {
+		t.Errorf("a gap that is none:\n%s", gaps)
+	}
+}
+
+// Exported settings, written as the file and planned against the same
+// settings, change nothing.
+func TestAuthzExportRoundTrip(t *testing.T) {
+	d := desired(t, authzBody)
+	st := authzState(t, d)
+	k, err := exportState(st, "demo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.URL = "http://kc"
+	out, err := spec.Marshal(&spec.File{Keycloak: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := spec.Parse("export.yaml", out, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	d2 := Expand(f.Keycloak, nil)
+	for _, c := range mustDiff(t, d2, st).Changes {
+		if c.Action != plan.NoOp && c.Kind != "ownership-record" {
+			t.Errorf("round trip: %s", describe([]*plan.Change{c}))
+		}
+	}
+}
