@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -173,7 +174,7 @@ func ActiveRSAKey(ctx context.Context, hc *http.Client, base, realm string) (*Re
 		if err != nil {
 			continue
 		}
-		if eq, ok := cert.PublicKey.(interface{ Equal(any) bool }); ok && eq.Equal(pub) {
+		if eq, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(pub) {
 			k.KID, k.Alg = j.KID, cmpOr(j.Alg, "RS256")
 			k.Certificate = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cder}))
 			break

@@ -2,11 +2,19 @@ package keycloak
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -273,5 +281,53 @@ func TestAuthzExportRoundTrip(t *testing.T) {
 		if c.Action != plan.NoOp && c.Kind != "ownership-record" {
 			t.Errorf("round trip: %s", describe([]*plan.Change{c}))
 		}
+	}
+}
+
+// The realm's key as a PEM block with 64-character lines, its kid and
+// certificate from the JWKS entry of the same key.
+func TestActiveRSAKey(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	certOf := func(k *rsa.PrivateKey) string {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "demo"}, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+		der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+		return base64.StdEncoding.EncodeToString(der)
+	}
+	spki, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	rec := newRecorder(t, map[string]reply{
+		"GET /realms/demo": {Body: fmt.Sprintf(`{"realm":"demo","public_key":%q}`, base64.StdEncoding.EncodeToString(spki))},
+		"GET /realms/demo/protocol/openid-connect/certs": {Body: fmt.Sprintf(`{"keys":[{"kid":"old","alg":"RS256","use":"sig","x5c":[%q]},{"kid":"k1","alg":"RS256","use":"sig","x5c":[%q]}]}`, certOf(other), certOf(key))},
+	})
+	k, err := ActiveRSAKey(context.Background(), rec.Client(), rec.URL(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(k.PEM), "\n")
+	if k.KID != "k1" || lines[0] != "-----BEGIN PUBLIC KEY-----" || len(lines[1]) != 64 || !strings.HasPrefix(k.Certificate, "-----BEGIN CERTIFICATE-----") {
+		t.Errorf("key %+v", k)
+	}
+	block, _ := pem.Decode([]byte(k.PEM))
+	if pub, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil || !pub.(*rsa.PublicKey).Equal(&key.PublicKey) {
+		t.Errorf("the PEM is not the realm's key: %v", err)
+	}
+}
+
+// Nothing granted is Keycloak's 403 access_denied: an empty list.
+func TestUMAPermissions(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{})
+	rec.Skip = nil
+	rec.Set("POST /realms/demo/protocol/openid-connect/token", reply{Status: 403, Body: `{"error":"access_denied","error_description":"not_authorized"}`})
+	got, err := UMAPermissions(context.Background(), rec.Client(), rec.URL(), "demo", "user-token", "shop", []string{"inventory#inventory:add"})
+	if err != nil || got == nil || len(got) != 0 {
+		t.Errorf("denied: %v %v", got, err)
+	}
+	rec.Set("POST /realms/demo/protocol/openid-connect/token", reply{Body: `[{"rsid":"r1","rsname":"inventory","scopes":["inventory:view"]}]`})
+	got, err = UMAPermissions(context.Background(), rec.Client(), rec.URL(), "demo", "user-token", "shop", nil)
+	if err != nil || len(got) != 1 || got[0].Resource != "inventory" || got[0].Scopes[0] != "inventory:view" {
+		t.Errorf("granted: %v %v", got, err)
 	}
 }
