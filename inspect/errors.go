@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"strconv"
 )
 
@@ -73,7 +72,3 @@ func (e *FetchError) Unwrap() error { return e.Err }
 
 // BadInput reports false: a fetch failure is a runtime failure, not the user's input.
 func (e *FetchError) BadInput() bool { return false }
-
-func fetchErrorf(url string, status int, format string, args ...any) *FetchError {
-	return &FetchError{URL: url, StatusCode: status, Err: fmt.Errorf(format, args...)}
-}
