@@ -194,6 +194,9 @@ func TestInspectTokenHardening(t *testing.T) {
 	evil := "\x1b]0;pwned\x07\x1b[2J\r✓ verified\n\u009b31m\u202e"
 	tok = signedWith(t, map[string]any{"kid": "k\x1b[1m", "x-note": evil}, hardeningClaims(now, "name", evil, "groups", []any{evil}, "aud", "vault"))
 	code, stdout, _ = runIn(t, tok, append(keys, "--vault-role-file", "testdata/role-default.json", "--claim", "/name=x")...)
+	if code != ExitFindings { // the claim check fails
+		t.Errorf("escaping: exit %d", code)
+	}
 	for i, r := range stdout {
 		if r != '\n' && (r < 0x20 || (r >= 0x7f && r < 0xa0) || r == 0x202e) {
 			t.Fatalf("raw control character %U at byte %d of\n%s", r, i, stdout)
