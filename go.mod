@@ -4,16 +4,24 @@ go 1.26.0
 
 require (
 	github.com/Nerzal/gocloak/v13 v13.9.0
+	github.com/crewjam/saml v0.4.14
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/hashicorp/vault/api v1.23.0
 	github.com/lestrrat-go/jwx/v2 v2.1.7
 	github.com/mattn/go-isatty v0.0.20
 	github.com/muesli/termenv v0.16.0
+	github.com/russellhaering/goxmldsig v1.4.0
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/net v0.55.0
 	golang.org/x/sync v0.24.0
 	golang.org/x/term v0.47.0
 	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
+	github.com/beevik/etree v1.2.0 // indirect
+	github.com/jonboulle/clockwork v0.2.2 // indirect
+	github.com/mattermost/xml-roundtrip-validator v0.1.0 // indirect
 )
 
 require (
@@ -60,3 +68,8 @@ require (
 	golang.org/x/text v0.38.0 // indirect
 	golang.org/x/time v0.12.0 // indirect
 )
+
+// Rancher pins its fork of crewjam/saml; the fork keeps the upstream module
+// path. The checksum database does not know it: go.sum pins it (added once
+// with GONOSUMDB=github.com/rancher/saml).
+replace github.com/crewjam/saml => github.com/rancher/saml v0.4.14-rancher3

@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -86,44 +88,16 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 		Fields:     rancher.Fields{DisplayName: file.Rancher.Fields.DisplayName, UserName: file.Rancher.Fields.UserName, UID: file.Rancher.Fields.UID, Groups: file.Rancher.Fields.Groups},
 		Client:     samlClientFor(file.Keycloak.Client(file.Rancher.SAMLClient)),
 	}
-	for _, p := range []struct {
-		path string
-		dst  *[]byte
-	}{{opts.SPCert, &in.SPCertPEM}, {opts.SPKey, &in.SPKeyPEM}} {
-		if p.path == "" {
-			continue
-		}
-		data, err := readInput(opts.IO.In, p.path, maxKeyFile)
-		if err != nil {
-			return err
-		}
-		*p.dst = data
-	}
-	if len(in.SPKeyPEM) > 0 {
-		opts.Redactor.Add(strings.TrimSpace(string(in.SPKeyPEM)))
-	}
-	// A key pair that does not parse is bad input: said before Keycloak is
-	// asked for anything. (A missing one is a finding of the config.)
-	if len(in.SPCertPEM)+len(in.SPKeyPEM) > 0 {
-		for _, f := range rancher.SPKeyPairFindings(in.SPCertPEM, in.SPKeyPEM) {
-			if f.ID == rancher.FindingSPKeyInvalid || f.ID == rancher.FindingSPCertInvalid {
-				return inputErrorf("%s", f.Message)
-			}
-		}
+	if in.SPCertPEM, in.SPKeyPEM, err = readSPPair(opts.IO.In, opts.Redactor, opts.SPCert, opts.SPKey); err != nil {
+		return err
 	}
 	hc, err := opts.connect.plainHTTP()
 	if err != nil {
 		return err
 	}
-	raw, err := keycloak.Descriptor(opts.Context, hc, file.Keycloak.URL, file.Keycloak.Realm)
-	if err != nil {
+	if in.Metadata, err = rancherMetadata(opts.Context, hc, file.Keycloak.URL, file.Keycloak.Realm); err != nil {
 		return err
 	}
-	conv, err := rancher.Convert(raw, rancher.ConvertOptions{})
-	if err != nil {
-		return fmt.Errorf("realm %s's descriptor: %w", file.Keycloak.Realm, err)
-	}
-	in.Metadata = conv.Metadata
 	cfg, findings, err := rancher.BuildConfig(in)
 	if err != nil {
 		return err
@@ -139,4 +113,47 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 		return &ExitError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// readSPPair reads --sp-cert and --sp-key (either may be "", "-" is
+// stdin) and masks the key in all output. A pair that does not parse is
+// bad input, said before any server is asked (a missing half is left to the
+// caller's checks).
+func readSPPair(stdin io.Reader, red *secret.Redactor, certPath, keyPath string) (cert, key []byte, err error) {
+	for _, p := range []struct {
+		path string
+		dst  *[]byte
+	}{{certPath, &cert}, {keyPath, &key}} {
+		if p.path == "" {
+			continue
+		}
+		if *p.dst, err = readInput(stdin, p.path, maxKeyFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	if len(key) > 0 {
+		red.Add(strings.TrimSpace(string(key)))
+	}
+	if len(cert)+len(key) > 0 {
+		for _, f := range rancher.SPKeyPairFindings(cert, key) {
+			if f.ID == rancher.FindingSPKeyInvalid || f.ID == rancher.FindingSPCertInvalid {
+				return nil, nil, inputErrorf("%s", f.Message)
+			}
+		}
+	}
+	return cert, key, nil
+}
+
+// rancherMetadata is the realm's live IdP descriptor, converted to the one
+// EntityDescriptor root Rancher decodes.
+func rancherMetadata(ctx context.Context, hc *http.Client, keycloakURL, realm string) ([]byte, error) {
+	raw, err := keycloak.Descriptor(ctx, hc, keycloakURL, realm)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := rancher.Convert(raw, rancher.ConvertOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("realm %s's descriptor: %w", realm, err)
+	}
+	return conv.Metadata, nil
 }

@@ -149,7 +149,7 @@ func BuildConfig(in ConfigInput) (*KeycloakSAMLConfig, []Finding, error) {
 				Fix:     fmt.Sprintf("Set rancher.fields.%s in sso.yaml to the SAML attribute (friendly) name, e.g. %q.", f.yaml, f.example)})
 		}
 	}
-	spCert, keyFindings := checkSPKeyPair(in.SPCertPEM, in.SPKeyPEM)
+	spCert, _, keyFindings := checkSPKeyPair(in.SPCertPEM, in.SPKeyPEM)
 	fs = append(fs, keyFindings...)
 	if in.Client != nil {
 		fs = append(fs, in.Client.check(sp, in.Fields, spCert)...)
@@ -184,14 +184,24 @@ func (f Fields) named() []namedField {
 // SPKeyPairFindings checks Rancher's SP key and certificate on their own,
 // before anything else is read, as BuildConfig will.
 func SPKeyPairFindings(certPEM, keyPEM []byte) []Finding {
-	_, fs := checkSPKeyPair(certPEM, keyPEM)
+	_, _, fs := checkSPKeyPair(certPEM, keyPEM)
 	return fs
 }
 
+// SPKeyPair reads Rancher's SP key and certificate as Rancher does. The key
+// and certificate are nil when the findings say why (an error finding).
+func SPKeyPair(certPEM, keyPEM []byte) (*rsa.PrivateKey, *x509.Certificate, []Finding) {
+	cert, key, fs := checkSPKeyPair(certPEM, keyPEM)
+	if HasErrors(fs) {
+		return nil, nil, fs
+	}
+	return key, cert, fs
+}
+
 // checkSPKeyPair reads the SP key and certificate the way Rancher does and
-// checks that they belong together. It returns the parsed certificate when
-// it parses.
-func checkSPKeyPair(certPEM, keyPEM []byte) (*x509.Certificate, []Finding) {
+// checks that they belong together. It returns the parsed certificate and
+// key when they parse.
+func checkSPKeyPair(certPEM, keyPEM []byte) (*x509.Certificate, *rsa.PrivateKey, []Finding) {
 	const genFix = "Generate an RSA key pair for Rancher: openssl req -x509 -newkey rsa:2048 -nodes -keyout sp.key " +
 		"-out sp.crt -days 3650 -subj \"/CN=rancher.example.com\", and give both PEM files."
 	var fs []Finding
@@ -233,7 +243,7 @@ func checkSPKeyPair(certPEM, keyPEM []byte) (*x509.Certificate, []Finding) {
 				Fix:     "Give the certificate issued for this key (compare `openssl x509 -noout -pubkey -in sp.crt` with `openssl pkey -pubout -in sp.key`), or generate a new pair: " + genFix})
 		}
 	}
-	return cert, fs
+	return cert, key, fs
 }
 
 // parseSPKey mirrors Rancher: the first PEM block must be an unencrypted

@@ -181,7 +181,7 @@ func TestSPKeyPair(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cert, fs := checkSPKeyPair(tt.cert, tt.key)
+			cert, _, fs := checkSPKeyPair(tt.cert, tt.key)
 			if got := findingIDs(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("findings = %+v", fs)
 			}

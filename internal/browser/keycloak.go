@@ -26,6 +26,9 @@ func (b *Browser) KeycloakLogin(ctx context.Context, p *Page, username, password
 	if next.Form("kc-form-login") != nil {
 		return nil, fmt.Errorf("%w: Keycloak rejected the credentials of %s: %s", ErrKeycloak, username, keycloakMessage(next))
 	}
+	if next.SAMLPost() != nil {
+		return next, nil // the SAML POST binding page, for the application's ACS
+	}
 	if strings.Contains(next.URL.Path, "/login-actions/") {
 		return nil, fmt.Errorf("%w: Keycloak wants more of %s before it finishes (a required action?): %s", ErrKeycloak, username, keycloakMessage(next))
 	}
@@ -76,4 +79,18 @@ func (b *Browser) AppLogin(ctx context.Context, start, button, username, passwor
 		return next, nil
 	}
 	return b.KeycloakLogin(ctx, next, username, password)
+}
+
+// SAMLPost is the form of a SAML POST-binding page (Keycloak's "Redirecting,
+// please wait" page with a SAMLResponse or SAMLRequest field), or nil.
+func (p *Page) SAMLPost() *Form {
+	if p.Status != 200 {
+		return nil
+	}
+	for _, f := range p.Forms() {
+		if f.Fields.Get("SAMLResponse") != "" || f.Fields.Get("SAMLRequest") != "" {
+			return f
+		}
+	}
+	return nil
 }
