@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -204,8 +205,66 @@ func (c *SAMLClient) checkSignatures(spCert *x509.Certificate) []Finding {
 			f.ID = FindingEncryptAssertion
 			fs = append(fs, *f)
 		}
+		fs = append(fs, c.checkEncryptionAlgorithms()...)
 	}
 	return fs
+}
+
+// Keycloak client attributes that choose how assertions are encrypted, and
+// the values Keycloak 26 uses when they are absent (measured: AES-256-GCM,
+// RSA-OAEP 1.1, SHA-256).
+const (
+	attrEncryptionAlgorithm = "saml.encryption.algorithm"
+	attrEncryptionKeyAlg    = "saml.encryption.keyAlgorithm"
+	attrEncryptionDigest    = "saml.encryption.digestMethod"
+)
+
+// rancherDecrypts lists, per attribute, what rancher/saml's xmlenc
+// implements (its registered decrypters and digests).
+var rancherDecrypts = map[string][]string{
+	attrEncryptionAlgorithm: {"http://www.w3.org/2001/04/xmlenc#aes128-cbc", "http://www.w3.org/2001/04/xmlenc#aes192-cbc",
+		"http://www.w3.org/2001/04/xmlenc#aes256-cbc", "http://www.w3.org/2001/04/xmlenc#tripledes-cbc", "http://www.w3.org/2009/xmlenc11#aes128-gcm"},
+	attrEncryptionKeyAlg: {"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p", "http://www.w3.org/2001/04/xmlenc#rsa-1_5"},
+	attrEncryptionDigest: {"http://www.w3.org/2000/09/xmldsig#sha1", "http://www.w3.org/2000/09/xmldsig#sha256", "http://www.w3.org/2000/09/xmldsig#sha512"},
+}
+
+// RancherEncryptionAttributes are client attributes with which Keycloak
+// encrypts assertions in a way rancher/saml decrypts (proven on Keycloak
+// 26.7.3), as an sso.yaml flow mapping.
+const RancherEncryptionAttributes = `{saml.encryption.algorithm: "http://www.w3.org/2001/04/xmlenc#aes256-cbc", ` +
+	`saml.encryption.keyAlgorithm: "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p", ` +
+	`saml.encryption.digestMethod: "http://www.w3.org/2000/09/xmldsig#sha1"}`
+
+// checkEncryptionAlgorithms requires encryption algorithms Rancher's SAML
+// library implements: Keycloak 26's defaults (AES-256-GCM with RSA-OAEP
+// 1.1) are not among them, so Rancher cannot decrypt with any key.
+func (c *SAMLClient) checkEncryptionAlgorithms() []Finding {
+	var bad []string
+	for _, attr := range []string{attrEncryptionAlgorithm, attrEncryptionKeyAlg} {
+		v := c.Attributes[attr]
+		if v == "" {
+			bad = append(bad, attr+" (absent: Keycloak 26 uses "+map[string]string{attrEncryptionAlgorithm: "aes256-gcm", attrEncryptionKeyAlg: "xmlenc11#rsa-oaep"}[attr]+")")
+		} else if !slices.Contains(rancherDecrypts[attr], v) {
+			bad = append(bad, attr+" = "+v)
+		}
+	}
+	if d := c.Attributes[attrEncryptionDigest]; c.Attributes[attrEncryptionKeyAlg] == rancherDecrypts[attrEncryptionKeyAlg][0] &&
+		(d == "" || !slices.Contains(rancherDecrypts[attrEncryptionDigest], d)) {
+		bad = append(bad, attrEncryptionDigest+" = "+orDefault(d, "(absent: Keycloak 26 uses xmlenc#sha256)"))
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return []Finding{{ID: FindingEncryptAlgorithm, Severity: SeverityError,
+		Message: "Keycloak encrypts assertions with algorithms Rancher's SAML library (rancher/saml) does not implement, so Rancher cannot decrypt them with any key: " + strings.Join(bad, "; ") + ".",
+		Fix:     fmt.Sprintf("Set encrypt_assertions: false for client %q (Rancher's documented setting), or add to its attributes: %s.", c.ClientID, RancherEncryptionAttributes)}}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // checkCertAttribute requires the client attribute attr to hold Rancher's SP

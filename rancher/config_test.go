@@ -283,12 +283,25 @@ func TestClientChecks(t *testing.T) {
 		{name: "encrypt without SP certificate", edit: func(c *SAMLClient, in *ConfigInput) {
 			c.Attributes["saml.encrypt"] = "true"
 			in.SPCertPEM = nil
-		}, want: []string{FindingSPCertMissing, FindingEncryptAssertion}},
+		}, want: []string{FindingSPCertMissing, FindingEncryptAssertion, FindingEncryptAlgorithm}},
 		{name: "encrypt without encryption certificate", edit: func(c *SAMLClient, _ *ConfigInput) { c.Attributes["saml.encrypt"] = "true" },
-			want: []string{FindingEncryptAssertion}, message: "Client does not have a public key"},
+			want: []string{FindingEncryptAssertion, FindingEncryptAlgorithm}, message: "Client does not have a public key"},
+		{name: "encrypt with Keycloak 26's default algorithms", edit: func(c *SAMLClient, _ *ConfigInput) {
+			c.Attributes["saml.encrypt"] = "true"
+			c.Attributes["saml.encryption.certificate"] = spCertBody
+		}, want: []string{FindingEncryptAlgorithm}, message: "absent: Keycloak 26 uses aes256-gcm", fix: RancherEncryptionAttributes},
+		{name: "encrypt with OAEP and SHA-256 digest", edit: func(c *SAMLClient, _ *ConfigInput) {
+			c.Attributes["saml.encrypt"] = "true"
+			c.Attributes["saml.encryption.certificate"] = spCertBody
+			c.Attributes["saml.encryption.algorithm"] = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+			c.Attributes["saml.encryption.keyAlgorithm"] = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+		}, want: []string{FindingEncryptAlgorithm}, message: "digestMethod = (absent"},
 		{name: "encrypt for Rancher", edit: func(c *SAMLClient, _ *ConfigInput) {
 			c.Attributes["saml.encrypt"] = "true"
 			c.Attributes["saml.encryption.certificate"] = spCertBody
+			c.Attributes["saml.encryption.algorithm"] = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+			c.Attributes["saml.encryption.keyAlgorithm"] = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+			c.Attributes["saml.encryption.digestMethod"] = "http://www.w3.org/2000/09/xmldsig#sha1"
 		}},
 	}
 	for _, tt := range tests {

@@ -53,6 +53,7 @@ const (
 	FindingClientSignature  = "rancher.client-signature"   // Keycloak requires signed requests Rancher cannot provide
 	FindingForcePOST        = "rancher.force-post-binding" // Keycloak forces POST binding, which Rancher's docs require off
 	FindingEncryptAssertion = "rancher.encrypt-assertions" // Keycloak encrypts assertions without a key for Rancher
+	FindingEncryptAlgorithm = "rancher.encrypt-algorithm"  // Keycloak encrypts with algorithms rancher/saml does not implement
 )
 
 // HasErrors reports whether any finding has SeverityError; the CLI exits

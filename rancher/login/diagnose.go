@@ -72,7 +72,9 @@ func (d *diagnosis) refusal(p *browser.Page) (string, string) {
 	if len(quote) > 300 {
 		quote = quote[:300] + "…"
 	}
-	said := fmt.Sprintf("Keycloak answered %d at %s instead of a SAML response for Rancher: %q.", p.Status, p.URL.Redacted(), quote)
+	at := *p.URL
+	at.RawQuery = ""
+	said := fmt.Sprintf("Keycloak answered %d at %s instead of a SAML response for Rancher: %q.", p.Status, at.Redacted(), quote)
 	switch {
 	case strings.Contains(text, "Client not found") || strings.Contains(text, "Unknown login requester"):
 		return said + fmt.Sprintf(" Keycloak has no SAML client whose client ID is Rancher's entity ID %s.", d.s.entityID()),
@@ -101,6 +103,9 @@ func (d *diagnosis) invalid(msg string, shape ResponseShape) (id, message, fix s
 	case shape.Status != "" && shape.Status != saml.StatusSuccess:
 		return FindingStatus, fmt.Sprintf("Keycloak answered with status %s%s.", shape.Status, suffix(": ", shape.StatusMessage)) + lib,
 			"Read Keycloak's server log for this login's LOGIN_ERROR event."
+	case shape.Encrypted && strings.Contains(msg, "algorithm is not implemented"):
+		return FindingEncrypted, "Keycloak encrypts the assertion with an algorithm Rancher's SAML library does not implement, so Rancher cannot decrypt it with any key (Keycloak 26 defaults to AES-256-GCM with RSA-OAEP 1.1)." + lib,
+			fmt.Sprintf("Set encrypt_assertions: false for client %s (Rancher's documented setting), or add to its attributes: %s.", d.client, rancher.RancherEncryptionAttributes)
 	case shape.Encrypted && strings.Contains(msg, "decrypt"):
 		if d.s.throwaway {
 			return FindingEncrypted, "Keycloak encrypts the assertion (encrypt_assertions: true) for the certificate in the client's saml.encryption.certificate, and this login has no SP key to decrypt it: Rancher decrypts with its SP key." + lib,

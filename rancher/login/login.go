@@ -21,14 +21,14 @@ import (
 // Finding IDs of a login. Findings about the configuration reuse the
 // rancher package's IDs.
 const (
-	FindingKeycloakRefused = "rancher.login.keycloak"   // Keycloak refused the request or the user
-	FindingNoResponse      = "rancher.login.response"   // no SAML response came back for the ACS URL
-	FindingInvalid         = "rancher.login.invalid"    // the library rejects the response
-	FindingEncrypted       = "rancher.login.encrypted"  // the assertion cannot be decrypted with the SP key
-	FindingAttribute       = "rancher.login.attribute"  // a field matches no attribute of the assertion
-	FindingStatus          = "rancher.login.status"     // Keycloak answered with a SAML error status
-	FindingDestination     = "rancher.login.acs"        // the response goes somewhere else than the ACS URL
-	FindingThrowawayPair   = "rancher.login.throwaway"  // no SP pair was given; a throwaway one was used
+	FindingKeycloakRefused = "rancher.login.keycloak"  // Keycloak refused the request or the user
+	FindingNoResponse      = "rancher.login.response"  // no SAML response came back for the ACS URL
+	FindingInvalid         = "rancher.login.invalid"   // the library rejects the response
+	FindingEncrypted       = "rancher.login.encrypted" // the assertion cannot be decrypted with the SP key
+	FindingAttribute       = "rancher.login.attribute" // a field matches no attribute of the assertion
+	FindingStatus          = "rancher.login.status"    // Keycloak answered with a SAML error status
+	FindingDestination     = "rancher.login.acs"       // the response goes somewhere else than the ACS URL
+	FindingThrowawayPair   = "rancher.login.throwaway" // no SP pair was given; a throwaway one was used
 	FindingUnsigned        = rancher.FindingUnsignedResponse
 )
 
