@@ -225,15 +225,18 @@ func (d *diagnosis) principal(res *Result, a *saml.Assertion) {
 			fix = fmt.Sprintf("Set rancher.fields.%s: %s in sso.yaml.", f.yaml, k)
 		case d.mapperSending(f.value):
 			// The client has the mapper, so the user has no value for it.
-			msg = fmt.Sprintf("%s `%s`: the client has a mapper for the attribute, but Keycloak sent none for %s (no value, or no group): %s.", f.json, f.value, res.User, f.effect)
-			fix = "Give the user a value for the mapped property (or a group membership for the groups field)."
+			msg = fmt.Sprintf("%s `%s`: the file's client has a mapper for the attribute, but Keycloak sent none for %s (the user has no value, or no group): %s.", f.json, f.value, res.User, f.effect)
+			fix = "Give the user a value for the mapped property (or a group membership for the groups field); if the user has one, the live client lacks the mapper: run ssoctl plan."
 			sev = rancher.SeverityWarning
 			if f.json == "uidField" {
 				sev = rancher.SeverityError
 			}
 		default:
-			fix = fmt.Sprintf("Add `%s` to the mappers of client %s in sso.yaml, then apply; or set rancher.fields.%s to one of: %s.",
-				fmt.Sprintf(f.mapper, f.value), d.client, f.yaml, carries)
+			fix = fmt.Sprintf("Add `%s` to the mappers of client %s in sso.yaml, then apply", fmt.Sprintf(f.mapper, f.value), d.client)
+			if len(keys) > 0 {
+				fix += fmt.Sprintf("; or set rancher.fields.%s to one of: %s", f.yaml, carries)
+			}
+			fix += "."
 		}
 		res.Findings = append(res.Findings, rancher.Finding{ID: FindingAttribute, Severity: sev, Message: msg, Fix: fix})
 	}
