@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ssoctl/ssoctl/inspect/doctor"
 	"github.com/ssoctl/ssoctl/rancher"
 	"github.com/ssoctl/ssoctl/rancher/login"
 	"github.com/ssoctl/ssoctl/testbed"
@@ -141,6 +143,30 @@ func TestIntegrationRancherLogin(t *testing.T) {
 		r.t = t
 		if code, stdout, stderr := runEnv(t, r.env, "", "plan", "-f", r.path, "--detailed-exitcode"); code != 0 {
 			t.Fatalf("plan after SAML logins: exit %d (Keycloak rewrote a SAML mapper on first use?)\n%s\n%s", code, stdout, stderr)
+		}
+	})
+
+	t.Run("doctor --user runs the same login", func(t *testing.T) {
+		r.t = t
+		env := maps2(r.env, "SSOCTL_PASSWORD", "carol-Pw-3")
+		code, stdout, stderr := runEnv(t, env, "", "doctor", "-f", r.path, "--user", "carol", "-o", "json")
+		var rep doctor.Report
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 {
+			t.Fatalf("doctor: exit %d %v\n%s\n%s", code, err, stdout, stderr)
+		}
+		i := slices.IndexFunc(rep.Logins, func(l doctor.Login) bool { return l.Path == "rancher saml" })
+		if i < 0 || !rep.Logins[i].OK || !strings.Contains(rep.Logins[i].Granted, "keycloak_user://carol@example.com (Carol), groups keycloak_group://rancher-admins, keycloak_group://rancher-operators") {
+			t.Fatalf("logins: %+v", rep.Logins)
+		}
+		// A broken setup fails the doctor run with the login's own cause.
+		r.apply("groups: member}", "groups: groups}")
+		code, stdout, _ = runEnv(t, env, "", "doctor", "-f", r.path, "--user", "carol", "-o", "json")
+		rep = doctor.Report{}
+		json.Unmarshal([]byte(stdout), &rep)
+		i = slices.IndexFunc(rep.Checks, func(c doctor.Check) bool { return c.ID == login.FindingAttribute })
+		if code != ExitFindings || i < 0 || rep.Checks[i].Status != doctor.Fail || !strings.Contains(rep.Checks[i].Message, "groupsField `groups` is the mapper's name") ||
+			!strings.Contains(rep.Checks[i].Fix, "rancher.fields.groups: member") {
+			t.Fatalf("doctor on a broken field: exit %d\n%s", code, stdout)
 		}
 	})
 

@@ -10,6 +10,7 @@ package doctor
 
 import (
 	"context"
+	"github.com/ssoctl/ssoctl/rancher"
 	"net/http"
 	"slices"
 	"time"
@@ -145,6 +146,16 @@ type doc struct {
 	sys  Systems
 	live *live
 	rep  *Report
+	// saml is Rancher's setup as the checks read it, for the SAML login;
+	// nil when there is no rancher: section or it could not be read.
+	saml *samlSetup
+}
+
+// samlSetup is the live SAML client facing Rancher and the IdP metadata
+// Rancher holds.
+type samlSetup struct {
+	client   *rancher.SAMLClient
+	metadata []byte
 }
 
 func (d *doc) add(c Check) { d.rep.Checks = append(d.rep.Checks, c) }

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/internal/browser"
 	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/rancher"
+	"github.com/ssoctl/ssoctl/rancher/login"
 	"github.com/ssoctl/ssoctl/vault"
 )
 
@@ -34,6 +37,8 @@ func systemOf(path string) string {
 		return sysVault
 	case strings.HasPrefix(path, "django"):
 		return sysDjango
+	case strings.HasPrefix(path, "rancher"):
+		return sysRancher
 	}
 	return sysKeycloak
 }
@@ -42,6 +47,12 @@ func systemOf(path string) string {
 // the ID token, each OIDC role through the browser flow, and each Django
 // site that is running.
 func (d *doc) logins(ctx context.Context, user, password string) {
+	if d.saml != nil {
+		d.rancherLogin(ctx, user, password)
+	}
+	if c := d.live.client; c != nil && c.Client != nil && deref(c.Client.Protocol) == "saml" {
+		return // Rancher's SAML client: its login is the one above
+	}
 	kc := d.sys.Keycloak
 	secret, err := kc.ClientSecret(ctx, d.t.Realm, d.t.Client)
 	if err != nil {
@@ -192,4 +203,43 @@ func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) 
 	default:
 		d.login(Login{Path: path, User: user, OK: true, Granted: fmt.Sprintf("logged in; the admin answered %d at %s", page.Status, page.URL.Path)})
 	}
+}
+
+// rancherLogin logs in as Rancher's SAML service provider (rancher login)
+// and reports the principal, or each finding with its fix.
+func (d *doc) rancherLogin(ctx context.Context, user, password string) {
+	r := d.t.Rancher
+	cfg := login.Config{RancherURL: r.URL, EntityID: r.SAMLClient, ClientName: r.SAMLClient, Metadata: d.saml.metadata, Client: d.saml.client,
+		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}}
+	res, err := login.Run(ctx, d.sys.HTTP, cfg, user, password)
+	if err != nil {
+		d.login(Login{Path: "rancher saml", User: user, Step: "Keycloak's SAML endpoint", Message: err.Error()})
+		return
+	}
+	var failed []string
+	for _, f := range res.Findings {
+		if f.ID == login.FindingThrowawayPair {
+			continue // doctor never holds Rancher's key pair
+		}
+		st := Warn
+		if f.Severity == rancher.SeverityError {
+			st = Fail
+			failed = append(failed, f.Message)
+		}
+		d.add(Check{ID: f.ID, System: sysRancher, Status: st, Message: f.Message, Fix: f.Fix})
+	}
+	if res.Principal == nil || len(failed) > 0 {
+		msg := strings.Join(failed, " ")
+		if msg == "" {
+			msg = "no Rancher principal came out of the login"
+		}
+		d.login(Login{Path: "rancher saml", User: user, Step: "Rancher's SAML login (rancher/saml)", Message: msg})
+		return
+	}
+	p := res.Principal
+	groups := "no groups"
+	if len(p.Groups) > 0 {
+		groups = "groups " + strings.Join(p.Groups, ", ")
+	}
+	d.login(Login{Path: "rancher saml", User: user, OK: true, Granted: fmt.Sprintf("Rancher user %s (%s), %s", p.ID, cmp.Or(p.DisplayName, p.Username), groups)})
 }

@@ -156,6 +156,7 @@ func (d *doc) rancher(ctx context.Context) {
 		d.add(Check{ID: "rancher.metadata", System: sysRancher, Status: Fail, Message: "the IdP metadata is not XML Rancher can read: " + err.Error()})
 		return
 	}
+	d.saml = &samlSetup{client: client, metadata: meta}
 	_, cfgFindings, err := rancher.BuildConfig(rancher.ConfigInput{RancherURL: r.URL, Client: client, Metadata: meta,
 		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}})
 	noFields := r.Fields == (spec.RancherFields{})
