@@ -147,6 +147,16 @@ func TestNewCmdVaultAndRancher(t *testing.T) {
 	if err != nil || g.File != "r.yaml" || g.SPCert != "c" || g.SPKey != "k" {
 		t.Errorf("config: %+v %v", g, err)
 	}
+	if l, err := parse(t, newRancherLoginCmd, nil, "-f", "r.yaml", "--user", "carol", "--sp-cert", "c", "--sp-key", "k"); err != nil ||
+		l.File != "r.yaml" || l.User != "carol" || l.SPCert != "c" || l.SPKey != "k" {
+		t.Errorf("login: %+v %v", l, err)
+	}
+	if _, err := parse(t, newRancherLoginCmd, nil, "-f", "r.yaml"); err == nil || !strings.Contains(err.Error(), "needs --user") {
+		t.Errorf("login without --user: %v", err)
+	}
+	if _, err := parse(t, newRancherLoginCmd, nil, "--user", "carol", "--sp-cert", "c"); err == nil || !strings.Contains(err.Error(), "go together") {
+		t.Errorf("login with half a pair: %v", err)
+	}
 	if ver, err := parse(t, newVersionCmd, nil); err != nil || ver.info == nil {
 		t.Errorf("version: %v", err)
 	}

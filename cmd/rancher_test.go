@@ -50,3 +50,26 @@ func TestRancherConvertAndCheckCLI(t *testing.T) {
 		t.Fatalf("missing file: exit %d %q", code, stderr)
 	}
 }
+
+func TestRancherLoginInputAndUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	noRancher := filepath.Join(dir, "k.yaml")
+	os.WriteFile(noRancher, []byte("keycloak:\n  url: http://127.0.0.1:1\n  realm: r\n"), 0o600)
+	if code, _, stderr := run(t, "rancher", "login", "-f", noRancher, "--user", "carol"); code != ExitUsage || !strings.Contains(stderr, "needs both a keycloak: and a rancher: section") {
+		t.Errorf("no rancher: section: exit %d %s", code, stderr)
+	}
+	full := filepath.Join(dir, "r.yaml")
+	os.WriteFile(full, []byte("keycloak:\n  url: http://127.0.0.1:1\n  realm: r\n  clients:\n    - {client_id: \"https://rancher.example.com/v1-saml/keycloak/saml/metadata\", protocol: saml}\n"+
+		"  users:\n    - {username: carol, password_env: CAROL_PW}\nrancher:\n  url: https://rancher.example.com\n  fields: {uid: email}\n"), 0o600)
+	ios, _, out, errOut := TestIO()
+	f := NewFactory(ios)
+	f.Getenv = func(k string) string { return map[string]string{"CAROL_PW": "s3cret-carol"}[k] }
+	code := Run(f, []string{"rancher", "login", "-f", full, "--user", "carol"})
+	stderr := errOut.String() + out.String()
+	if code != ExitFailure || !strings.Contains(stderr, "cannot reach Keycloak at http://127.0.0.1:1") || strings.Contains(stderr, "s3cret-carol") {
+		t.Errorf("unreachable Keycloak: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "rancher", "login", "-f", full, "--user", "carol", "--sp-cert", filepath.Join("..", "rancher", "testdata", "sp.crt"), "--sp-key", filepath.Join("..", "rancher", "testdata", "sp-ec.key")); code != ExitUsage || !strings.Contains(stderr, "RSA") {
+		t.Errorf("EC SP key: exit %d %s", code, stderr)
+	}
+}
