@@ -99,6 +99,7 @@ func clientBody(d DesiredClient) map[string]any {
 	set("redirectUris", d.RedirectURIs, d.RedirectURIs != nil)
 	set("webOrigins", d.WebOrigins, d.WebOrigins != nil)
 	set("fullScopeAllowed", deref(d.FullScopeAllowed), d.FullScopeAllowed != nil)
+	set("frontchannelLogout", deref(d.FrontchannelLogout), d.FrontchannelLogout != nil)
 	set("authorizationServicesEnabled", true, d.Authz != nil)
 	attrs := maps.Clone(d.Attributes)
 	if attrs == nil {
@@ -157,6 +158,7 @@ func clientDiff(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff {
 	cmpSet("redirectUris", d.RedirectURIs, cur.RedirectURIs)
 	cmpSet("webOrigins", d.WebOrigins, cur.WebOrigins)
 	cmpBool("fullScopeAllowed", d.FullScopeAllowed, cur.FullScopeAllowed)
+	cmpBool("frontchannelLogout", d.FrontchannelLogout, cur.FrontChannelLogout)
 	if d.Authz != nil && !deref(cur.AuthorizationServicesEnabled) {
 		fs = append(fs, plan.FieldDiff{Field: "authorizationServicesEnabled", Old: false, New: true})
 	}

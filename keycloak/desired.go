@@ -25,6 +25,17 @@ const (
 	AttrSAMLNameIDFormat       = "saml_name_id_format"
 )
 
+// Single sign-out attribute keys. On a client created over REST with a
+// protocol, Keycloak 26.7.3 stores the two backchannel flags as "true" and
+// "false" for OIDC, and none of the URLs.
+const (
+	AttrBackchannelSessionRequired           = "backchannel.logout.session.required"
+	AttrBackchannelLogoutRevokeOfflineTokens = "backchannel.logout.revoke.offline.tokens"
+	AttrFrontchannelURL                      = "frontchannel.logout.url"
+	AttrSAMLSingleLogoutURLPost              = "saml_single_logout_service_url_post"
+	AttrSAMLSingleLogoutURLRedirect          = "saml_single_logout_service_url_redirect"
+)
+
 // DesiredClient is a client as the file wants it. Only the fields that are
 // set are managed; Attributes holds only managed attribute keys.
 type DesiredClient struct {
@@ -64,6 +75,9 @@ type DesiredClient struct {
 	// Authz is the client's Authorization Services section; nil = none
 	// managed.
 	Authz *DesiredAuthz
+
+	// FrontchannelLogout is the client's top-level frontchannelLogout.
+	FrontchannelLogout *bool
 }
 
 // resolve turns the required URIs of d into managed lists against the
@@ -275,6 +289,8 @@ func ExpandClient(c spec.Client) DesiredClient {
 		OptionalScopes:   c.OptionalScopes,
 		FullScopeAllowed: c.FullScopeAllowed,
 		ScopeMappings:    roleSet(c.ScopeMappings),
+
+		FrontchannelLogout: c.FrontchannelLogout,
 	}
 	if c.Authorization != nil {
 		d.Authz = ExpandAuthz(c.Authorization)
@@ -303,6 +319,8 @@ func ExpandClient(c spec.Client) DesiredClient {
 		if c.NameIDFormat != "" {
 			d.Attributes[AttrSAMLNameIDFormat] = c.NameIDFormat
 		}
+		setStr(d.Attributes, AttrSAMLSingleLogoutURLPost, c.SingleLogoutURLPost)
+		setStr(d.Attributes, AttrSAMLSingleLogoutURLRedirect, c.SingleLogoutURLRedirect)
 	} else {
 		switch c.Access {
 		case spec.AccessPublic:
@@ -318,6 +336,13 @@ func ExpandClient(c spec.Client) DesiredClient {
 		if c.BackchannelLogoutURL != nil {
 			d.Attributes[AttrBackchannelLogoutURL] = *c.BackchannelLogoutURL
 		}
+		if c.BackchannelLogoutSessionRequired != nil {
+			d.Attributes[AttrBackchannelSessionRequired] = boolStr(*c.BackchannelLogoutSessionRequired)
+		}
+		if c.BackchannelLogoutRevokeOfflineTokens != nil {
+			d.Attributes[AttrBackchannelLogoutRevokeOfflineTokens] = boolStr(*c.BackchannelLogoutRevokeOfflineTokens)
+		}
+		setStr(d.Attributes, AttrFrontchannelURL, c.FrontchannelLogoutURL)
 		if c.PKCE != nil {
 			d.Attributes[AttrPKCEMethod] = *c.PKCE
 		}
@@ -330,6 +355,13 @@ func ExpandClient(c spec.Client) DesiredClient {
 		d.Mappers = append(d.Mappers, ExpandMapper(m, c.ClientID, c.Protocol))
 	}
 	return d
+}
+
+// setStr sets attrs[k] to *v when the file sets v.
+func setStr(attrs map[string]string, k string, v *string) {
+	if v != nil {
+		attrs[k] = *v
+	}
 }
 
 // Desired is the keycloak: section expanded into what the realm should

@@ -2,7 +2,10 @@ package keycloak
 
 import (
 	"maps"
+	"slices"
 	"testing"
+
+	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -118,6 +121,84 @@ func TestErrorMessageShapes(t *testing.T) {
 	} {
 		if got := errorMessage([]byte(body)); got != want {
 			t.Errorf("errorMessage(%s) = %q, want %q", body, got, want)
+		}
+	}
+}
+
+func TestExpandClientSingleSignOut(t *testing.T) {
+	tr, f := true, false
+	s := func(v string) *string { return &v }
+	d := ExpandClient(spec.Client{ClientID: "app", Protocol: spec.ProtocolOIDC, Access: "confidential",
+		BackchannelLogoutSessionRequired: &f, BackchannelLogoutRevokeOfflineTokens: &tr, FrontchannelLogout: &tr, FrontchannelLogoutURL: s("https://app/fc")})
+	want := map[string]string{AttrBackchannelSessionRequired: "false", AttrBackchannelLogoutRevokeOfflineTokens: "true", AttrFrontchannelURL: "https://app/fc"}
+	if !maps.Equal(d.Attributes, want) {
+		t.Errorf("oidc attributes = %v, want %v", d.Attributes, want)
+	}
+	if clientBody(d)["frontchannelLogout"] != true {
+		t.Errorf("body lacks frontchannelLogout: %v", clientBody(d))
+	}
+	d = ExpandClient(spec.Client{ClientID: "sp", Protocol: spec.ProtocolSAML, FrontchannelLogout: &f,
+		SingleLogoutURLPost: s("https://sp/post"), SingleLogoutURLRedirect: s("")})
+	if d.Attributes[AttrSAMLSingleLogoutURLPost] != "https://sp/post" {
+		t.Errorf("saml attributes = %v", d.Attributes)
+	}
+	if v, ok := d.Attributes[AttrSAMLSingleLogoutURLRedirect]; !ok || v != "" {
+		t.Errorf("an empty URL must be sent as \"\" (Keycloak then removes it): %v", d.Attributes)
+	}
+	if clientBody(d)["frontchannelLogout"] != false {
+		t.Errorf("body lacks frontchannelLogout false: %v", clientBody(d))
+	}
+}
+
+// Export writes a single sign-out setting only where the client differs
+// from what Keycloak 26.7.3 stores on a client created over REST, and the
+// export expands back to the client it came from.
+func TestExportClientSingleSignOut(t *testing.T) {
+	rep := func(protocol string, front bool, attrs map[string]string) *gocloak.Client {
+		c := clientRep(attrs)
+		c.ClientID, c.Protocol, c.FrontChannelLogout, c.Enabled = ptr("c"), ptr(protocol), ptr(front), ptr(true)
+		if protocol == spec.ProtocolSAML {
+			for _, k := range []string{AttrSAMLServerSignature, AttrSAMLAssertionSignature, AttrSAMLClientSignature, AttrSAMLForcePostBinding, AttrSAMLEncrypt} {
+				attrs[k] = "false"
+			}
+		}
+		return c
+	}
+	s := func(v string) *string { return &v }
+	tests := []struct {
+		name string
+		c    *gocloak.Client
+		want spec.Client
+	}{
+		{"oidc as created", rep(spec.ProtocolOIDC, false, map[string]string{AttrBackchannelSessionRequired: "true", AttrBackchannelLogoutRevokeOfflineTokens: "false"}), spec.Client{}},
+		{"oidc without the attributes", rep(spec.ProtocolOIDC, false, map[string]string{}), spec.Client{}},
+		{"oidc changed", rep(spec.ProtocolOIDC, true, map[string]string{AttrBackchannelSessionRequired: "false", AttrBackchannelLogoutRevokeOfflineTokens: "true", AttrFrontchannelURL: "https://a/fc"}),
+			spec.Client{BackchannelLogoutSessionRequired: ptr(false), BackchannelLogoutRevokeOfflineTokens: ptr(true), FrontchannelLogout: ptr(true), FrontchannelLogoutURL: s("https://a/fc")}},
+		{"saml as created", rep(spec.ProtocolSAML, true, map[string]string{}), spec.Client{}},
+		{"saml changed", rep(spec.ProtocolSAML, false, map[string]string{AttrSAMLSingleLogoutURLPost: "https://sp/p", AttrSAMLSingleLogoutURLRedirect: "https://sp/r"}),
+			spec.Client{FrontchannelLogout: ptr(false), SingleLogoutURLPost: s("https://sp/p"), SingleLogoutURLRedirect: s("https://sp/r")}},
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "<nil>"
+		}
+		return *p
+	}
+	bl := func(p *bool) string {
+		if p == nil {
+			return "<nil>"
+		}
+		return boolStr(*p)
+	}
+	for _, tt := range tests {
+		got := exportClient(tt.c)
+		g := []string{bl(got.BackchannelLogoutSessionRequired), bl(got.BackchannelLogoutRevokeOfflineTokens), bl(got.FrontchannelLogout), str(got.FrontchannelLogoutURL), str(got.SingleLogoutURLPost), str(got.SingleLogoutURLRedirect)}
+		w := []string{bl(tt.want.BackchannelLogoutSessionRequired), bl(tt.want.BackchannelLogoutRevokeOfflineTokens), bl(tt.want.FrontchannelLogout), str(tt.want.FrontchannelLogoutURL), str(tt.want.SingleLogoutURLPost), str(tt.want.SingleLogoutURLRedirect)}
+		if !slices.Equal(g, w) {
+			t.Errorf("%s: exported %v, want %v", tt.name, g, w)
+		}
+		if fs := clientDiff(ExpandClient(got), tt.c); len(fs) != 0 {
+			t.Errorf("%s: the export plans %+v against its client", tt.name, fs)
 		}
 	}
 }

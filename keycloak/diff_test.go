@@ -84,7 +84,7 @@ func stateFor(t *testing.T, d *Desired) *State {
 			Name: c.Name, Description: c.Description, Enabled: orFalse(c.Enabled), PublicClient: orFalse(c.PublicClient), BearerOnly: orFalse(c.BearerOnly),
 			StandardFlowEnabled: orFalse(c.StandardFlow), DirectAccessGrantsEnabled: orFalse(c.DirectGrants), ServiceAccountsEnabled: orFalse(c.ServiceAccts),
 			RootURL: c.RootURL, BaseURL: c.BaseURL, RedirectURIs: ptr(slices.Clone(c.RedirectURIs)), WebOrigins: ptr(slices.Clone(c.WebOrigins)),
-			Attributes: &attrs, ProtocolMappers: &mappers}
+			FrontChannelLogout: c.FrontchannelLogout, Attributes: &attrs, ProtocolMappers: &mappers}
 		st.Clients[c.ClientID] = gc
 		roles := map[string]*gocloak.Role{}
 		for _, r := range c.Roles {
@@ -531,3 +531,86 @@ func TestClientBodySkipsUnsetFields(t *testing.T) {
 }
 
 func asError[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// singleSignOut is a file with every single sign-out key on an OIDC and a
+// SAML client.
+const singleSignOut = `  clients:
+    - client_id: app
+      backchannel_logout_url: https://app.example.com/bc
+      backchannel_logout_session_required: false
+      backchannel_logout_revoke_offline_tokens: true
+      frontchannel_logout: true
+      frontchannel_logout_url: https://app.example.com/fc
+    - client_id: sp
+      protocol: saml
+      frontchannel_logout: false
+      single_logout_url_post: https://sp.example.com/slo/post
+      single_logout_url_redirect: https://sp.example.com/slo/redirect
+`
+
+func TestDiffSingleSignOutFields(t *testing.T) {
+	tests := []struct {
+		name, client string
+		mutate       func(c *gocloak.Client)
+		field        string
+	}{
+		{"session required", "app", func(c *gocloak.Client) { (*c.Attributes)[AttrBackchannelSessionRequired] = "true" }, "attributes." + AttrBackchannelSessionRequired},
+		{"revoke offline tokens", "app", func(c *gocloak.Client) { delete(*c.Attributes, AttrBackchannelLogoutRevokeOfflineTokens) }, "attributes." + AttrBackchannelLogoutRevokeOfflineTokens},
+		{"front channel oidc", "app", func(c *gocloak.Client) { c.FrontChannelLogout = ptr(false) }, "frontchannelLogout"},
+		{"front channel url", "app", func(c *gocloak.Client) { (*c.Attributes)[AttrFrontchannelURL] = "https://old/fc" }, "attributes." + AttrFrontchannelURL},
+		{"front channel saml", "sp", func(c *gocloak.Client) { c.FrontChannelLogout = ptr(true) }, "frontchannelLogout"},
+		{"slo post", "sp", func(c *gocloak.Client) { delete(*c.Attributes, AttrSAMLSingleLogoutURLPost) }, "attributes." + AttrSAMLSingleLogoutURLPost},
+		{"slo redirect", "sp", func(c *gocloak.Client) { (*c.Attributes)[AttrSAMLSingleLogoutURLRedirect] = "https://old/slo" }, "attributes." + AttrSAMLSingleLogoutURLRedirect},
+	}
+	d := desired(t, singleSignOut)
+	if p := mustDiff(t, d, stateFor(t, d)); p.HasChanges() {
+		t.Fatalf("a realm that matches plans %s", describe(written(p.Changes)))
+	}
+	for _, tt := range tests {
+		st := stateFor(t, d)
+		tt.mutate(st.Clients[tt.client])
+		ws := written(mustDiff(t, d, st).Changes)
+		if len(ws) != 1 || len(ws[0].Fields) != 1 || ws[0].Fields[0].Field != tt.field {
+			t.Errorf("%s: want one update of %s, got %s %+v", tt.name, tt.field, describe(ws), ws)
+			continue
+		}
+		body := ws[0].Op.(updateClient).Body
+		if strings.HasPrefix(tt.field, "attributes.") {
+			k := strings.TrimPrefix(tt.field, "attributes.")
+			if got := body["attributes"].(map[string]string)[k]; got != ws[0].Fields[0].New {
+				t.Errorf("%s: the PUT sends %s = %q, the plan shows %v", tt.name, k, got, ws[0].Fields[0].New)
+			}
+		} else if body[tt.field] != ws[0].Fields[0].New {
+			t.Errorf("%s: the PUT sends %s = %v, the plan shows %v", tt.name, tt.field, body[tt.field], ws[0].Fields[0].New)
+		}
+	}
+}
+
+// A client that leaves the single sign-out keys out does not manage them:
+// whatever Keycloak holds plans nothing, and the PUT does not carry them.
+func TestDiffSingleSignOutLeftOut(t *testing.T) {
+	d := desired(t, "  clients:\n    - client_id: app\n    - client_id: sp\n      protocol: saml\n")
+	st := stateFor(t, d)
+	for _, c := range st.Clients {
+		c.FrontChannelLogout = ptr(c == st.Clients["app"])
+		for k, v := range map[string]string{AttrBackchannelSessionRequired: "false", AttrBackchannelLogoutRevokeOfflineTokens: "true",
+			AttrFrontchannelURL: "https://x/fc", AttrSAMLSingleLogoutURLPost: "https://x/p", AttrSAMLSingleLogoutURLRedirect: "https://x/r"} {
+			(*c.Attributes)[k] = v
+		}
+	}
+	if p := mustDiff(t, d, st); p.HasChanges() {
+		t.Fatalf("unmanaged single sign-out settings plan %s", describe(written(p.Changes)))
+	}
+	for _, c := range d.Clients {
+		body := clientBody(c)
+		attrs, _ := body["attributes"].(map[string]string)
+		for _, k := range []string{AttrBackchannelSessionRequired, AttrBackchannelLogoutRevokeOfflineTokens, AttrFrontchannelURL, AttrSAMLSingleLogoutURLPost, AttrSAMLSingleLogoutURLRedirect} {
+			if _, ok := attrs[k]; ok {
+				t.Errorf("%s: unmanaged %s is sent", c.ClientID, k)
+			}
+		}
+		if _, ok := body["frontchannelLogout"]; ok {
+			t.Errorf("%s: unmanaged frontchannelLogout is sent", c.ClientID)
+		}
+	}
+}

@@ -85,6 +85,14 @@ func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, e
 
 func ptr[T any](v T) *T { return &v }
 
+// nonEmpty is &s, or nil for "".
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
 func exportClient(c *gocloak.Client) spec.Client {
 	attrs := deref(c.Attributes)
 	sc := spec.Client{
@@ -115,6 +123,12 @@ func exportClient(c *gocloak.Client) spec.Client {
 		sc.ForcePostBinding = b(AttrSAMLForcePostBinding)
 		sc.EncryptAssertions = b(AttrSAMLEncrypt)
 		sc.NameIDFormat = attrs[AttrSAMLNameIDFormat]
+		sc.SingleLogoutURLPost = nonEmpty(attrs[AttrSAMLSingleLogoutURLPost])
+		sc.SingleLogoutURLRedirect = nonEmpty(attrs[AttrSAMLSingleLogoutURLRedirect])
+		// Keycloak turns front-channel logout on for a new SAML client.
+		if c.FrontChannelLogout != nil && !*c.FrontChannelLogout {
+			sc.FrontchannelLogout = ptr(false)
+		}
 	} else {
 		switch {
 		case deref(c.BearerOnly):
@@ -134,6 +148,19 @@ func exportClient(c *gocloak.Client) spec.Client {
 		if v := attrs[AttrBackchannelLogoutURL]; v != "" {
 			sc.BackchannelLogoutURL = ptr(v)
 		}
+		// Written only where they differ from what Keycloak stores on a new
+		// client (session required, offline tokens kept, front channel off),
+		// so that a copy made from the export holds the same values.
+		if attrs[AttrBackchannelSessionRequired] == "false" {
+			sc.BackchannelLogoutSessionRequired = ptr(false)
+		}
+		if attrs[AttrBackchannelLogoutRevokeOfflineTokens] == "true" {
+			sc.BackchannelLogoutRevokeOfflineTokens = ptr(true)
+		}
+		if deref(c.FrontChannelLogout) {
+			sc.FrontchannelLogout = ptr(true)
+		}
+		sc.FrontchannelLogoutURL = nonEmpty(attrs[AttrFrontchannelURL])
 		if v := attrs[AttrPKCEMethod]; v != "" {
 			sc.PKCE = ptr(v)
 		}

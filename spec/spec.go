@@ -100,6 +100,18 @@ type Client struct {
 	WebOrigins             []string `yaml:"web_origins,omitempty"`
 	PostLogoutRedirectURIs []string `yaml:"post_logout_redirect_uris,omitempty"`
 	BackchannelLogoutURL   *string  `yaml:"backchannel_logout_url,omitempty"`
+	// Single sign-out, OIDC only: whether the logout token carries the
+	// session id (sid) and whether a backchannel logout also revokes the
+	// user's offline tokens; and the URL Keycloak loads in an iframe at
+	// logout when frontchannel_logout is on. Keycloak 26 stores true, false
+	// and no URL on a client created over REST. "" clears a URL.
+	BackchannelLogoutSessionRequired     *bool   `yaml:"backchannel_logout_session_required,omitempty"`
+	BackchannelLogoutRevokeOfflineTokens *bool   `yaml:"backchannel_logout_revoke_offline_tokens,omitempty"`
+	FrontchannelLogoutURL                *string `yaml:"frontchannel_logout_url,omitempty"`
+	// FrontchannelLogout turns browser-based (front-channel) logout on, for
+	// either protocol. Keycloak 26 makes it true for a SAML client and false
+	// for an OIDC client created over REST.
+	FrontchannelLogout *bool `yaml:"frontchannel_logout,omitempty"`
 	// UserinfoSigned false makes the userinfo endpoint answer plain JSON,
 	// which allauth and mozilla-django-oidc require.
 	UserinfoSigned *bool `yaml:"userinfo_signed,omitempty"`
@@ -117,6 +129,12 @@ type Client struct {
 	ForcePostBinding  *bool  `yaml:"force_post_binding,omitempty"`
 	EncryptAssertions *bool  `yaml:"encrypt_assertions,omitempty"`
 	NameIDFormat      string `yaml:"name_id_format,omitempty"`
+	// SingleLogoutURLPost and SingleLogoutURLRedirect are the service
+	// provider's single logout service for the POST and Redirect bindings
+	// (Keycloak's "Logout Service POST/Redirect Binding URL"); none by
+	// default. "" clears one.
+	SingleLogoutURLPost     *string `yaml:"single_logout_url_post,omitempty"`
+	SingleLogoutURLRedirect *string `yaml:"single_logout_url_redirect,omitempty"`
 
 	// Attributes are raw Keycloak client attributes, for anything the keys
 	// above do not cover. They win over the keys above.

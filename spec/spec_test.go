@@ -95,6 +95,13 @@ func TestBadInput(t *testing.T) {
 		{"authz without a service account", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      service_accounts: false\n      authorization: {}\n", []string{"need the client's service account"}},
 		{"authz on a public client", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      access: public\n      authorization: {}\n", []string{"need a confidential openid-connect client"}},
 		{"authz day of week", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: shop\n      roles: [normal]\n      authorization:\n        policies:\n          - {name: p, type: time, day_of_week: 1-5}\n", []string{`unknown key "day_of_week"`}},
+		{"oidc logout key on saml", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: s\n      protocol: saml\n      backchannel_logout_session_required: true\n", []string{"sso.yaml:7:", "backchannel_logout_session_required applies to openid-connect clients, not saml"}},
+		{"oidc revoke key on saml", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: s\n      protocol: saml\n      backchannel_logout_revoke_offline_tokens: true\n", []string{"sso.yaml:7:", "backchannel_logout_revoke_offline_tokens applies to openid-connect"}},
+		{"front channel url on saml", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: s\n      protocol: saml\n      frontchannel_logout_url: https://s/fc\n", []string{"sso.yaml:7:", "frontchannel_logout_url applies to openid-connect"}},
+		{"saml logout url on oidc", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      single_logout_url_post: https://a/slo\n", []string{"sso.yaml:6:", "single_logout_url_post applies to saml clients, not openid-connect"}},
+		{"saml redirect url on oidc", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      single_logout_url_redirect: https://a/slo\n", []string{"sso.yaml:6:", "single_logout_url_redirect applies to saml"}},
+		{"relative front channel url", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: a\n      frontchannel_logout_url: /logout\n", []string{"sso.yaml:6:", "keycloak.clients[0].frontchannel_logout_url", `want an http(s) URL, got "/logout"`}},
+		{"javascript slo url", "keycloak:\n  url: http://x\n  realm: r\n  clients:\n    - client_id: s\n      protocol: saml\n      single_logout_url_post: javascript:alert(1)\n", []string{"sso.yaml:7:", "want an http(s) URL"}},
 		{"rancher client missing", "keycloak:\n  url: http://x\n  realm: r\nrancher:\n  url: https://r.example.com\n", []string{"no client \"https://r.example.com/v1-saml/keycloak/saml/metadata\""}},
 	}
 	for _, tt := range tests {

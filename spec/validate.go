@@ -179,6 +179,9 @@ func (v *validator) client(key string, c *Client) {
 			{c.Access != "", "access"}, {c.UserinfoSigned != nil, "userinfo_signed"}, {c.PKCE != nil, "pkce"},
 			{c.DirectAccessGrants != nil, "direct_access_grants"}, {c.ServiceAccounts != nil, "service_accounts"},
 			{c.BackchannelLogoutURL != nil, "backchannel_logout_url"}, {len(c.PostLogoutRedirectURIs) > 0, "post_logout_redirect_uris"},
+			{c.BackchannelLogoutSessionRequired != nil, "backchannel_logout_session_required"},
+			{c.BackchannelLogoutRevokeOfflineTokens != nil, "backchannel_logout_revoke_offline_tokens"},
+			{c.FrontchannelLogoutURL != nil, "frontchannel_logout_url"},
 		} {
 			if k.set {
 				v.errorf(key+"."+k.name, "%s applies to openid-connect clients, not saml", k.name)
@@ -192,6 +195,7 @@ func (v *validator) client(key string, c *Client) {
 			{c.SignDocuments != nil, "sign_documents"}, {c.SignAssertions != nil, "sign_assertions"},
 			{c.ClientSignature != nil, "client_signature"}, {c.ForcePostBinding != nil, "force_post_binding"},
 			{c.EncryptAssertions != nil, "encrypt_assertions"}, {c.NameIDFormat != "", "name_id_format"},
+			{c.SingleLogoutURLPost != nil, "single_logout_url_post"}, {c.SingleLogoutURLRedirect != nil, "single_logout_url_redirect"},
 		} {
 			if k.set {
 				v.errorf(key+"."+k.name, "%s applies to saml clients, not openid-connect", k.name)
@@ -210,6 +214,15 @@ func (v *validator) client(key string, c *Client) {
 	}
 	if c.NameIDFormat != "" && !slices.Contains([]string{"username", "email", "transient", "persistent"}, c.NameIDFormat) {
 		v.errorf(key+".name_id_format", "want username, email, transient or persistent, got %q", c.NameIDFormat)
+	}
+	// The single sign-out URLs are absolute http(s) URLs; "" clears one.
+	for _, u := range []struct {
+		p    *string
+		name string
+	}{{c.FrontchannelLogoutURL, "frontchannel_logout_url"}, {c.SingleLogoutURLPost, "single_logout_url_post"}, {c.SingleLogoutURLRedirect, "single_logout_url_redirect"}} {
+		if u.p != nil && *u.p != "" {
+			v.checkURL(key+"."+u.name, *u.p)
+		}
 	}
 	for i, u := range c.RedirectURIs {
 		if strings.TrimSpace(u) == "" {
