@@ -3,6 +3,7 @@ package doctor
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/rancher"
 	"github.com/ssoctl/ssoctl/spec"
@@ -40,9 +42,14 @@ func (d *doc) logout() {
 	}
 	conn, err := net.DialTimeout("tcp", host, 3*time.Second)
 	if err != nil {
+		what := "cannot be reached"
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) {
+			what = "does not resolve"
+		}
 		d.add(Check{ID: "logout.backchannel", System: sysKeycloak, Status: Warn,
-			Message:  fmt.Sprintf("client %s's backchannel logout URL %s cannot be reached from this machine; Keycloak's host is the one that must reach it, or single sign-out never reaches the application", d.t.Client, u),
-			Evidence: err.Error(), Fix: "give the application a name and address Keycloak's host resolves and reaches (not a container-only name)"})
+			Message:  fmt.Sprintf("client %s's backchannel logout URL %s %s from this machine; Keycloak's host is the one that must reach it, or single sign-out never reaches the application", d.t.Client, u, what),
+			Evidence: httpclient.NetCause(err), Fix: "give the application a name and address Keycloak's host resolves and reaches (not a container-only name)"})
 		return
 	}
 	conn.Close()
