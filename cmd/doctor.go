@@ -138,6 +138,7 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 	fl.StringVar(&opts.RancherURL, "rancher-url", "", "Rancher's URL, when the realm serves its SAML login")
 	fl.StringVar(&opts.RancherMetadata, "rancher-metadata", "", "the IdP metadata Rancher holds (FILE or URL; default the realm's)")
 	fl.StringToStringVar(&opts.RancherFields, "rancher-fields", nil, "Rancher's attribute fields, to check against the mappers: display_name=,user_name=,uid=,groups=")
+	cmd.AddCommand(newDoctorLogoutCmd(f, nil))
 	return cmd
 }
 

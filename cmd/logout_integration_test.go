@@ -1,0 +1,240 @@
+//go:build integration
+
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssoctl/ssoctl/inspect/doctor"
+	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/testbed"
+)
+
+// logoutFile is two confidential clients alice logs in to with one SSO
+// session: app-a (logged out of, with a post-logout redirect URI) and app-b
+// (a wildcard redirect URI, its backchannel logout URL BCURL, and sid in
+// its logout tokens: a client created with any attribute lacks Keycloak's
+// default "true" for it). app-b comes first, so doctor -f checks it.
+const logoutFile = `
+keycloak:
+  realm: REALM
+  create_realm: true
+  clients:
+    - client_id: app-b
+      redirect_uris: [http://127.0.0.1:1/b/*]
+      backchannel_logout_url: BCURL
+      attributes: {backchannel.logout.session.required: "true"}
+    - client_id: app-a
+      redirect_uris: [http://127.0.0.1:1/a/callback]
+      post_logout_redirect_uris: [http://127.0.0.1:1/a/bye]
+  users:
+    - {username: alice, password_env: ALICE_PASSWORD}
+`
+
+type logoutRig struct {
+	t     *testing.T
+	tb    testbed.Env
+	env   map[string]string
+	realm string
+	path  string
+}
+
+// newLogoutRig applies logoutFile with app-b's backchannel URL bcURL.
+func newLogoutRig(t *testing.T, bcURL string) *logoutRig {
+	t.Helper()
+	tb := testbed.Load(t)
+	r := &logoutRig{t: t, tb: tb, env: testEnv(tb), realm: fmt.Sprintf("lo-%d", time.Now().UnixNano()%1e9)}
+	r.env["SSOCTL_PASSWORD"] = r.env["ALICE_PASSWORD"]
+	r.path = filepath.Join(t.TempDir(), "sso.yaml")
+	os.WriteFile(r.path, []byte(strings.NewReplacer("REALM", r.realm, "BCURL", bcURL).Replace(logoutFile)), 0o600)
+	t.Cleanup(func() { tb.DeleteRealm(context.Background(), r.realm) })
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	return r
+}
+
+// probe runs doctor logout -o json and returns the exit code and report.
+func (r *logoutRig) probe(extra ...string) (int, doctor.LogoutReport, string) {
+	r.t.Helper()
+	args := append([]string{"doctor", "logout", "--realm", r.realm, "--user", "alice", "--client", "app-a", "--client", "app-b", "-o", "json"}, extra...)
+	code, stdout, stderr := runEnv(r.t, r.env, "", args...)
+	var rep doctor.LogoutReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		r.t.Fatalf("doctor logout: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	return code, rep, stdout
+}
+
+func statuses(rep doctor.LogoutReport) map[string]doctor.Status {
+	out := map[string]doctor.Status{}
+	for _, c := range rep.Checks {
+		out[c.ID] = c.Status
+	}
+	return out
+}
+
+func check(rep doctor.LogoutReport, id string) doctor.Check {
+	for _, c := range rep.Checks {
+		if c.ID == id {
+			return c
+		}
+	}
+	return doctor.Check{}
+}
+
+func (r *logoutRig) sessions() int {
+	r.t.Helper()
+	var users []map[string]any
+	if err := r.tb.KeycloakAdminRequest(context.Background(), http.MethodGet, "/"+r.realm+"/users?exact=true&username=alice", nil, &users); err != nil || len(users) != 1 {
+		r.t.Fatalf("alice: %v %v", err, users)
+	}
+	var list []map[string]any
+	if err := r.tb.KeycloakAdminRequest(context.Background(), http.MethodGet, "/"+r.realm+"/users/"+users[0]["id"].(string)+"/sessions", nil, &list); err != nil {
+		r.t.Fatal(err)
+	}
+	return len(list)
+}
+
+// The probe with a receiver that app-b's backchannel URL (applied from
+// sso.yaml) points at: one SSO session, the logout of app-a, app-b's
+// refresh token refused, no session left, and Keycloak's logout token
+// delivered and passing each check.
+func TestIntegrationLogoutProbeReceiver(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
+	r := newLogoutRig(t, "http://"+addr+"/backchannel-logout")
+
+	code, rep, stdout := r.probe("--receiver", addr)
+	if code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", code, stdout)
+	}
+	st := statuses(rep)
+	for _, id := range []string{doctor.LogoutLoginFirst, doctor.LogoutLoginSecond, doctor.LogoutSameSession, doctor.LogoutEndSession,
+		doctor.LogoutRefresh, doctor.LogoutSessions, doctor.LogoutBCURL, doctor.LogoutBCReceived} {
+		if st[id] != doctor.OK {
+			t.Errorf("%s: %q, want ok\n%s", id, st[id], stdout)
+		}
+	}
+	for _, rule := range []string{"signature", "iss", "aud", "times", "events", "sid", "sub", "nonce"} {
+		if st[doctor.LogoutBCTokenCheck+rule] != doctor.OK {
+			t.Errorf("logout token %s: %q, want ok\n%s", rule, st[doctor.LogoutBCTokenCheck+rule], stdout)
+		}
+	}
+	if c := check(rep, doctor.LogoutLoginSecond); !strings.Contains(c.Message, "without the password form") {
+		t.Errorf("the second login: %q", c.Message)
+	}
+	if c := check(rep, doctor.LogoutRefresh); !strings.Contains(c.Evidence, "invalid_grant") {
+		t.Errorf("the refresh refusal quotes no invalid_grant: %q", c.Evidence)
+	}
+	if rep.Logout == nil || rep.Logout.PostLogoutRedirectURI != "http://127.0.0.1:1/a/bye" || rep.Logout.Confirmed {
+		t.Errorf("logout: %+v, want the post-logout redirect URI and no confirmation", rep.Logout)
+	}
+	bc := rep.Backchannel
+	if bc == nil || !bc.Received || !bc.TargetsReceiver || bc.Path != "/backchannel-logout" || bc.Token == nil || !bc.Token.Valid {
+		t.Fatalf("backchannel: %+v", bc)
+	}
+	claims := bc.Token.Claims
+	if claims["sid"] != rep.SID || claims["aud"] != "app-b" || claims["nonce"] != nil {
+		t.Errorf("logout token claims: %v (session %s)", claims, rep.SID)
+	}
+	t.Logf("logout token: header alg %s typ %q; claims %v", bc.Token.Alg, bc.Token.Typ, claims)
+	t.Logf("logout took %d ms; the POST came %d ms after it began; during the logout: %v; answered before Keycloak answered the logout: %v",
+		rep.Logout.Millis, bc.AfterMillis, bc.DuringLogout, bc.AnsweredBeforeLogout)
+	if !bc.DuringLogout {
+		t.Errorf("Keycloak posted the logout token after it answered the logout: %+v", bc)
+	}
+	if n := r.sessions(); n != 0 {
+		t.Errorf("alice has %d sessions after the probe", n)
+	}
+
+	// The text output lists each step.
+	code, text, _ := runEnv(t, r.env, "", "doctor", "logout", "--realm", r.realm, "--user", "alice", "--client", "app-a", "--client", "app-b", "--receiver", addr)
+	for _, want := range []string{"OK   alice logged in to app-a with the password form", "OK   Keycloak refuses app-b's refresh token", "Back channel (receiver " + addr + ")", "OK   logout token nonce: no nonce claim", "single sign-out works."} {
+		if code != 0 || !strings.Contains(text, want) {
+			t.Errorf("text output: exit %d, no %q\n%s", code, want, text)
+		}
+	}
+
+	// Keycloak waits for the relying party's answer: a receiver that holds
+	// its answer holds the logout.
+	t.Run("synchronous", func(t *testing.T) {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recv := doctor.NewReceiver(l)
+		defer recv.Close()
+		recv.Hold = time.Second
+		kc := keycloak.NewAdmin(r.tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: r.tb.KeycloakAdmin, Password: r.tb.KeycloakAdminPassword, Source: "testbed"})
+		rep, err := doctor.Logout(context.Background(), doctor.LogoutTarget{KeycloakURL: r.tb.KeycloakURL, Realm: r.realm, User: "alice", Password: r.env["ALICE_PASSWORD"],
+			First: "app-a", Second: "app-b"}, doctor.Systems{Keycloak: kc, HTTP: http.DefaultClient}, doctor.LogoutOptions{Receiver: recv})
+		if err != nil || rep.Failed() || rep.Backchannel == nil {
+			t.Fatalf("%v %+v", err, rep)
+		}
+		bc := rep.Backchannel
+		t.Logf("with the answer held %s: logout took %d ms, the POST came after %d ms", recv.Hold, rep.Logout.Millis, bc.AfterMillis)
+		if !bc.DuringLogout || !bc.AnsweredBeforeLogout {
+			t.Errorf("Keycloak did not wait for the back channel's answer: %+v", bc)
+		}
+	})
+}
+
+// A backchannel URL on a closed port: doctor -f warns; the probe without a
+// receiver passes (the session ends all the same), and with a receiver it
+// says the token was not received and exits 3.
+func TestIntegrationLogoutProbeClosedPort(t *testing.T) {
+	r := newLogoutRig(t, "http://127.0.0.1:1/backchannel-logout")
+
+	code, stdout, stderr := runEnv(t, r.env, "", "doctor", "-f", r.path, "-o", "json")
+	var drep doctor.Report
+	if err := json.Unmarshal([]byte(stdout), &drep); err != nil {
+		t.Fatalf("doctor -f: exit %d %v\n%s", code, err, stderr)
+	}
+	found := false
+	for _, c := range drep.Checks {
+		if c.ID == "logout.backchannel" && c.Status == doctor.Warn && strings.Contains(c.Message, "cannot be reached") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("doctor -f does not warn of the unreachable backchannel URL:\n%s", stdout)
+	}
+
+	code, rep, out := r.probe()
+	if code != 0 || rep.Backchannel != nil {
+		t.Errorf("without --receiver: exit %d, want 0\n%s", code, out)
+	}
+	if st := statuses(rep); st[doctor.LogoutEndSession] != doctor.OK || st[doctor.LogoutRefresh] != doctor.OK || st[doctor.LogoutSessions] != doctor.OK {
+		t.Errorf("without --receiver the session did not end cleanly:\n%s", out)
+	}
+
+	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))
+	start := time.Now()
+	code, rep, out = r.probe("--receiver", addr, "--timeout", "2s")
+	t.Logf("the probe waiting 2s for a token that never comes took %s", time.Since(start).Round(time.Millisecond))
+	st := statuses(rep)
+	if code != ExitFindings || st[doctor.LogoutBCReceived] != doctor.Fail || st[doctor.LogoutBCURL] != doctor.Warn {
+		t.Errorf("with --receiver: exit %d (want 3), received %q, url %q\n%s", code, st[doctor.LogoutBCReceived], st[doctor.LogoutBCURL], out)
+	}
+	if c := check(rep, doctor.LogoutBCReceived); !strings.Contains(c.Message, "no logout token") || !strings.Contains(c.Message, "127.0.0.1:1") {
+		t.Errorf("received: %q", c.Message)
+	}
+	if c := check(rep, doctor.LogoutBCURL); !strings.Contains(c.FixYAML, `backchannel_logout_url: "http://`+addr+`/backchannel-logout"`) {
+		t.Errorf("the url check names no fix: %+v", c)
+	}
+	if st[doctor.LogoutEndSession] != doctor.OK || st[doctor.LogoutRefresh] != doctor.OK || st[doctor.LogoutSessions] != doctor.OK {
+		t.Errorf("the session did not end:\n%s", out)
+	}
+	if n := r.sessions(); n != 0 {
+		t.Errorf("alice has %d sessions", n)
+	}
+}
