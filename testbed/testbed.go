@@ -22,6 +22,9 @@ type Env struct {
 	VaultAddr             string
 	VaultToken            string
 	VaultBin              string
+	// BaoAddr, BaoToken and BaoBin are OpenBao's dev server, the second
+	// Vault-compatible target.
+	BaoAddr, BaoToken, BaoBin string
 	// DjangoPython is the python of the venv with the pinned Django
 	// libraries (testbed/django/requirements.txt).
 	DjangoPython string
@@ -93,6 +96,9 @@ func Read(path string) (Env, error) {
 		VaultAddr:             kv["VAULT_ADDR"],
 		VaultToken:            kv["VAULT_TOKEN"],
 		VaultBin:              kv["VAULT_BIN"],
+		BaoAddr:               kv["BAO_ADDR"],
+		BaoToken:              kv["BAO_TOKEN"],
+		BaoBin:                kv["BAO_BIN"],
 		DjangoPython:          kv["DJANGO_PYTHON"],
 	}
 	for k, v := range map[string]string{
@@ -105,6 +111,20 @@ func Read(path string) (Env, error) {
 		}
 	}
 	return env, nil
+}
+
+// NeedOpenBao fails the test under CI, and skips it otherwise, when the
+// testbed has no OpenBao.
+func (e Env) NeedOpenBao(t testing.TB) {
+	t.Helper()
+	if e.BaoAddr != "" && e.BaoToken != "" {
+		return
+	}
+	msg := "the testbed has no OpenBao (BAO_ADDR in testbed/.env); run testbed/up"
+	if inCI() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
 }
 
 // NeedDjango fails the test under CI, and skips it otherwise, when the
