@@ -8,13 +8,17 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	vaultapi "github.com/hashicorp/vault/api"
+
 	"github.com/ssoctl/ssoctl/inspect/doctor"
+	"github.com/ssoctl/ssoctl/internal/browser"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/testbed"
 )
@@ -236,5 +240,90 @@ func TestIntegrationLogoutProbeClosedPort(t *testing.T) {
 	}
 	if n := r.sessions(); n != 0 {
 		t.Errorf("alice has %d sessions", n)
+	}
+}
+
+// vaultOIDCIn runs Vault's OIDC login in browser b (its cookie jar holds
+// Keycloak's SSO cookie, or not) and reports whether Keycloak showed its
+// login form. With a form, the login is not completed.
+func vaultOIDCIn(t *testing.T, s *site, b *browser.Browser, mount string) (formShown bool, auth *vaultapi.SecretAuth) {
+	t.Helper()
+	ctx := context.Background()
+	const redirect = "http://localhost:8250/oidc/callback"
+	sec, err := s.tb.Vault().Logical().WriteWithContext(ctx, "auth/"+mount+"/oidc/auth_url", map[string]any{"role": "default", "redirect_uri": redirect})
+	if err != nil || sec == nil || sec.Data["auth_url"] == "" {
+		t.Fatalf("auth_url: %v %v", err, sec)
+	}
+	b.Stop = func(u *url.URL) bool { return u.Host == "localhost:8250" }
+	defer func() { b.Stop = nil }()
+	page, err := b.Get(ctx, sec.Data["auth_url"].(string))
+	if err != nil {
+		t.Fatalf("Vault's OIDC login: %v (%s)", err, b.Trail())
+	}
+	if page.Form("kc-form-login") != nil {
+		return true, nil
+	}
+	loc, err := url.Parse(page.Header.Get("Location"))
+	if page.Status/100 != 3 || err != nil || loc.Query().Get("code") == "" {
+		t.Fatalf("Keycloak did not send the browser back to Vault's callback: %d %s %.300s", page.Status, page.URL, page.Text())
+	}
+	cb, err := s.tb.Vault().Logical().ReadWithDataWithContext(ctx, "auth/"+mount+"/oidc/callback", map[string][]string{"state": {loc.Query().Get("state")}, "code": {loc.Query().Get("code")}})
+	if err != nil || cb == nil || cb.Auth == nil {
+		t.Fatalf("Vault's callback: %v %+v", err, cb)
+	}
+	return false, cb.Auth
+}
+
+// Logging out of a Django site with logout: keycloak ends the SSO session
+// for Vault too: alice logs in to the site (the password form), then to
+// Vault's OIDC login in the same browser without a password; after the
+// site's logout, Vault's login in that browser meets Keycloak's form again.
+func TestIntegrationLogoutDjangoEndsVaultSSO(t *testing.T) {
+	s := newSite(t, "mozilla-django-oidc", "")
+	mount := fmt.Sprintf("lo-oidc-%d", time.Now().UnixNano()%1e9)
+	text, _ := os.ReadFile(s.path)
+	file := strings.Replace(string(text), "  clients:\n", `  clients:
+    - client_id: vault
+      redirect_uris: [http://localhost:8250/oidc/callback]
+      mappers:
+        - audience: vault
+`, 1) + `
+vault:
+  policies:
+    reader: {template: vault/reader.hcl}
+  auth:
+    - path: ` + mount + `
+      type: oidc
+      client_id: vault
+      default_role: default
+      roles:
+        default:
+          user_claim: sub
+          bound_audiences: [vault]
+          allowed_redirect_uris: [http://localhost:8250/oidc/callback]
+          policies: [reader]
+`
+	os.WriteFile(s.path, []byte(file), 0o600)
+	t.Cleanup(func() { s.tb.Vault().Sys().DisableAuthWithContext(context.Background(), mount) })
+	s.setUp()
+
+	b, page := s.login("alice")
+	if page.Status != 200 || page.URL.Path != "/admin/" {
+		t.Fatalf("alice's site login ended at %s (%d)\n%s", page.URL, page.Status, s.serverLog())
+	}
+	formShown, auth := vaultOIDCIn(t, s, b, mount)
+	if formShown || auth == nil || auth.ClientToken == "" {
+		t.Fatalf("Vault's login after the site's asked for the password again (form %v, auth %+v): no SSO", formShown, auth)
+	}
+	if n := s.sessions("alice"); n != 1 {
+		t.Errorf("alice has %d Keycloak sessions, want the one both logins share", n)
+	}
+
+	s.logout(b)
+	if n := s.sessions("alice"); n != 0 {
+		t.Errorf("after the site's logout alice still has %d Keycloak session(s)", n)
+	}
+	if formShown, _ := vaultOIDCIn(t, s, b, mount); !formShown {
+		t.Errorf("after the site's logout Keycloak let the browser into Vault without the password form (hops: %s)", b.Trail())
 	}
 }
