@@ -190,6 +190,28 @@ func TestIntegrationLogoutProbeReceiver(t *testing.T) {
 			t.Errorf("Keycloak did not wait for the back channel's answer: %+v", bc)
 		}
 	})
+
+	// Front-channel logout on (set by hand): Keycloak ends the session,
+	// shows its front-channel page and posts nothing to the back channel.
+	t.Run("frontchannel", func(t *testing.T) {
+		var cs []map[string]any
+		r.tb.KeycloakAdminRequest(context.Background(), http.MethodGet, "/"+r.realm+"/clients?clientId=app-b", nil, &cs)
+		c := cs[0]
+		c["frontchannelLogout"] = true
+		c["attributes"].(map[string]any)["frontchannel.logout.url"] = "http://127.0.0.1:1/b/front"
+		if err := r.tb.KeycloakAdminRequest(context.Background(), http.MethodPut, "/"+r.realm+"/clients/"+c["id"].(string), c, nil); err != nil {
+			t.Fatal(err)
+		}
+		code, rep, out := r.probe("--receiver", addr, "--timeout", "1s")
+		st := statuses(rep)
+		if code != ExitFindings || st[doctor.LogoutBCFront] != doctor.Warn || st[doctor.LogoutBCReceived] != doctor.Fail ||
+			st[doctor.LogoutEndSession] != doctor.OK || st[doctor.LogoutRefresh] != doctor.OK || st[doctor.LogoutSessions] != doctor.OK {
+			t.Errorf("exit %d\n%s", code, out)
+		}
+		if ev := check(rep, doctor.LogoutEndSession).Evidence; !strings.Contains(ev, "front-channel logout page") {
+			t.Errorf("end session: %q", ev)
+		}
+	})
 }
 
 // A backchannel URL on a closed port: doctor -f warns; the probe without a
@@ -219,6 +241,16 @@ func TestIntegrationLogoutProbeClosedPort(t *testing.T) {
 	}
 	if st := statuses(rep); st[doctor.LogoutEndSession] != doctor.OK || st[doctor.LogoutRefresh] != doctor.OK || st[doctor.LogoutSessions] != doctor.OK {
 		t.Errorf("without --receiver the session did not end cleanly:\n%s", out)
+	}
+
+	// Logged out of app-b, which allows no post-logout redirect URI: the
+	// logout goes without one and Keycloak shows its own page.
+	code, stdout, _ = runEnv(t, r.env, "", "doctor", "logout", "--realm", r.realm, "--user", "alice", "--client", "app-b", "--client", "app-a", "-o", "json")
+	var swapped doctor.LogoutReport
+	json.Unmarshal([]byte(stdout), &swapped)
+	if c := check(swapped, doctor.LogoutEndSession); code != 0 || swapped.Logout == nil || swapped.Logout.PostLogoutRedirectURI != "" ||
+		swapped.Logout.Confirmed || !strings.Contains(c.Evidence, "You are logged out") {
+		t.Errorf("logout without a post-logout redirect URI: exit %d\n%s", code, stdout)
 	}
 
 	addr := fmt.Sprintf("127.0.0.1:%d", freeLoopbackPort(t))

@@ -436,7 +436,11 @@ func (l *logoutRun) backchannelSetup(s *session) *Backchannel {
 		ch.Fix, ch.FixYAML = "for the probe, point "+c.ClientID+"'s backchannel_logout_url at the receiver (sso.yaml below, then apply), or run --receiver on the address the URL names", fixYAML
 	}
 	if c.FrontchannelLogout {
-		ch := l.add(LogoutBCFront, Warn, fmt.Sprintf("client %s has front-channel logout on: in a browser logout Keycloak logs it out through the browser (frontchannel logout URL %q), not the back channel", c.ClientID, c.FrontchannelURL), "")
+		msg := fmt.Sprintf("client %s has front-channel logout on: in a browser logout Keycloak logs it out through the browser (an iframe to its frontchannel logout URL %s), not the back channel", c.ClientID, c.FrontchannelURL)
+		if c.FrontchannelURL == "" {
+			msg = fmt.Sprintf("client %s has front-channel logout on and no frontchannel logout URL: in a browser logout Keycloak tells it nothing, and posts nothing to the back channel", c.ClientID)
+		}
+		ch := l.add(LogoutBCFront, Warn, msg, "")
 		ch.Fix = "turn off Front channel logout for " + c.ClientID + " (Clients → " + c.ClientID + " → Logout settings) so Keycloak posts to the backchannel logout URL"
 	}
 	return bc
@@ -478,19 +482,34 @@ func (l *logoutRun) endSession(ctx context.Context, s *session) (start, end time
 		how += "; Keycloak asked to confirm and the probe did"
 	}
 	text := page.Text()
+	loc, _ := url.Parse(page.Header.Get("Location"))
 	switch {
-	case post != "":
-		loc, _ := url.Parse(page.Header.Get("Location"))
-		if page.Status/100 == 3 && loc != nil && stopAt(post)(loc) && loc.Query().Get("state") == state {
-			l.add(LogoutEndSession, OK, "RP-initiated logout of "+s.client.ClientID+" at the end_session_endpoint ended the session", how+"; Keycloak redirected to "+post+" with the state, in "+fmt.Sprint(lr.Millis)+" ms")
-			return start, end, nil
-		}
+	case post != "" && page.Status/100 == 3 && loc != nil && stopAt(post)(loc) && loc.Query().Get("state") == state:
+		l.add(LogoutEndSession, OK, "RP-initiated logout of "+s.client.ClientID+" at the end_session_endpoint ended the session", how+"; Keycloak redirected to "+post+" with the state, in "+fmt.Sprint(lr.Millis)+" ms")
+		return start, end, nil
+	case strings.Contains(text, "You are logging out from following apps"):
+		// Keycloak ended the session and hands the browser the front-channel
+		// clients' logout URLs in iframes, which the probe does not load.
+		l.add(LogoutEndSession, OK, "RP-initiated logout of "+s.client.ClientID+" at the end_session_endpoint ended the session", how+
+			fmt.Sprintf("; Keycloak showed its front-channel logout page (%q; the probe loads no iframes), in %d ms", excerpt(text, "You are logging out"), lr.Millis))
+		return start, end, nil
 	case strings.Contains(text, "You are logged out"):
 		l.add(LogoutEndSession, OK, "RP-initiated logout of "+s.client.ClientID+" at the end_session_endpoint ended the session", how+"; Keycloak showed \"You are logged out\", in "+fmt.Sprint(lr.Millis)+" ms")
 		return start, end, nil
 	}
 	l.add(LogoutEndSession, Fail, "Keycloak did not confirm the logout of "+s.client.ClientID, fmt.Sprintf("%s; status %d at %s: %.300s (hops: %s)", how, page.Status, withoutQuery(page.URL), text, l.b.Trail()))
 	return start, end, nil
+}
+
+// excerpt is text from marker on, at most 120 bytes.
+func excerpt(text, marker string) string {
+	if i := strings.Index(text, marker); i >= 0 {
+		text = text[i:]
+	}
+	if len(text) > 120 {
+		text = text[:120] + "…"
+	}
+	return text
 }
 
 // withoutQuery is u for messages: its query may hold the ID token.
