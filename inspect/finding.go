@@ -175,7 +175,8 @@ const (
 	// FindingVaultOIDCNotes: what the OIDC callback does that a token alone cannot show (userinfo, nonce).
 	FindingVaultOIDCNotes = "vault.oidc-notes"
 	// FindingVaultGroupAliases: on acceptance, the group alias names Vault will look up.
-	FindingVaultGroupAliases = "vault.group-aliases"
+	FindingVaultGroupAliases   = "vault.group-aliases"
+	FindingVaultPolicyTemplate = "vault.policy-template" // OpenBao templates token_policies over the claims (or Vault ignores the setting)
 	// FindingVaultAccepted: Vault would accept the token.
 	FindingVaultAccepted = "vault.accepted"
 )

@@ -58,6 +58,8 @@ const (
 	VaultStepGroupsClaim VaultStep = "groups-claim"
 	// VaultStepBoundClaims: bound_claims.
 	VaultStepBoundClaims VaultStep = "bound-claims"
+	// VaultStepPolicyTemplate: OpenBao's templating of token_policies over the claims fails.
+	VaultStepPolicyTemplate VaultStep = "policy-template"
 	// VaultStepOIDCConfig: the mount is not configured for the OIDC flow.
 	VaultStepOIDCConfig VaultStep = "oidc-config"
 	// VaultStepTokenKind: the token is not one Vault's OIDC flow ever reads.
@@ -76,7 +78,16 @@ type VaultOptions struct {
 	RoleName string
 	// Mount is the auth mount path, for messages; default "jwt" or "oidc" by login path.
 	Mount string
+	// Flavor is the server the model follows: FlavorVault (default) or
+	// FlavorOpenBao, whose JWT plugin is a fork of Vault's.
+	Flavor string
 }
+
+// Server flavours the model knows.
+const (
+	FlavorVault   = "vault"
+	FlavorOpenBao = "openbao"
+)
 
 // VaultVerdict is what Vault would answer. JSON (the "vault" object of Report):
 //
@@ -153,6 +164,17 @@ func EvaluateVault(ctx context.Context, tok *Token, role *VaultRole, config *Vau
 	e.mount = opts.Mount
 	if e.mount == "" {
 		e.mount = string(login)
+	}
+	if opts.Flavor == FlavorOpenBao && role.TokenPoliciesTemplateClaims {
+		// OpenBao parses the templates when the role is written: a role
+		// whose template does not parse cannot exist there.
+		if err := parsePolicyTemplates(role.TokenPolicies); err != nil {
+			e.reject(VaultStepRole, 400, "1 error occurred:\n\t* "+err.Error()+"\n\n", Finding{ID: FindingVaultPolicyTemplate,
+				Message: "OpenBao refuses to store this role: a token_policies template does not parse",
+				Fix:     "fix the template (Go text/template; functions: truncate, truncate_sha256, uppercase, lowercase, replace, sha256, base64, decode_base64, hex, decode_hex, glob, random, unix_time, unix_time_millis, timestamp, uuid)"})
+			e.v.Findings = e.failure
+			return e.v, nil
+		}
 	}
 	if config == nil {
 		e.note(FindingVaultConfigUnknown, SeverityInfo, "the mount config (auth/"+e.mount+"/config) was not given: bound_issuer, jwt_supported_algs and the key source were not checked",
@@ -900,9 +922,28 @@ func boundClaimsMessage(role *VaultRole, claims map[string]any) string {
 }
 
 func (e *vaultEval) accept() {
+	policies := e.role.TokenPolicies
+	if e.role.TokenPoliciesTemplateClaims {
+		if e.opts.Flavor != FlavorOpenBao {
+			e.note(FindingVaultPolicyTemplate, SeverityWarning, "the role sets token_policies_template_claims, which only OpenBao (2.1+) has: Vault takes the policies literally",
+				"use OpenBao for templated policies, or list the policies literally")
+		} else {
+			got, predictable, err := templatePolicies(policies, e.tok.Claims)
+			if err != nil {
+				e.reject(VaultStepPolicyTemplate, 500, err.Error(), Finding{ID: FindingVaultPolicyTemplate,
+					Message: "OpenBao templates the role's token_policies over the token's claims (token_policies_template_claims) and the template fails: a claim it names is missing, or the template does not parse",
+					Fix:     "give every user the claims the templates name (a Keycloak mapper), or guard them in the template: {{ with .claim }}…{{ end }}"})
+				return
+			}
+			policies = got
+			if !predictable {
+				e.note(FindingVaultPolicyTemplate, SeverityInfo, "a policy template calls a function whose result varies (time, randomness): the policies shown are not what OpenBao will compute", "none needed")
+			}
+		}
+	}
 	e.v.Accepted = true
 	e.v.Step, e.v.Message, e.v.HTTPStatus = "", "", 0
-	e.v.Policies = e.role.TokenPolicies
+	e.v.Policies = sanitizePolicies(policies)
 	msg := "Vault would log in " + strconv.Quote(e.v.Alias) + " with " + e.roleRef()
 	if len(e.v.Policies) > 0 {
 		msg += ", token policies " + strings.Join(e.v.Policies, ", ")

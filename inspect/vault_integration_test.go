@@ -41,17 +41,29 @@ const staticIssuer = "https://issuer.ssoctl.test"
 // message are exactly Vault's.
 func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 	tb := testbed.Load(t)
+	modelTable(t, tb, tb.VaultAddr, tb.VaultToken, FlavorVault)
+}
+
+// TestIntegrationVaultModelAgreesWithOpenBao runs the same table against
+// OpenBao, with the model set to OpenBao's flavour.
+func TestIntegrationVaultModelAgreesWithOpenBao(t *testing.T) {
+	tb := testbed.Load(t)
+	tb.NeedOpenBao(t)
+	modelTable(t, tb, tb.BaoAddr, tb.BaoToken, FlavorOpenBao)
+}
+
+func modelTable(t *testing.T, tb testbed.Env, addr, token, flavor string) {
 	ctx := context.Background()
 	keys := testKeys(t)
 	id := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
 
 	cfg := vaultapi.DefaultConfig()
-	cfg.Address = tb.VaultAddr
+	cfg.Address = addr
 	vc, err := vaultapi.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vc.SetToken(tb.VaultToken)
+	vc.SetToken(token)
 
 	// A realm with real users for Keycloak-issued tokens.
 	realm := "model-" + id
@@ -224,24 +236,70 @@ func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 		{"two claim_mappings sources not strings", "static", role(map[string]any{"claim_mappings": map[string]any{"n1": "m1", "n2": "m2"}}), sign(map[string]any{"n1": 1, "n2": true}), 8},
 	}
 
+	// OpenBao's templated policies (token_policies_template_claims). Vault
+	// drops the field when the role is written, so the same roles show that
+	// Vault takes the policies literally. Each accepted case compares the
+	// policies too.
+	tmpl := func(policies ...string) map[string]any {
+		return role(map[string]any{"token_policies_template_claims": true, "token_policies": policies})
+	}
+	comparePolicies := map[string]bool{}
+	for _, c := range []modelCase{
+		{"templated policies", "static", tmpl("team-{{.dept}}", "{{ .email | lowercase | replace \"@\" \"-at-\" }}", "reader", "team-{{.dept}}", "Reader", " spaced "), sign(map[string]any{"email": "U@Example.com"}), 0},
+		{"templated policy naming a missing claim", "static", tmpl("team-{{.team}}"), sign(nil), 0},
+		{"templated policy that does not parse", "static", tmpl("team-{{.dept"), sign(nil), 0},
+		{"templated policy calling an unknown function", "static", tmpl("{{ .dept | shout }}"), sign(nil), 0},
+		{"templated policy that comes out empty", "static", tmpl("{{ if eq .dept \"finance\" }}finance{{ end }}", "reader"), sign(nil), 0},
+		{"templated policy over a number and a nested claim", "static", tmpl("iat-{{.iat}}", "{{ index .resource_access.vault.roles 0 }}"), sign(map[string]any{"iat": 1700000000}), 0},
+		{"templated policy on a Keycloak token", "keycloak", tmpl("user-{{.preferred_username}}"), alice.IDToken, 0},
+	} {
+		comparePolicies[c.name] = true
+		cases = append(cases, c)
+	}
+
 	hc := &http.Client{Timeout: 30 * time.Second}
 	agree, rejected := 0, 0
 	for i, c := range cases {
 		mount := mounts[c.mount]
 		roleName := fmt.Sprintf("case%02d", i)
 		if _, err := vc.Logical().Write("auth/"+mount+"/role/"+roleName, c.role); err != nil {
-			t.Errorf("%s: writing the role: %v", c.name, err)
+			// The server refuses to store the role: the model must refuse
+			// it with the server's words.
+			var re *vaultapi.ResponseError
+			if !errors.As(err, &re) || len(re.Errors) == 0 {
+				t.Errorf("%s: writing the role: %v", c.name, err)
+				continue
+			}
+			raw, _ := json.Marshal(c.role)
+			var m map[string]any
+			json.Unmarshal(raw, &m)
+			r, err := VaultRoleFromMap(m)
+			tok, perr := ParseInput([]byte(c.jwt), PickDefault)
+			if err != nil || perr != nil {
+				t.Errorf("%s: %v %v", c.name, err, perr)
+				continue
+			}
+			v, err := EvaluateVault(ctx, tok, r, nil, nil, VaultOptions{Now: time.Now(), Login: VaultLoginJWT, RoleName: roleName, Mount: mount, Flavor: flavor})
+			if err != nil || v.Accepted || v.Step != VaultStepRole || v.Message != re.Errors[0] {
+				t.Errorf("%s: %s refuses the role with %q; ssoctl: accepted=%v step %s %q %v", c.name, flavor, re.Errors[0], v.Accepted, v.Step, v.Message, err)
+				continue
+			}
+			t.Logf("%s: %s refuses the role: %q (as ssoctl predicts)", c.name, flavor, re.Errors[0])
+			agree++
+			rejected++
 			continue
 		}
 		// The real Vault, c.attempts times.
 		var vaultMsgs []string // one per attempt; "" is an accepted login
+		var serverPolicies []string
 		odd := false
 		for range max(c.attempts, 1) {
-			_, loginErr := vc.Logical().Write("auth/"+mount+"/login", map[string]any{"role": roleName, "jwt": c.jwt})
+			login, loginErr := vc.Logical().Write("auth/"+mount+"/login", map[string]any{"role": roleName, "jwt": c.jwt})
 			var re *vaultapi.ResponseError
 			switch {
 			case loginErr == nil:
 				vaultMsgs = append(vaultMsgs, "")
+				serverPolicies = slices.DeleteFunc(slices.Clone(login.Auth.TokenPolicies), func(p string) bool { return p == "default" })
 			case errors.As(loginErr, &re) && len(re.Errors) > 0:
 				vaultMsgs = append(vaultMsgs, re.Errors[0])
 			default:
@@ -281,7 +339,7 @@ func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, err := EvaluateVault(ctx, tok, r, conf, ks, VaultOptions{Now: time.Now(), Login: VaultLoginJWT, RoleName: roleName, Mount: mount})
+		v, err := EvaluateVault(ctx, tok, r, conf, ks, VaultOptions{Now: time.Now(), Login: VaultLoginJWT, RoleName: roleName, Mount: mount, Flavor: flavor})
 		if err != nil {
 			t.Errorf("%s: model error: %v", c.name, err)
 			continue
@@ -304,6 +362,16 @@ func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 				ok = false
 			}
 		}
+		if comparePolicies[c.name] && vaultMsgs[0] == "" {
+			model := slices.DeleteFunc(slices.Clone(v.Policies), func(p string) bool { return p == "default" })
+			slices.Sort(model)
+			slices.Sort(serverPolicies)
+			if !slices.Equal(model, serverPolicies) {
+				t.Errorf("%s: %s gives the token policies %q, ssoctl predicts %q", c.name, flavor, serverPolicies, model)
+				ok = false
+			}
+			t.Logf("%s: %s's token policies %q", c.name, flavor, serverPolicies)
+		}
 		if c.attempts > 1 {
 			if len(v.Messages) < 2 {
 				t.Errorf("%s: the model names one message %q where Vault may give several", c.name, v.Message)
@@ -318,7 +386,7 @@ func TestIntegrationVaultModelAgreesWithVault(t *testing.T) {
 			agree++
 		}
 	}
-	t.Logf("ssoctl and Vault agree on %d of %d cases (%d rejected by Vault, each with the same message)", agree, len(cases), rejected)
+	t.Logf("ssoctl and %s agree on %d of %d cases (%d rejected by the server, each with the same message)", flavor, agree, len(cases), rejected)
 	if len(cases) < 30 || rejected < len(cases)/2 {
 		t.Fatalf("the table is too small or too lenient: %d cases, %d rejected", len(cases), rejected)
 	}

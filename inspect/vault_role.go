@@ -52,6 +52,9 @@ type VaultRole struct {
 	TokenPolicies []string
 	// TokenBoundCIDRs restrict the client addresses allowed to log in.
 	TokenBoundCIDRs []string
+	// TokenPoliciesTemplateClaims (OpenBao 2.1+) makes each token policy a Go
+	// template over the token's claims. Vault has no such field.
+	TokenPoliciesTemplateClaims bool
 }
 
 // VaultAuthType is how a mount's config validates tokens (plugin authType()).
@@ -182,6 +185,9 @@ func VaultRoleFromMap(m map[string]any) (*VaultRole, error) {
 	}
 	if r.UserClaim == "" {
 		return nil, badInput("vault role", "a user claim must be defined on the role", nil)
+	}
+	if r.TokenPoliciesTemplateClaims, err = mapBool(m, "token_policies_template_claims"); err != nil {
+		return fail("token_policies_template_claims", err)
 	}
 	if r.UserClaimJSONPointer, err = mapBool(m, "user_claim_json_pointer"); err != nil {
 		return fail("user_claim_json_pointer", err)
