@@ -94,30 +94,33 @@ func (c *connector) keycloakAdmin(url string, admin spec.Admin) (*keycloak.Admin
 	return keycloak.NewAdmin(url, hc, creds), nil
 }
 
-// vaultConn connects to Vault the way the vault CLI does: VAULT_ADDR (or
-// the file's addr), VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT and
-// VAULT_SKIP_VERIFY.
+// vaultConn connects to Vault (or OpenBao) the way their CLIs do:
+// VAULT_ADDR (or the file's addr), VAULT_TOKEN, VAULT_NAMESPACE,
+// VAULT_CACERT and VAULT_SKIP_VERIFY, each falling back to OpenBao's BAO_*
+// variable when unset.
 func (c *connector) vaultConn(addr, namespace string, needToken bool) (*vault.Conn, error) {
 	if addr == "" {
-		addr = c.getenv("VAULT_ADDR")
+		addr, _ = spec.VaultEnv(c.getenv, "ADDR")
 	}
 	if addr == "" {
-		return nil, inputErrorf("no Vault server: set $VAULT_ADDR or vault.addr")
+		return nil, inputErrorf("no Vault server: set $VAULT_ADDR (or $BAO_ADDR) or vault.addr")
 	}
 	if namespace == "" {
-		namespace = c.getenv("VAULT_NAMESPACE")
+		namespace, _ = spec.VaultEnv(c.getenv, "NAMESPACE")
 	}
-	token := c.getenv("VAULT_TOKEN")
+	token, from := spec.VaultEnv(c.getenv, "TOKEN")
 	if needToken && token == "" {
 		return nil, &plan.MissingSecretError{Object: "Vault at " + addr, Env: "VAULT_TOKEN"}
 	}
 	c.redactor.Add(token)
-	skip, _ := strconv.ParseBool(c.getenv("VAULT_SKIP_VERIFY"))
-	hc, err := c.httpClient(httpclient.Options{CACertFile: c.getenv("VAULT_CACERT"), InsecureSkipVerify: skip})
+	skipVar, _ := spec.VaultEnv(c.getenv, "SKIP_VERIFY")
+	skip, _ := strconv.ParseBool(skipVar)
+	caCert, _ := spec.VaultEnv(c.getenv, "CACERT")
+	hc, err := c.httpClient(httpclient.Options{CACertFile: caCert, InsecureSkipVerify: skip})
 	if err != nil {
 		return nil, err
 	}
-	return vault.Connect(vault.Config{Addr: addr, Token: token, Namespace: namespace, HTTPClient: hc, TokenSource: "$VAULT_TOKEN"})
+	return vault.Connect(vault.Config{Addr: addr, Token: token, Namespace: namespace, HTTPClient: hc, TokenSource: "$" + from})
 }
 
 // discoveryChecker fetches a discovery document the way Vault will when

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/vault"
 )
 
 // maxKeyFile bounds a JWKS or PEM file given to --jwks.
@@ -37,6 +38,7 @@ type inspectTokenOptions struct {
 	VaultRole      string
 	VaultMount     string
 	VaultRoleFile  string
+	Flavor         string
 	Leeway         time.Duration
 	IDToken        bool
 	AccessToken    bool
@@ -68,7 +70,10 @@ With --vault-role NAME (read with the mount's config from $VAULT_ADDR, mount
 --vault-mount, default jwt) or --vault-role-file FILE (the JSON of
 'vault read -format=json auth/M/role/R'), the token is run through Vault's own
 checks in Vault's order and the verdict quotes the message Vault would give,
-with the fix.
+with the fix. OpenBao ($BAO_ADDR when $VAULT_ADDR is unset) is modelled as
+OpenBao (templated token_policies included): with --vault-role the server says
+which it is; with --vault-role-file, --flavor vault|openbao says (default
+vault).
 
 Exit codes: 0 every check passed, 3 a check failed (signature included),
 2 malformed input, 1 a server could not be reached.`,
@@ -86,6 +91,12 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 			}
 			if opts.VaultRole != "" && opts.VaultRoleFile != "" {
 				return usageErrorf("--vault-role and --vault-role-file are mutually exclusive")
+			}
+			switch {
+			case opts.Flavor != "" && opts.Flavor != inspect.FlavorVault && opts.Flavor != inspect.FlavorOpenBao:
+				return usageErrorf("unknown --flavor %q: want vault or openbao", opts.Flavor)
+			case opts.Flavor != "" && opts.VaultRoleFile == "":
+				return usageErrorf("--flavor goes with --vault-role-file (with --vault-role the server says what it is)")
 			}
 			if opts.InsecureNoVrfy && (opts.Issuer != "" || opts.JWKS != "") {
 				return usageErrorf("--insecure-no-verify contradicts --issuer/--jwks")
@@ -109,6 +120,7 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 	fl.StringVar(&opts.VaultRole, "vault-role", "", "predict Vault's verdict for this role, read from $VAULT_ADDR")
 	fl.StringVar(&opts.VaultMount, "vault-mount", "jwt", "the auth mount of --vault-role")
 	fl.StringVar(&opts.VaultRoleFile, "vault-role-file", "", "predict Vault's verdict for the role in this file (vault read -format=json auth/M/role/R)")
+	fl.StringVar(&opts.Flavor, "flavor", "", "the server --vault-role-file's role is for: vault (default) or openbao")
 	fl.DurationVar(&opts.Leeway, "leeway", 60*time.Second, "clock tolerance for exp, nbf and iat")
 	fl.BoolVar(&opts.IDToken, "id-token", false, "inspect the ID token of a token response")
 	fl.BoolVar(&opts.AccessToken, "access-token", false, "inspect the access token of a token response")
@@ -226,7 +238,11 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &inspect.VaultInput{Role: r}, nil
+		flavor := opts.Flavor
+		if flavor == "" {
+			flavor = inspect.FlavorVault
+		}
+		return &inspect.VaultInput{Role: r, Options: inspect.VaultOptions{Flavor: flavor}}, nil
 	case opts.VaultRole != "":
 		conn, err := opts.connect.vaultConn("", "", true)
 		if err != nil {
@@ -258,7 +274,10 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		vo := inspect.VaultOptions{RoleName: opts.VaultRole, Mount: opts.VaultMount}
+		vo := inspect.VaultOptions{RoleName: opts.VaultRole, Mount: opts.VaultMount, Flavor: inspect.FlavorVault}
+		if srv, err := conn.Server(ctx); err == nil && srv.Flavor == vault.FlavorOpenBao {
+			vo.Flavor = inspect.FlavorOpenBao
+		}
 		if mountType == "jwt" {
 			vo.Login = inspect.VaultLoginJWT
 		}

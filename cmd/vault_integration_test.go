@@ -100,6 +100,7 @@ vault:
 `
 
 type e2e struct {
+	flavor                 string // vault.FlavorVault or vault.FlavorOpenBao
 	tb                     testbed.Env
 	env                    map[string]string
 	path                   string
@@ -108,11 +109,23 @@ type e2e struct {
 	vc                     *vault.Conn
 }
 
-func newE2E(t *testing.T) *e2e {
+func newE2E(t *testing.T) *e2e { return newE2EOn(t, vault.FlavorVault) }
+
+// newE2EOn is the end-to-end setup against Vault or OpenBao. Against
+// OpenBao the CLI gets only OpenBao's own variables (BAO_ADDR, BAO_TOKEN).
+func newE2EOn(t *testing.T, flavor string) *e2e {
 	t.Helper()
 	tb := testbed.Load(t)
+	env := testEnv(tb)
+	if flavor == vault.FlavorOpenBao {
+		tb.NeedOpenBao(t)
+		tb.VaultAddr, tb.VaultToken = tb.BaoAddr, tb.BaoToken
+		delete(env, "VAULT_ADDR")
+		delete(env, "VAULT_TOKEN")
+		env["BAO_ADDR"], env["BAO_TOKEN"] = tb.BaoAddr, tb.BaoToken
+	}
 	id := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
-	e := &e2e{tb: tb, env: testEnv(tb), realm: "e2e-" + id, oidcMnt: "oidc-" + id, jwtMnt: "jwt-" + id}
+	e := &e2e{flavor: flavor, tb: tb, env: env, realm: "e2e-" + id, oidcMnt: "oidc-" + id, jwtMnt: "jwt-" + id}
 	text := strings.NewReplacer("REALM", e.realm, "OIDCMOUNT", e.oidcMnt, "JWTMOUNT", e.jwtMnt, "GROUP", "manager-"+id).Replace(e2eFile)
 	e.path = filepath.Join(t.TempDir(), "sso.yaml")
 	os.WriteFile(e.path, []byte(text), 0o600)
@@ -157,8 +170,20 @@ func (e *e2e) tokens(t *testing.T, client, user string) *keycloak.TokenResponse 
 	return tok
 }
 
-func TestIntegrationVaultEndToEnd(t *testing.T) {
-	e := newE2E(t)
+func TestIntegrationVaultEndToEnd(t *testing.T) { endToEnd(t, newE2E(t)) }
+
+// TestIntegrationOpenBaoEndToEnd runs the same file and logins against
+// OpenBao, with only BAO_* variables set.
+func TestIntegrationOpenBaoEndToEnd(t *testing.T) {
+	e := newE2EOn(t, vault.FlavorOpenBao)
+	endToEnd(t, e)
+	code, stdout, stderr := runEnv(t, e.env, "", "plan", "-f", e.path)
+	if code != 0 || !strings.Contains(stdout, "OpenBao 2.7.2 at "+e.tb.BaoAddr) {
+		t.Fatalf("plan against OpenBao: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+func endToEnd(t *testing.T, e *e2e) {
 	ctx := context.Background()
 	e.apply(t)
 
@@ -178,7 +203,7 @@ func TestIntegrationVaultEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "identity policies: manager") || !strings.Contains(stdout, "reader") {
 		t.Fatalf("vault login: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if regexp.MustCompile(`hvs\.[A-Za-z0-9]{20,}`).MatchString(stdout) {
+	if regexp.MustCompile(`\b(hvs|s)\.[A-Za-z0-9]{20,}`).MatchString(stdout) {
 		t.Fatalf("vault login printed a Vault token:\n%s", stdout)
 	}
 
@@ -297,7 +322,7 @@ func predict(t *testing.T, e *e2e, hc *http.Client, role, jwt string) inspect.Va
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := inspect.EvaluateVault(ctx, tok, r, c, inspect.NewRemoteJWKS(hc, d.JWKSURI), inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: e.jwtMnt})
+	v, err := inspect.EvaluateVault(ctx, tok, r, c, inspect.NewRemoteJWKS(hc, d.JWKSURI), inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: e.jwtMnt, Flavor: e.flavor})
 	if err != nil {
 		t.Fatal(err)
 	}

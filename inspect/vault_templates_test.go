@@ -40,3 +40,47 @@ func TestTemplatePolicies(t *testing.T) {
 		t.Errorf("sanitize: %q", got)
 	}
 }
+
+func TestEvaluateVaultFlavors(t *testing.T) {
+	k := testKeys(t)
+	claims := kcAccessClaims()
+	claims["preferred_username"] = "alice"
+	tok := mustParse(t, signJWT(t, "RS256", k.rsaA, nil, claims))
+	keys, err := KeySetFromPEMs([]string{publicPEM(t, &k.rsaA.PublicKey)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := VaultConfigFromMap(baseConfig(t))
+	rm := baseRole()
+	rm["token_policies_template_claims"] = true
+	rm["token_policies"] = []any{"user-{{.preferred_username}}", "reader"}
+	role, err := VaultRoleFromMap(rm)
+	if err != nil || !role.TokenPoliciesTemplateClaims {
+		t.Fatalf("role: %+v %v", role, err)
+	}
+	eval := func(flavor string, r *VaultRole) VaultVerdict {
+		v, err := EvaluateVault(bg, tok, r, cfg, keys, VaultOptions{Now: testNow, Login: VaultLoginJWT, Flavor: flavor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := eval(FlavorOpenBao, role); !v.Accepted || !slices.Equal(v.Policies, []string{"reader", "user-alice"}) {
+		t.Errorf("openbao: %+v", v)
+	}
+	v := eval(FlavorVault, role)
+	if !v.Accepted || !slices.Equal(v.Policies, []string{"reader", "user-{{.preferred_username}}"}) ||
+		!slices.ContainsFunc(v.Findings, func(f Finding) bool { return f.ID == FindingVaultPolicyTemplate && f.Severity == SeverityWarning }) {
+		t.Errorf("vault: %+v", v)
+	}
+	rm["token_policies"] = []any{"team-{{.team}}"}
+	role, _ = VaultRoleFromMap(rm)
+	if v := eval(FlavorOpenBao, role); v.Accepted || v.Step != VaultStepPolicyTemplate || v.HTTPStatus != 500 || !strings.Contains(v.Message, `map has no entry for key "team"`) {
+		t.Errorf("missing claim: %+v", v)
+	}
+	rm["token_policies"] = []any{"{{ .team"}
+	role, _ = VaultRoleFromMap(rm)
+	if v := eval(FlavorOpenBao, role); v.Accepted || v.Step != VaultStepRole || !strings.HasPrefix(v.Message, "1 error occurred:\n\t* failed to parse template policy [0]") {
+		t.Errorf("bad template: %+v", v)
+	}
+}

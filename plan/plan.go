@@ -82,6 +82,9 @@ type Plan struct {
 	// not create or adopt (made by hand, or by someone else): never deleted.
 	Unmanaged []Object `json:"unmanaged,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
+	// Servers are the servers the plan was read from, as they named
+	// themselves, e.g. "OpenBao 2.7.2 at http://127.0.0.1:8200".
+	Servers []string `json:"servers,omitempty"`
 }
 
 // IncludePrunable moves the prunable deletions, and the changes that follow
@@ -100,6 +103,7 @@ func (p *Plan) Merge(o *Plan) {
 	p.AfterPrune = append(p.AfterPrune, o.AfterPrune...)
 	p.Unmanaged = append(p.Unmanaged, o.Unmanaged...)
 	p.Warnings = append(p.Warnings, o.Warnings...)
+	p.Servers = append(p.Servers, o.Servers...)
 }
 
 // Add appends changes.

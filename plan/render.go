@@ -28,6 +28,9 @@ func (p *Plan) WriteText(w io.Writer, o RenderOptions) error {
 		style = func(_, s string) string { return s }
 	}
 	var b strings.Builder
+	for _, srv := range p.Servers {
+		fmt.Fprintf(&b, "%s\n", style("muted", srv))
+	}
 	for _, c := range p.Changes {
 		if c.Action == NoOp {
 			continue

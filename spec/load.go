@@ -485,3 +485,15 @@ func Marshal(v any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// VaultEnv reads a Vault client variable the way both CLIs allow: VAULT_X,
+// else OpenBao's BAO_X (name is X, e.g. "ADDR"). It returns the value and
+// the variable it came from ("" when neither is set).
+func VaultEnv(getenv func(string) string, name string) (value, from string) {
+	for _, k := range []string{"VAULT_" + name, "BAO_" + name} {
+		if v := getenv(k); v != "" {
+			return v, k
+		}
+	}
+	return "", ""
+}

@@ -481,13 +481,13 @@ func (v *validator) checkURL(key, s string) {
 
 func (v *validator) vault(vs *Vault, getenv func(string) string) {
 	if vs.Addr == "" {
-		vs.Addr = getenv("VAULT_ADDR")
+		vs.Addr, _ = VaultEnv(getenv, "ADDR")
 	}
 	if vs.Namespace == "" {
-		vs.Namespace = getenv("VAULT_NAMESPACE")
+		vs.Namespace, _ = VaultEnv(getenv, "NAMESPACE")
 	}
 	if vs.Addr == "" {
-		v.errorf("vault", "no server: set vault.addr or $VAULT_ADDR")
+		v.errorf("vault", "no server: set vault.addr or $VAULT_ADDR (or OpenBao's $BAO_ADDR)")
 	} else {
 		v.checkURL("vault.addr", vs.Addr)
 	}

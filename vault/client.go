@@ -33,6 +33,8 @@ type Conn struct {
 	api  *vaultapi.Client
 	addr string
 	src  string
+	// server is what Server read, nil before.
+	server *Server
 }
 
 // Connect builds a client for cfg. It makes no request.
@@ -72,6 +74,8 @@ type APIError struct {
 	Status int
 	Errors []string
 	Addr   string
+	// Server is "Vault" or "OpenBao" ("" is Vault).
+	Server string
 	// Hint explains the usual cause, when there is one.
 	Hint string
 }
@@ -81,7 +85,11 @@ func (e *APIError) Error() string {
 	if msg == "" {
 		msg = http.StatusText(e.Status)
 	}
-	s := fmt.Sprintf("Vault at %s answered %d to %s %s: %s", e.Addr, e.Status, e.Method, e.Path, msg)
+	name := e.Server
+	if name == "" {
+		name = "Vault"
+	}
+	s := fmt.Sprintf("%s at %s answered %d to %s %s: %s", name, e.Addr, e.Status, e.Method, e.Path, msg)
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}
@@ -111,7 +119,7 @@ func (c *Conn) wrap(method, path string, err error) error {
 	}
 	var re *vaultapi.ResponseError
 	if errors.As(err, &re) {
-		e := &APIError{Method: method, Path: path, Status: re.StatusCode, Errors: re.Errors, Addr: c.addr}
+		e := &APIError{Method: method, Path: path, Status: re.StatusCode, Errors: re.Errors, Addr: c.addr, Server: c.name()}
 		switch {
 		case re.StatusCode == http.StatusServiceUnavailable && strings.Contains(strings.Join(re.Errors, " "), "sealed"):
 			e.Hint = "Vault is sealed: unseal it (vault operator unseal) and run again"
@@ -132,7 +140,7 @@ func (c *Conn) wrap(method, path string, err error) error {
 	// A deadline (the HTTP client's timeout, a server that accepts and
 	// never answers) is an unreachable server, named with its address; it
 	// still unwraps to context.DeadlineExceeded.
-	ue := &UnreachableError{Server: "Vault", URL: c.addr, Err: err}
+	ue := &UnreachableError{Server: c.name(), URL: c.addr, Err: err}
 	if c.src != "" {
 		ue.Context = "token from " + c.src
 	}

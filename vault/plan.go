@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -63,6 +64,16 @@ func (c *Conn) Plan(ctx context.Context, v *spec.Vault, o PlanOptions) (*plan.Pl
 			}
 		}
 	}
+	// The flavour, for the plan's header and messages. A server that does
+	// not answer sys/seal-status (a proxy, a test double) is taken for
+	// Vault; one that cannot be reached ends the plan here.
+	srv, err := c.Server(ctx)
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		return nil, err
+	} else if err != nil {
+		srv = Server{Flavor: FlavorVault, Addr: c.addr}
+	}
 	st, err := c.ReadState(ctx, v, o.Concurrency)
 	if err != nil {
 		return nil, err
@@ -71,6 +82,7 @@ func (c *Conn) Plan(ctx context.Context, v *spec.Vault, o PlanOptions) (*plan.Pl
 	if err != nil {
 		return nil, err
 	}
+	p.Servers = append(p.Servers, srv.String())
 	c.bind(p, st, o)
 	return p, nil
 }
