@@ -219,3 +219,21 @@ func TestSplitRoleRef(t *testing.T) {
 		}
 	}
 }
+
+func TestVaultEnvFallsBackToBao(t *testing.T) {
+	env := map[string]string{"BAO_ADDR": "http://bao", "VAULT_TOKEN": "v", "BAO_TOKEN": "b"}
+	get := func(k string) string { return env[k] }
+	if v, from := VaultEnv(get, "ADDR"); v != "http://bao" || from != "BAO_ADDR" {
+		t.Errorf("addr: %q %q", v, from)
+	}
+	if v, from := VaultEnv(get, "TOKEN"); v != "v" || from != "VAULT_TOKEN" {
+		t.Errorf("token: VAULT_ wins: %q %q", v, from)
+	}
+	if v, from := VaultEnv(get, "NAMESPACE"); v != "" || from != "" {
+		t.Errorf("namespace: %q %q", v, from)
+	}
+	f, err := Parse("s.yaml", []byte("vault:\n  policies: {p: {hcl: 'path \"x\" {capabilities = [\"read\"]}'}}\n"), get)
+	if err != nil || f.Vault.Addr != "http://bao" {
+		t.Errorf("vault.addr from $BAO_ADDR: %v %+v", err, f)
+	}
+}
