@@ -117,7 +117,7 @@ func (d *doc) jwtLogin(ctx context.Context, m *mount, role, user string, tok *ke
 		var predicted string
 		if err == nil && m.cfg != nil && d.live.disc != nil {
 			keys := inspect.NewRemoteJWKS(d.sys.HTTP, d.live.disc.JWKSURI)
-			if v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path}); err == nil {
+			if v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path, Flavor: d.flavor(ctx)}); err == nil {
 				predicted = "accepted"
 				if !v.Accepted {
 					predicted = v.Message
@@ -242,4 +242,13 @@ func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 		groups = "groups " + strings.Join(p.Groups, ", ")
 	}
 	d.login(Login{Path: "rancher saml", User: user, OK: true, Granted: fmt.Sprintf("Rancher user %s (%s), %s", p.ID, cmp.Or(p.DisplayName, p.Username), groups)})
+}
+
+// flavor is the model's flavour for the Vault doctor talks to: OpenBao's
+// plugin differs (templated policies).
+func (d *doc) flavor(ctx context.Context) string {
+	if srv, err := d.sys.Vault.Server(ctx); err == nil && srv.Flavor == vault.FlavorOpenBao {
+		return inspect.FlavorOpenBao
+	}
+	return inspect.FlavorVault
 }
