@@ -36,7 +36,7 @@ keycloak:
     - client_id: app-b
       redirect_uris: [http://127.0.0.1:1/b/*]
       backchannel_logout_url: BCURL
-      attributes: {backchannel.logout.session.required: "true"}
+      backchannel_logout_session_required: true
     - client_id: app-a
       redirect_uris: [http://127.0.0.1:1/a/callback]
       post_logout_redirect_uris: [http://127.0.0.1:1/a/bye]

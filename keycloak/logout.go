@@ -9,13 +9,6 @@ import (
 	"github.com/Nerzal/gocloak/v13"
 )
 
-// Client attributes of logout that LogoutClient reads (the URL and the
-// post-logout URIs are in desired.go).
-const (
-	attrLogoutSessionRequired = "backchannel.logout.session.required"
-	attrFrontchannelURL       = "frontchannel.logout.url"
-)
-
 // LogoutClient is a client's login and logout settings, as single sign-out
 // depends on them.
 type LogoutClient struct {
@@ -62,8 +55,8 @@ func (a *Admin) LogoutClient(ctx context.Context, realm, clientID string) (*Logo
 	attrs := deref(c.Attributes)
 	lc := &LogoutClient{ClientID: clientID, UUID: deref(c.ID), Public: deref(c.PublicClient), StandardFlow: deref(c.StandardFlowEnabled),
 		RootURL: deref(c.RootURL), RedirectURIs: deref(c.RedirectURIs), BackchannelURL: attrs[AttrBackchannelLogoutURL],
-		BackchannelSessionRequired: attrs[attrLogoutSessionRequired] == "true",
-		FrontchannelLogout:         deref(c.FrontChannelLogout), FrontchannelURL: attrs[attrFrontchannelURL]}
+		BackchannelSessionRequired: attrs[AttrBackchannelSessionRequired] == "true",
+		FrontchannelLogout:         deref(c.FrontChannelLogout), FrontchannelURL: attrs[AttrFrontchannelURL]}
 	if v := attrs[AttrPostLogoutRedirectURIs]; v != "" {
 		lc.PostLogoutRedirectURIs = strings.Split(v, "##")
 	}

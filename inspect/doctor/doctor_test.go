@@ -229,6 +229,21 @@ func TestBackchannelLogoutUnreachable(t *testing.T) {
 	if i < 0 || d.rep.Checks[i].Status != Warn || !strings.Contains(d.rep.Checks[i].Message, "Keycloak's host is the one that must reach it") {
 		t.Errorf("backchannel: %+v", d.rep.Checks)
 	}
+	// Without "session required" the logout token has no sid.
+	i = slices.IndexFunc(d.rep.Checks, func(c Check) bool { return c.ID == "logout.sid" })
+	if i < 0 || d.rep.Checks[i].Status != Warn || !strings.Contains(d.rep.Checks[i].FixYAML, "backchannel_logout_session_required: true") {
+		t.Fatalf("sid: %+v", d.rep.Checks)
+	}
+	// The fix parses as sso.yaml.
+	if _, err := spec.ParseFragment("fix.yaml", []byte(d.rep.Checks[i].FixYAML)); err != nil {
+		t.Errorf("fix_yaml %q: %v", d.rep.Checks[i].FixYAML, err)
+	}
+	(*d.live.client.Client.Attributes)[keycloak.AttrBackchannelSessionRequired] = "true"
+	d.rep.Checks = nil
+	runChecks(d)
+	if slices.ContainsFunc(d.rep.Checks, func(c Check) bool { return c.ID == "logout.sid" }) {
+		t.Errorf("sid required, still warned: %+v", d.rep.Checks)
+	}
 }
 
 // A groups mapper made in the admin console carries keys ssoctl does not

@@ -36,6 +36,13 @@ func (d *doc) logout() {
 			FixYAML: clientFix(d.t.Client, "backchannel_logout_url: \"\"")})
 		return
 	}
+	if deref(d.live.client.Client.Attributes)[keycloak.AttrBackchannelSessionRequired] != "true" {
+		// Measured on Keycloak 26: a client created with any attribute
+		// stores "false" here, so its logout tokens carry sub but no sid.
+		d.add(Check{ID: "logout.sid", System: sysKeycloak, Status: Warn,
+			Message: fmt.Sprintf("client %s's logout tokens carry no sid (backchannel logout session required is off): an application that ends the session by sid ends none", d.t.Client),
+			Fix:     "turn it on, so that the token names the Keycloak session", FixYAML: clientFix(d.t.Client, "backchannel_logout_session_required: true")})
+	}
 	host := pu.Host
 	if pu.Port() == "" {
 		host = net.JoinHostPort(pu.Hostname(), map[string]string{"https": "443"}[pu.Scheme]+map[string]string{"http": "80"}[pu.Scheme])
