@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -182,4 +185,124 @@ func BenchmarkIntegrationClientScopesNoop(b *testing.B) {
 		})
 		tb.DeleteRealm(context.Background(), realm)
 	}
+}
+
+// measured is one run of a command on the large realm: its requests, its
+// wall time and the peak of the process's heap while it ran.
+type measured struct {
+	rc       requestCounter
+	elapsed  time.Duration
+	peakHeap uint64
+}
+
+// measure runs ssoctl with args once, counting its requests and sampling
+// the heap every 5 ms (the peak is the largest HeapInuse seen; the test
+// binary's own heap is part of it).
+func measure(b *testing.B, env map[string]string, args ...string) *measured {
+	b.Helper()
+	m := &measured{}
+	runtime.GC()
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			m.peakHeap = max(m.peakHeap, ms.HeapInuse)
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	start := time.Now()
+	code, out := runCounted(context.Background(), env, &m.rc, args...)
+	m.elapsed = time.Since(start)
+	close(done)
+	<-sampled
+	if code != 0 {
+		if len(out) > 4000 {
+			out = out[len(out)-4000:]
+		}
+		b.Fatalf("ssoctl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return m
+}
+
+// report sets the benchmark's figures from one measured run.
+func (m *measured) report(b *testing.B) {
+	b.ReportMetric(float64(m.elapsed.Nanoseconds()), "ns/op")
+	b.ReportMetric(float64(m.rc.reads.Load()), "reads/op")
+	b.ReportMetric(float64(m.rc.writes.Load()), "writes/op")
+	b.ReportMetric(float64(m.rc.logins.Load()), "logins/op")
+	b.ReportMetric(float64(m.peakHeap)/(1<<20), "peak-heap-MB")
+}
+
+// BenchmarkIntegrationKeycloakLarge is issue 16's large realm
+// (bench/gen-keycloak.sh REALM DIR large): 2,000 clients with 4 mappers and
+// 2 roles each, 500 groups (50 of them nested) with their bindings, 10 realm
+// roles, and 1,000 users of the realm's own in those groups. It measures the
+// first apply (once: a new realm takes minutes), a no-op plan, and an apply
+// that changes one field of one client. Each figure is of one run, not an
+// average: ns/op is that run's wall time.
+func BenchmarkIntegrationKeycloakLarge(b *testing.B) {
+	tb := testbed.Load(b)
+	env := testEnv(tb)
+	dir := b.TempDir()
+	realm := fmt.Sprintf("bench-large-%d", time.Now().UnixNano())
+	if out, err := exec.Command("bash", "../bench/gen-keycloak.sh", realm, dir, "large").CombinedOutput(); err != nil {
+		b.Fatalf("gen-keycloak.sh: %v\n%s", err, out)
+	}
+	path := filepath.Join(dir, "sso.yaml")
+	defer tb.DeleteRealm(context.Background(), realm)
+	var first *measured
+	b.Run("first-apply", func(b *testing.B) {
+		if first == nil {
+			first = measure(b, env, "apply", "-f", path)
+			users, err := os.ReadFile(filepath.Join(dir, "users.json"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := tb.KeycloakAdminRequest(context.Background(), "POST", "/"+realm+"/partialImport", json.RawMessage(users), nil); err != nil {
+				b.Fatalf("importing the realm's users: %v", err)
+			}
+		}
+		first.report(b)
+	})
+	b.Run("noop-plan", func(b *testing.B) {
+		var m *measured
+		for i := 0; i < b.N; i++ {
+			m = measure(b, env, "plan", "-f", path, "--detailed-exitcode")
+			b.Logf("no-op plan: %v, %d reads, %d logins", m.elapsed.Round(time.Millisecond), m.rc.reads.Load(), m.rc.logins.Load())
+		}
+		if n := m.rc.writes.Load(); n != 0 {
+			b.Fatalf("a plan wrote %d times", n)
+		}
+		m.report(b)
+	})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runs := 0
+	b.Run("one-field-change", func(b *testing.B) {
+		var m *measured
+		for i := 0; i < b.N; i++ {
+			// Alternate app-0001's redirect URI, so each run changes one field.
+			runs++
+			uri := "https://app-0001.example.com/callback"
+			changed := strings.Replace(string(data), "redirect_uris: ["+uri+"]", "redirect_uris: ["+uri+"-"+strconv.Itoa(runs%2)+"]", 1)
+			if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			m = measure(b, env, "apply", "-f", path)
+			b.Logf("one-field change: %v, %d reads, %d writes", m.elapsed.Round(time.Millisecond), m.rc.reads.Load(), m.rc.writes.Load())
+		}
+		if n := m.rc.writes.Load(); n != 1 {
+			b.Errorf("changing one field wrote %d times, want 1", n)
+		}
+		m.report(b)
+	})
 }

@@ -12,8 +12,9 @@ import (
 )
 
 // requestCounter counts the requests of one or more commands: reads (GET,
-// LIST), writes (everything else) and logins (Keycloak's token endpoint,
-// Vault's login and auth_url). With
+// LIST, and Keycloak's partial export, a POST that writes nothing), writes
+// (everything else) and logins (Keycloak's token endpoint, Vault's login
+// and auth_url). With
 // cancelAfter set it cancels a context once that many writes were sent.
 type requestCounter struct {
 	reads, writes, logins atomic.Int64
@@ -35,7 +36,8 @@ func (t *countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	case strings.Contains(r.URL.Path, "openid-connect/token"), strings.HasSuffix(r.URL.Path, "/login"), strings.HasSuffix(r.URL.Path, "/oidc/auth_url"),
 		strings.Contains(r.URL.Path, "/login-actions/"): // a login form submitted
 		c.logins.Add(1)
-	case r.Method == http.MethodGet || r.Method == "LIST":
+	case r.Method == http.MethodGet || r.Method == "LIST",
+		strings.HasSuffix(r.URL.Path, "/partial-export"):
 		c.reads.Add(1)
 	default:
 		if n := c.writes.Add(1); c.cancelAfter > 0 && n >= c.cancelAfter && c.cancel != nil {
@@ -48,6 +50,12 @@ func (t *countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // runApply runs `apply -f path` with env, counting every request into rc
 // (when non-nil); it returns the exit code and everything printed.
 func runApply(ctx context.Context, env map[string]string, path string, rc *requestCounter) (int, string) {
+	return runCounted(ctx, env, rc, "apply", "-f", path)
+}
+
+// runCounted runs ssoctl with args and env, counting every request into rc
+// (when non-nil); it returns the exit code and everything printed.
+func runCounted(ctx context.Context, env map[string]string, rc *requestCounter, args ...string) (int, string) {
 	ios, _, out, errOut := TestIO()
 	f := NewFactory(ios)
 	f.Getenv = func(k string) string { return env[k] }
@@ -62,6 +70,6 @@ func runApply(ctx context.Context, env map[string]string, path string, rc *reque
 			return hc, nil
 		}
 	}
-	code := Run(f, []string{"apply", "-f", path})
+	code := Run(f, args)
 	return code, out.String() + errOut.String()
 }

@@ -19,6 +19,9 @@ type PlanOptions struct {
 	// OnlyClients limits the plan to these clients of the file (apply
 	// --only rancher): nothing else is changed, and nothing is pruned.
 	OnlyClients []string
+	// PerObject reads and creates object by object, without the realm's
+	// export and partial import (for comparing the two).
+	PerObject bool
 }
 
 // Outcome is a planned realm and what the systems planned after it need
@@ -50,7 +53,9 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 		}
 		d.Clients = keep
 	}
-	st, err := a.ReadState(ctx, d.Realm, readOptions(d, o.Concurrency))
+	ro := readOptions(d, o.Concurrency)
+	ro.PerObject = o.PerObject
+	st, err := a.ReadState(ctx, d.Realm, ro)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +65,9 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 	p, err := Diff(d, st, DiffOptions{ForApply: o.ForApply})
 	if err != nil {
 		return nil, err
+	}
+	if !o.PerObject {
+		batchCreates(p)
 	}
 	a.bind(p, d.Realm, st)
 	out := &Outcome{Plan: p, RealmCreated: !st.RealmExists, NewClients: map[string]bool{}}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,8 +17,13 @@ import (
 )
 
 // State is what a realm holds now, read with as few requests as the admin
-// API allows: one listing per kind, plus one read per managed client (its
-// roles), per managed group with role bindings, and per managed user.
+// API allows: the realm, its two partial exports (clients; realm roles and
+// groups) and the admin console's list of client roles, plus one read per
+// user the file names, and per client for the settings the export masks or
+// leaves out (authorization settings, scope mappings). Without the export,
+// one listing per kind and one read per client (its roles) and per group
+// with subgroups (its children). Whichever read it came from, State holds
+// the same objects: clients without their secret, roles without composites.
 type State struct {
 	Realm       string
 	RealmExists bool
@@ -102,6 +108,11 @@ type ReadOptions struct {
 	// AllAuthz reads those of every client that has them (for export).
 	Authz    []string
 	AllAuthz bool
+	// PerObject reads the realm roles, clients, client roles and groups
+	// kind by kind and client by client, instead of from the realm's
+	// export; ReadState falls back to it by itself when the export is
+	// refused. For comparing the two reads.
+	PerObject bool
 	// Concurrency bounds parallel reads; default 8.
 	Concurrency int
 }
@@ -158,37 +169,33 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	// A semaphore bounds the requests in flight; the group itself is
 	// unbounded, because reads spawn further reads (subgroups).
 	sem := make(chan struct{}, conc)
-	get := func(path string, out any) error {
+	call := func(method, path string, out any) error {
 		select {
 		case sem <- struct{}{}:
 		case <-gctx.Done():
 			return gctx.Err()
 		}
 		defer func() { <-sem }()
-		return a.get(gctx, path, out)
+		_, err := a.do(gctx, method, path, nil, out)
+		return err
 	}
+	get := func(path string, out any) error { return call(http.MethodGet, path, out) }
 
 	g.Go(func() error {
-		var roles []*gocloak.Role
-		if err := get("/"+esc(realm)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
+		// The realm roles, clients and groups: from the realm's export, or
+		// listed kind by kind.
+		var allRoles map[string]map[string]*gocloak.Role
+		err := errNoBulk
+		if !o.PerObject {
+			allRoles, err = readExport(call, &mu, realm, st)
+		}
+		if errors.Is(err, errNoBulk) {
+			err = readListings(get, &mu, realm, st)
+		}
+		if err != nil {
 			return err
 		}
 		mu.Lock()
-		defer mu.Unlock()
-		for _, r := range roles {
-			st.RealmRoles[deref(r.Name)] = r
-		}
-		return nil
-	})
-	g.Go(func() error {
-		var clients []*gocloak.Client
-		if err := get("/"+esc(realm)+"/clients?first=0&max=-1", &clients); err != nil {
-			return err
-		}
-		mu.Lock()
-		for _, c := range clients {
-			st.Clients[deref(c.ClientID)] = c
-		}
 		cids := o.ClientRoles
 		if o.AllClientRoles {
 			cids = nil
@@ -235,12 +242,13 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 				g.Go(func() error { return readScopeMappings(get, &mu, realm, st, ow, id) })
 			}
 		}
-		mu.Unlock()
 		for _, cid := range cids {
-			mu.Lock()
 			c, ok := st.Clients[cid]
-			mu.Unlock()
 			if !ok {
+				continue
+			}
+			if allRoles != nil {
+				st.ClientRoles[cid] = allRoles[cid]
 				continue
 			}
 			id := deref(c.ID)
@@ -251,7 +259,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 				}
 				m := map[string]*gocloak.Role{}
 				for _, r := range roles {
-					m[deref(r.Name)] = r
+					m[deref(r.Name)] = briefRole(r)
 				}
 				mu.Lock()
 				st.ClientRoles[cid] = m
@@ -259,10 +267,8 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 				return nil
 			})
 		}
+		mu.Unlock()
 		return nil
-	})
-	g.Go(func() error {
-		return readGroups(g, get, &mu, realm, st)
 	})
 	if o.ClientScopes {
 		g.Go(func() error { return readScopes(g, get, &mu, realm, st, o) })
@@ -329,6 +335,39 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		return nil, err
 	}
 	return st, nil
+}
+
+// readListings reads the realm roles, clients and groups kind by kind, as
+// every Keycloak allows: one listing each, and the children of each group
+// that has subgroups.
+func readListings(get func(string, any) error, mu *sync.Mutex, realm string, st *State) error {
+	var g errgroup.Group
+	g.Go(func() error {
+		var roles []*gocloak.Role
+		if err := get("/"+esc(realm)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range roles {
+			st.RealmRoles[deref(r.Name)] = briefRole(r)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		var clients []*gocloak.Client
+		if err := get("/"+esc(realm)+"/clients?first=0&max=-1", &clients); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range clients {
+			st.Clients[deref(c.ClientID)] = listedClient(c)
+		}
+		return nil
+	})
+	g.Go(func() error { return readGroups(&g, get, mu, realm, st) })
+	return g.Wait()
 }
 
 // readGroups lists the top-level groups with their role bindings, then
