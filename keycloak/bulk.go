@@ -158,11 +158,18 @@ func exportPart(call func(method, path string, out any) error, realm, query stri
 // listedClient is a client as State holds it, whichever read it came from:
 // without the secret (masked in an export; planning never reads it: secrets
 // are read from clients/{id}/client-secret), the admin's permissions, or the
-// authorization settings (read apart, State.Authz).
+// authorization settings (read apart, State.Authz), and with its scope
+// lists sorted.
 func listedClient(c *gocloak.Client) *gocloak.Client {
 	c.Secret = nil
 	c.Access = nil
 	c.AuthorizationSettings = nil
+	// The export and the listing give the scopes in different orders.
+	for _, l := range []*[]string{c.DefaultClientScopes, c.OptionalClientScopes} {
+		if l != nil {
+			slices.Sort(*l)
+		}
+	}
 	return c
 }
 
@@ -356,8 +363,15 @@ type inBulk struct {
 
 func (o inBulk) apply(ctx context.Context, x *executor) error {
 	err := o.Bulk.run(ctx, x)
-	if IsConflict(err) {
-		return o.Op.apply(ctx, x)
+	if !IsConflict(err) {
+		return err
 	}
-	return err
+	// The clients exist by now: an import cut off in an earlier run may
+	// have been committed after this run read the realm. Their mappers are
+	// then adopted, as their clients and roles are.
+	if m, ok := o.Op.(createMapper); ok {
+		m.Upsert = true
+		return m.apply(ctx, x)
+	}
+	return o.Op.apply(ctx, x)
 }
