@@ -1,0 +1,114 @@
+package keycloak
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ssoctl/ssoctl/plan"
+)
+
+// The realm is read from its two partial exports and the role picker:
+// clients without their masked secret, groups with their inline subgroups,
+// client roles without one read per client.
+func TestReadStateFromExport(t *testing.T) {
+	rec := newRecorder(t, map[string]reply{
+		"GET /admin/realms/demo": {Body: `{"realm":"demo"}`},
+		"POST /admin/realms/demo/partial-export?exportClients=true&exportGroupsAndRoles=false": {Body: `{"realm":"demo","clients":[
+			{"id":"u1","clientId":"vault","secret":"**********","defaultClientScopes":["roles","basic"],"authorizationSettings":{"policies":[]},"protocolMappers":[{"id":"m1","name":"groups"}]},
+			{"id":"u2","clientId":"other"}]}`},
+		"POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true": {Body: `{"realm":"demo",
+			"roles":{"realm":[{"id":"d1","name":"default-roles-demo","composite":true,"composites":{"realm":["offline_access"]}},{"id":"r1","name":"auditor","composite":false,"attributes":{}}]},
+			"groups":[{"id":"g1","name":"top","path":"/top","realmRoles":["auditor"],"subGroups":[{"id":"g2","name":"sub","path":"/top/sub","clientRoles":{"vault":["secret_reader"]},"subGroups":[]}]}]}`},
+		"GET /admin/realms/demo/ui-ext/available-roles/roles/r1?first=0&max=-1": {Body: `[{"id":"cr1","role":"secret_reader","client":"vault","clientId":"u1","description":"reads"}]`},
+	})
+	st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault", "other", "missing"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.Clients["vault"]; c == nil || c.Secret != nil || c.AuthorizationSettings != nil || !slices.Equal(*c.DefaultClientScopes, []string{"basic", "roles"}) || len(*c.ProtocolMappers) != 1 {
+		t.Errorf("client: %+v", c)
+	}
+	if r := st.ClientRoles["vault"]["secret_reader"]; r == nil || *r.ID != "cr1" || *r.ContainerID != "u1" || *r.Description != "reads" || r.Composite != nil {
+		t.Errorf("client role: %+v", r)
+	}
+	if roles, ok := st.ClientRoles["other"]; !ok || len(roles) != 0 || st.ClientRoles["missing"] != nil {
+		t.Errorf("client roles: %v", st.ClientRoles)
+	}
+	if r := st.RealmRoles["auditor"]; r == nil || r.Composite != nil || r.Attributes != nil {
+		t.Errorf("realm role: %+v", r)
+	}
+	if g := st.Groups["top/sub"]; g == nil || g.ID != "g2" || !slices.Equal(g.ClientRoles["vault"], []string{"secret_reader"}) || st.Groups["top"] == nil {
+		t.Errorf("groups: %v", st.Groups)
+	}
+	for _, r := range rec.Requests() {
+		if strings.Contains(r, "/clients/") || strings.Contains(r, "/groups") {
+			t.Errorf("a read object by object: %s", r)
+		}
+	}
+	// Without the role picker, the roles are read client by client.
+	rec.Set("GET /admin/realms/demo/ui-ext/available-roles/roles/r1?first=0&max=-1", reply{Status: 404})
+	rec.Set("GET /admin/realms/demo/clients/u1/roles?briefRepresentation=true&first=0&max=-1", reply{Body: `[{"id":"cr1","name":"secret_reader","composite":false}]`})
+	st, err = adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault"}})
+	if err != nil || st.ClientRoles["vault"]["secret_reader"] == nil || st.Clients["other"] == nil {
+		t.Errorf("roles client by client: %v %v", st.ClientRoles, err)
+	}
+	// An admin refused the export is read kind by kind.
+	rec.Set("POST /admin/realms/demo/partial-export?exportClients=true&exportGroupsAndRoles=false", reply{Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`})
+	rec.Set("GET /admin/realms/demo/clients?first=0&max=-1", reply{Body: `[{"id":"u1","clientId":"vault","secret":"s3cret"}]`})
+	rec.Set("GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1", reply{Body: `[]`})
+	rec.Set("GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1", reply{Body: `[]`})
+	st, err = adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault"}})
+	if err != nil || st.Clients["vault"] == nil || st.Clients["vault"].Secret != nil || st.ClientRoles["vault"]["secret_reader"] == nil || st.Clients["other"] != nil {
+		t.Errorf("fallback: %v %v", st.Clients, err)
+	}
+}
+
+// Ten or more new OIDC clients are created with one import, with their
+// roles and mappers; SAML clients, clients with Authorization Services or
+// other URL schemes, and everything else stay object by object.
+func TestBatchCreates(t *testing.T) {
+	var body strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&body, "    - {client_id: app-%d, roles: [r], redirect_uris: [\"https://a/%d\"], mappers: [{groups: {claim: groups}}]}\n", i, i)
+	}
+	body.WriteString("    - {client_id: saml-sp, protocol: saml}\n    - {client_id: odd, redirect_uris: [\"myapp:/cb\"]}\n")
+	k := specOf(t, "  clients:\n"+body.String()+"  groups: [{name: g, client_roles: {app-1: [r]}}]\n")
+	p, err := Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchCreates(p)
+	var bulk *bulkCreate
+	for _, c := range p.Changes {
+		ib, inBatch := c.Op.(inBulk)
+		want := (c.Kind == "client" || c.Kind == "client-role" || c.Kind == "mapper") && strings.HasPrefix(c.Name, "demo/app-")
+		if inBatch != want {
+			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want)
+		}
+		if inBatch {
+			if bulk != nil && ib.Bulk != bulk {
+				t.Errorf("two imports")
+			}
+			bulk = ib.Bulk
+		}
+	}
+	if bulk == nil || len(bulk.Clients) != 10 || len(bulk.Roles) != 10 {
+		t.Fatalf("import: %+v", bulk)
+	}
+	c := bulk.Clients[0]
+	if c["directAccessGrantsEnabled"] != true || c["attributes"].(map[string]string)[AttrBackchannelSessionRequired] != "true" || len(c["protocolMappers"].([]map[string]any)) != 1 {
+		t.Errorf("an imported client's body: %v", c)
+	}
+	// Nine are created object by object.
+	k = specOf(t, "  clients:\n"+strings.Join(strings.SplitAfter(body.String(), "\n")[:9], ""))
+	p, _ = Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
+	batchCreates(p)
+	for _, c := range p.Changes {
+		if _, ok := c.Op.(inBulk); ok {
+			t.Errorf("%s %s imported with fewer than %d new clients", c.Kind, c.Name, bulkMin)
+		}
+	}
+}
