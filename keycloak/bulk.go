@@ -195,13 +195,21 @@ func flattenGroups(reps []groupRep, st *State) {
 // and each object reports its own error.
 const bulkMin = 10
 
-// batchCreates rewrites the plan's creation of new clients, with their
-// roles and mappers, into one partial import (POST …/partialImport with
-// ifResourceExists FAIL). The changes stay as they are, one per object, and
-// each still reports its own outcome; they share one bulkCreate, which the
-// first of them to run sends. Updates, deletions and everything that refers
-// to ids stay object by object. Clients with Authorization Services are left
-// out: an import applies its own defaults to them.
+// bulkChunk is the most clients one import creates. Measured on Keycloak
+// 26.7.3: an import of 100 clients with 4 mappers each took 1.0 s (7 s
+// with their 2 roles each, 9.5 s in an empty realm, so roles are created
+// object by object); one import of 2,000 clients with their roles outlasted
+// the 30 s a request may take, went on in the server until its transaction
+// reaper interrupted it, and that closed the testbed's H2 database.
+const bulkChunk = 50
+
+// batchCreates rewrites the plan's creation of new clients with their
+// mappers into partial imports (POST …/partialImport with ifResourceExists
+// FAIL) of bulkChunk clients each. The changes stay as they are, one per
+// object, and each still reports its own outcome; those of one chunk share
+// one bulkCreate, which the first of them to run sends. Client roles (slow
+// to import), updates, deletions and everything that refers to ids stay
+// object by object.
 func batchCreates(p *plan.Plan) {
 	newClients := map[string]bool{}
 	for _, c := range p.Changes {
@@ -212,29 +220,37 @@ func batchCreates(p *plan.Plan) {
 	if len(newClients) < bulkMin {
 		return
 	}
-	b := &bulkCreate{Roles: map[string][]map[string]any{}}
+	// One import per bulkChunk clients, in the order of the plan.
+	batch := map[string]*bulkCreate{}
+	var b *bulkCreate
+	for _, c := range p.Changes {
+		if o, ok := c.Op.(createClient); ok && newClients[o.ClientID] {
+			if b == nil || len(b.Clients) == bulkChunk {
+				b = &bulkCreate{}
+			}
+			b.Clients = append(b.Clients, nil) // filled below, with the mappers
+			batch[o.ClientID] = b
+		}
+	}
 	mappers := map[string][]map[string]any{}
 	for _, c := range p.Changes {
-		switch o := c.Op.(type) {
-		case createClientRole:
-			if newClients[o.ClientID] {
-				b.Roles[o.ClientID] = append(b.Roles[o.ClientID], map[string]any{"name": o.Name})
-				c.Op = inBulk{b, o}
-			}
-		case createMapper:
-			if !o.Owner.Scope && !o.Upsert && newClients[o.Owner.Name] {
+		if o, ok := c.Op.(createMapper); ok && !o.Owner.Scope && !o.Upsert {
+			if b := batch[o.Owner.Name]; b != nil {
 				mappers[o.Owner.Name] = append(mappers[o.Owner.Name], mapperBody(o.Mapper))
 				c.Op = inBulk{b, o}
 			}
 		}
 	}
+	filled := map[*bulkCreate]int{}
 	for _, c := range p.Changes {
-		if o, ok := c.Op.(createClient); ok && newClients[o.ClientID] {
+		if o, ok := c.Op.(createClient); ok && batch[o.ClientID] != nil {
+			b := batch[o.ClientID]
 			body := importBody(o.Body)
 			if ms := mappers[o.ClientID]; ms != nil {
 				body["protocolMappers"] = ms
 			}
-			b.Clients = append(b.Clients, body)
+			b.Clients[filled[b]] = body
+			filled[b]++
 			c.Op = inBulk{b, o}
 		}
 	}
@@ -313,12 +329,10 @@ func importBody(create map[string]any) map[string]any {
 	return body
 }
 
-// bulkCreate is one partial import of new clients and their roles, sent
-// once by whichever of its changes runs first.
+// bulkCreate is one partial import of new clients with their mappers,
+// sent once by whichever of its changes runs first.
 type bulkCreate struct {
 	Clients []map[string]any
-	// Roles are the new clients' roles, by clientId.
-	Roles map[string][]map[string]any
 
 	once sync.Once
 	err  error
@@ -337,9 +351,6 @@ type partialImportResult struct {
 func (b *bulkCreate) run(ctx context.Context, x *executor) error {
 	b.once.Do(func() {
 		body := map[string]any{"ifResourceExists": "FAIL", "clients": b.Clients}
-		if len(b.Roles) > 0 {
-			body["roles"] = map[string]any{"client": b.Roles}
-		}
 		var res partialImportResult
 		if _, b.err = x.a.do(ctx, http.MethodPost, x.path("partialImport"), body, &res); b.err != nil {
 			return

@@ -67,7 +67,7 @@ func TestReadStateFromExport(t *testing.T) {
 }
 
 // Ten or more new OIDC clients are created with one import, with their
-// roles and mappers; SAML clients, clients with Authorization Services or
+// mappers; their roles, SAML clients, clients with Authorization Services or
 // other URL schemes, and everything else stay object by object.
 func TestBatchCreates(t *testing.T) {
 	var body strings.Builder
@@ -84,7 +84,7 @@ func TestBatchCreates(t *testing.T) {
 	var bulk *bulkCreate
 	for _, c := range p.Changes {
 		ib, inBatch := c.Op.(inBulk)
-		want := (c.Kind == "client" || c.Kind == "client-role" || c.Kind == "mapper") && strings.HasPrefix(c.Name, "demo/app-")
+		want := (c.Kind == "client" || c.Kind == "mapper") && strings.HasPrefix(c.Name, "demo/app-")
 		if inBatch != want {
 			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want)
 		}
@@ -95,7 +95,7 @@ func TestBatchCreates(t *testing.T) {
 			bulk = ib.Bulk
 		}
 	}
-	if bulk == nil || len(bulk.Clients) != 10 || len(bulk.Roles) != 10 {
+	if bulk == nil || len(bulk.Clients) != 10 {
 		t.Fatalf("import: %+v", bulk)
 	}
 	c := bulk.Clients[0]
