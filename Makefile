@@ -4,8 +4,9 @@ BIN       ?= bin/ssoctl
 FUZZTIME  ?= 30s
 # Build info carries the commit only when VCS stamping is on (GOFLAGS may turn it off).
 # -s -w: a smaller binary starts faster (inspect's whole-process latency is benchmarked).
+# CGO_ENABLED=0: a static binary skips the dynamic loader, about 1 ms of every run (bench/startup.sh).
 LDFLAGS   := -s -w
-GOBUILD   := $(GO) build -buildvcs=auto -trimpath -ldflags '$(LDFLAGS)'
+GOBUILD   := CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -ldflags '$(LDFLAGS)'
 STATICCHECK_VERSION := v0.8.2
 
 .PHONY: build install test unit integration lint demo testbed-up testbed-down fuzz bench clean
@@ -14,7 +15,7 @@ build:
 	$(GOBUILD) -o $(BIN) ./cmd/ssoctl
 
 install:
-	$(GO) install -buildvcs=auto -trimpath -ldflags '$(LDFLAGS)' ./cmd/ssoctl
+	CGO_ENABLED=0 $(GO) install -buildvcs=auto -trimpath -ldflags '$(LDFLAGS)' ./cmd/ssoctl
 
 # Unit tests, then the real testbed, then the integration tests against it.
 test: unit testbed-up integration

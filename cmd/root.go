@@ -7,13 +7,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/internal/secret"
 )
 
@@ -22,13 +25,30 @@ import (
 func Main() int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	watch := sync.OnceFunc(func() { watchSignals(cancel) })
+	// Signals are watched from the first HTTP client on, and from
+	// signalDelay on for everything else: setting up os/signal starts a
+	// locked OS thread, measured at about 1 ms of a 7 ms `inspect token`,
+	// and a command that is done sooner has nothing to interrupt.
+	timer := time.AfterFunc(signalDelay, watch)
+	defer timer.Stop()
+	f := NewFactory(SystemIO())
+	f.Context = ctx
+	base := f.HTTPClient
+	f.HTTPClient = func(opts httpclient.Options) (*http.Client, error) {
+		watch()
+		return base(opts)
+	}
+	return Run(f, os.Args[1:])
+}
+
+// watchSignals makes the first SIGINT or SIGTERM cancel the command's
+// context; work that does not watch it (a blocking read, a long parse) gets
+// a moment, and a second signal or the end of that moment ends the process.
+func watchSignals(cancel context.CancelFunc) {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	go func() {
-		// The first signal cancels the command's context; work that does
-		// not watch it (a blocking read, a long parse) gets a moment, and a
-		// second signal or the end of that moment ends the process.
 		<-sigs
 		cancel()
 		select {
@@ -38,10 +58,11 @@ func Main() int {
 		fmt.Fprintln(os.Stderr, "Error: interrupted")
 		os.Exit(ExitFailure)
 	}()
-	f := NewFactory(SystemIO())
-	f.Context = ctx
-	return Run(f, os.Args[1:])
 }
+
+// signalDelay is how long a command runs before signals are watched (when
+// no HTTP client made it sooner).
+const signalDelay = 30 * time.Millisecond
 
 // signalGrace is how long a cancelled command may take to stop by itself.
 const signalGrace = 2 * time.Second
@@ -49,7 +70,7 @@ const signalGrace = 2 * time.Second
 // Run executes the command line args against f and returns the exit code.
 // Errors are printed once, here, on stderr.
 func Run(f *Factory, args []string) int {
-	root := NewRootCmd(f)
+	root := newRootFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
@@ -100,6 +121,15 @@ func isUsageProblem(err error) bool {
 
 // NewRootCmd builds the whole command tree explicitly.
 func NewRootCmd(f *Factory) *cobra.Command {
+	root := newRoot(f)
+	for _, c := range topCommands(f) {
+		root.AddCommand(c.build())
+	}
+	return root
+}
+
+// newRoot is the root command with its global flags and no subcommands.
+func newRoot(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ssoctl <command> [flags]",
 		Short: "Set up and debug single sign-on across Keycloak, Vault and Rancher",
@@ -141,27 +171,86 @@ problems, 4 plan --detailed-exitcode found changes.`,
 	pf.BoolVar(&f.Globals.NoColor, "no-color", false, "disable colors (also NO_COLOR)")
 	pf.BoolVar(&f.Globals.Debug, "debug", false, "log every HTTP request to stderr, secrets masked (also SSOCTL_DEBUG=1)")
 	pf.BoolVar(&f.Globals.ShowSecrets, "show-secrets", false, "print client secrets and tokens unmasked")
-
-	root.AddCommand(
-		newPlanCmd(f, nil),
-		newApplyCmd(f, nil),
-		newGroupCmd("export <system>", "Write a system's current state as an sso.yaml fragment",
-			newExportKeycloakCmd(f, nil), newExportAuthzCmd(f, nil)),
-		newGroupCmd("inspect <command>", "Explain tokens and OIDC providers: why a login is rejected, and the fix",
-			newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil)),
-		newGroupCmd("keycloak <command>", "Fetch tokens, keys and SAML metadata from Keycloak, and its authorization decisions",
-			newKeycloakTokenCmd(f, nil), newKeycloakDescriptorCmd(f, nil), newKeycloakPublicKeyCmd(f, nil), newKeycloakAuthzCmd(f, nil)),
-		newGroupCmd("vault <command>", "Log in to Vault with a JWT and show what it grants",
-			newVaultLoginCmd(f, nil)),
-		newGroupCmd("rancher <command>", "Make Keycloak's SAML metadata work for Rancher",
-			newRancherConvertCmd(f, nil), newRancherCheckCmd(f, nil), newRancherConfigCmd(f, nil), newRancherLoginCmd(f, nil)),
-		newDoctorCmd(f, nil),
-		newGroupCmd("render <kind>", "Write the files an application needs to log in through Keycloak",
-			newRenderDjangoCmd(f, nil)),
-		newVersionCmd(f, nil),
-		newCompletionCmd(f),
-	)
 	return root
+}
+
+// topCommand is a top-level command, built on demand.
+type topCommand struct {
+	name  string
+	build func() *cobra.Command
+}
+
+// topCommands lists the top-level commands in the order help shows them.
+func topCommands(f *Factory) []topCommand {
+	return []topCommand{
+		{"plan", func() *cobra.Command { return newPlanCmd(f, nil) }},
+		{"apply", func() *cobra.Command { return newApplyCmd(f, nil) }},
+		{"export", func() *cobra.Command {
+			return newGroupCmd("export <system>", "Write a system's current state as an sso.yaml fragment",
+				newExportKeycloakCmd(f, nil), newExportAuthzCmd(f, nil))
+		}},
+		{"inspect", func() *cobra.Command {
+			return newGroupCmd("inspect <command>", "Explain tokens and OIDC providers: why a login is rejected, and the fix",
+				newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil))
+		}},
+		{"keycloak", func() *cobra.Command {
+			return newGroupCmd("keycloak <command>", "Fetch tokens, keys and SAML metadata from Keycloak, and its authorization decisions",
+				newKeycloakTokenCmd(f, nil), newKeycloakDescriptorCmd(f, nil), newKeycloakPublicKeyCmd(f, nil), newKeycloakAuthzCmd(f, nil))
+		}},
+		{"vault", func() *cobra.Command {
+			return newGroupCmd("vault <command>", "Log in to Vault with a JWT and show what it grants", newVaultLoginCmd(f, nil))
+		}},
+		{"rancher", func() *cobra.Command {
+			return newGroupCmd("rancher <command>", "Make Keycloak's SAML metadata work for Rancher, and log in as Rancher would",
+				newRancherConvertCmd(f, nil), newRancherCheckCmd(f, nil), newRancherConfigCmd(f, nil), newRancherLoginCmd(f, nil))
+		}},
+		{"doctor", func() *cobra.Command { return newDoctorCmd(f, nil) }},
+		{"render", func() *cobra.Command {
+			return newGroupCmd("render <kind>", "Write the files an application needs to log in through Keycloak", newRenderDjangoCmd(f, nil))
+		}},
+		{"version", func() *cobra.Command { return newVersionCmd(f, nil) }},
+		{"completion", func() *cobra.Command { return newCompletionCmd(f) }},
+	}
+}
+
+// newRootFor is the tree a run needs: the root with only the top-level
+// command args name, when they name one plainly; the whole tree otherwise
+// (help, completion, an unknown or misspelt command), so that help and
+// suggestions see every command. Building one branch instead of all of
+// them is measurable in a whole-process run (bench/startup.sh).
+func newRootFor(f *Factory, args []string) *cobra.Command {
+	name := firstCommand(args)
+	if name == "" || name == "completion" {
+		return NewRootCmd(f)
+	}
+	for _, c := range topCommands(f) {
+		if c.name == name {
+			root := newRoot(f)
+			root.AddCommand(c.build())
+			return root
+		}
+	}
+	return NewRootCmd(f)
+}
+
+// firstCommand is the first argument that is not a global flag or its
+// value ("" when there is none, or a flag comes first that the root does
+// not know).
+func firstCommand(args []string) string {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-o" || a == "--output":
+			i++ // its value
+		case strings.HasPrefix(a, "--output=") || (strings.HasPrefix(a, "-o") && len(a) > 2),
+			a == "--no-color", a == "--debug", a == "--show-secrets":
+		case strings.HasPrefix(a, "-"):
+			return "" // not a global flag: let the whole tree say so
+		default:
+			return a
+		}
+	}
+	return ""
 }
 
 // newGroupCmd is a noun that only groups its subcommands; run alone it

@@ -92,3 +92,39 @@ func TestNoColorWhenPiped(t *testing.T) {
 		t.Fatalf("piped stderr carries escape codes: %q", stderr)
 	}
 }
+
+// A run builds only the branch its arguments name; help, completion and
+// unknown commands get the whole tree.
+func TestRunBuildsOnlyTheNamedBranch(t *testing.T) {
+	ios, _, _, _ := TestIO()
+	f := NewFactory(ios)
+	names := func(args ...string) string {
+		var out []string
+		for _, c := range newRootFor(f, args).Commands() {
+			out = append(out, c.Name())
+		}
+		return strings.Join(out, ",")
+	}
+	all := names()
+	if !strings.Contains(all, "plan") || !strings.Contains(all, "rancher") || !strings.Contains(all, "doctor") {
+		t.Fatalf("whole tree: %s", all)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"inspect", "token", "x"}, "inspect"},
+		{[]string{"-o", "json", "--no-color", "doctor", "logout"}, "doctor"},
+		{[]string{"--output=json", "rancher", "login"}, "rancher"},
+		{[]string{"-ojson", "version"}, "version"},
+		{[]string{"help", "inspect"}, all},
+		{[]string{"completion", "bash"}, all},
+		{[]string{"inspct"}, all},
+		{[]string{"--bogus", "plan"}, all},
+		{[]string{"--help"}, all},
+	} {
+		if got := names(tt.args...); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.args, got, tt.want)
+		}
+	}
+}

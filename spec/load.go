@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -331,10 +332,10 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // IsVarName reports whether s can name an environment variable.
-func IsVarName(s string) bool { return envName.MatchString(s) }
+func IsVarName(s string) bool { return envName().MatchString(s) }
 
 // merge checks the value of YAML's merge key (<<: *defaults, or a list of
 // such) as part of the mapping it sits in, and reports whether k was one.

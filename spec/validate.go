@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -681,7 +682,7 @@ func (k *Keycloak) Client(clientID string) *Client {
 	return nil
 }
 
-var siteName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+var siteName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`) })
 
 func (v *validator) django(d *Django) {
 	k := v.f.Keycloak
@@ -692,7 +693,7 @@ func (v *validator) django(d *Django) {
 		switch {
 		case s.Name == "":
 			v.errorf(key, "name is required")
-		case !siteName.MatchString(s.Name):
+		case !siteName().MatchString(s.Name):
 			v.errorf(key+".name", "want lower-case letters, digits, - and _, got %q", s.Name)
 		case names[s.Name]:
 			v.errorf(key+".name", "site %q is declared twice", s.Name)

@@ -4,13 +4,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The fix fragments are sso.yaml pieces keyed by what identifies each
 // object (a client's client_id, a mount's path, a group's name), so that
 // --fix can merge them into the file and a reader can paste them.
 
-var plainScalar = regexp.MustCompile(`^[A-Za-z_/][A-Za-z0-9_./-]*$`)
+var plainScalar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_/][A-Za-z0-9_./-]*$`) })
 
 // yq renders s as a YAML scalar that parses back to s in block and flow
 // context: plain when it is a simple word, double-quoted otherwise.
@@ -19,7 +20,7 @@ func yq(s string) string {
 	case "true", "false", "yes", "no", "on", "off", "null", "~", "":
 		return strconv.Quote(s)
 	}
-	if plainScalar.MatchString(s) {
+	if plainScalar().MatchString(s) {
 		return s
 	}
 	return strconv.Quote(s)

@@ -97,13 +97,13 @@ func replaceWord(s, v, with string) string {
 	}
 }
 
-var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+var urlInText = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`) })
 
 // MaskURLs masks the credentials of every URL in text: the userinfo
 // (user:password@) and the value of every query parameter, which may hold
 // a token. The scheme, host, path and parameter names stay readable.
 func MaskURLs(text string) string {
-	return urlInText.ReplaceAllStringFunc(text, func(raw string) string {
+	return urlInText().ReplaceAllStringFunc(text, func(raw string) string {
 		trail := strings.TrimRight(raw, ".,;:)]}")
 		tail := raw[len(trail):]
 		u, err := url.Parse(trail)
