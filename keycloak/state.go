@@ -13,6 +13,7 @@ import (
 	"github.com/Nerzal/gocloak/v13"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/plan"
 )
 
@@ -176,7 +177,11 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 			return gctx.Err()
 		}
 		defer func() { <-sem }()
-		_, err := a.do(gctx, method, path, nil, out)
+		rctx := gctx
+		if method == http.MethodPost {
+			rctx = httpclient.ReadOnly(gctx) // the partial export: a read
+		}
+		_, err := a.do(rctx, method, path, nil, out)
 		return err
 	}
 	get := func(path string, out any) error { return call(http.MethodGet, path, out) }

@@ -6,6 +6,7 @@
 package httpclient
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -136,7 +137,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
 		return t.next.RoundTrip(req) // the body cannot be sent twice
 	}
-	safe := idempotent(req.Method)
+	safe := idempotent(req.Method) || req.Context().Value(readOnlyKey{}) != nil
 	for attempt := 0; ; attempt++ {
 		r := req
 		if attempt > 0 && req.GetBody != nil {
@@ -188,6 +189,15 @@ func retryableStatus(code int) bool {
 func notSent(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+type readOnlyKey struct{}
+
+// ReadOnly marks the requests made with ctx as reads that change nothing on
+// the server whatever their method (Keycloak's partial export is a POST):
+// they are retried like GETs.
+func ReadOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
 }
 
 func idempotent(method string) bool {

@@ -70,6 +70,30 @@ func TestNoRetryForPOST(t *testing.T) {
 	}
 }
 
+// A POST marked read-only (Keycloak's partial export) is retried like a GET.
+func TestRetryForReadOnlyPOST(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	c, _ := New(Options{})
+	req, _ := http.NewRequestWithContext(ReadOnly(context.Background()), http.MethodPost, srv.URL, strings.NewReader("x"))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("x")), nil }
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || calls.Load() != 3 {
+		t.Fatalf("read-only POST: status %d after %d calls, want 200 after 3", resp.StatusCode, calls.Load())
+	}
+}
+
 func TestRetryGivesUpAndReturnsLast503(t *testing.T) {
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
