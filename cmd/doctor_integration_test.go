@@ -387,12 +387,12 @@ func TestIntegrationDoctorFixWritesTheFile(t *testing.T) {
 	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path, "--prune"); code != 0 {
 		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	code, stdout, _ := runEnv(t, r.env, "", "doctor", "-f", r.path)
+	code, stdout, stderr := runEnv(t, r.env, "", "doctor", "-f", r.path)
 	if code != ExitFindings || !strings.Contains(stdout, "claims.groups-pointer") || !strings.Contains(stdout, "groups_claim: /resource_access/vault/roles") ||
 		!strings.Contains(stdout, "audience.jwt") {
-		t.Fatalf("doctor -f: exit %d\n%s", code, stdout)
+		t.Fatalf("doctor -f: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	code, stdout, stderr := runEnv(t, r.env, "", "doctor", "-f", r.path, "--fix")
+	code, stdout, stderr = runEnv(t, r.env, "", "doctor", "-f", r.path, "--fix")
 	if code != 0 || !strings.Contains(stderr, "Wrote 2 fix(es)") || !strings.Contains(stdout, "~ vault role "+r.jwtMnt+"/default") ||
 		!strings.Contains(stdout, "+ keycloak mapper "+r.realm+"/vault/audience vault") {
 		t.Fatalf("doctor --fix: exit %d\n%s\n%s", code, stdout, stderr)
