@@ -64,6 +64,13 @@ func TestReadStateFromExport(t *testing.T) {
 	if err != nil || st.Clients["vault"] == nil || st.Clients["vault"].Secret != nil || st.ClientRoles["vault"]["secret_reader"] == nil || st.Clients["other"] != nil {
 		t.Errorf("fallback: %v %v", st.Clients, err)
 	}
+	// The export's own failure (Keycloak's 500 when two exports meet) is
+	// read kind by kind too.
+	rec.Set("POST /admin/realms/demo/partial-export?exportClients=true&exportGroupsAndRoles=false", reply{Status: 500, Body: `{"error":"unknown_error"}`})
+	st, err = adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault"}})
+	if err != nil || st.Clients["vault"] == nil || st.ClientRoles["vault"]["secret_reader"] == nil {
+		t.Errorf("fallback on 500: %v %v", st.Clients, err)
+	}
 }
 
 // Ten or more new OIDC clients are created with one import, with their
