@@ -179,7 +179,11 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		defer func() { <-sem }()
 		rctx := gctx
 		if method == http.MethodPost {
-			rctx = httpclient.ReadOnly(gctx) // the partial export: a read
+			// The partial export: a read, and one that may not take long
+			// (see exportTimeout).
+			c, cancel := context.WithTimeout(httpclient.ReadOnly(gctx), exportTimeout)
+			defer cancel()
+			rctx = c
 		}
 		_, err := a.do(rctx, method, path, nil, out)
 		return err
