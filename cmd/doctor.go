@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"slices"
@@ -353,15 +354,7 @@ func writeDoctor(ios *IOStreams, rep *doctor.Report) {
 			if c.Status == doctor.OK {
 				continue
 			}
-			if c.Evidence != "" {
-				fmt.Fprintf(w, "      seen: %s\n", c.Evidence)
-			}
-			if c.Fix != "" {
-				fmt.Fprintf(w, "      fix:  %s\n", c.Fix)
-			}
-			if c.FixYAML != "" {
-				fmt.Fprintf(w, "      sso.yaml:\n        %s\n", strings.ReplaceAll(strings.TrimRight(c.FixYAML, "\n"), "\n", "\n        "))
-			}
+			writeCheckDetail(w, "      ", c)
 		}
 	}
 	if len(rep.Logins) > 0 {
@@ -431,4 +424,19 @@ func doctorFix(opts *doctorOptions, rep *doctor.Report) error {
 	po := &planOptions{IO: opts.IO, Globals: &GlobalOptions{Output: "text", ShowSecrets: opts.Globals.ShowSecrets}, Getenv: opts.Getenv,
 		Redactor: opts.Redactor, Context: opts.Context, connect: opts.connect, File: opts.File, Parallel: 8}
 	return planRun(po)
+}
+
+// writeCheckDetail prints a check's evidence, fix and sso.yaml lines under
+// it, each line starting with indent.
+func writeCheckDetail(w io.Writer, indent string, c doctor.Check) {
+	if c.Evidence != "" {
+		fmt.Fprintf(w, "%sseen: %s\n", indent, c.Evidence)
+	}
+	if c.Fix != "" {
+		fmt.Fprintf(w, "%sfix:  %s\n", indent, c.Fix)
+	}
+	if c.FixYAML != "" {
+		body := strings.ReplaceAll(strings.TrimRight(c.FixYAML, "\n"), "\n", "\n"+indent+"  ")
+		fmt.Fprintf(w, "%ssso.yaml:\n%s  %s\n", indent, indent, body)
+	}
 }

@@ -197,15 +197,7 @@ func writeLogout(ios *IOStreams, rep *doctor.LogoutReport) {
 			mark, fails = th.Fail.Render("FAIL"), fails+1
 		}
 		fmt.Fprintf(w, "  %s %s %s\n", mark, c.Message, th.Muted.Render("["+c.ID+"]"))
-		if c.Evidence != "" {
-			fmt.Fprintf(w, "       seen: %s\n", c.Evidence)
-		}
-		if c.Fix != "" {
-			fmt.Fprintf(w, "       fix:  %s\n", c.Fix)
-		}
-		if c.FixYAML != "" {
-			fmt.Fprintf(w, "       sso.yaml:\n         %s\n", strings.ReplaceAll(strings.TrimRight(c.FixYAML, "\n"), "\n", "\n         "))
-		}
+		writeCheckDetail(w, "       ", c)
 	}
 	verdict := "single sign-out works"
 	if fails > 0 {
