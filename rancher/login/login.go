@@ -167,8 +167,9 @@ func samlForm(p *browser.Page) *browser.Form {
 
 func unreachable(target string, err error) error {
 	var ue *httpclient.UnreachableError
-	if errors.As(err, &ue) {
-		return err
+	var transport *url.Error
+	if errors.As(err, &ue) || !errors.As(err, &transport) {
+		return err // already named, or not the network's fault (a redirect loop)
 	}
 	u, perr := url.Parse(target)
 	if perr == nil {
