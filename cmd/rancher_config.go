@@ -85,7 +85,7 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 	}
 	in := rancher.ConfigInput{
 		RancherURL: file.Rancher.URL,
-		Fields:     rancher.Fields{DisplayName: file.Rancher.Fields.DisplayName, UserName: file.Rancher.Fields.UserName, UID: file.Rancher.Fields.UID, Groups: file.Rancher.Fields.Groups},
+		Fields:     rancher.FieldsOf(file.Rancher.Fields),
 		Client:     samlClientFor(file.Keycloak.Client(file.Rancher.SAMLClient)),
 	}
 	if in.SPCertPEM, in.SPKeyPEM, err = readSPPair(opts.IO.In, opts.Redactor, opts.SPCert, opts.SPKey); err != nil {

@@ -80,7 +80,7 @@ be reached, 2 bad usage or input.`,
 func rancherLoginConfig(file *spec.File, metadata []byte) login.Config {
 	r := file.Rancher
 	cfg := login.Config{RancherURL: r.URL, Metadata: metadata, ClientName: r.SAMLClient,
-		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}}
+		Fields: rancher.FieldsOf(r.Fields)}
 	if c := file.Keycloak.Client(r.SAMLClient); c != nil {
 		cfg.Client = samlClientFor(c)
 		cfg.EntityID = c.ClientID

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/ssoctl/ssoctl/spec"
 )
 
 // ProviderName is Rancher's name for its Keycloak SAML auth provider.
@@ -55,6 +57,11 @@ type Fields struct {
 	UserName    string // userNameField, e.g. "email"
 	UID         string // uidField, e.g. "email"; logins fail without it
 	Groups      string // groupsField, e.g. "member"
+}
+
+// FieldsOf reads the rancher: section's fields of sso.yaml.
+func FieldsOf(f spec.RancherFields) Fields {
+	return Fields{DisplayName: f.DisplayName, UserName: f.UserName, UID: f.UID, Groups: f.Groups}
 }
 
 // ServiceProvider holds the URLs Rancher uses as a SAML service provider,

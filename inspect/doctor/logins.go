@@ -210,7 +210,7 @@ func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) 
 func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 	r := d.t.Rancher
 	cfg := login.Config{RancherURL: r.URL, EntityID: r.SAMLClient, ClientName: r.SAMLClient, Metadata: d.saml.metadata, Client: d.saml.client,
-		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}}
+		Fields: rancher.FieldsOf(r.Fields)}
 	res, err := login.Run(ctx, d.sys.HTTP, cfg, user, password)
 	if err != nil {
 		d.login(Login{Path: "rancher saml", User: user, Step: "Keycloak's SAML endpoint", Message: err.Error()})

@@ -172,7 +172,7 @@ func (d *doc) rancher(ctx context.Context) {
 	}
 	d.saml = &samlSetup{client: client, metadata: meta}
 	_, cfgFindings, err := rancher.BuildConfig(rancher.ConfigInput{RancherURL: r.URL, Client: client, Metadata: meta,
-		Fields: rancher.Fields{DisplayName: r.Fields.DisplayName, UserName: r.Fields.UserName, UID: r.Fields.UID, Groups: r.Fields.Groups}})
+		Fields: rancher.FieldsOf(r.Fields)})
 	noFields := r.Fields == (spec.RancherFields{})
 	if err == nil {
 		// Rancher's own key pair is Rancher's business: doctor checks what
