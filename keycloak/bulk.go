@@ -84,17 +84,17 @@ func refused(err error) bool {
 // realm's two partial exports, and returns every client's roles by clientId
 // (nil when they must be read client by client). errNoBulk means the export
 // is not available and nothing was filled.
-func readExport(call func(method, path string, out any) error, mu *sync.Mutex, realm string, st *State) (map[string]map[string]*gocloak.Role, error) {
+func readExport(get, export func(path string, out any) error, mu *sync.Mutex, realm string, st *State) (map[string]map[string]*gocloak.Role, error) {
 	// One export after the other, never two at once: Keycloak 26.7.3
 	// strips secrets from the realm's cached component configs in place, so
 	// two exports of a realm at the same time can fail with a 500
 	// (ConcurrentModificationException in StripSecretsUtils, measured in the
 	// integration suite).
 	var clients, groups exportedRealm
-	errC := exportPart(call, realm, "exportClients=true&exportGroupsAndRoles=false", &clients)
+	errC := exportPart(export, realm, "exportClients=true&exportGroupsAndRoles=false", &clients)
 	var errG error
 	if errC == nil {
-		errG = exportPart(call, realm, "exportClients=false&exportGroupsAndRoles=true", &groups)
+		errG = exportPart(export, realm, "exportClients=false&exportGroupsAndRoles=true", &groups)
 	}
 	if err := errors.Join(errC, errG); err != nil {
 		if (errC == nil || errors.Is(errC, errNoBulk)) && (errG == nil || errors.Is(errG, errNoBulk)) {
@@ -114,7 +114,7 @@ func readExport(call func(method, path string, out any) error, mu *sync.Mutex, r
 	var picked []pickedRole
 	errP := errNoBulk
 	if probe != "" {
-		errP = call(http.MethodGet, "/"+esc(realm)+"/ui-ext/available-roles/roles/"+esc(probe)+"?first=0&max=-1", &picked)
+		errP = get("/"+esc(realm)+"/ui-ext/available-roles/roles/"+esc(probe)+"?first=0&max=-1", &picked)
 		if errP != nil && !refused(errP) {
 			return nil, errP
 		}
@@ -149,9 +149,9 @@ func readExport(call func(method, path string, out any) error, mu *sync.Mutex, r
 
 // exportPart reads one partial export of realm into out; errNoBulk when it
 // is refused or the answer is not a realm's export.
-func exportPart(call func(method, path string, out any) error, realm, query string, out *exportedRealm) error {
+func exportPart(export func(path string, out any) error, realm, query string, out *exportedRealm) error {
 	var raw json.RawMessage
-	err := call(http.MethodPost, "/"+esc(realm)+"/partial-export?"+query, &raw)
+	err := export("/"+esc(realm)+"/partial-export?"+query, &raw)
 	var api *APIError
 	if refused(err) || errors.As(err, &api) && api.Status == http.StatusInternalServerError || errors.Is(err, context.DeadlineExceeded) {
 		// A 500 is the export's own failure (another export of the realm

@@ -170,25 +170,24 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	// A semaphore bounds the requests in flight; the group itself is
 	// unbounded, because reads spawn further reads (subgroups).
 	sem := make(chan struct{}, conc)
-	call := func(method, path string, out any) error {
+	call := func(ctx context.Context, method, path string, out any) error {
 		select {
 		case sem <- struct{}{}:
-		case <-gctx.Done():
-			return gctx.Err()
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		defer func() { <-sem }()
-		rctx := gctx
-		if method == http.MethodPost {
-			// The partial export: a read, and one that may not take long
-			// (see exportTimeout).
-			c, cancel := context.WithTimeout(httpclient.ReadOnly(gctx), exportTimeout)
-			defer cancel()
-			rctx = c
-		}
-		_, err := a.do(rctx, method, path, nil, out)
+		_, err := a.do(ctx, method, path, nil, out)
 		return err
 	}
-	get := func(path string, out any) error { return call(http.MethodGet, path, out) }
+	get := func(path string, out any) error { return call(gctx, http.MethodGet, path, out) }
+	// The partial export is a POST that only reads (retried like a GET),
+	// and one that may not take long (see exportTimeout).
+	export := func(path string, out any) error {
+		ctx, cancel := context.WithTimeout(httpclient.ReadOnly(gctx), exportTimeout)
+		defer cancel()
+		return call(ctx, http.MethodPost, path, out)
+	}
 
 	g.Go(func() error {
 		// The realm roles, clients and groups: from the realm's export, or
@@ -196,7 +195,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		var allRoles map[string]map[string]*gocloak.Role
 		err := errNoBulk
 		if !o.PerObject {
-			allRoles, err = readExport(call, &mu, realm, st)
+			allRoles, err = readExport(get, export, &mu, realm, st)
 		}
 		if errors.Is(err, errNoBulk) {
 			err = readListings(get, &mu, realm, st)
