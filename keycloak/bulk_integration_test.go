@@ -3,9 +3,11 @@
 package keycloak_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -166,9 +168,9 @@ func handMade(t *testing.T, h *harness) {
 	req(http.MethodPost, "/groups/"+parent+"/role-mappings/clients/"+id, []gocloak.Role{boss}, nil)
 }
 
-// bulkWorkload is n clients with 4 mappers and 2 roles each, and n/4
-// groups, a fifth of them nested, each bound to a client role and every
-// tenth to a realm role.
+// bulkWorkload is n clients with 4 mappers and 2 roles each, n/4 groups,
+// a fifth of them nested, each bound to a client role and every tenth to a
+// realm role, and a member of two of them.
 func bulkWorkload(realm string, n int) *spec.Keycloak {
 	var s strings.Builder
 	fmt.Fprintf(&s, "keycloak:\n  url: http://127.0.0.1:1\n  realm: %s\n  create_realm: true\n  realm_roles: [auditor]\n  clients:\n", realm)
@@ -189,6 +191,8 @@ func bulkWorkload(realm string, n int) *spec.Keycloak {
 			fmt.Fprintf(&s, "    - {name: %s, client_roles: {app-%03d: [reader]}}\n", name, i)
 		}
 	}
+	// Members of an imported subgroup: the import does not give its id.
+	fmt.Fprintf(&s, "  users:\n    - {username: member-1, groups: [team-004/squad, team-001]}\n")
 	f, err := spec.Parse("sso.yaml", []byte(s.String()), nil)
 	if err != nil {
 		panic(err)
@@ -295,12 +299,16 @@ func TestIntegrationInterruptedBulkCreateConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cut := range []string{"during", "after"} {
+	for _, cut := range []string{"during", "after", "groups-during", "groups-after"} {
 		t.Run(cut, func(t *testing.T) {
 			h := newHarness(t)
 			k := bulkWorkload(h.realm, 40)
 			cctx, cancel := context.WithCancel(ctx)
-			h.hc.Transport = &importCutter{base: h.cnt, cut: cut, cancel: cancel}
+			when, what := cut, "clients"
+			if c, ok := strings.CutPrefix(cut, "groups-"); ok {
+				when, what = c, "groups"
+			}
+			h.hc.Transport = &importCutter{base: h.cnt, cut: when, of: what, cancel: cancel}
 			_, err := h.apply(t, cctx, k, false)
 			cancel()
 			h.hc.Transport = h.cnt
@@ -323,17 +331,27 @@ func TestIntegrationInterruptedBulkCreateConverges(t *testing.T) {
 	}
 }
 
-// importCutter cancels a context while the partial import is on its way
-// (cut "during": the answer is never read) or as soon as it is answered
-// ("after").
+// importCutter cancels a context while the first partial import of its
+// kind of objects (of "clients" or "groups") is on its way (cut "during":
+// the answer is never read) or as soon as it is answered ("after").
 type importCutter struct {
 	base   http.RoundTripper
 	cut    string
+	of     string
 	cancel context.CancelFunc
 }
 
 func (c *importCutter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if !strings.HasSuffix(r.URL.Path, "/partialImport") {
+		return c.base.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var kinds map[string]json.RawMessage
+	if json.Unmarshal(body, &kinds) != nil || kinds[c.of] == nil {
 		return c.base.RoundTrip(r)
 	}
 	if c.cut == "during" {

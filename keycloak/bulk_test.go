@@ -74,7 +74,7 @@ func TestReadStateFromExport(t *testing.T) {
 }
 
 // Ten or more new OIDC clients are created with one import, with their
-// mappers; their roles, SAML clients, clients with Authorization Services or
+// mappers and roles; SAML clients, clients with Authorization Services or
 // other URL schemes, and everything else stay object by object.
 func TestBatchCreates(t *testing.T) {
 	var body strings.Builder
@@ -87,11 +87,11 @@ func TestBatchCreates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	batchCreates(p)
+	batchCreates(p, &State{})
 	var bulk *bulkCreate
 	for _, c := range p.Changes {
 		ib, inBatch := c.Op.(inBulk)
-		want := (c.Kind == "client" || c.Kind == "mapper") && strings.HasPrefix(c.Name, "demo/app-")
+		want := (c.Kind == "client" || c.Kind == "mapper" || c.Kind == "client-role") && strings.HasPrefix(c.Name, "demo/app-")
 		if inBatch != want {
 			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want)
 		}
@@ -102,7 +102,7 @@ func TestBatchCreates(t *testing.T) {
 			bulk = ib.Bulk
 		}
 	}
-	if bulk == nil || len(bulk.Clients) != 10 {
+	if bulk == nil || len(bulk.Clients) != 10 || len(bulk.Roles) != 10 || bulk.Roles["app-3"][0]["name"] != "r" {
 		t.Fatalf("import: %+v", bulk)
 	}
 	c := bulk.Clients[0]
@@ -112,10 +112,67 @@ func TestBatchCreates(t *testing.T) {
 	// Nine are created object by object.
 	k = specOf(t, "  clients:\n"+strings.Join(strings.SplitAfter(body.String(), "\n")[:9], ""))
 	p, _ = Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
-	batchCreates(p)
+	batchCreates(p, &State{})
 	for _, c := range p.Changes {
 		if _, ok := c.Op.(inBulk); ok {
 			t.Errorf("%s %s imported with fewer than %d new clients", c.Kind, c.Name, bulkMin)
+		}
+	}
+}
+
+// Ten or more new groups are created with imports: each new top-level group
+// with its subgroups, and the bindings of roles that exist by then (in the
+// realm, or made by an earlier step). A group under one that exists, and a
+// binding of a role nobody makes, stay object by object.
+func TestBatchCreatesGroups(t *testing.T) {
+	var groups strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&groups, "    - {name: team-%d, realm_roles: [auditor]}\n", i)
+	}
+	groups.WriteString("    - {name: team-1/squad, client_roles: {app: [reader]}}\n")
+	groups.WriteString("    - {name: team-1/squad/pod, client_roles: {other: [gone]}}\n")
+	groups.WriteString("    - {name: old/new, realm_roles: [auditor]}\n")
+	k := specOf(t, "  realm_roles: [auditor]\n  clients: [{client_id: app, roles: [reader]}]\n  groups:\n"+groups.String())
+	st := &State{Realm: "demo", Owned: plan.Owned{}, Groups: map[string]*Group{"old": {ID: "g-old", Path: "old"}}}
+	p, err := Diff(Expand(k, nil), st, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchCreates(p, st)
+	var bulk *bulkCreate
+	for _, c := range p.Changes {
+		ib, inBatch := c.Op.(inBulk)
+		want := c.Action == plan.Create && c.Kind == "group" && strings.HasPrefix(c.Name, "demo/team-") ||
+			c.Kind == "group-role-binding" && strings.HasPrefix(c.Name, "demo/team-") && !strings.Contains(c.Name, "pod")
+		if inBatch != want {
+			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want)
+		}
+		if inBatch {
+			if bulk != nil && ib.Bulk != bulk {
+				t.Errorf("two imports")
+			}
+			bulk = ib.Bulk
+		}
+	}
+	if bulk == nil || len(bulk.Groups) != 10 || bulk.Clients != nil {
+		t.Fatalf("import: %+v", bulk)
+	}
+	team1 := bulk.Groups[1]
+	if team1.Path != "/team-1" || !slices.Equal(team1.RealmRoles, []string{"auditor"}) || len(team1.SubGroups) != 1 {
+		t.Fatalf("team-1: %+v", team1)
+	}
+	squad := team1.SubGroups[0]
+	if squad.Name != "squad" || squad.Path != "/team-1/squad" || !slices.Equal(squad.ClientRoles["app"], []string{"reader"}) ||
+		len(squad.SubGroups) != 1 || squad.SubGroups[0].Path != "/team-1/squad/pod" || squad.SubGroups[0].ClientRoles != nil {
+		t.Errorf("squad: %+v", squad)
+	}
+	// Nine new groups are made object by object.
+	k = specOf(t, "  groups:\n"+strings.Join(strings.SplitAfter(groups.String(), "\n")[:9], ""))
+	p, _ = Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
+	batchCreates(p, &State{})
+	for _, c := range p.Changes {
+		if _, ok := c.Op.(inBulk); ok {
+			t.Errorf("%s %s imported with fewer than %d new groups", c.Kind, c.Name, bulkMin)
 		}
 	}
 }

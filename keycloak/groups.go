@@ -172,9 +172,9 @@ func (o createGroup) apply(ctx context.Context, x *executor) error {
 	}
 	endpoint := x.path("groups")
 	if parent != "" {
-		pid, ok := x.ids.Get(groupRef(parent))
-		if !ok {
-			return notFound("parent group %q", parent)
+		pid, err := x.groupID(ctx, parent)
+		if err != nil {
+			return err
 		}
 		endpoint = x.path("groups", esc(pid), "children")
 	}
@@ -227,9 +227,9 @@ func (o unbindRoles) apply(ctx context.Context, x *executor) error {
 // roleMappings adds (POST) or removes (DELETE) a group's role mappings.
 // Keycloak needs each role's id and name.
 func (x *executor) roleMappings(ctx context.Context, method, group, client string, names []string) error {
-	gid, ok := x.ids.Get(groupRef(group))
-	if !ok {
-		return notFound("group %q", group)
+	gid, err := x.groupID(ctx, group)
+	if err != nil {
+		return err
 	}
 	ep := x.path("groups", esc(gid), "role-mappings", "realm")
 	if client != "" {
@@ -247,6 +247,6 @@ func (x *executor) roleMappings(ctx context.Context, method, group, client strin
 		}
 		roles = append(roles, r)
 	}
-	_, err := x.a.do(ctx, method, ep, roles, nil)
+	_, err = x.a.do(ctx, method, ep, roles, nil)
 	return err
 }

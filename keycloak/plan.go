@@ -67,7 +67,7 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 		return nil, err
 	}
 	if !o.PerObject {
-		batchCreates(p)
+		batchCreates(p, st)
 	}
 	a.bind(p, d.Realm, st)
 	out := &Outcome{Plan: p, RealmCreated: !st.RealmExists, NewClients: map[string]bool{}}

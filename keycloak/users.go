@@ -193,11 +193,11 @@ func (o resetPassword) apply(ctx context.Context, x *executor) error {
 type joinGroup struct{ Username, UserID, Group string }
 
 func (o joinGroup) apply(ctx context.Context, x *executor) error {
-	gid, ok := x.ids.Get(groupRef(o.Group))
-	if !ok {
-		return notFound("group %q", o.Group)
+	gid, err := x.groupID(ctx, o.Group)
+	if err != nil {
+		return err
 	}
-	_, err := x.a.do(ctx, http.MethodPut, x.path("users", esc(o.UserID), "groups", esc(gid)), nil, nil)
+	_, err = x.a.do(ctx, http.MethodPut, x.path("users", esc(o.UserID), "groups", esc(gid)), nil, nil)
 	return err
 }
 
