@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
-
 )
 
 // Reading a realm in bulk. Measured on Keycloak 26.7.3 with 2,000 clients
