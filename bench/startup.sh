@@ -2,6 +2,8 @@
 # bench/startup.sh [RUNS]: where the whole-process time of
 # `ssoctl inspect token --jwks FILE` goes, timed side by side in one run:
 #   hello-world    a Go binary that prints one line (the Go floor)
+#   verify-floor   the same RS256 check with Go's standard library alone
+#                  (the Go floor of this work)
 #   floor          ssoctl's command tree linked, nothing run (what the linked
 #                  packages' init costs before main)
 #   ssoctl         inspect token, static (as make build builds it)
@@ -23,13 +25,15 @@ printf 'package main\n\nimport "os"\n\nfunc main() { os.Stdout.WriteString("hell
 printf 'module hello\n\ngo 1.26\n' > "$work/hello/go.mod"
 (cd "$work/hello" && CGO_ENABLED=0 go build "${flags[@]}" -o "$work/hello-world" .)
 (cd "$top" && CGO_ENABLED=0 go build "${flags[@]}" -o "$work/floor" ./bench/floor)
+(cd "$top" && CGO_ENABLED=0 go build "${flags[@]}" -o "$work/verify-floor" ./bench/verify-floor)
 (cd "$top" && CGO_ENABLED=0 go build "${flags[@]}" -o "$work/ssoctl" ./cmd/ssoctl)
 (cd "$top" && CGO_ENABLED=1 go build "${flags[@]}" -o "$work/ssoctl-cgo" ./cmd/ssoctl)
 tok=$top/cmd/testdata/startup/token jwks=$top/cmd/testdata/startup/jwks.json
 inspect="inspect token $tok --jwks $jwks --audience vault"
-"$work/ssoctl" $inspect >/dev/null # it must verify before it is timed
+"$work/ssoctl" $inspect >/dev/null # both must verify before they are timed
+"$work/verify-floor" "$tok" "$jwks" >/dev/null
 
-cmds=("hello-world=$work/hello-world" "floor=$work/floor" "ssoctl=$work/ssoctl $inspect" "ssoctl (cgo)=$work/ssoctl-cgo $inspect")
+cmds=("hello-world=$work/hello-world" "verify-floor=$work/verify-floor $tok $jwks" "floor=$work/floor" "ssoctl=$work/ssoctl $inspect" "ssoctl (cgo)=$work/ssoctl-cgo $inspect")
 if [ -x "$jwtcli" ] && "$jwtcli" decode --secret "@$jwks" --alg RS256 "$(cat "$tok")" >/dev/null 2>&1; then
 	cmds+=("jwt-cli=$jwtcli decode --secret @$jwks --alg RS256 $(cat "$tok")")
 else
