@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,22 +12,23 @@ import (
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
+	"golang.org/x/sync/errgroup"
 )
 
 // Reading a realm in bulk. Measured on Keycloak 26.7.3 with 2,000 clients
 // (4 mappers, 2 roles each) and 500 groups:
-//   - partial-export?exportClients=true (0.13 s warm) gives the clients as
-//     the client listing does, with the same ids, attributes and mappers
-//     (mapper ids too), without the admin's "access" and with the secret
-//     masked ("**********");
-//   - partial-export?exportGroupsAndRoles=true (0.04 s) gives the realm
-//     roles and every group with its subgroups inline and its role
-//     mappings by name, with the same ids as the group listing;
-//   - both at once add every client's roles, but take 4 to 17 s: Keycloak
-//     then reads each role's composites one by one. The client roles come
-//     instead from the admin console's role picker
-//     (ui-ext/available-roles/roles/{id} of a realm role without
-//     composites, 0.1 s for 4,031 roles), which lists every client role
+//   - partial-export?exportGroupsAndRoles=true (0.04 s warm, 1.8 s when
+//     Keycloak's caches miss) gives the realm roles and every group with
+//     its subgroups inline and its role mappings by name, with the same ids
+//     as the group listing;
+//   - the clients come from the client listing, in pages (readClients):
+//     the export's clients (partial-export?exportClients=true) are the
+//     listing's, and cost the same, but in one response;
+//   - with clients and groups at once the export adds every client's roles,
+//     but takes 4 to 17 s: Keycloak then reads each role's composites one by
+//     one. The client roles come instead from the admin console's role
+//     picker (ui-ext/available-roles/roles/{id} of a realm role without
+//     composites, 0.1-0.3 s for 4,031 roles), which lists every client role
 //     with its id, name, description and client.
 //
 // Anything that is refused or does not look like these answers falls back
@@ -34,9 +36,8 @@ import (
 
 // exportedRealm is the part of a partial export that planning reads.
 type exportedRealm struct {
-	Realm   string            `json:"realm"`
-	Clients []*gocloak.Client `json:"clients"`
-	Roles   struct {
+	Realm string `json:"realm"`
+	Roles struct {
 		Realm []*gocloak.Role `json:"realm"`
 	} `json:"roles"`
 	Groups []groupRep `json:"groups"`
@@ -51,11 +52,9 @@ type pickedRole struct {
 	Description *string `json:"description"`
 }
 
-// exportTimeout caps one partial export. Warm, the export of a realm of
-// 2,306 clients took 0.24-0.33 s (6.5 MB); right after Keycloak started it
-// took 153 s, while the same realm read object by object took about 27 s
-// (measured on 26.7.3 with H2). Over the cap the object reads take over,
-// and the export Keycloak goes on with warms its caches for the next run.
+// exportTimeout caps one partial export. Over the cap the reads object by
+// object take over, and the export Keycloak goes on with warms its caches
+// for the next run.
 const exportTimeout = 15 * time.Second
 
 // errNoBulk says that a bulk read is not available: the caller reads object
@@ -65,37 +64,25 @@ var errNoBulk = errors.New("bulk read not available")
 // refused reports answers that mean "not here": an admin without the right
 // role, an endpoint this server does not have.
 func refused(err error) bool {
-	var e *APIError
-	if !errors.As(err, &e) {
+	var api *APIError
+	if !errors.As(err, &api) {
 		return false
 	}
-	switch e.Status {
-	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusBadRequest:
+	switch api.Status {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusBadRequest:
 		return true
 	}
 	return false
 }
 
-// readExport fills the realm roles, clients and groups of st from the
-// realm's two partial exports, and returns every client's roles by clientId
-// (nil when they must be read client by client). errNoBulk means the export
-// is not available and nothing was filled.
-func readExport(get, export func(path string, out any) error, mu *sync.Mutex, realm string, st *State) (map[string]map[string]*gocloak.Role, error) {
-	// One export after the other, never two at once: Keycloak 26.7.3
-	// strips secrets from the realm's cached component configs in place, so
-	// two exports of a realm at the same time can fail with a 500
-	// (ConcurrentModificationException in StripSecretsUtils, measured in the
-	// integration suite).
-	var clients, groups exportedRealm
-	errC := exportPart(export, realm, "exportClients=true&exportGroupsAndRoles=false", &clients)
-	var errG error
-	if errC == nil {
-		errG = exportPart(export, realm, "exportClients=false&exportGroupsAndRoles=true", &groups)
-	}
-	if err := errors.Join(errC, errG); err != nil {
-		if (errC == nil || errors.Is(errC, errNoBulk)) && (errG == nil || errors.Is(errG, errNoBulk)) {
-			return nil, errNoBulk
-		}
+// readExport fills the realm roles and groups of st from the realm's
+// partial export, and returns the role picker's list of every client role
+// (nil when it is not available: the roles are then read client by
+// client). errNoBulk means the export is not available and nothing was
+// filled.
+func readExport(get, export func(path string, out any) error, mu *sync.Mutex, realm string, st *State) ([]pickedRole, error) {
+	var groups exportedRealm
+	if err := exportPart(export, realm, "exportClients=false&exportGroupsAndRoles=true", &groups); err != nil {
 		return nil, err
 	}
 	// The role picker needs a realm role without composites: its candidates
@@ -115,18 +102,27 @@ func readExport(get, export func(path string, out any) error, mu *sync.Mutex, re
 			return nil, errP
 		}
 	}
-
 	mu.Lock()
 	defer mu.Unlock()
-	for _, c := range clients.Clients {
-		st.Clients[deref(c.ClientID)] = listedClient(c)
-	}
 	for _, r := range groups.Roles.Realm {
 		st.RealmRoles[deref(r.Name)] = briefRole(r)
 	}
 	flattenGroups(groups.Groups, st)
 	if errP != nil {
 		return nil, nil
+	}
+	if picked == nil {
+		picked = []pickedRole{}
+	}
+	return picked, nil
+}
+
+// pickedRoles sorts the role picker's list into every client's roles by
+// clientId, or returns nil when it does not match the clients read (not
+// the picker this was written against, or a client made in between).
+func pickedRoles(picked []pickedRole, st *State) map[string]map[string]*gocloak.Role {
+	if picked == nil {
+		return nil
 	}
 	roles := map[string]map[string]*gocloak.Role{}
 	for cid := range st.Clients {
@@ -135,12 +131,59 @@ func readExport(get, export func(path string, out any) error, mu *sync.Mutex, re
 	for _, p := range picked {
 		c := st.Clients[p.Client]
 		if c == nil || deref(c.ID) != p.ClientUUID || p.ID == "" || p.Role == "" {
-			return nil, nil // not the picker this was written against
+			return nil
 		}
 		roles[p.Client][p.Role] = &gocloak.Role{ID: gocloak.StringP(p.ID), Name: gocloak.StringP(p.Role), Description: p.Description,
 			ClientRole: gocloak.BoolP(true), ContainerID: gocloak.StringP(p.ClientUUID)}
 	}
-	return roles, nil
+	return roles
+}
+
+// clientPage is how many clients one listing request reads. Keycloak's
+// cost for one response grows with the square of its size when its caches
+// miss (right after clients were imported, or in a realm bigger than its
+// realm cache): measured on 26.7.3 with 2,006 clients, one listing or one
+// export of them all took 27-34 s, pages of 500 in parallel 5.3 s, pages of
+// 250 3.3 s (on 2 cores); with warm caches all three take 0.2 s.
+const clientPage = 250
+
+// readClients lists the realm's clients into st, clientPage at a time:
+// the first page alone (most realms fit in it), then conc pages at a time
+// until one comes back short.
+func readClients(get func(string, any) error, conc int, mu *sync.Mutex, realm string, st *State) error {
+	page := func(i int, out *[]*gocloak.Client) error {
+		return get(fmt.Sprintf("/%s/clients?first=%d&max=%d", esc(realm), i*clientPage, clientPage), out)
+	}
+	var all [][]*gocloak.Client
+	var first []*gocloak.Client
+	if err := page(0, &first); err != nil {
+		return err
+	}
+	all = append(all, first)
+	for len(all[len(all)-1]) == clientPage {
+		wave := make([][]*gocloak.Client, conc)
+		var g errgroup.Group
+		for j := range wave {
+			g.Go(func() error { return page(len(all)+j, &wave[j]) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, p := range wave {
+			all = append(all, p)
+			if len(p) < clientPage {
+				break
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range all {
+		for _, c := range p {
+			st.Clients[deref(c.ClientID)] = listedClient(c)
+		}
+	}
+	return nil
 }
 
 // exportPart reads one partial export of realm into out; errNoBulk when it
@@ -150,9 +193,12 @@ func exportPart(export func(path string, out any) error, realm, query string, ou
 	err := export("/"+esc(realm)+"/partial-export?"+query, &raw)
 	var api *APIError
 	if refused(err) || errors.As(err, &api) && api.Status == http.StatusInternalServerError || errors.Is(err, context.DeadlineExceeded) {
-		// A 500 is the export's own failure (another export of the realm
-		// at the same moment, see readExport), and one over exportTimeout
-		// meets Keycloak's caches cold: the object reads still work.
+		// A 500 is the export's own failure: Keycloak 26.7.3 strips
+		// secrets from the realm's cached component configs in place, so
+		// two exports of one realm at the same moment (two runs of ssoctl)
+		// can fail with a ConcurrentModificationException. One over
+		// exportTimeout meets Keycloak's caches cold. The object reads
+		// still work.
 		return errNoBulk
 	}
 	if err != nil {

@@ -10,15 +10,15 @@ import (
 	"github.com/ssoctl/ssoctl/plan"
 )
 
-// The realm is read from its two partial exports and the role picker:
-// clients without their masked secret, groups with their inline subgroups,
-// client roles without one read per client.
+// The realm is read from its clients' listing, its partial export and the
+// role picker: clients without their secret, groups with their inline
+// subgroups, client roles without one read per client.
 func TestReadStateFromExport(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
 		"GET /admin/realms/demo": {Body: `{"realm":"demo"}`},
-		"POST /admin/realms/demo/partial-export?exportClients=true&exportGroupsAndRoles=false": {Body: `{"realm":"demo","clients":[
-			{"id":"u1","clientId":"vault","secret":"**********","defaultClientScopes":["roles","basic"],"authorizationSettings":{"policies":[]},"protocolMappers":[{"id":"m1","name":"groups"}]},
-			{"id":"u2","clientId":"other"}]}`},
+		"GET /admin/realms/demo/clients?first=0&max=250": {Body: `[
+			{"id":"u1","clientId":"vault","secret":"s3cret","defaultClientScopes":["roles","basic"],"authorizationSettings":{"policies":[]},"protocolMappers":[{"id":"m1","name":"groups"}]},
+			{"id":"u2","clientId":"other"}]`},
 		"POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true": {Body: `{"realm":"demo",
 			"roles":{"realm":[{"id":"d1","name":"default-roles-demo","composite":true,"composites":{"realm":["offline_access"]}},{"id":"r1","name":"auditor","composite":false,"attributes":{}}]},
 			"groups":[{"id":"g1","name":"top","path":"/top","realmRoles":["auditor"],"subGroups":[{"id":"g2","name":"sub","path":"/top/sub","clientRoles":{"vault":["secret_reader"]},"subGroups":[]}]}]}`},
@@ -44,7 +44,7 @@ func TestReadStateFromExport(t *testing.T) {
 		t.Errorf("groups: %v", st.Groups)
 	}
 	for _, r := range rec.Requests() {
-		if strings.Contains(r, "/clients/") || strings.Contains(r, "/groups") {
+		if strings.Contains(r, "/clients/") || strings.Contains(r, "/groups") || strings.Contains(r, "exportClients=true") {
 			t.Errorf("a read object by object: %s", r)
 		}
 	}
@@ -56,20 +56,58 @@ func TestReadStateFromExport(t *testing.T) {
 		t.Errorf("roles client by client: %v %v", st.ClientRoles, err)
 	}
 	// An admin refused the export is read kind by kind.
-	rec.Set("POST /admin/realms/demo/partial-export?exportClients=true&exportGroupsAndRoles=false", reply{Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`})
-	rec.Set("GET /admin/realms/demo/clients?first=0&max=-1", reply{Body: `[{"id":"u1","clientId":"vault","secret":"s3cret"}]`})
-	rec.Set("GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1", reply{Body: `[]`})
-	rec.Set("GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1", reply{Body: `[]`})
+	rec.Set("POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true", reply{Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`})
+	rec.Set("GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1", reply{Body: `[{"id":"r1","name":"auditor"}]`})
+	rec.Set("GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1", reply{Body: `[{"id":"g1","name":"top","path":"/top"}]`})
 	st, err = adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault"}})
-	if err != nil || st.Clients["vault"] == nil || st.Clients["vault"].Secret != nil || st.ClientRoles["vault"]["secret_reader"] == nil || st.Clients["other"] != nil {
-		t.Errorf("fallback: %v %v", st.Clients, err)
+	if err != nil || st.Clients["vault"] == nil || st.Clients["vault"].Secret != nil || st.ClientRoles["vault"]["secret_reader"] == nil || st.RealmRoles["auditor"] == nil || st.Groups["top"] == nil {
+		t.Errorf("fallback: %v %v %v", st.Clients, st.Groups, err)
 	}
 	// The export's own failure (Keycloak's 500 when two exports meet) is
 	// read kind by kind too.
-	rec.Set("POST /admin/realms/demo/partial-export?exportClients=true&exportGroupsAndRoles=false", reply{Status: 500, Body: `{"error":"unknown_error"}`})
+	rec.Set("POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true", reply{Status: 500, Body: `{"error":"unknown_error"}`})
 	st, err = adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault"}})
 	if err != nil || st.Clients["vault"] == nil || st.ClientRoles["vault"]["secret_reader"] == nil {
 		t.Errorf("fallback on 500: %v %v", st.Clients, err)
+	}
+}
+
+// A realm of more clients than one page holds is listed a page at a time:
+// the first alone, then a wave of pages at once, until one comes back short.
+func TestReadClientsInPages(t *testing.T) {
+	page := func(from, n int) string {
+		var cs []string
+		for i := from; i < from+n; i++ {
+			cs = append(cs, fmt.Sprintf(`{"id":"u%d","clientId":"app-%04d"}`, i, i))
+		}
+		return "[" + strings.Join(cs, ",") + "]"
+	}
+	replies := map[string]reply{
+		"GET /admin/realms/demo": {Body: `{"realm":"demo"}`},
+		"POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true": {Body: `{"realm":"demo","roles":{"realm":[]},"groups":[]}`},
+		"GET /admin/realms/demo/clients?first=0&max=250":   {Body: page(0, clientPage)},
+		"GET /admin/realms/demo/clients?first=250&max=250": {Body: page(250, clientPage)},
+		"GET /admin/realms/demo/clients?first=500&max=250": {Body: page(500, 3)},
+	}
+	for i := 3; i <= 4; i++ {
+		replies[fmt.Sprintf("GET /admin/realms/demo/clients?first=%d&max=250", i*clientPage)] = reply{Body: `[]`}
+	}
+	rec := newRecorder(t, replies)
+	st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Clients) != 503 || st.Clients["app-0502"] == nil || st.Clients["app-0250"] == nil {
+		t.Errorf("%d clients read", len(st.Clients))
+	}
+	pages := 0
+	for _, r := range rec.Requests() {
+		if strings.HasSuffix(r, "/clients") {
+			pages++
+		}
+	}
+	if pages != 5 {
+		t.Errorf("%d pages read, want 5 (the first, then a wave of 4)", pages)
 	}
 }
 

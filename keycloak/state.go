@@ -190,20 +190,23 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	}
 
 	g.Go(func() error {
-		// The realm roles, clients and groups: from the realm's export, or
-		// listed kind by kind.
-		var allRoles map[string]map[string]*gocloak.Role
+		// The clients, listed in pages, beside the realm roles and groups:
+		// from the realm's export, or listed kind by kind.
+		var clients errgroup.Group
+		clients.Go(func() error { return readClients(get, conc, &mu, realm, st) })
+		var picked []pickedRole
 		err := errNoBulk
 		if !o.PerObject {
-			allRoles, err = readExport(get, export, &mu, realm, st)
+			picked, err = readExport(get, export, &mu, realm, st)
 		}
 		if errors.Is(err, errNoBulk) {
 			err = readListings(get, &mu, realm, st)
 		}
-		if err != nil {
+		if err := errors.Join(err, clients.Wait()); err != nil {
 			return err
 		}
 		mu.Lock()
+		allRoles := pickedRoles(picked, st)
 		cids := o.ClientRoles
 		if o.AllClientRoles {
 			cids = nil
@@ -345,7 +348,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	return st, nil
 }
 
-// readListings reads the realm roles, clients and groups kind by kind, as
+// readListings reads the realm roles and groups kind by kind, as
 // every Keycloak allows: one listing each, and the children of each group
 // that has subgroups.
 func readListings(get func(string, any) error, mu *sync.Mutex, realm string, st *State) error {
@@ -359,18 +362,6 @@ func readListings(get func(string, any) error, mu *sync.Mutex, realm string, st 
 		defer mu.Unlock()
 		for _, r := range roles {
 			st.RealmRoles[deref(r.Name)] = briefRole(r)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		var clients []*gocloak.Client
-		if err := get("/"+esc(realm)+"/clients?first=0&max=-1", &clients); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range clients {
-			st.Clients[deref(c.ClientID)] = listedClient(c)
 		}
 		return nil
 	})
