@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/Nerzal/gocloak/v13"
 
@@ -331,9 +330,11 @@ func TestIntegrationInterruptedBulkCreateConverges(t *testing.T) {
 	}
 }
 
-// importCutter cancels a context while the first partial import of its
-// kind of objects (of "clients" or "groups") is on its way (cut "during":
-// the answer is never read) or as soon as it is answered ("after").
+// importCutter cuts an apply at the first partial import of its kind of
+// objects (of "clients" or "groups"): Keycloak makes them, and the answer
+// is lost on its way (cut "during"), or arrives and the apply is cancelled
+// right after ("after"). An import that Keycloak never made needs nothing
+// more than a re-run.
 type importCutter struct {
 	base   http.RoundTripper
 	cut    string
@@ -354,12 +355,13 @@ func (c *importCutter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if json.Unmarshal(body, &kinds) != nil || kinds[c.of] == nil {
 		return c.base.RoundTrip(r)
 	}
-	if c.cut == "during" {
-		time.AfterFunc(30*time.Millisecond, c.cancel)
-		return c.base.RoundTrip(r)
-	}
 	resp, err := c.base.RoundTrip(r)
 	c.cancel()
+	if c.cut == "during" && err == nil {
+		// Keycloak made the objects; the answer is lost on the way.
+		resp.Body.Close()
+		return nil, context.Canceled
+	}
 	return resp, err
 }
 
@@ -391,4 +393,53 @@ func sameObjects(t *testing.T, got, want map[string]any) {
 			t.Errorf("%s: %d objects, want %d", key, len(gm), len(wm))
 		}
 	}
+}
+
+// A client and a group made by someone else between the plan and the apply
+// make their imports fail (409, nothing imported): each change is then made
+// on its own, adopting what exists, and the apply still succeeds. A re-run
+// converges, the run after it writes nothing, and the realm is the one an
+// undisturbed apply makes.
+func TestIntegrationBulkCreateMeetsObjectsMadeMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	ref := newHarness(t)
+	if _, err := ref.apply(t, ctx, bulkWorkload(ref.realm, 40), false); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ref.admin.ReadState(ctx, ref.realm, allReads(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	k := bulkWorkload(h.realm, 40)
+	if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, "", map[string]any{"realm": h.realm, "enabled": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: getenv, ForApply: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "/" + url.PathEscape(h.realm)
+	for path, body := range map[string]any{"/clients": map[string]any{"clientId": "app-002", "protocol": "openid-connect"}, "/groups": map[string]any{"name": "team-001"}} {
+		if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, base+path, body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := h.cnt.writes.Load()
+	if err := out.Plan.Execute(ctx, 8, nil); err != nil {
+		t.Fatalf("apply over objects made meanwhile: %v", err)
+	}
+	t.Logf("apply after two 409s: %d writes", h.cnt.writes.Load()-before)
+	if _, err := h.apply(t, ctx, k, false); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	h.cnt.writes.Store(0)
+	if p, err := h.apply(t, ctx, k, false); err != nil || p.HasChanges() || h.cnt.writes.Load() != 0 {
+		t.Fatalf("third run: err %v, %d writes", err, h.cnt.writes.Load())
+	}
+	got, err := h.admin.ReadState(ctx, h.realm, allReads(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameObjects(t, comparable(t, got), comparable(t, want))
 }

@@ -85,9 +85,9 @@ func TestReadClientsInPages(t *testing.T) {
 	replies := map[string]reply{
 		"GET /admin/realms/demo": {Body: `{"realm":"demo"}`},
 		"POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true": {Body: `{"realm":"demo","roles":{"realm":[]},"groups":[]}`},
-		"GET /admin/realms/demo/clients?first=0&max=250":   {Body: page(0, clientPage)},
-		"GET /admin/realms/demo/clients?first=250&max=250": {Body: page(250, clientPage)},
-		"GET /admin/realms/demo/clients?first=500&max=250": {Body: page(500, 3)},
+		"GET /admin/realms/demo/clients?first=0&max=250":                                       {Body: page(0, clientPage)},
+		"GET /admin/realms/demo/clients?first=250&max=250":                                     {Body: page(250, clientPage)},
+		"GET /admin/realms/demo/clients?first=500&max=250":                                     {Body: page(500, 3)},
 	}
 	for i := 3; i <= 4; i++ {
 		replies[fmt.Sprintf("GET /admin/realms/demo/clients?first=%d&max=250", i*clientPage)] = reply{Body: `[]`}
@@ -120,26 +120,9 @@ func TestBatchCreates(t *testing.T) {
 		fmt.Fprintf(&body, "    - {client_id: app-%d, roles: [r], redirect_uris: [\"https://a/%d\"], mappers: [{groups: {claim: groups}}]}\n", i, i)
 	}
 	body.WriteString("    - {client_id: saml-sp, protocol: saml}\n    - {client_id: odd, redirect_uris: [\"myapp:/cb\"]}\n")
-	k := specOf(t, "  clients:\n"+body.String()+"  groups: [{name: g, client_roles: {app-1: [r]}}]\n")
-	p, err := Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	batchCreates(p, &State{})
-	var bulk *bulkCreate
-	for _, c := range p.Changes {
-		ib, inBatch := c.Op.(inBulk)
-		want := (c.Kind == "client" || c.Kind == "mapper" || c.Kind == "client-role") && strings.HasPrefix(c.Name, "demo/app-")
-		if inBatch != want {
-			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want)
-		}
-		if inBatch {
-			if bulk != nil && ib.Bulk != bulk {
-				t.Errorf("two imports")
-			}
-			bulk = ib.Bulk
-		}
-	}
+	bulk := importsOf(t, "  clients:\n"+body.String()+"  groups: [{name: g, client_roles: {app-1: [r]}}]\n", &State{}, func(c *plan.Change) bool {
+		return (c.Kind == "client" || c.Kind == "mapper" || c.Kind == "client-role") && strings.HasPrefix(c.Name, "demo/app-")
+	})
 	if bulk == nil || len(bulk.Clients) != 10 || len(bulk.Roles) != 10 || bulk.Roles["app-3"][0]["name"] != "r" {
 		t.Fatalf("import: %+v", bulk)
 	}
@@ -148,14 +131,7 @@ func TestBatchCreates(t *testing.T) {
 		t.Errorf("an imported client's body: %v", c)
 	}
 	// Nine are created object by object.
-	k = specOf(t, "  clients:\n"+strings.Join(strings.SplitAfter(body.String(), "\n")[:9], ""))
-	p, _ = Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
-	batchCreates(p, &State{})
-	for _, c := range p.Changes {
-		if _, ok := c.Op.(inBulk); ok {
-			t.Errorf("%s %s imported with fewer than %d new clients", c.Kind, c.Name, bulkMin)
-		}
-	}
+	importsOf(t, "  clients:\n"+strings.Join(strings.SplitAfter(body.String(), "\n")[:9], ""), &State{}, none)
 }
 
 // Ten or more new groups are created with imports: each new top-level group
@@ -170,28 +146,11 @@ func TestBatchCreatesGroups(t *testing.T) {
 	groups.WriteString("    - {name: team-1/squad, client_roles: {app: [reader]}}\n")
 	groups.WriteString("    - {name: team-1/squad/pod, client_roles: {other: [gone]}}\n")
 	groups.WriteString("    - {name: old/new, realm_roles: [auditor]}\n")
-	k := specOf(t, "  realm_roles: [auditor]\n  clients: [{client_id: app, roles: [reader]}]\n  groups:\n"+groups.String())
-	st := &State{Realm: "demo", Owned: plan.Owned{}, Groups: map[string]*Group{"old": {ID: "g-old", Path: "old"}}}
-	p, err := Diff(Expand(k, nil), st, DiffOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	batchCreates(p, st)
-	var bulk *bulkCreate
-	for _, c := range p.Changes {
-		ib, inBatch := c.Op.(inBulk)
-		want := c.Action == plan.Create && c.Kind == "group" && strings.HasPrefix(c.Name, "demo/team-") ||
+	st := &State{Groups: map[string]*Group{"old": {ID: "g-old", Path: "old"}}}
+	bulk := importsOf(t, "  realm_roles: [auditor]\n  clients: [{client_id: app, roles: [reader]}]\n  groups:\n"+groups.String(), st, func(c *plan.Change) bool {
+		return c.Action == plan.Create && c.Kind == "group" && strings.HasPrefix(c.Name, "demo/team-") ||
 			c.Kind == "group-role-binding" && strings.HasPrefix(c.Name, "demo/team-") && !strings.Contains(c.Name, "pod")
-		if inBatch != want {
-			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want)
-		}
-		if inBatch {
-			if bulk != nil && ib.Bulk != bulk {
-				t.Errorf("two imports")
-			}
-			bulk = ib.Bulk
-		}
-	}
+	})
 	if bulk == nil || len(bulk.Groups) != 10 || bulk.Clients != nil {
 		t.Fatalf("import: %+v", bulk)
 	}
@@ -205,12 +164,36 @@ func TestBatchCreatesGroups(t *testing.T) {
 		t.Errorf("squad: %+v", squad)
 	}
 	// Nine new groups are made object by object.
-	k = specOf(t, "  groups:\n"+strings.Join(strings.SplitAfter(groups.String(), "\n")[:9], ""))
-	p, _ = Diff(Expand(k, nil), &State{Realm: "demo", Owned: plan.Owned{}}, DiffOptions{})
-	batchCreates(p, &State{})
+	importsOf(t, "  groups:\n"+strings.Join(strings.SplitAfter(groups.String(), "\n")[:9], ""), &State{}, none)
+}
+
+// importsOf batches the plan of sso.yaml lines (st: the realm as read) and
+// returns the one import its changes share, failing the test for each
+// change that is in it and should not be, or the other way round.
+func importsOf(t *testing.T, yaml string, st *State, want func(*plan.Change) bool) *bulkCreate {
+	t.Helper()
+	if st.Owned == nil {
+		st.Realm, st.Owned = "demo", plan.Owned{}
+	}
+	p, err := Diff(Expand(specOf(t, yaml), nil), st, DiffOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchCreates(p, st)
+	var bulk *bulkCreate
 	for _, c := range p.Changes {
-		if _, ok := c.Op.(inBulk); ok {
-			t.Errorf("%s %s imported with fewer than %d new groups", c.Kind, c.Name, bulkMin)
+		ib, inBatch := c.Op.(inBulk)
+		if inBatch != want(c) {
+			t.Errorf("%s %s: in the import %v, want %v", c.Kind, c.Name, inBatch, want(c))
+		}
+		if inBatch {
+			if bulk != nil && ib.Bulk != bulk {
+				t.Errorf("two imports")
+			}
+			bulk = ib.Bulk
 		}
 	}
+	return bulk
 }
+
+func none(*plan.Change) bool { return false }

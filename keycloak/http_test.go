@@ -238,7 +238,7 @@ func TestReadState(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
 		"GET /admin/realms/demo": {Body: fmt.Sprintf(`{"realm":"demo","attributes":{%q:%q}}`, OwnershipAttribute, owned)},
 		"GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1":               {Body: `[{"id":"r1","name":"auditor"}]`},
-		"GET /admin/realms/demo/clients?first=0&max=250":                                      {Body: `[{"id":"u1","clientId":"vault","protocolMappers":[{"id":"m1","name":"groups"}]},{"id":"u2","clientId":"other"}]`},
+		"GET /admin/realms/demo/clients?first=0&max=250":                                     {Body: `[{"id":"u1","clientId":"vault","protocolMappers":[{"id":"m1","name":"groups"}]},{"id":"u2","clientId":"other"}]`},
 		"GET /admin/realms/demo/clients/u1/roles?briefRepresentation=true&first=0&max=-1":    {Body: `[{"id":"cr1","name":"secret_reader"}]`},
 		"GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1":             {Body: `[{"id":"g1","name":"top","path":"/top","subGroupCount":1,"realmRoles":["auditor"]},{"id":"g3","name":"inline","path":"/inline","subGroups":[{"id":"g4","name":"kid","path":"/inline/kid"}]}]`},
 		"GET /admin/realms/demo/groups/g1/children?briefRepresentation=false&first=0&max=-1": {Body: `[{"id":"g2","name":"sub","path":"/top/sub","clientRoles":{"vault":["secret_reader"]}}]`},

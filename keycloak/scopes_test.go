@@ -362,7 +362,7 @@ func TestExportScopes(t *testing.T) {
 func TestReadScopes(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
 		"GET /admin/realms/demo":                                                 {Body: `{"realm":"demo"}`},
-		"GET /admin/realms/demo/clients?first=0&max=250":                          {Body: `[{"id":"u1","clientId":"vault","fullScopeAllowed":false,"defaultClientScopes":["vault-groups"]},{"id":"u2","clientId":"open","fullScopeAllowed":true}]`},
+		"GET /admin/realms/demo/clients?first=0&max=250":                         {Body: `[{"id":"u1","clientId":"vault","fullScopeAllowed":false,"defaultClientScopes":["vault-groups"]},{"id":"u2","clientId":"open","fullScopeAllowed":true}]`},
 		"GET /admin/realms/demo/client-scopes":                                   {Body: `[{"id":"s1","name":"vault-groups","protocol":"openid-connect","attributes":{"include.in.token.scope":"true"},"protocolMappers":[{"id":"m1","name":"groups"}]},{"id":"s2","name":"roles"}]`},
 		"GET /admin/realms/demo/default-default-client-scopes":                   {Body: `[{"id":"s2","name":"roles","protocol":"openid-connect"}]`},
 		"GET /admin/realms/demo/default-optional-client-scopes":                  {Body: `[]`},
