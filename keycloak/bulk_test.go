@@ -197,3 +197,36 @@ func importsOf(t *testing.T, yaml string, st *State, want func(*plan.Change) boo
 }
 
 func none(*plan.Change) bool { return false }
+
+// An import that Keycloak refuses (403: partialImport needs manage-realm)
+// creates nothing: each of its changes is then made on its own.
+func TestRefusedImportFallsBackPerObject(t *testing.T) {
+	var clients strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&clients, "    - {client_id: app-%d, redirect_uris: [\"https://a/%d\"]}\n", i, i)
+	}
+	var groups strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&groups, "    - {name: team-%d}\n", i)
+	}
+	rec := newRecorder(t, map[string]reply{
+		"GET /admin/realms/demo":                {Body: `{"realm":"demo"}`},
+		"POST /admin/realms/demo/partialImport": {Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`},
+		"POST /admin/realms/demo/clients":       {Status: 201, Location: "/admin/realms/demo/clients/new-uuid"},
+		"POST /admin/realms/demo/groups":        {Status: 201, Location: "/admin/realms/demo/groups/new-gid"},
+	})
+	st := emptyState("demo", true)
+	p := mustDiff(t, desired(t, "  clients:\n"+clients.String()+"  groups:\n"+groups.String()), st)
+	batchCreates(p, st)
+	adminOf(rec).bind(p, "demo", st)
+	if err := p.Execute(context.Background(), 4, nil); err != nil {
+		t.Fatalf("apply with the import refused: %v", err)
+	}
+	n := map[string]int{}
+	for _, r := range rec.Requests() {
+		n[r]++
+	}
+	if n["POST /admin/realms/demo/partialImport"] != 2 || n["POST /admin/realms/demo/clients"] != 10 || n["POST /admin/realms/demo/groups"] != 10 {
+		t.Errorf("requests: %v", n)
+	}
+}
