@@ -64,12 +64,12 @@ var errNoBulk = errors.New("bulk read not available")
 // refused reports answers that mean "not here": an admin without the right
 // role, an endpoint this server does not have.
 func refused(err error) bool {
-	var api *APIError
-	if !errors.As(err, &api) {
+	var e *APIError
+	if !errors.As(err, &e) {
 		return false
 	}
-	switch api.Status {
-	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusBadRequest:
+	switch e.Status {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented, http.StatusBadRequest:
 		return true
 	}
 	return false
