@@ -53,8 +53,8 @@ type pickedRole struct {
 }
 
 // exportTimeout caps one partial export. Over the cap the reads object by
-// object take over, and the export Keycloak goes on with warms its caches
-// for the next run.
+// object take over; the export, which Keycloak finishes anyway, warms its
+// caches for the next run.
 const exportTimeout = 15 * time.Second
 
 // errNoBulk says that a bulk read is not available: the caller reads object
