@@ -284,9 +284,9 @@ func TestIntegrationBulkCreateMatchesPerObject(t *testing.T) {
 	sameState(t, bulk, stb)
 }
 
-// An apply cut off while its partial import is on the way, or right after
-// it, converges when run again, and the realm is the one an uninterrupted
-// apply makes.
+// An apply cut off at its partial import of clients or of groups, or one
+// whose imports meet objects made meanwhile, converges when run again, and
+// the realm is the one an undisturbed apply makes.
 func TestIntegrationInterruptedBulkCreateConverges(t *testing.T) {
 	ctx := context.Background()
 	ref := newHarness(t)
@@ -314,20 +314,53 @@ func TestIntegrationInterruptedBulkCreateConverges(t *testing.T) {
 			if err == nil {
 				t.Fatalf("apply cut %s the import returned no error", cut)
 			}
-			if _, err := h.apply(t, ctx, k, false); err != nil {
-				t.Fatalf("re-run: %v", err)
-			}
-			h.cnt.writes.Store(0)
-			if p, err := h.apply(t, ctx, k, false); err != nil || p.HasChanges() || h.cnt.writes.Load() != 0 {
-				t.Fatalf("third run: err %v, %d writes", err, h.cnt.writes.Load())
-			}
-			got, err := h.admin.ReadState(ctx, h.realm, allReads(true))
-			if err != nil {
-				t.Fatal(err)
-			}
-			sameObjects(t, comparable(t, got), comparable(t, want))
+			convergesTo(t, ctx, h, k, want)
 		})
 	}
+	// A client and a group made by someone else between the plan and the
+	// apply make their imports fail (409, nothing imported): each change is
+	// then made on its own, adopting what exists, and the apply succeeds.
+	t.Run("made-meanwhile", func(t *testing.T) {
+		h := newHarness(t)
+		k := bulkWorkload(h.realm, 40)
+		if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, "", map[string]any{"realm": h.realm, "enabled": true}, nil); err != nil {
+			t.Fatal(err)
+		}
+		out, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: getenv, ForApply: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := "/" + url.PathEscape(h.realm)
+		for path, body := range map[string]any{"/clients": map[string]any{"clientId": "app-002", "protocol": "openid-connect"}, "/groups": map[string]any{"name": "team-001"}} {
+			if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, base+path, body, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := h.cnt.writes.Load()
+		if err := out.Plan.Execute(ctx, 8, nil); err != nil {
+			t.Fatalf("apply over objects made meanwhile: %v", err)
+		}
+		t.Logf("apply after two 409s: %d writes", h.cnt.writes.Load()-before)
+		convergesTo(t, ctx, h, k, want)
+	})
+}
+
+// convergesTo fails the test unless a re-run of k succeeds, the run after
+// it writes nothing, and the realm then holds want's objects.
+func convergesTo(t *testing.T, ctx context.Context, h *harness, k *spec.Keycloak, want *keycloak.State) {
+	t.Helper()
+	if _, err := h.apply(t, ctx, k, false); err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	h.cnt.writes.Store(0)
+	if p, err := h.apply(t, ctx, k, false); err != nil || p.HasChanges() || h.cnt.writes.Load() != 0 {
+		t.Fatalf("third run: err %v, %d writes", err, h.cnt.writes.Load())
+	}
+	got, err := h.admin.ReadState(ctx, h.realm, allReads(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameObjects(t, comparable(t, got), comparable(t, want))
 }
 
 // importCutter cuts an apply at the first partial import of its kind of
@@ -393,53 +426,4 @@ func sameObjects(t *testing.T, got, want map[string]any) {
 			t.Errorf("%s: %d objects, want %d", key, len(gm), len(wm))
 		}
 	}
-}
-
-// A client and a group made by someone else between the plan and the apply
-// make their imports fail (409, nothing imported): each change is then made
-// on its own, adopting what exists, and the apply still succeeds. A re-run
-// converges, the run after it writes nothing, and the realm is the one an
-// undisturbed apply makes.
-func TestIntegrationBulkCreateMeetsObjectsMadeMeanwhile(t *testing.T) {
-	ctx := context.Background()
-	ref := newHarness(t)
-	if _, err := ref.apply(t, ctx, bulkWorkload(ref.realm, 40), false); err != nil {
-		t.Fatal(err)
-	}
-	want, err := ref.admin.ReadState(ctx, ref.realm, allReads(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := newHarness(t)
-	k := bulkWorkload(h.realm, 40)
-	if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, "", map[string]any{"realm": h.realm, "enabled": true}, nil); err != nil {
-		t.Fatal(err)
-	}
-	out, err := h.admin.Plan(ctx, k, keycloak.PlanOptions{Getenv: getenv, ForApply: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "/" + url.PathEscape(h.realm)
-	for path, body := range map[string]any{"/clients": map[string]any{"clientId": "app-002", "protocol": "openid-connect"}, "/groups": map[string]any{"name": "team-001"}} {
-		if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, base+path, body, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	before := h.cnt.writes.Load()
-	if err := out.Plan.Execute(ctx, 8, nil); err != nil {
-		t.Fatalf("apply over objects made meanwhile: %v", err)
-	}
-	t.Logf("apply after two 409s: %d writes", h.cnt.writes.Load()-before)
-	if _, err := h.apply(t, ctx, k, false); err != nil {
-		t.Fatalf("re-run: %v", err)
-	}
-	h.cnt.writes.Store(0)
-	if p, err := h.apply(t, ctx, k, false); err != nil || p.HasChanges() || h.cnt.writes.Load() != 0 {
-		t.Fatalf("third run: err %v, %d writes", err, h.cnt.writes.Load())
-	}
-	got, err := h.admin.ReadState(ctx, h.realm, allReads(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameObjects(t, comparable(t, got), comparable(t, want))
 }
