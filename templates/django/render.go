@@ -73,7 +73,7 @@ func Render(in Input) ([]File, error) {
 		return nil, &RefusedError{Library: lib.Name, Reason: lib.Refusal, Nearest: lib.Nearest}
 	}
 	data := newData(in, lib)
-	t, err := template.New("").Delims("[[", "]]").Funcs(template.FuncMap{"py": py}).ParseFS(appFiles, "app/*.tmpl")
+	t, err := template.New("").Delims("[[", "]]").Funcs(template.FuncMap{"py": py, "text": templateText}).ParseFS(appFiles, "app/*.tmpl")
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +191,17 @@ func py(v any) (string, error) {
 	}
 	return "", fmt.Errorf("py: no Python literal for %T", v)
 }
+
+// templateText escapes s as text of a Django HTML template: the characters
+// HTML gives meaning to, and the braces and percent sign that open Django's
+// {{ }}, {% %} and {# #}, so a value can neither add markup nor a template
+// tag (not even inside {% comment %}). NUL becomes U+FFFD, as in browsers.
+func templateText(s string) string {
+	return templateEscaper.Replace(s)
+}
+
+var templateEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;",
+	"}", "&#125;", "{", "&#123;", "%", "&#37;", "\x00", "\ufffd")
 
 // pyString quotes s for Python: strconv's Go escapes are valid Python
 // escapes for printable ASCII, \n, \t, \" and \\; anything else is \u-escaped.
