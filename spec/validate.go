@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // BuiltinClientScopes are the client scopes Keycloak 26 creates in every
@@ -79,6 +81,8 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 	}
 	if k.Realm == "" {
 		v.errorf("keycloak", "no realm: set keycloak.realm or $KEYCLOAK_REALM")
+	} else {
+		v.plainText("keycloak.realm", k.Realm)
 	}
 	if k.Admin.ClientID != "" && (k.Admin.UsernameEnv != "" || k.Admin.PasswordEnv != "") {
 		v.errorf("keycloak.admin", "use either client_id/client_secret_env or username_env/password_env, not both")
@@ -473,6 +477,21 @@ func (v *validator) unique(key string, items []string) {
 	}
 }
 
+// maxDjangoGroupName is the length of django.contrib.auth's Group.name.
+const maxDjangoGroupName = 150
+
+// plainText refuses a name that no server or library takes: one that is not
+// UTF-8 or holds a control character (a newline, NUL, DEL, C1).
+func (v *validator) plainText(key, s string) {
+	if !utf8.ValidString(s) {
+		v.errorf(key, "not valid UTF-8")
+		return
+	}
+	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
+		v.errorf(key, "a name cannot hold the control character %U (at byte %d)", []rune(s[i:])[0], i)
+	}
+}
+
 func (v *validator) checkURL(key, s string) {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -726,6 +745,22 @@ func (v *validator) django(d *Django) {
 		}
 		v.unique(key+".staff", s.Staff)
 		v.unique(key+".superuser", s.Superuser)
+		// These reach the rendered app's Python source (as literals).
+		v.plainText(key+".username_claim", s.UsernameClaim)
+		v.plainText(key+".client", s.Client)
+		for j, n := range s.Staff {
+			v.plainText(fmt.Sprintf("%s.staff[%d]", key, j), n)
+		}
+		for j, n := range s.Superuser {
+			v.plainText(fmt.Sprintf("%s.superuser[%d]", key, j), n)
+		}
+		for _, kc := range slices.Sorted(maps.Keys(s.Groups)) {
+			v.plainText(key+".groups", kc)
+			v.plainText(key+".groups."+kc, s.Groups[kc])
+			if n := utf8.RuneCountInString(s.Groups[kc]); n > maxDjangoGroupName {
+				v.errorf(key+".groups."+kc, "a Django group name has at most %d characters, got %d", maxDjangoGroupName, n)
+			}
+		}
 		c := k.Client(s.Client)
 		switch {
 		case s.Client == "":
