@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -34,24 +36,40 @@ func writeYAML(w io.Writer, v any, header string) error {
 // is replaced: a symlink, FIFO, device or directory at path is refused. An
 // existing file keeps its mode; a new one is 0644. The temporary file is
 // removed on every failure.
-func writeFileAtomic(path string, data []byte) (err error) {
+func writeFileAtomic(path string, data []byte) error {
+	root, err := os.OpenRoot(filepath.Dir(path))
+	if err != nil {
+		return inputErrorf("%v", err)
+	}
+	defer root.Close()
+	return writeAtomicIn(root, filepath.Base(path), path, data)
+}
+
+// writeAtomicIn is writeFileAtomic for name inside root (shown as shown in
+// messages): the temporary file is made beside name, in root.
+func writeAtomicIn(root *os.Root, name, shown string, data []byte) (err error) {
 	mode := os.FileMode(0o644)
-	switch fi, statErr := os.Lstat(path); {
+	switch fi, statErr := root.Lstat(name); {
 	case statErr == nil && !fi.Mode().IsRegular():
-		return inputErrorf("%s is not a regular file (%s): refusing to replace it", path, fileKind(fi.Mode()))
+		return inputErrorf("%s is not a regular file (%s): refusing to replace it", shown, fileKind(fi.Mode()))
 	case statErr == nil:
 		mode = fi.Mode().Perm()
 	case !errors.Is(statErr, fs.ErrNotExist):
 		return inputErrorf("%v", statErr)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return inputErrorf("%v", err)
+	var tmp *os.File
+	var tmpName string
+	for i := 0; tmp == nil; i++ {
+		tmpName = filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+"."+strconv.FormatInt(time.Now().UnixNano()%1e9+int64(i), 36))
+		tmp, err = root.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil && (!errors.Is(err, fs.ErrExist) || i == 9) {
+			return inputErrorf("%v", err)
+		}
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			root.Remove(tmpName)
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
@@ -63,7 +81,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return root.Rename(tmpName, name)
 }
 
 // fileKind names a file type in messages.

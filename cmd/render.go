@@ -2,14 +2,9 @@ package cmd
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -126,6 +121,9 @@ func renderDjangoRun(opts *renderDjangoOptions) error {
 			return err
 		}
 	}
+	if err := in.Check(disc.URL); err != nil {
+		return fmt.Errorf("%w: ssoctl renders no app from it", err)
+	}
 	files, err := django.Render(in)
 	if err != nil {
 		return err
@@ -210,64 +208,4 @@ func liveWarnings(opts *renderDjangoOptions, k *spec.Keycloak, site *spec.Django
 		out = append(out, fmt.Sprintf("Keycloak's client %s: %s (ssoctl apply -f %s fixes it)", site.Client, p.Message, opts.File))
 	}
 	return out, nil
-}
-
-// renderManifest records what a render wrote, so the next one knows which
-// files are its own.
-const renderManifest = "keycloak_sso/.ssoctl-render.json"
-
-// writeRendered writes files under dir. A file that exists and that the
-// last render did not write (or that was edited since) is refused unless
-// force; files the last render wrote and this one does not are removed.
-func writeRendered(dir string, files []django.File, force bool) error {
-	prev := map[string]string{}
-	if b, err := os.ReadFile(filepath.Join(dir, renderManifest)); err == nil {
-		var m []django.File
-		if json.Unmarshal(b, &m) == nil {
-			for _, f := range m {
-				prev[f.Path] = f.SHA256
-			}
-		}
-	}
-	var foreign []string
-	for _, f := range files {
-		cur, err := os.ReadFile(filepath.Join(dir, f.Path))
-		if err != nil {
-			continue
-		}
-		sum := sha256.Sum256(cur)
-		if have := hex.EncodeToString(sum[:]); have != f.SHA256 && have != prev[f.Path] {
-			foreign = append(foreign, f.Path)
-		}
-	}
-	if len(foreign) > 0 && !force {
-		return inputErrorf("%s: refusing to overwrite files that ssoctl did not write (or that were edited since): %s; pass --force to overwrite them",
-			dir, strings.Join(foreign, ", "))
-	}
-	for _, f := range files {
-		p := filepath.Join(dir, f.Path)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := writeFileAtomic(p, f.Data); err != nil {
-			return err
-		}
-	}
-	for path, sum := range prev {
-		if slices.ContainsFunc(files, func(f django.File) bool { return f.Path == path }) {
-			continue
-		}
-		// No longer rendered (the site dropped its api:, say): removed when
-		// it is still as the last render wrote it.
-		if cur, err := os.ReadFile(filepath.Join(dir, path)); err == nil {
-			if have := sha256.Sum256(cur); hex.EncodeToString(have[:]) == sum {
-				os.Remove(filepath.Join(dir, path))
-			}
-		}
-	}
-	m, err := json.MarshalIndent(files, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, renderManifest), append(m, '\n'))
 }
