@@ -162,3 +162,58 @@ func TestInputCheckRefusesWhatIsNotTheRealms(t *testing.T) {
 		}
 	}
 }
+
+// Values reach the rendered files only as their literals: with every value
+// literal swapped for the literal of a plain stand-in, each file is byte for
+// byte the render of the stand-ins. A value printed raw anywhere (a
+// docstring, a comment, a template tag) would survive the swap.
+func FuzzRenderValues(f *testing.F) {
+	f.Add("brewery", "preferred_username", "customers", "brewers", "http://kc/realms/demo", 0)
+	f.Add(`a"""b`, "x\ny", "{% endcomment %}", `\N{BULLET}`, "http://kc/realms/demo/'''", 2)
+	f.Add("\\", "\x00", "</script>", "\r", "é😀\u2028", 4)
+	combos := []struct{ lib, api string }{
+		{spec.LibMozilla, spec.APIMozilla}, {spec.LibKeycloakOID, ""}, {spec.LibSocial, spec.APIDRFOIDC},
+		{spec.LibSocialOIDC, ""}, {spec.LibAllauth, spec.APIKeycloakAut},
+	}
+	f.Fuzz(func(t *testing.T, a, b, c, d, e string, n int) {
+		for _, s := range []string{a, b, c, d, e} {
+			if strings.Contains(s, "\x01") {
+				t.Skip("\\x01 marks the values")
+			}
+		}
+		combo := combos[(n%len(combos)+len(combos))%len(combos)]
+		// Each field gets its own value: a mark, the field's stand-in, the fuzzed text.
+		fields := []string{"site", "client", "claim", "staff", "super", "kc", "dj", "gclaim", "url", "env", "kcurl", "realm", "key",
+			"issuer", "auth", "token", "userinfo", "jwks", "end"}
+		inputs := []string{a, b, c, d, e}
+		val := map[string]string{}
+		var swap []string
+		for i, name := range fields {
+			val[name] = "\x01" + name + inputs[i%len(inputs)]
+			swap = append(swap, pyString(val[name]), pyString(name), templateText(val[name]), templateText(name))
+		}
+		// Two values are printed derived: the site's post-logout URI and the server's URL without its trailing slash.
+		swap = append([]string{pyString(val["url"] + PostLogoutPath), pyString("url" + PostLogoutPath),
+			pyString(strings.TrimRight(val["kcurl"], "/")), pyString("kcurl")}, swap...)
+		render := func(v func(string) string) []File {
+			site := &spec.DjangoSite{Name: v("site"), Client: v("client"), Library: combo.lib, URL: v("url"), ClientSecretEnv: v("env"),
+				UsernameClaim: v("claim"), Staff: []string{v("staff")}, Superuser: []string{v("super")}, Groups: map[string]string{v("kc"): v("dj")},
+				Logout: "keycloak", API: combo.api}
+			files, err := Render(Input{Site: site, Client: &spec.Client{ClientID: site.Client, Mappers: []spec.Mapper{{Groups: &spec.GroupsMapper{Claim: v("gclaim")}}}},
+				KeycloakURL: v("kcurl"), Realm: v("realm"), PublicKey: v("key"), Endpoints: Endpoints{Issuer: v("issuer"), Authorization: v("auth"),
+					Token: v("token"), Userinfo: v("userinfo"), JWKS: v("jwks"), EndSession: v("end")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return files
+		}
+		got := render(func(name string) string { return val[name] })
+		want := render(func(name string) string { return name })
+		r := strings.NewReplacer(swap...)
+		for i := range got {
+			if s := r.Replace(string(got[i].Data)); s != string(want[i].Data) {
+				t.Fatalf("%s holds a value other than as its literal:\n%s", got[i].Path, got[i].Data)
+			}
+		}
+	})
+}

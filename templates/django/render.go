@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/ssoctl/ssoctl/spec"
@@ -73,7 +74,7 @@ func Render(in Input) ([]File, error) {
 		return nil, &RefusedError{Library: lib.Name, Reason: lib.Refusal, Nearest: lib.Nearest}
 	}
 	data := newData(in, lib)
-	t, err := template.New("").Delims("[[", "]]").Funcs(template.FuncMap{"py": py, "text": templateText}).ParseFS(appFiles, "app/*.tmpl")
+	t, err := appTemplates()
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +99,12 @@ func Render(in Input) ([]File, error) {
 	slices.SortFunc(out, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
 }
+
+// appTemplates are the app's templates, parsed once (executing a parsed
+// template is safe from several goroutines).
+var appTemplates = sync.OnceValues(func() (*template.Template, error) {
+	return template.New("").Delims("[[", "]]").Funcs(template.FuncMap{"py": py, "text": templateText}).ParseFS(appFiles, "app/*.tmpl")
+})
 
 // data is what the templates see.
 type data struct {
