@@ -95,6 +95,8 @@ func fileKind(m fs.FileMode) string {
 		return "a device"
 	case m.IsDir():
 		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	}

@@ -243,7 +243,7 @@ func TestWriteRenderedChecksEveryTargetFirst(t *testing.T) {
 		{"a file where a directory goes", func(dir string) {
 			os.MkdirAll(filepath.Join(dir, "keycloak_sso"), 0o755)
 			os.WriteFile(filepath.Join(dir, "keycloak_sso", "templates"), nil, 0o644)
-		}, "templates is not a regular file, where render needs a directory"},
+		}, "templates is a regular file, where render needs a directory"},
 	} {
 		dir := t.TempDir()
 		tt.setup(dir)
@@ -261,7 +261,7 @@ func TestWriteRenderedChecksEveryTargetFirst(t *testing.T) {
 	}
 	reg := filepath.Join(t.TempDir(), "project.py")
 	os.WriteFile(reg, nil, 0o644)
-	if err := writeRendered(reg, files, false); err == nil || exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "is not a regular file, not a directory") && !strings.Contains(err.Error(), "not a directory") {
+	if err := writeRendered(reg, files, false); err == nil || exitCode(err) != ExitUsage || !strings.Contains(err.Error(), "project.py is a regular file, not a directory") {
 		t.Errorf("--out a regular file: %v", err)
 	}
 	// A large file in place of a rendered one is not the render's, and is not read whole.
