@@ -17,7 +17,7 @@ import (
 	"github.com/ssoctl/ssoctl/spec"
 )
 
-//go:embed app
+//go:embed all:app
 var appFiles embed.FS
 
 // Endpoints are the realm's, from its live discovery document.
