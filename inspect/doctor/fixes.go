@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"gopkg.in/yaml.v3"
 )
 
 // The fix fragments are sso.yaml pieces keyed by what identifies each
@@ -67,4 +69,25 @@ func roleFix(path, role string, fields ...string) string {
 		lines = append(lines, "    "+f)
 	}
 	return mountFix(path, lines...)
+}
+
+// flowYAML renders v on one line, every mapping and list in flow style, so
+// that it fits where mapperFix puts a mapper.
+func flowYAML(v any) (string, error) {
+	var n yaml.Node
+	if err := n.Encode(v); err != nil {
+		return "", err
+	}
+	var flow func(n *yaml.Node)
+	flow = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+			n.Style = yaml.FlowStyle
+		}
+		for _, c := range n.Content {
+			flow(c)
+		}
+	}
+	flow(&n)
+	out, err := yaml.Marshal(&n)
+	return strings.TrimSpace(string(out)), err
 }
