@@ -603,7 +603,7 @@ func (d *doc) claimMapperFix(p string) (fix, fixYAML string, ok bool) {
 	if d.fileHolds(*sh) {
 		return fmt.Sprintf("the file's mapper %q already writes it into every token: ssoctl apply -f makes it live", sh.DefaultName(client)), "", true
 	}
-	line, err := flowYAML(sh)
+	line, err := mapperYAML(*sh)
 	if err != nil {
 		return "", "", false
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ssoctl/ssoctl/spec"
 )
 
 // The fix fragments are sso.yaml pieces keyed by what identifies each
@@ -52,9 +54,14 @@ func itemFix(head string, lines []string) string {
 }
 
 // mapperFix adds (or replaces, by its default name) one mapper, written as
-// a flow mapping item, e.g. "audience: vault".
+// the lines of a list item, e.g. "audience: vault".
 func mapperFix(client, mapper string) string {
-	return clientFix(client, "mappers:", "  - "+mapper)
+	lines := strings.Split(mapper, "\n")
+	out := []string{"mappers:", "  - " + lines[0]}
+	for _, l := range lines[1:] {
+		out = append(out, "    "+l)
+	}
+	return clientFix(client, out...)
 }
 
 // mountFix is a fragment for one auth mount: lines at the mount's level.
@@ -71,11 +78,12 @@ func roleFix(path, role string, fields ...string) string {
 	return mountFix(path, lines...)
 }
 
-// flowYAML renders v on one line, every mapping and list in flow style, so
-// that it fits where mapperFix puts a mapper.
-func flowYAML(v any) (string, error) {
+// mapperYAML renders a mapper as sso.yaml writes one: a line per key
+// (the kind, and a name where it is not the default), each value in flow
+// style, as mapperFix takes it.
+func mapperYAML(m spec.Mapper) (string, error) {
 	var n yaml.Node
-	if err := n.Encode(v); err != nil {
+	if err := n.Encode(m); err != nil {
 		return "", err
 	}
 	var flow func(n *yaml.Node)
@@ -87,7 +95,9 @@ func flowYAML(v any) (string, error) {
 			flow(c)
 		}
 	}
-	flow(&n)
+	for _, c := range n.Content {
+		flow(c)
+	}
 	out, err := yaml.Marshal(&n)
 	return strings.TrimSpace(string(out)), err
 }
