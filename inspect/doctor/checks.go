@@ -284,7 +284,11 @@ func (d *doc) audience(m *mount) {
 			selfOK = selfOK && slices.Contains(auds, client)
 		}
 		if len(refused) == 0 {
-			d.ok(sysVault, path.audID, fmt.Sprintf("%s of client %s meet%s the bound audiences of role %s", tokensOf(passed), client, map[bool]string{true: "s"}[len(passed) == 1], ref))
+			verb := "meet"
+			if len(passed) == 1 {
+				verb = "meets"
+			}
+			d.ok(sysVault, path.audID, fmt.Sprintf("%s of client %s %s the bound audiences of role %s", tokensOf(passed), client, verb, ref))
 			continue
 		}
 		var parts []string
