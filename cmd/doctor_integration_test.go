@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -366,7 +367,7 @@ func TestIntegrationDoctorChecksEveryToken(t *testing.T) {
 	code, rep := r.doctor("")
 	c := check(rep, doctor.Fail, jwtRole)
 	if code != ExitFindings || !slices.Equal(failedIDs(rep), []string{"claims.groups"}) || c == nil ||
-		!strings.Contains(c.Message, "not into the ID token") || !strings.Contains(c.Message, claim) || !strings.Contains(c.Message, refusal) {
+		!strings.Contains(c.Message, "not into the ID token") || !strings.Contains(c.Message, claim) || !strings.Contains(c.Message, strconv.Quote(refusal)) {
 		t.Fatalf("live doctor: exit %d, failures %v, the JWT role's check %+v\n%+v", code, failedIDs(rep), c, rep.Checks)
 	}
 	if check(rep, doctor.OK, oidcRole) == nil {
