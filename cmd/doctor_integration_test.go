@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/ssoctl/ssoctl/inspect/doctor"
 	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/keycloak"
+	"github.com/ssoctl/ssoctl/spec"
 	"github.com/ssoctl/ssoctl/testbed"
 )
 
@@ -233,7 +235,7 @@ func TestIntegrationDoctorFindsEachBrokenLink(t *testing.T) {
 				r.kc(http.MethodPost, "/clients/"+r.clientID()+"/protocol-mappers/models", map[string]any{"name": "audience vault", "protocol": "openid-connect",
 					"protocolMapper": "oidc-audience-mapper", "config": map[string]string{"included.client.audience": "vault", "id.token.claim": "true", "access.token.claim": "true"}}, nil)
 			}},
-		{name: "roles only in the access token", want: "claims.access-only",
+		{name: "roles only in the access token", want: "claims.groups",
 			break_: func() {
 				m := r.mapper("client roles vault")
 				r.kc(http.MethodDelete, "/clients/"+r.clientID()+"/protocol-mappers/models/"+m["id"].(string), nil, nil)
@@ -328,6 +330,84 @@ func TestIntegrationDoctorFindsEachBrokenLink(t *testing.T) {
 				t.Errorf("mended: exit %d, failures %v", code, failedIDs(rep))
 			}
 		})
+	}
+}
+
+// The client roles mapper writes into the access token and userinfo but
+// not the ID token, and both mounts' roles read the claim. Live doctor
+// (no login) fails the JWT role for the ID token, as a user's script sends
+// it, and passes the OIDC role, whose claims Vault merges with userinfo;
+// --user shows Vault's own refusal of the ID token and the other logins
+// passing; the fix doctor prints, merged into the file and applied, mends
+// it.
+func TestIntegrationDoctorChecksEveryToken(t *testing.T) {
+	r := newDoctorRig(t)
+	data, _ := os.ReadFile(r.path)
+	const on = `claim: "resource_access.${client_id}.roles", id_token: true, access_token: true, userinfo: true}`
+	text := strings.Replace(string(data), on, `claim: "resource_access.${client_id}.roles", id_token: false, access_token: true, userinfo: true}  # no ID token`, 1)
+	if text == string(data) {
+		t.Fatal("the test's edit of the file failed")
+	}
+	os.WriteFile(r.path, []byte(text), 0o600)
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	jwtRole, oidcRole := "role "+r.jwtMnt+"/default", "role "+r.oidcMnt+"/default"
+	const claim = "/resource_access/vault/roles"
+	refusal := fmt.Sprintf("failed to fetch groups: %q claim not found in token", claim)
+	check := func(rep doctor.Report, status doctor.Status, role string) *doctor.Check {
+		for i, c := range rep.Checks {
+			if c.ID == "claims.groups" && c.Status == status && strings.HasPrefix(c.Message, role+" ") {
+				return &rep.Checks[i]
+			}
+		}
+		return nil
+	}
+
+	code, rep := r.doctor("")
+	c := check(rep, doctor.Fail, jwtRole)
+	if code != ExitFindings || !slices.Equal(failedIDs(rep), []string{"claims.groups"}) || c == nil ||
+		!strings.Contains(c.Message, "not into the ID token") || !strings.Contains(c.Message, claim) || !strings.Contains(c.Message, strconv.Quote(refusal)) {
+		t.Fatalf("live doctor: exit %d, failures %v, the JWT role's check %+v\n%+v", code, failedIDs(rep), c, rep.Checks)
+	}
+	if check(rep, doctor.OK, oidcRole) == nil {
+		t.Errorf("the OIDC role finds the claim in userinfo, which Vault merges: %+v", rep.Checks)
+	}
+	fixYAML := c.FixYAML
+
+	// The real logins agree: Vault refuses the ID token with those words,
+	// takes the access token, and the OIDC flow passes.
+	code, rep = r.doctor("alice")
+	logins := map[string]doctor.Login{}
+	for _, l := range rep.Logins {
+		logins[l.Path] = l
+	}
+	idLogin, accessLogin, oidcLogin := logins["vault-jwt "+r.jwtMnt+"/default"], logins["vault-jwt "+r.jwtMnt+"/default (access token)"], logins["vault-oidc "+r.oidcMnt+"/default"]
+	if code != ExitFindings || idLogin.OK || !strings.Contains(idLogin.Message, refusal) || !accessLogin.OK || !oidcLogin.OK {
+		t.Fatalf("doctor --user: exit %d, the ID token's login %+v, the access token's %+v, the OIDC login %+v", code, idLogin, accessLogin, oidcLogin)
+	}
+	t.Logf("Vault, to the ID token: %s", idLogin.Message)
+
+	// The printed fix parses and says what --fix writes; merged and applied,
+	// doctor passes, live and with the logins.
+	if _, err := spec.ParseFragment("fix", []byte(fixYAML)); err != nil || !strings.Contains(fixYAML, "id_token: true") {
+		t.Fatalf("fix_yaml %v:\n%s", err, fixYAML)
+	}
+	code, stdout, stderr := runEnv(t, r.env, "", "doctor", "-f", r.path, "--fix")
+	if code != 0 || !strings.Contains(stderr, "Wrote 1 fix(es)") || !strings.Contains(stdout, "~ keycloak mapper "+r.realm+"/vault/client roles vault") {
+		t.Fatalf("doctor --fix: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if fixed, _ := os.ReadFile(r.path); !strings.Contains(string(fixed), "# no ID token") || strings.Contains(string(fixed), "id_token: false") {
+		t.Errorf("the fixed file:\n%s", fixed)
+	}
+	if code, stdout, stderr := runEnv(t, r.env, "", "apply", "-f", r.path); code != 0 {
+		t.Fatalf("apply the fix: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if code, rep := r.doctor(""); code != 0 {
+		t.Errorf("fixed, live doctor: exit %d, failures %v", code, failedIDs(rep))
+	}
+	if code, rep := r.doctor("alice"); code != 0 {
+		t.Errorf("fixed, doctor --user: exit %d, failures %v, logins %+v", code, failedIDs(rep), rep.Logins)
 	}
 }
 

@@ -97,6 +97,10 @@ type VaultConfig struct {
 	OIDCClientSecretSet bool
 	// DefaultRole is used when a login names no role.
 	DefaultRole string
+	// OIDCResponseTypes are the browser flow's response types: "code" (the
+	// default, the code flow) and/or "id_token" (the implicit flow, which
+	// Vault prefers when it is listed: no access token, so no userinfo).
+	OIDCResponseTypes []string
 }
 
 // AuthType classifies the config as the plugin does: static keys, then jwks_url, then
@@ -298,6 +302,9 @@ func VaultConfigFromMap(m map[string]any) (*VaultConfig, error) {
 	}
 	if c.JWTValidationPubKeys, err = mapStringList(m, "jwt_validation_pubkeys"); err != nil {
 		return fail("jwt_validation_pubkeys", err)
+	}
+	if c.OIDCResponseTypes, err = mapStringList(m, "oidc_response_types"); err != nil {
+		return fail("oidc_response_types", err)
 	}
 	switch p := m["jwks_pairs"].(type) {
 	case nil:

@@ -2,10 +2,13 @@ package doctor
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/keycloak"
@@ -252,53 +255,109 @@ func (d *doc) redirects() {
 	}
 }
 
-// audience checks that bound_audiences is satisfied by the token each
-// login path uses: the ID token for OIDC roles; for JWT roles the ID token
-// and also an access token, which machines send (client credentials).
+// audience checks bound_audiences against the aud of each token the
+// role's login path reads (loginPaths). Each reading is a login Vault
+// answers on its own, so each must pass.
 func (d *doc) audience(m *mount) {
-	tm := d.live.tokens
-	idAud := slices.Compact(slices.Sorted(slices.Values(append([]string{d.t.Client}, tm.idAud...))))
+	client := d.t.Client
 	for _, name := range m.names {
 		r := m.roles[name]
-		if len(r.BoundAudiences) == 0 {
-			continue
+		path := loginPaths[pathOf(m, r)]
+		bound := r.BoundAudiences
+		if len(bound) == 0 && !path.strictAud {
+			continue // the OIDC flow holds aud against the client id itself
 		}
 		ref := m.view.Path + "/" + name
-		meets := func(auds []string) bool {
-			return slices.ContainsFunc(r.BoundAudiences, func(a string) bool { return slices.Contains(auds, a) })
-		}
-		idOK := meets(idAud)
-		if r.RoleType == "oidc" {
-			if !idOK {
-				d.add(Check{ID: "audience.oidc", System: sysVault, Status: Fail,
-					Message: fmt.Sprintf("role %s binds audiences %s, but the ID token of client %s carries %s: Vault's callback answers %q", ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud), vaultOIDCAudience),
-					Fix:     "set bound_audiences on the role to [" + d.t.Client + "] (or remove it: Vault checks the ID token's audience against the client id anyway)",
-					FixYAML: roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{d.t.Client}))})
-				continue
+		var refused, passed []reading
+		selfOK := true // every reading carries the client id
+		for _, rd := range path.readings {
+			auds := d.aud(rd.token)
+			ok := len(auds) == 0
+			if len(bound) > 0 {
+				ok = slices.ContainsFunc(bound, func(a string) bool { return slices.Contains(auds, a) })
 			}
-			d.ok(sysVault, "audience.oidc", "the ID token's audience "+quoteList(idAud)+" meets role "+ref)
+			if ok {
+				passed = append(passed, rd)
+			} else {
+				refused = append(refused, rd)
+			}
+			selfOK = selfOK && slices.Contains(auds, client)
+		}
+		if len(refused) == 0 {
+			verb := "meet"
+			if len(passed) == 1 {
+				verb = "meets"
+			}
+			d.ok(sysVault, path.audID, fmt.Sprintf("%s of client %s %s the bound audiences of role %s", tokensOf(passed), client, verb, ref))
 			continue
 		}
-		accessOK := meets(tm.accessAud)
-		switch {
-		case idOK && accessOK:
-			d.ok(sysVault, "audience.jwt", "ID and access tokens of client "+d.t.Client+" meet the bound audiences of role "+ref)
-		case !idOK && !accessOK:
-			d.add(Check{ID: "audience.jwt", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("role %s binds audiences %s, which no token of client %s carries (ID token %s, access token %s): Vault answers %q (older Vault: %q)",
-					ref, quoteList(r.BoundAudiences), d.t.Client, quoteList(idAud), quoteList(append(tm.accessAud, "account")), vaultJWTAudience, vaultJWTAudienceOld),
-				Fix:     "add an audience mapper for " + r.BoundAudiences[0] + " to client " + d.t.Client + ", or bind the role to " + d.t.Client,
-				FixYAML: mapperFix(d.t.Client, "audience: "+yq(r.BoundAudiences[0]))})
-		case idOK:
-			d.add(Check{ID: "audience.jwt", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("an access token of client %s has aud %s (no audience mapper adds %s): a JWT login to role %s with it, as machines and client-credentials logins send, fails with %q (older Vault: %q); only the ID token passes",
-					d.t.Client, quoteList(append(slices.Clone(tm.accessAud), "account")), r.BoundAudiences[0], ref, vaultJWTAudience, vaultJWTAudienceOld),
-				Fix:     "add an audience mapper (Clients > " + d.t.Client + " > Client scopes > dedicated > Audience, included client audience " + r.BoundAudiences[0] + ", add to access token)",
-				FixYAML: mapperFix(d.t.Client, "audience: "+yq(r.BoundAudiences[0]))})
-		default:
-			d.ok(sysVault, "audience.jwt", "access tokens of client "+d.t.Client+" meet the bound audiences of role "+ref)
+		var parts []string
+		for _, rd := range refused {
+			part := fmt.Sprintf("an %s of client %s has aud %s", rd.token.noun(), client, quoteList(d.shownAud(rd.token)))
+			if len(bound) > 0 {
+				part += " (no audience mapper adds " + strings.Join(bound, " or ") + ")"
+			}
+			part += ": " + rd.login + " to role " + ref + " with it"
+			if rd.sender != "" {
+				part += ", " + rd.sender + ","
+			}
+			refusal := vaultJWTNoAudiences
+			if len(bound) > 0 {
+				refusal = path.audRefused[0]
+			}
+			parts = append(parts, fmt.Sprintf("%s fails with %q", part, refusal))
 		}
+		msg := strings.Join(parts, "; ")
+		if len(bound) == 0 {
+			msg = "role " + ref + " binds no audiences, so Vault refuses any token that has one: " + msg
+		} else if len(path.audRefused) > 1 {
+			msg += fmt.Sprintf(" (older Vault: %q)", path.audRefused[1])
+		}
+		if len(passed) > 0 {
+			msg += "; only " + tokensOf(passed) + " passes"
+		}
+		c := Check{ID: path.audID, System: sysVault, Status: Fail, Message: msg}
+		switch {
+		case len(bound) == 0:
+			c.Fix = fmt.Sprintf("bind role %s to client %s (bound_audiences [%s]), the audience of every ID token", ref, client, client)
+			c.FixYAML = roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{client}))
+			if !selfOK {
+				c.Fix += ", and add an audience mapper for " + client + " so that access tokens carry it too"
+				c.FixYAML = mapperFix(client, "audience: "+yq(client)) + c.FixYAML
+			}
+		case selfOK && path.bindClient:
+			c.Fix = fmt.Sprintf("set bound_audiences on role %s to [%s] (or remove it: Vault checks the ID token's audience against the client id anyway)", ref, client)
+			c.FixYAML = roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{client}))
+		default:
+			var into []string
+			for _, rd := range refused {
+				into = append(into, rd.token.noun())
+			}
+			c.Fix = "add an audience mapper (Clients > " + client + " > Client scopes > dedicated > Audience, included client audience " + bound[0] + ", add to " + strings.Join(into, " and ") + ")"
+			c.FixYAML = mapperFix(client, "audience: "+yq(bound[0]))
+		}
+		d.add(c)
 	}
+}
+
+// shownAud is a token's aud as messages show it: an access token's with
+// "account", which Keycloak adds for the account roles every user holds.
+func (d *doc) shownAud(s source) []string {
+	auds := slices.Clone(d.aud(s))
+	if s == fromAccessToken {
+		auds = append(auds, "account")
+	}
+	return auds
+}
+
+// tokensOf names the tokens the readings verify: "the ID token and the
+// access token".
+func tokensOf(rs []reading) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.token.String())
+	}
+	return strings.Join(out, " and ")
 }
 
 func quoteList(ss []string) string {
@@ -309,71 +368,306 @@ func quoteList(ss []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// pathReads says whether a login path sees a claim: OIDC roles read the ID
-// token and userinfo; JWT roles the token sent (ID or access).
-func pathReads(roleType string, c claim) bool {
-	if roleType == "oidc" {
-		return c.id || c.userinfo
-	}
-	return c.id || c.access
+// claimUse is one claim a role reads, and what Vault does with a login that
+// lacks it.
+type claimUse struct {
+	id string // the check's ID
+	// what names the claim as the role does: user_claim "email".
+	what string
+	// pointer is where Vault looks for it.
+	pointer string
+	// refusal is Vault's answer to a login without the claim. Empty when
+	// Vault logs in without it (claim_mappings): the check is then a
+	// warning, and without says what is lost.
+	refusal, without string
+	// fix and fixYAML are the way out when no mapper can be made to write
+	// the claim.
+	fix, fixYAML string
 }
 
-// claims checks user_claim and groups_claim against what the tokens carry.
+// claims checks every claim each role reads against every reading of its
+// login path (loginPaths).
 func (d *doc) claims(m *mount) {
-	tm := d.live.tokens
 	for _, name := range m.names {
-		r := m.roles[name]
-		ref := m.view.Path + "/" + name
-		if uc := r.UserClaim; uc != "" {
-			p := inspect.VaultClaimPointer(uc)
-			if !r.UserClaimJSONPointer {
-				p = inspect.PointerTo(uc).String()
-			}
-			if !slices.ContainsFunc(tm.find(p), func(c claim) bool { return pathReads(r.RoleType, c) }) {
-				d.add(Check{ID: "claims.user-claim", System: sysVault, Status: Fail,
-					Message: fmt.Sprintf("role %s takes the user's name from claim %q, which no mapper of client %s writes into the token it reads: Vault answers \"claim %q not found in token\"", ref, uc, d.t.Client, uc),
-					Fix:     "set user_claim to sub or preferred_username", FixYAML: roleFix(m.view.Path, name, "user_claim: sub")})
-			} else {
-				d.ok(sysVault, "claims.user-claim", fmt.Sprintf("role %s finds the user's name in claim %q", ref, uc))
-			}
-		}
-		gc := r.GroupsClaim
-		if gc == "" {
-			continue
-		}
-		if !strings.HasPrefix(gc, "/") && strings.Contains(gc, ".") {
-			p := inspect.KeycloakClaimPointer(gc).String()
-			if len(tm.find(p)) > 0 {
-				d.add(Check{ID: "claims.groups-pointer", System: sysVault, Status: Fail,
-					Message: fmt.Sprintf("role %s has groups_claim %q: Vault reads a name without a leading / as one top-level claim of that exact name, but Keycloak nests it (%s): Vault answers \"%q claim not found in token\"", ref, gc, p, gc),
-					Fix:     "set groups_claim to the JSON pointer " + p, FixYAML: roleFix(m.view.Path, name, "groups_claim: "+yq(p))})
-				continue
-			}
-		}
-		p := inspect.VaultClaimPointer(gc)
-		cs := tm.find(p)
-		switch {
-		case len(cs) == 0:
-			d.add(Check{ID: "claims.groups-missing", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("role %s reads groups from %s, which no mapper of client %s (nor a default client scope) writes: Vault answers \"%q claim not found in token\"", ref, p, d.t.Client, gc),
-				Fix:     "add a mapper that writes it (a client roles or group membership mapper), or point groups_claim at a claim the tokens have",
-				FixYAML: d.groupsMapperFix(p)})
-		case !slices.ContainsFunc(cs, func(c claim) bool { return pathReads(r.RoleType, c) }):
-			where := "the ID token or userinfo, which the OIDC login reads"
-			if r.RoleType != "oidc" {
-				where = "a token"
-			}
-			d.add(Check{ID: "claims.access-only", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("role %s reads groups from %s, but only %s writes it, into the access token alone, not %s: Vault answers \"%q claim not found in token\"", ref, p, describeMappers(cs), where, gc),
-				Fix:     "add a mapper that writes the claim into the ID token and userinfo too (Keycloak's built-in roles scope writes the access token only)",
-				FixYAML: d.groupsMapperFix(p)})
-		default:
-			d.ok(sysVault, "claims.groups", fmt.Sprintf("role %s finds groups at %s (%s)", ref, p, describeMappers(cs)))
-			d.add(Check{ID: "claims.empty-groups", System: sysVault, Status: Warn,
-				Message: fmt.Sprintf("Keycloak leaves %s out of the token of a user with no groups or roles for it, and Vault then refuses that user (\"%s claim not found in token\") instead of logging them in without groups", p, gc),
-				Fix:     "give every user who logs in to role " + ref + " at least one group or role for the claim"})
+		for _, u := range d.uses(m, name) {
+			d.claimRead(m, name, u)
 		}
 	}
+}
+
+// uses lists the claims role name reads, with Vault's answer to a login
+// that lacks each (vault-plugin-auth-jwt createIdentity, then
+// validateBoundClaims): user_claim, groups_claim, each bound_claims key,
+// each claim_mappings source. A groups_claim whose name is wrong is
+// reported here and left out.
+func (d *doc) uses(m *mount, name string) []claimUse {
+	r := m.roles[name]
+	ref := m.view.Path + "/" + name
+	var out []claimUse
+	if uc := r.UserClaim; uc != "" {
+		p := inspect.VaultClaimPointer(uc)
+		if !r.UserClaimJSONPointer {
+			p = inspect.PointerTo(uc).String()
+		}
+		out = append(out, claimUse{id: "claims.user-claim", what: fmt.Sprintf("user_claim %q (the user's name)", uc), pointer: p,
+			refusal: fmt.Sprintf("claim %q not found in token", uc),
+			fix:     "set user_claim to sub or preferred_username", fixYAML: roleFix(m.view.Path, name, "user_claim: sub")})
+	}
+	if gc := r.GroupsClaim; gc != "" {
+		dotted := ""
+		if !strings.HasPrefix(gc, "/") && strings.Contains(gc, ".") {
+			if p := inspect.KeycloakClaimPointer(gc).String(); len(d.live.tokens.find(p)) > 0 {
+				dotted = p
+			}
+		}
+		if dotted != "" {
+			d.add(Check{ID: "claims.groups-pointer", System: sysVault, Status: Fail,
+				Message: fmt.Sprintf("role %s has groups_claim %q: Vault reads a name without a leading / as one top-level claim of that exact name, but Keycloak nests it (%s): Vault answers \"%q claim not found in token\"", ref, gc, dotted, gc),
+				Fix:     "set groups_claim to the JSON pointer " + dotted, FixYAML: roleFix(m.view.Path, name, "groups_claim: "+yq(dotted))})
+		} else {
+			p := inspect.VaultClaimPointer(gc)
+			out = append(out, claimUse{id: "claims.groups", what: fmt.Sprintf("groups_claim %q", gc), pointer: p,
+				refusal: fmt.Sprintf("failed to fetch groups: %q claim not found in token", gc),
+				fix:     "add a mapper that writes it (a client roles or group membership mapper), or point groups_claim at a claim the tokens have",
+				fixYAML: d.groupsMapperFix(p)})
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.BoundClaims)) {
+		out = append(out, claimUse{id: "claims.bound-claims", what: fmt.Sprintf("bound_claims key %q", k), pointer: inspect.VaultClaimPointer(k),
+			refusal: fmt.Sprintf("error validating claims: claim %q is missing", k),
+			fix:     fmt.Sprintf("add a mapper that writes %s into every token, or take %q out of bound_claims", inspect.VaultClaimPointer(k), k)})
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.ClaimMappings)) {
+		out = append(out, claimUse{id: "claims.claim-mappings", what: fmt.Sprintf("claim_mappings source %q", k), pointer: inspect.VaultClaimPointer(k),
+			without: fmt.Sprintf("the entity alias gets no metadata %q (Vault skips a missing source without a word)", r.ClaimMappings[k]),
+			fix:     fmt.Sprintf("add a mapper that writes %s into every token, or take %q out of claim_mappings", inspect.VaultClaimPointer(k), k)})
+	}
+	return out
+}
+
+// claimRead checks one claim role name reads on every reading of its
+// login path: a reading that lacks it fails (or warns, where Vault logs in
+// without it); one whose merged answer may replace it warns.
+func (d *doc) claimRead(m *mount, name string, u claimUse) {
+	tm := d.live.tokens
+	path := loginPaths[pathOf(m, m.roles[name])]
+	ref := m.view.Path + "/" + name
+	var lacking, replaced []reading
+	var rivals []claim
+	for _, rd := range path.readings {
+		switch s := tm.see(rd, u.pointer); {
+		case len(s.from) == 0:
+			lacking = append(lacking, rd)
+		case len(s.replacedBy) > 0:
+			replaced = append(replaced, rd)
+			rivals = append(rivals, s.replacedBy...)
+		}
+	}
+	written := tm.find(u.pointer)
+	if len(lacking) == 0 && len(replaced) == 0 {
+		d.ok(sysVault, u.id, fmt.Sprintf("role %s finds %s in %s (%s)", ref, u.what, readingsOf(path.readings), describeMappers(written)))
+		if u.id == "claims.groups" {
+			gc := m.roles[name].GroupsClaim
+			d.add(Check{ID: "claims.empty-groups", System: sysVault, Status: Warn,
+				Message: fmt.Sprintf("Keycloak leaves %s out of the token of a user with no groups or roles for it, and Vault then refuses that user (\"%s claim not found in token\") instead of logging them in without groups", u.pointer, gc),
+				Fix:     "give every user who logs in to role " + ref + " at least one group or role for the claim"})
+		}
+		return
+	}
+	status := Fail
+	if u.refusal == "" {
+		status = Warn
+	}
+	outcome := func(rs []reading) string {
+		var logins []string
+		for _, rd := range rs {
+			l := rd.login + " with " + rd.String()
+			if rd.sender != "" {
+				l += " (" + rd.sender + ")"
+			}
+			logins = append(logins, l)
+		}
+		if u.refusal == "" {
+			return "on " + strings.Join(logins, " and ") + " Vault logs in without it: " + u.without
+		}
+		return fmt.Sprintf("Vault answers %q to %s", u.refusal, strings.Join(logins, " and "))
+	}
+	c := Check{ID: u.id, System: sysVault, Status: status}
+	switch {
+	case len(written) == 0:
+		c.Message = fmt.Sprintf("role %s reads %s, which no mapper of client %s (nor a default client scope) writes: %s", ref, u.what, d.t.Client, outcome(lacking))
+	case len(lacking) > 0:
+		var where []string
+		for _, rd := range lacking {
+			where = append(where, rd.where())
+		}
+		c.Message = fmt.Sprintf("role %s reads %s, which %s %s, not into %s: %s", ref, u.what, describeMappers(written), writesInto(written), strings.Join(where, " or "), outcome(lacking))
+	default:
+		c.Status = Warn
+		verb := "writes"
+		if len(rivals) > 1 {
+			verb = "write"
+		}
+		merged := replaced[0].merged[0]
+		c.Message = fmt.Sprintf("role %s finds %s in %s, but %s %s its top-level claim %q into %s without it, and Vault decodes %s over the token's claims, each top-level claim whole: for a user with a value there, %s",
+			ref, u.what, tokensOf(replaced), describeMappers(rivals), verb, topLevel(u.pointer), merged, merged, outcome(replaced))
+	}
+	var ok bool
+	if c.Fix, c.FixYAML, ok = d.claimMapperFix(u.pointer); !ok {
+		c.Fix, c.FixYAML = u.fix, u.fixYAML
+	}
+	d.add(c)
+}
+
+// readingsOf names what the readings show Vault: "the ID token and the
+// access token", "the ID token merged with userinfo".
+func readingsOf(rs []reading) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.String())
+	}
+	return strings.Join(out, " and ")
+}
+
+// writesInto says where the mappers behind cs write: "writes into the
+// access token only".
+func writesInto(cs []claim) string {
+	var into []string
+	for _, s := range []source{fromIDToken, fromAccessToken, fromUserinfo} {
+		if slices.ContainsFunc(cs, func(c claim) bool { return c.in(s) }) {
+			into = append(into, s.String())
+		}
+	}
+	verb := "writes"
+	if len(cs) > 1 {
+		verb = "write"
+	}
+	if len(into) == 0 {
+		return verb + " it into no token"
+	}
+	return verb + " it into " + strings.Join(into, " and ") + " only"
+}
+
+// claimMapperFix makes the mapper that writes the claim at p write it into
+// every token and answer Vault may read (the ID token, the access token and
+// userinfo): the client's own mapper, by its name, or else a default
+// scope's, copied onto the client. Every role and path gets the same fix
+// for one claim, so fixes merged one after another agree. The fragment is
+// empty when the file (-f) already holds that mapper: apply makes it live.
+// ok is false when no mapper writes the claim, or ssoctl cannot write the
+// one that does.
+func (d *doc) claimMapperFix(p string) (fix, fixYAML string, ok bool) {
+	var pick *claim
+	for _, c := range d.live.tokens.find(p) {
+		if c.mapperIndex >= 0 {
+			pick = &c
+			break
+		}
+		if pick == nil && c.scope != "" {
+			pick = &c
+		}
+	}
+	if pick == nil {
+		return "", "", false
+	}
+	rep, found := d.mapperRep(*pick)
+	if !found {
+		return "", "", false
+	}
+	client, name := d.t.Client, deref(rep.Name)
+	sh := keycloak.MapperMeaning(rep, client)
+	switch f := tokenFlagsOf(sh); {
+	case sh == nil:
+		cfg := maps.Clone(deref(rep.Config))
+		for _, k := range []string{"id.token.claim", "access.token.claim", "userinfo.token.claim"} {
+			cfg[k] = "true"
+		}
+		sh = &spec.Mapper{Name: name, Raw: &spec.RawMapper{ProtocolMapper: deref(rep.ProtocolMapper), Config: cfg}}
+	case f == nil:
+		return "", "", false
+	default:
+		on := true
+		f.IDToken, f.AccessToken, f.Userinfo = &on, &on, &on
+		if sh.ClientRoles != nil && sh.ClientRoles.Client == "" {
+			sh.ClientRoles.Client = pick.roleClient
+		}
+		if pick.mapperIndex >= 0 && sh.DefaultName(client) != name {
+			sh.Name = name
+		}
+	}
+	fix = fmt.Sprintf("turn on Add to ID token, Add to access token and Add to userinfo on mapper %q of client %s", name, client)
+	if pick.mapperIndex < 0 {
+		if slices.ContainsFunc(deref(d.live.client.Client.ProtocolMappers), func(m gocloak.ProtocolMapperRepresentation) bool {
+			return deref(m.Name) == sh.DefaultName(client)
+		}) {
+			return "", "", false // the copy's name is taken on the client
+		}
+		fix = fmt.Sprintf("give client %s its own copy of mapper %q of client scope %s, with Add to ID token, Add to access token and Add to userinfo on", client, name, pick.scope)
+	}
+	if d.fileHolds(*sh) {
+		return fmt.Sprintf("the file's mapper %q already writes it into every token: ssoctl apply -f makes it live", sh.DefaultName(client)), "", true
+	}
+	line, err := mapperYAML(*sh)
+	if err != nil {
+		return "", "", false
+	}
+	return fix, mapperFix(client, line), true
+}
+
+// fileHolds reports whether the file (-f) gives the client a mapper of m's
+// name that Keycloak would store as it would store m.
+func (d *doc) fileHolds(m spec.Mapper) bool {
+	if d.t.File == nil || d.t.File.Keycloak == nil {
+		return false
+	}
+	fc := d.t.File.Keycloak.Client(d.t.Client)
+	if fc == nil {
+		return false
+	}
+	client := d.t.Client
+	want := keycloak.ExpandMapper(m, client, spec.ProtocolOIDC)
+	return slices.ContainsFunc(fc.Mappers, func(have spec.Mapper) bool {
+		got := keycloak.ExpandMapper(have, client, spec.ProtocolOIDC)
+		return got.Name == want.Name && got.ProtocolMapper == want.ProtocolMapper && maps.Equal(got.Config, want.Config)
+	})
+}
+
+// mapperRep is the mapper behind claim c: the client's own, or one of a
+// default scope's.
+func (d *doc) mapperRep(c claim) (gocloak.ProtocolMapperRepresentation, bool) {
+	if own := deref(d.live.client.Client.ProtocolMappers); c.mapperIndex >= 0 && c.mapperIndex < len(own) {
+		return own[c.mapperIndex], true
+	}
+	for _, s := range d.live.client.DefaultScopes {
+		if s.Name != c.scope {
+			continue
+		}
+		for _, m := range s.Mappers {
+			if deref(m.Name) == c.mapper {
+				return m, true
+			}
+		}
+	}
+	return gocloak.ProtocolMapperRepresentation{}, false
+}
+
+// tokenFlagsOf is the token choice of a mapper shorthand; nil for kinds
+// without one (and for nil).
+func tokenFlagsOf(m *spec.Mapper) *spec.TokenFlags {
+	switch {
+	case m == nil:
+	case m.Audience != nil:
+		return &m.Audience.TokenFlags
+	case m.ClientRoles != nil:
+		return &m.ClientRoles.TokenFlags
+	case m.RealmRoles != nil:
+		return &m.RealmRoles.TokenFlags
+	case m.Groups != nil:
+		return &m.Groups.TokenFlags
+	case m.Attribute != nil:
+		return &m.Attribute.TokenFlags
+	}
+	return nil
 }
 
 func describeMappers(cs []claim) string {

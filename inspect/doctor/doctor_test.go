@@ -120,7 +120,7 @@ func TestEachBreakNamesItsCause(t *testing.T) {
 		}, "redirect.vault"},
 		{"oidc audience", func(d *doc) { d.live.mounts[0].roles["default"].BoundAudiences = []string{"other"} }, "audience.oidc"},
 		{"user claim", func(d *doc) { d.live.mounts[1].roles["bygroup"].UserClaim = "email" }, "claims.user-claim"},
-		{"groups claim nowhere", func(d *doc) { d.live.mounts[1].roles["bygroup"].GroupsClaim = "teams" }, "claims.groups-missing"},
+		{"groups claim nowhere", func(d *doc) { d.live.mounts[1].roles["bygroup"].GroupsClaim = "teams" }, "claims.groups"},
 		{"full-path alias", func(d *doc) { d.live.mounts[1].view.Aliases[0].Name = "/kv-managers" }, "aliases.match"},
 		{"clock", func(d *doc) { d.live.vaultClock.server = d.live.vaultClock.server.Add(2 * time.Minute) }, "clock.keycloak-vault"},
 		{"clock, no leeway", func(d *doc) {
@@ -169,6 +169,35 @@ func TestEveryFixYAMLParses(t *testing.T) {
 	d := healthy()
 	for _, p := range []string{"/resource_access/vault/roles", "/realm_access/roles", "/groups"} {
 		fixes = append(fixes, d.groupsMapperFix(p))
+	}
+	// The fixes that turn a mapper's tokens on, written from the live
+	// mapper: a renamed one, and a raw one whose config holds YAML's own
+	// characters.
+	*d.live.client.Client.ProtocolMappers = append(*d.live.client.Client.ProtocolMappers,
+		mapperRep("team: hard-coded, \"quoted\"", "oidc-hardcoded-claim-mapper", map[string]string{"claim.name": "team", "claim.value": "a \"b\"\nc: {d}, [e] #f ${client_id}", "id.token.claim": "false"}),
+		mapperRep("my roles", "oidc-usermodel-client-role-mapper", map[string]string{"usermodel.clientRoleMapping.clientId": "a.b", "claim.name": "resource_access.${client_id}.roles", "access.token.claim": "true"}))
+	d.live.tokens = model(d.live.client, "vault")
+	for _, p := range []string{"/team", "/resource_access/a.b/roles", "/groups"} {
+		_, fix, ok := d.claimMapperFix(p)
+		if !ok || fix == "" {
+			t.Fatalf("no mapper fix for %s", p)
+		}
+		f, err := spec.ParseFragment("fix", []byte(fix))
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", p, err, fix)
+		}
+		km := keycloak.ExpandMapper(f.Keycloak.Clients[0].Mappers[0], "vault", spec.ProtocolOIDC)
+		i := slices.IndexFunc(*d.live.client.Client.ProtocolMappers, func(m gocloak.ProtocolMapperRepresentation) bool { return deref(m.Name) == km.Name })
+		if i < 0 {
+			t.Fatalf("%s: the fix names mapper %q, which the client does not have, so it would add one:\n%s", p, km.Name, fix)
+		}
+		live := deref((*d.live.client.Client.ProtocolMappers)[i].Config)
+		for k, v := range live {
+			if want := map[bool]string{true: "true", false: v}[strings.HasSuffix(k, ".token.claim")]; km.Config[k] != want {
+				t.Errorf("%s: the fix changes %s from %q to %q:\n%s", p, k, v, km.Config[k], fix)
+			}
+		}
+		fixes = append(fixes, fix)
 	}
 	for _, fix := range fixes {
 		if _, err := spec.ParseFragment("fix", []byte(fix)); err != nil {
@@ -260,7 +289,7 @@ func TestConsoleMadeGroupsMapperCounts(t *testing.T) {
 	d = healthy()
 	*d.live.client.Client.ProtocolMappers = ms[:2]
 	d.live.tokens = model(d.live.client, "vault")
-	if f := failures(runChecks(d)); !slices.Equal(f, []string{"claims.groups-missing", "claims.django-groups"}) {
+	if f := failures(runChecks(d)); !slices.Equal(f, []string{"claims.groups", "claims.django-groups"}) {
 		t.Errorf("without the groups mapper: failures %v", f)
 	}
 }

@@ -5,6 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ssoctl/ssoctl/spec"
 )
 
 // The fix fragments are sso.yaml pieces keyed by what identifies each
@@ -50,9 +54,14 @@ func itemFix(head string, lines []string) string {
 }
 
 // mapperFix adds (or replaces, by its default name) one mapper, written as
-// a flow mapping item, e.g. "audience: vault".
+// the lines of a list item, e.g. "audience: vault".
 func mapperFix(client, mapper string) string {
-	return clientFix(client, "mappers:", "  - "+mapper)
+	lines := strings.Split(mapper, "\n")
+	out := []string{"mappers:", "  - " + lines[0]}
+	for _, l := range lines[1:] {
+		out = append(out, "    "+l)
+	}
+	return clientFix(client, out...)
 }
 
 // mountFix is a fragment for one auth mount: lines at the mount's level.
@@ -67,4 +76,28 @@ func roleFix(path, role string, fields ...string) string {
 		lines = append(lines, "    "+f)
 	}
 	return mountFix(path, lines...)
+}
+
+// mapperYAML renders a mapper as sso.yaml writes one: a line per key
+// (the kind, and a name where it is not the default), each value in flow
+// style, as mapperFix takes it.
+func mapperYAML(m spec.Mapper) (string, error) {
+	var n yaml.Node
+	if err := n.Encode(m); err != nil {
+		return "", err
+	}
+	var flow func(n *yaml.Node)
+	flow = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+			n.Style = yaml.FlowStyle
+		}
+		for _, c := range n.Content {
+			flow(c)
+		}
+	}
+	for _, c := range n.Content {
+		flow(c)
+	}
+	out, err := yaml.Marshal(&n)
+	return strings.TrimSpace(string(out)), err
 }
