@@ -89,7 +89,9 @@ server's own message.
 
 --fix (with -f) merges the fixes' sso.yaml lines into the file, keeping its
 comments and order, then prints the plan. Doctor itself never writes to
-Keycloak or Vault.
+Keycloak or Vault. The file must be a regular file (not -f -); it is read
+once. A fix changes only the object it names: a value the file shares through
+an anchor or a << merge key is copied first, with a comment saying why.
 
 Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 1 a system could not be reached, 2 bad usage or input.`,
