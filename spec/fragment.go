@@ -40,8 +40,8 @@ var itemKeys = []string{"client_id", "path", "name", "username"}
 // a key a mapping inherits through << is copied into the mapping before it
 // changes. Each copy carries a comment saying why. A merge that changes
 // nothing copies nothing. The fragment itself must be plain YAML: no
-// anchors, aliases or merge keys. doc must be one YAML document that loads
-// as an sso.yaml's keys and types.
+// anchors, aliases or merge keys. doc must be one YAML document, and the
+// result must load as an sso.yaml's keys and types.
 func MergeFragment(doc, fragment []byte) ([]byte, error) {
 	if _, err := ParseFragment("fix", fragment); err != nil {
 		return nil, err
@@ -60,8 +60,8 @@ func MergeFragment(doc, fragment []byte) ([]byte, error) {
 	if d.Kind == 0 {
 		d = f
 	} else {
-		if _, err := decode("the file", doc, "file is empty"); err != nil {
-			return nil, err
+		if root := d.Content[0]; root.Kind != yaml.MappingNode && root.ShortTag() != "!!null" {
+			return nil, &Error{File: "the file", Line: root.Line, Msg: "want a mapping of keys, got " + describe(root)}
 		}
 		m := &merger{doc: &d}
 		if err := m.merge(nil, f.Content[0], ""); err != nil {
@@ -76,8 +76,9 @@ func MergeFragment(doc, fragment []byte) ([]byte, error) {
 		return nil, err
 	}
 	enc.Close()
-	// yaml.v3 writes some comment placements as text it cannot read back;
-	// such a result is an error, never a file.
+	// The result must load as an sso.yaml's keys and types (also when doc
+	// did not: an unknown key, an alias bomb); text that yaml.v3 writes and
+	// cannot read back is an error, never a file.
 	if _, err := decode("the merged file", buf.Bytes(), "file is empty"); err != nil {
 		return nil, fmt.Errorf("merging the fragment would make a file that does not load: %w", err)
 	}
