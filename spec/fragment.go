@@ -377,83 +377,62 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-// lookup finds key in mapping m as yaml.v3 reads it: m's own keys first,
-// then those it merges (<<: *a or <<: [*a, *b], the first that has the key
-// wins, each with its own merges). via names the merge source of an
-// inherited key (*a), and is "" for m's own.
+// lookup finds key in mapping m as yaml.v3 reads it (see eachKey). via
+// names the merge source of an inherited key (*a), and is "" for m's own.
 func lookup(m *yaml.Node, key string) (v *yaml.Node, via string) {
-	return lookupDepth(resolve(m), key, 0)
+	eachKey(m, func(k, val *yaml.Node, from string) bool {
+		if resolve(k).Value != key {
+			return true
+		}
+		v, via = val, from
+		return false
+	})
+	return v, via
 }
 
-func lookupDepth(m *yaml.Node, key string, depth int) (*yaml.Node, string) {
-	if m.Kind != yaml.MappingNode || depth > 64 {
-		return nil, ""
-	}
-	var merge *yaml.Node
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := m.Content[i]
-		if isMergeKey(k) {
-			merge = m.Content[i+1]
-			continue
-		}
-		if resolve(k).Value == key {
-			return m.Content[i+1], ""
-		}
-	}
-	if merge == nil {
-		return nil, ""
-	}
-	sources := []*yaml.Node{merge}
-	if r := resolve(merge); r.Kind == yaml.SequenceNode {
-		sources = r.Content
-	}
-	for _, src := range sources {
-		if v, _ := lookupDepth(resolve(src), key, depth+1); v != nil {
-			via := "a mapping"
-			if src.Kind == yaml.AliasNode {
-				via = "*" + src.Value
-			}
-			return v, via
-		}
-	}
-	return nil, ""
-}
-
-// keysOf lists the keys of mapping m, its own and those it merges.
-func keysOf(m *yaml.Node) []string {
-	var out []string
-	seen := map[string]bool{}
-	var add func(m *yaml.Node, depth int)
-	add = func(m *yaml.Node, depth int) {
+// eachKey calls fn with the keys and values of mapping m in yaml.v3's order
+// of precedence: m's own, then those of each mapping it merges (<<: *a or
+// <<: [*a, *b]) in order, each with its own merges; a key met again is
+// passed again, and the first one counts. via names the merge source (*a,
+// or "a mapping" written in place), "" for m's own keys. fn returns false
+// to stop.
+func eachKey(m *yaml.Node, fn func(k, v *yaml.Node, via string) bool) {
+	var each func(m *yaml.Node, via string, depth int) bool
+	each = func(m *yaml.Node, via string, depth int) bool {
 		m = resolve(m)
 		if m.Kind != yaml.MappingNode || depth > 64 {
-			return
+			return true
 		}
 		var merge *yaml.Node
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			k := m.Content[i]
-			if isMergeKey(k) {
+			if isMergeKey(m.Content[i]) {
 				merge = m.Content[i+1]
-				continue
-			}
-			if name := resolve(k).Value; !seen[name] {
-				seen[name] = true
-				out = append(out, name)
+			} else if !fn(m.Content[i], m.Content[i+1], via) {
+				return false
 			}
 		}
 		if merge == nil {
-			return
+			return true
 		}
+		sources := []*yaml.Node{merge}
 		if r := resolve(merge); r.Kind == yaml.SequenceNode {
-			for _, src := range r.Content {
-				add(src, depth+1)
-			}
-		} else {
-			add(r, depth+1)
+			sources = r.Content
 		}
+		for _, src := range sources {
+			from := via
+			if depth == 0 {
+				from = "a mapping"
+				if src.Kind == yaml.AliasNode {
+					from = "*" + src.Value
+				}
+			}
+			if !each(src, from, depth+1) {
+				return false
+			}
+		}
+		return true
 	}
-	add(m, 0)
-	return out
+	each(m, "", 0)
 }
 
 // merge merges src (a fragment's node) into the value at path; client is
@@ -565,18 +544,21 @@ func sameItem(list []*yaml.Node, item *yaml.Node, client string) int {
 
 var mapperKinds = []string{"audience", "client_roles", "realm_roles", "groups", "attribute", "saml_property", "saml_attribute", "saml_groups", "raw"}
 
-// isMapper reports a mapper item: one mapper kind key, and a name at most.
+// isMapper reports a mapper item: one mapper kind key, and a name at most
+// (its own keys and those it merges).
 func isMapper(n *yaml.Node) bool {
-	kinds := 0
-	for _, k := range keysOf(n) {
-		switch {
-		case slices.Contains(mapperKinds, k):
-			kinds++
-		case k != "name":
+	kinds, other := map[string]bool{}, false
+	eachKey(n, func(k, _ *yaml.Node, _ string) bool {
+		switch name := resolve(k).Value; {
+		case slices.Contains(mapperKinds, name):
+			kinds[name] = true
+		case name != "name":
+			other = true
 			return false
 		}
-	}
-	return kinds == 1
+		return true
+	})
+	return !other && len(kinds) == 1
 }
 
 // mapperName is a mapper item's default name on client.
