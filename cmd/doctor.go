@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -88,7 +89,9 @@ server's own message.
 
 --fix (with -f) merges the fixes' sso.yaml lines into the file, keeping its
 comments and order, then prints the plan. Doctor itself never writes to
-Keycloak or Vault.
+Keycloak or Vault. The file must be a regular file (not -f -); it is read
+once. A fix changes only the object it names: a value the file shares through
+an anchor or a << merge key is copied first, with a comment saying why.
 
 Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 1 a system could not be reached, 2 bad usage or input.`,
@@ -102,6 +105,8 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 				return usageErrorf("with -f, the file names the Django sites and Rancher")
 			case opts.Fix && !fileMode:
 				return usageErrorf("--fix edits the file: it needs -f")
+			case opts.Fix && opts.File == "-":
+				return usageErrorf("--fix edits the file: give its path, not -f - (stdin)")
 			case !fileMode:
 				if err := opts.resolve(opts.Getenv); err != nil {
 					return usageErrorf("without -f, doctor needs --realm and --client (and --url or $KEYCLOAK_URL)")
@@ -147,9 +152,20 @@ func doctorRun(opts *doctorOptions) error {
 	var file *spec.File
 	var targets []doctor.Target
 	var admin = spec.Admin{}
+	// --fix merges into the bytes read here: the file is read once.
+	var fixData []byte
+	var fixInfo fs.FileInfo
 	if opts.File != "" {
 		var err error
-		if file, err = spec.Load(opts.File, opts.IO.In, opts.Getenv); err != nil {
+		if opts.Fix {
+			if fixData, fixInfo, err = spec.ReadForEdit(opts.File); err != nil {
+				return err
+			}
+			file, err = spec.Parse(opts.File, fixData, opts.Getenv)
+		} else {
+			file, err = spec.Load(opts.File, opts.IO.In, opts.Getenv)
+		}
+		if err != nil {
 			return err
 		}
 		if file.Keycloak == nil {
@@ -231,7 +247,7 @@ func doctorRun(opts *doctorOptions) error {
 		writeDoctor(opts.IO, rep)
 	}
 	if opts.Fix {
-		return doctorFix(opts, rep)
+		return doctorFix(opts, rep, fixData, fixInfo)
 	}
 	if rep.Failed() {
 		return &ExitError{Code: ExitFindings}
@@ -379,13 +395,10 @@ func writeDoctor(ios *IOStreams, rep *doctor.Report) {
 	fmt.Fprintf(w, "%d checks: %d failed, %d warnings.\n", len(rep.Checks), fails, warns)
 }
 
-// doctorFix merges the failed checks' fix_yaml into the file and prints
-// the plan of the result.
-func doctorFix(opts *doctorOptions, rep *doctor.Report) error {
-	data, err := os.ReadFile(opts.File)
-	if err != nil {
-		return inputErrorf("%v", err)
-	}
+// doctorFix merges the failed checks' fix_yaml into data, the file as
+// doctor read it (info), writes the result in its place unless the file
+// changed meanwhile, and prints the plan of the result.
+func doctorFix(opts *doctorOptions, rep *doctor.Report, data []byte, info fs.FileInfo) error {
 	// A fix counts once, and only when it changes the file (the same
 	// mapper missing for two roles is one fix).
 	// The file as yaml.v3 writes it: the baseline a fix must change.
@@ -414,15 +427,19 @@ func doctorFix(opts *doctorOptions, rep *doctor.Report) error {
 		fmt.Fprintln(opts.IO.ErrOut, "Nothing in sso.yaml to fix.")
 		return nil
 	}
-	if _, err := spec.Parse(opts.File, merged, opts.Getenv); err != nil {
+	fixed, err := spec.Parse(opts.File, merged, opts.Getenv)
+	if err != nil {
 		return fmt.Errorf("the fixed file would not load, so it was not written: %w", err)
+	}
+	if now, err := os.Lstat(opts.File); err != nil || !os.SameFile(now, info) || now.Size() != info.Size() || !now.ModTime().Equal(info.ModTime()) {
+		return fmt.Errorf("%s changed while doctor ran, so the fixes were not written: run doctor --fix again", opts.File)
 	}
 	if err := writeFileAtomic(opts.File, merged); err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Wrote %d fix(es) into %s; ssoctl apply -f %s makes them:\n", n, opts.File, opts.File)
 	po := &planOptions{IO: opts.IO, Globals: &GlobalOptions{Output: "text", ShowSecrets: opts.Globals.ShowSecrets}, Getenv: opts.Getenv,
-		Redactor: opts.Redactor, Context: opts.Context, connect: opts.connect, File: opts.File, Parallel: 8}
+		Redactor: opts.Redactor, Context: opts.Context, connect: opts.connect, File: opts.File, Parallel: 8, loaded: fixed}
 	return planRun(po)
 }
 

@@ -85,23 +85,7 @@ func writeAtomicIn(root *os.Root, name, shown string, data []byte) (err error) {
 }
 
 // fileKind names a file type in messages.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "not a regular file"
-}
+func fileKind(m fs.FileMode) string { return spec.FileKind(m) }
 
 func orNone(s string) string {
 	if s == "" {

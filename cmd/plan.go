@@ -28,6 +28,10 @@ type planOptions struct {
 	DetailedExitcode bool // plan
 	Prune            bool // apply
 	DryRun           bool // apply
+
+	// loaded is the file already read and parsed (doctor --fix plans what
+	// it wrote), in place of reading File.
+	loaded *spec.File
 }
 
 func newPlanOptions(f *Factory) *planOptions {
@@ -84,9 +88,11 @@ there are none, for scripts and CI.`,
 
 // buildPlan loads the file and plans every selected system.
 func buildPlan(opts *planOptions, forApply bool) (*plan.Plan, error) {
-	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
-	if err != nil {
-		return nil, err
+	file, err := opts.loaded, error(nil)
+	if file == nil {
+		if file, err = spec.Load(opts.File, opts.IO.In, opts.Getenv); err != nil {
+			return nil, err
+		}
 	}
 	check, err := opts.connect.discoveryChecker()
 	if err != nil {

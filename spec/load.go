@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"reflect"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -62,7 +65,9 @@ func (es Errors) BadInput() bool { return true }
 
 // Load reads and validates the sso.yaml at path; "-" reads stdin, the
 // command's input stream. getenv supplies defaults such as $KEYCLOAK_URL;
-// nil means no environment.
+// nil means no environment. path may be a regular file, or a pipe or FIFO
+// (-f <(sops -d sso.yaml)) that delivers the file within MaxPipeWait; a
+// directory, device or socket is refused.
 func Load(path string, stdin io.Reader, getenv func(string) string) (*File, error) {
 	var data []byte
 	var err error
@@ -70,7 +75,7 @@ func Load(path string, stdin io.Reader, getenv func(string) string) (*File, erro
 		data, err = io.ReadAll(io.LimitReader(stdin, MaxFileSize+1))
 		path = "<stdin>"
 	} else {
-		data, err = readLimited(path)
+		data, err = readLimited(path, pipeWait)
 	}
 	if err != nil {
 		return nil, &Error{File: path, Msg: err.Error()}
@@ -78,13 +83,99 @@ func Load(path string, stdin io.Reader, getenv func(string) string) (*File, erro
 	return Parse(path, data, getenv)
 }
 
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
+// MaxPipeWait bounds how long a pipe or FIFO given as sso.yaml may take to
+// deliver it: a writer must open it, write the file and close it within
+// this time. A FIFO that nobody writes is refused then, instead of waiting
+// for ever.
+const MaxPipeWait = 10 * time.Second
+
+// pipeWait is MaxPipeWait; tests shorten it.
+var pipeWait = MaxPipeWait
+
+// readLimited reads a regular file, or a pipe or FIFO within wait, up to
+// MaxFileSize+1 bytes. The type is checked before the file is opened, the
+// open never blocks (O_NONBLOCK: a FIFO with no writer), and the opened
+// file must be the one checked.
+func readLimited(path string, wait time.Duration) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() && m&fs.ModeNamedPipe == 0 {
+		return nil, fmt.Errorf("not a regular file (%s): give sso.yaml's path, or - for stdin", FileKind(m))
+	}
+	f, err := openChecked(path, fi)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if fi.Mode().IsRegular() {
+		return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	}
+	return readPipe(f, MaxFileSize+1, wait)
+}
+
+// openChecked opens path for reading without blocking and checks that the
+// opened file is fi (not something put in its place meanwhile).
+func openChecked(path string, fi fs.FileInfo) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
+		f.Close()
+		return nil, errors.New("the file was replaced while it was being opened")
+	}
+	return f, nil
+}
+
+// ReadForEdit reads the sso.yaml at path for a command that writes it back
+// (doctor --fix): once, within MaxFileSize. It must be a regular file: not
+// a symlink (the write would replace the link), a FIFO, a device or a
+// directory; the type is checked before the file is opened, and the open
+// never blocks. The FileInfo lets the writer see whether the file changed
+// meanwhile.
+func ReadForEdit(path string) ([]byte, fs.FileInfo, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, nil, &Error{File: path, Msg: err.Error()}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("not a regular file (%s): --fix rewrites the file, so it must be one", FileKind(fi.Mode()))}
+	}
+	f, err := openChecked(path, fi)
+	if err != nil {
+		return nil, nil, &Error{File: path, Msg: err.Error()}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, &Error{File: path, Msg: err.Error()}
+	}
+	if len(data) > MaxFileSize {
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("file is larger than %d bytes (1 MiB), the limit for sso.yaml", MaxFileSize)}
+	}
+	return data, fi, nil
+}
+
+// FileKind names a file type in messages: a symlink, a FIFO, a device, a
+// directory, a socket.
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // Parse validates data as an sso.yaml named name.
