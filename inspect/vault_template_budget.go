@@ -167,21 +167,22 @@ func (b *templateBudget) newMark(weight int64) []byte {
 	return m
 }
 
-// produce charges n bytes made by a function call.
-func (b *templateBudget) produce(n int64) error {
+// fits checks, before a function call, that the n bytes it may produce
+// are within the value budget.
+func (b *templateBudget) fits(n int64) error {
 	if n > b.lim.value {
 		return b.fail(TemplateLimitValue)
-	}
-	if b.funcBytes += n; b.funcBytes > b.lim.funcBytes {
-		return b.fail(TemplateLimitFuncBytes)
 	}
 	return nil
 }
 
 // result charges the string a function made.
 func (b *templateBudget) result(s string) (string, error) {
-	if err := b.produce(int64(len(s))); err != nil {
+	if err := b.fits(int64(len(s))); err != nil {
 		return "", err
+	}
+	if b.funcBytes += int64(len(s)); b.funcBytes > b.lim.funcBytes {
+		return "", b.fail(TemplateLimitFuncBytes)
 	}
 	return s, nil
 }
@@ -204,24 +205,25 @@ func (w *budgetWriter) Write(p []byte) (int, error) {
 }
 
 // funcs are the functions the instrumented templates run with: OpenBao's
-// and text/template's that allocate, each checking the size it produces. Arguments and results are those of the
-// functions they stand for, so conversions and error texts stay the same.
+// and text/template's that allocate, each checking the size it produces.
+// Arguments and results are those of the functions they stand for, so
+// conversions and error texts stay the same.
 func (b *templateBudget) funcs() template.FuncMap {
 	return template.FuncMap{
 		"replace": func(find, repl, s string) (string, error) {
 			n := int64(len(s)) + int64(strings.Count(s, find))*int64(len(repl)-len(find))
-			if err := b.produce(n); err != nil {
+			if err := b.fits(n); err != nil {
 				return "", err
 			}
-			return strings.ReplaceAll(s, find, repl), nil
+			return b.result(strings.ReplaceAll(s, find, repl))
 		},
 		"uppercase": func(s string) (string, error) { return b.result(strings.ToUpper(s)) },
 		"lowercase": func(s string) (string, error) { return b.result(strings.ToLower(s)) },
 		"base64": func(s string) (string, error) {
-			if err := b.produce(int64(base64.StdEncoding.EncodedLen(len(s)))); err != nil {
+			if err := b.fits(int64(base64.StdEncoding.EncodedLen(len(s)))); err != nil {
 				return "", err
 			}
-			return base64.StdEncoding.EncodeToString([]byte(s)), nil
+			return b.result(base64.StdEncoding.EncodeToString([]byte(s)))
 		},
 		"decode_base64": func(s string) (string, error) {
 			d, err := base64.StdEncoding.DecodeString(s)
@@ -231,10 +233,10 @@ func (b *templateBudget) funcs() template.FuncMap {
 			return b.result(string(d))
 		},
 		"hex": func(s string) (string, error) {
-			if err := b.produce(int64(hex.EncodedLen(len(s)))); err != nil {
+			if err := b.fits(int64(hex.EncodedLen(len(s)))); err != nil {
 				return "", err
 			}
-			return hex.EncodeToString([]byte(s)), nil
+			return b.result(hex.EncodeToString([]byte(s)))
 		},
 		"decode_hex": func(s string) (string, error) {
 			d, err := hex.DecodeString(s)
@@ -244,19 +246,19 @@ func (b *templateBudget) funcs() template.FuncMap {
 			return b.result(string(d))
 		},
 		"printf": func(format string, args ...any) (string, error) {
-			if err := b.produce(b.printfBound(format, args)); err != nil {
+			if err := b.fits(b.printfBound(format, args)); err != nil {
 				return "", err
 			}
 			return b.result(fmt.Sprintf(format, args...))
 		},
 		"print": func(args ...any) (string, error) {
-			if err := b.produce(b.printBound(args)); err != nil {
+			if err := b.fits(b.printBound(args)); err != nil {
 				return "", err
 			}
 			return b.result(fmt.Sprint(args...))
 		},
 		"println": func(args ...any) (string, error) {
-			if err := b.produce(b.printBound(args) + 1); err != nil {
+			if err := b.fits(b.printBound(args) + 1); err != nil {
 				return "", err
 			}
 			return b.result(fmt.Sprintln(args...))
@@ -271,7 +273,7 @@ func (b *templateBudget) funcs() template.FuncMap {
 
 func (b *templateBudget) escaper(f func(...any) string) func(...any) (string, error) {
 	return func(args ...any) (string, error) {
-		if err := b.produce(b.printBound(args)); err != nil {
+		if err := b.fits(b.printBound(args)); err != nil {
 			return "", err
 		}
 		return b.result(f(args...))
