@@ -205,11 +205,20 @@ func (w *budgetWriter) Write(p []byte) (int, error) {
 }
 
 // funcs are the functions the instrumented templates run with: OpenBao's
-// and text/template's that allocate, each checking the size it produces.
-// Arguments and results are those of the functions they stand for, so
-// conversions and error texts stay the same.
-func (b *templateBudget) funcs() template.FuncMap {
+// (base, from templateFuncs) and text/template's that allocate, each
+// checking the size it produces. Arguments and results are those of the
+// functions they stand for, so conversions and error texts stay the same.
+func (b *templateBudget) funcs(base template.FuncMap) template.FuncMap {
+	random := base["random"].(func(int) (string, error))
 	return template.FuncMap{
+		// OpenBao makes n random characters; ssoctl only marks the result
+		// unpredictable, but holds n to the value budget all the same.
+		"random": func(n int) (string, error) {
+			if err := b.fits(int64(n)); err != nil {
+				return "", err
+			}
+			return random(n)
+		},
 		"replace": func(find, repl, s string) (string, error) {
 			n := int64(len(s)) + int64(strings.Count(s, find))*int64(len(repl)-len(find))
 			if err := b.fits(n); err != nil {

@@ -23,9 +23,9 @@ import (
 // templateFuncs are the functions OpenBao's template helper offers whose
 // result depends only on their input; the rest (random, unix_time,
 // unix_time_millis, timestamp, uuid) make the policies unpredictable and
-// are given as stubs that mark the result so.
+// are given as stubs, with OpenBao's signatures, that mark the result so.
 func templateFuncs(unpredictable *bool) template.FuncMap {
-	vary := func(args ...any) string { *unpredictable = true; return "" }
+	vary := func() string { *unpredictable = true; return "" }
 	return template.FuncMap{
 		"truncate": func(n int, s string) (string, error) {
 			if n <= 0 {
@@ -58,11 +58,16 @@ func templateFuncs(unpredictable *bool) template.FuncMap {
 			return string(b), err
 		},
 		"glob":             func(pattern, v string) bool { return glob.Glob(pattern, v) },
-		"random":           vary,
+		"random": func(n int) (string, error) {
+			if n < 0 { // base62.Random's make panics
+				return "", errors.New("runtime error: makeslice: cap out of range")
+			}
+			return vary(), nil
+		},
 		"unix_time":        vary,
 		"unix_time_millis": vary,
-		"timestamp":        vary,
-		"uuid":             vary,
+		"timestamp":        func(string) string { return vary() },
+		"uuid":             func() (string, error) { return vary(), nil },
 	}
 }
 
@@ -92,7 +97,7 @@ func evalPolicyTemplates(policies []string, claims map[string]any, lim templateL
 		}
 		// The functions that check sizes stand in for OpenBao's only now:
 		// parsing is OpenBao's own.
-		t.Funcs(b.funcs())
+		t.Funcs(b.funcs(templateFuncs(&unpredictable)))
 		b.depth = int64(b.instrument(t))
 		if b.depth > b.lim.depth {
 			return nil, true, b.fail(TemplateLimitDepth)

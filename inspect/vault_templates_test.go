@@ -139,7 +139,8 @@ func TestTemplatePoliciesAsOpenBao(t *testing.T) {
 		`{{len .groups}} {{index .groups 2}} {{slice .email 1 3}} {{not .dept}} {{and .dept .email}} {{or .none .dept}}`, `{{index .groups 9}}`,
 		`{{call .dept}}`, "{{- .dept -}} ", "{{/* c */}}x", `{{$x := 1}}{{$x = 2}}{{$x}}`, "{{ glob \"o*\" .dept }}", "{{ .dept | truncate_sha256 9 }}",
 		"{{ .email | truncate_sha256 9 }}", "{{ .iat }}-{{ .nested.k }}", "{{ . }}", "{{range 3}}{{.}}{{end}}", "{{ random 5 }}x{{ unix_time }}",
-		"{{ .dept | shout }}", "{{ .team", "{{ ssoctl_budget_step }}", "{{end}}", "",
+		"{{ random }}", `{{ random "x" }}`, "{{ random -1 }}", `{{ timestamp "2006" }}x`, "{{ uuid 1 }}",
+		"{{ .dept | shout }}", "{{ .team", "{{end}}", "",
 	} {
 		claims := templateClaims()
 		got, gp, gerr := templatePolicies([]string{"reader", tmpl}, claims)
@@ -200,6 +201,7 @@ func TestTemplatePoliciesBudgets(t *testing.T) {
 		{"urlquery", big + `{{urlquery $x $x}}`, TemplateLimitValue},
 		{"base64", big + `{{base64 $x}}`, TemplateLimitValue},
 		{"hex", big + `{{hex $x}}`, TemplateLimitValue},
+		{"random, which OpenBao makes that long", `{{random 1000000000}}`, TemplateLimitValue},
 		{"many values below the value budget", big + `{{range 100}}{{$y := uppercase $x}}{{end}}`, TemplateLimitFuncBytes},
 	} {
 		var before, after runtime.MemStats
