@@ -57,7 +57,7 @@ func templateFuncs(unpredictable *bool) template.FuncMap {
 			b, err := hex.DecodeString(s)
 			return string(b), err
 		},
-		"glob":             func(pattern, v string) bool { return glob.Glob(pattern, v) },
+		"glob": func(pattern, v string) bool { return glob.Glob(pattern, v) },
 		"random": func(n int) (string, error) {
 			if n < 0 { // base62.Random's make panics
 				return "", errors.New("runtime error: makeslice: cap out of range")
