@@ -10,6 +10,8 @@ import (
 	"text/template/parse"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ryanuber/go-glob"
 )
 
 // The budgets of ssoctl's evaluation of OpenBao's templated token policies
@@ -206,7 +208,7 @@ func (w *budgetWriter) Write(p []byte) (int, error) {
 
 // funcs are the functions the instrumented templates run with: OpenBao's
 // (base, from templateFuncs) and text/template's that allocate, each
-// checking the size it produces. Arguments and results are those of the
+// checking the size it produces (or, for glob, allocates). Arguments and results are those of the
 // functions they stand for, so conversions and error texts stay the same.
 func (b *templateBudget) funcs(base template.FuncMap) template.FuncMap {
 	random := base["random"].(func(int) (string, error))
@@ -225,6 +227,13 @@ func (b *templateBudget) funcs(base template.FuncMap) template.FuncMap {
 				return "", err
 			}
 			return b.result(strings.ReplaceAll(s, find, repl))
+		},
+		// go-glob splits the pattern at each * (16 bytes a part).
+		"glob": func(pattern, v string) (bool, error) {
+			if err := b.fits(16 * int64(strings.Count(pattern, "*")+1)); err != nil {
+				return false, err
+			}
+			return glob.Glob(pattern, v), nil
 		},
 		"uppercase": func(s string) (string, error) { return b.result(strings.ToUpper(s)) },
 		"lowercase": func(s string) (string, error) { return b.result(strings.ToLower(s)) },

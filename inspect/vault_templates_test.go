@@ -201,6 +201,7 @@ func TestTemplatePoliciesBudgets(t *testing.T) {
 		{"urlquery", big + `{{urlquery $x $x}}`, TemplateLimitValue},
 		{"base64", big + `{{base64 $x}}`, TemplateLimitValue},
 		{"hex", big + `{{hex $x}}`, TemplateLimitValue},
+		{"glob with a pattern of many stars", big + `{{glob (replace "0" "*" $x) "a"}}`, TemplateLimitValue},
 		{"random, which OpenBao makes that long", `{{random 1000000000}}`, TemplateLimitValue},
 		{"many values below the value budget", big + `{{range 100}}{{$y := uppercase $x}}{{end}}`, TemplateLimitFuncBytes},
 	} {
