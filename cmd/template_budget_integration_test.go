@@ -52,7 +52,7 @@ func TestIntegrationOpenBaoTemplatePastBudget(t *testing.T) {
 		"output": "{{range 1000000000}}x{{end}}",
 		"text":   "{{/*" + strings.Repeat("x", inspect.MaxTemplateText) + "*/}}reader",
 	} {
-		if _, err := bao.Logical().WriteWithContext(ctx, "auth/"+mount+"/role/"+role, map[string]any{"role_type": "jwt", "user_claim": "sub",
+		if _, err := bao.Logical().WriteWithContext(ctx, "auth/"+mount+"/role/"+role, map[string]any{"role_type": "jwt", "user_claim": "sub", "bound_subject": "u1",
 			"token_policies_template_claims": true, "token_policies": []string{"reader", policy}}); err != nil {
 			t.Fatalf("%s: OpenBao refused the role: %v", role, err)
 		}
