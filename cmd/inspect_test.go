@@ -11,10 +11,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -396,4 +399,75 @@ func FuzzInspectTokenText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestInspectTokenTemplatePastBudget: an OpenBao role whose policy template
+// ssoctl cannot evaluate is bad input in a role file (exit 2), and a warning
+// for a role read from a server (the verdict is no prediction: exit 3), where
+// nothing is sent to the login endpoint.
+func TestInspectTokenTemplatePastBudget(t *testing.T) {
+	now := time.Now()
+	tok, keyFile := testToken(t, map[string]any{"iss": "https://kc/realms/demo", "sub": "u1", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+	roleData := map[string]any{"role_type": "jwt", "user_claim": "sub", "token_policies_template_claims": true,
+		"token_policies": []string{"reader", "{{range 1000000000}}x{{end}}"}}
+	body, _ := json.Marshal(map[string]any{"data": roleData})
+	role := filepath.Join(t.TempDir(), "role.json")
+	os.WriteFile(role, body, 0o600)
+
+	code, stdout, stderr := runIn(t, tok, "inspect", "token", "--jwks", keyFile, "--vault-role-file", role, "--flavor", "openbao")
+	if code != ExitUsage || stdout != "" || !strings.Contains(stderr, "--vault-role-file "+role+": ssoctl cannot evaluate this template: token_policies template [1] goes past ssoctl's budget of 65536 bytes of output") {
+		t.Errorf("role file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	// Vault takes the policies literally.
+	if code, stdout, stderr := runIn(t, tok, "inspect", "token", "--jwks", keyFile, "--vault-role-file", role); code != ExitOK {
+		t.Errorf("role file on Vault: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	// The same role on a live OpenBao (sys/seal-status has commit_date).
+	pemKey, _ := os.ReadFile(keyFile)
+	var logins atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer := map[string]any{}
+		switch r.URL.Path {
+		case "/v1/sys/seal-status":
+			answer = map[string]any{"type": "shamir", "initialized": true, "sealed": false, "version": "2.7.2", "commit_date": "2026-01-01T00:00:00Z"}
+		case "/v1/sys/auth":
+			answer = map[string]any{"data": map[string]any{"jwt/": map[string]any{"type": "jwt", "accessor": "auth_jwt_1"}}}
+		case "/v1/auth/jwt/role/r":
+			answer = map[string]any{"data": roleData}
+		case "/v1/auth/jwt/config":
+			answer = map[string]any{"data": map[string]any{"jwt_validation_pubkeys": []string{string(pemKey)}}}
+		default:
+			logins.Add(1)
+			w.WriteHeader(http.StatusNotFound)
+		}
+		json.NewEncoder(w).Encode(answer)
+	}))
+	defer srv.Close()
+	env := map[string]string{"BAO_ADDR": srv.URL, "BAO_TOKEN": "t"}
+	runEnv := func(args ...string) (int, string, string) {
+		ios, in, out, errOut := TestIO()
+		in.WriteString(tok)
+		f := NewFactory(ios)
+		f.Getenv = func(k string) string { return env[k] }
+		return Run(f, args), out.String(), errOut.String()
+	}
+	code, stdout, stderr = runEnv("inspect", "token", "--vault-role", "r")
+	if code != ExitFindings || logins.Load() != 0 || !strings.Contains(stdout, "? ssoctl cannot evaluate the role's token_policies templates") ||
+		!strings.Contains(stdout, "! ssoctl cannot evaluate this template: token_policies template [1]") || strings.Contains(stdout, "Vault would reject") {
+		t.Errorf("live role: exit %d, %d other requests\n%s\n%s", code, logins.Load(), stdout, stderr)
+	}
+	code, stdout, _ = runEnv("-o", "json", "inspect", "token", "--vault-role", "r")
+	var rep struct {
+		Vault struct {
+			Accepted bool
+			Step     string
+			Message  string
+			Findings []struct{ ID, Severity string }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != ExitFindings || rep.Vault.Accepted || rep.Vault.Step != "policy-template" || rep.Vault.Message != "" ||
+		len(rep.Vault.Findings) == 0 || rep.Vault.Findings[0].ID != inspect.FindingVaultPolicyTemplate || rep.Vault.Findings[0].Severity != "warning" {
+		t.Errorf("live role, json: exit %d %v %+v", code, err, rep.Vault)
+	}
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -204,6 +205,9 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 		}
 	}
 	rep, err := inspect.Inspect(ctx, tok, io)
+	if le := (*inspect.TemplateLimitError)(nil); errors.As(err, &le) && opts.VaultRoleFile != "" {
+		return fmt.Errorf("--vault-role-file %s: %w", opts.VaultRoleFile, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -274,7 +278,7 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 		if err != nil {
 			return nil, err
 		}
-		vo := inspect.VaultOptions{RoleName: opts.VaultRole, Mount: opts.VaultMount, Flavor: inspect.FlavorVault}
+		vo := inspect.VaultOptions{RoleName: opts.VaultRole, Mount: opts.VaultMount, Flavor: inspect.FlavorVault, RoleFromServer: true}
 		if srv, err := conn.Server(ctx); err == nil && srv.Flavor == vault.FlavorOpenBao {
 			vo.Flavor = inspect.FlavorOpenBao
 		}
@@ -371,7 +375,10 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 	writeFindings(ios, "Findings:", rep.Findings)
 	if v := rep.Vault; v != nil {
 		verdict := th.OK.Render("✓ Vault would accept it")
-		if !v.Accepted {
+		switch {
+		case v.CannotEvaluate():
+			verdict = th.Warn.Render("? ssoctl cannot evaluate the role's token_policies templates")
+		case !v.Accepted:
 			verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
 		}
 		fmt.Fprintf(w, "%s role %s (%s login): %s\n", th.Bold.Render("Vault:"), termSafe(strconv.Quote(v.Role)), v.Login, verdict)

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -81,6 +82,12 @@ type VaultOptions struct {
 	// Flavor is the server the model follows: FlavorVault (default) or
 	// FlavorOpenBao, whose JWT plugin is a fork of Vault's.
 	Flavor string
+	// RoleFromServer says the role was read from a live server (doctor,
+	// inspect token --vault-role), not from a file. OpenBao's templated
+	// policies that ssoctl cannot evaluate (*TemplateLimitError) are then a
+	// warning in the verdict (VaultVerdict.CannotEvaluate) instead of
+	// EvaluateVault's error: the role is the server's, not bad input.
+	RoleFromServer bool
 }
 
 // Server flavours the model knows.
@@ -105,8 +112,9 @@ type VaultVerdict struct {
 	Role string `json:"role,omitempty"`
 	// Step is where Vault stops (empty when accepted).
 	Step VaultStep `json:"step,omitempty"`
-	// Message is Vault's error text (the errors[0] of its answer); empty when accepted, and when
-	// Vault would never see the token (VaultStepTokenKind).
+	// Message is Vault's error text (the errors[0] of its answer); empty when accepted, when
+	// Vault would never see the token (VaultStepTokenKind), and when ssoctl cannot evaluate
+	// OpenBao's policy templates (CannotEvaluate).
 	Message string `json:"message,omitempty"`
 	// Messages, when Vault may give any of several messages (it names the first failing entry of
 	// bound_claims or claim_mappings in Go's random map order), lists every one, Message first.
@@ -126,6 +134,13 @@ type VaultVerdict struct {
 	Findings []Finding `json:"findings"`
 }
 
+// CannotEvaluate reports that ssoctl could not evaluate OpenBao's templated token policies of a
+// role read from a server within its budgets (MaxTemplateSteps and the rest): the verdict is
+// not a prediction, and a warning finding says why.
+func (v VaultVerdict) CannotEvaluate() bool {
+	return !v.Accepted && v.Step == VaultStepPolicyTemplate && v.Message == ""
+}
+
 // defaultJWTAlgs is the list a jwt login accepts when jwt_supported_algs is empty: the
 // algorithms verified here.
 var defaultJWTAlgs = signatureAlgs[:]
@@ -138,7 +153,8 @@ var defaultJWTAlgs = signatureAlgs[:]
 // config when keys is nil. For jwks_url pass NewRemoteJWKS(client, config.JWKSURL); for
 // oidc_discovery_url pass a RemoteJWKS of the discovered jwks_uri. When no keys are available the
 // signature step is skipped with an info finding. The error is only a runtime failure of the key
-// source, or unparsable jwt_validation_pubkeys (*InputError).
+// source, unparsable jwt_validation_pubkeys (*InputError), or, for a role that is not
+// opts.RoleFromServer, OpenBao policy templates past ssoctl's budgets (*TemplateLimitError).
 //
 // Vault's own checks are modelled, not ssoctl's: Vault verifies with any key of the right type
 // for the header alg and ignores a JWK's registered "alg"; where that differs from Verify's
@@ -169,6 +185,14 @@ func EvaluateVault(ctx context.Context, tok *Token, role *VaultRole, config *Vau
 		// OpenBao parses the templates when the role is written: a role
 		// whose template does not parse cannot exist there.
 		if err := parsePolicyTemplates(role.TokenPolicies); err != nil {
+			if le := (*TemplateLimitError)(nil); errors.As(err, &le) {
+				if !opts.RoleFromServer {
+					return VaultVerdict{}, err
+				}
+				e.cannotEvaluate(le)
+				e.v.Findings = e.failure
+				return e.v, nil
+			}
 			e.reject(VaultStepRole, 400, "1 error occurred:\n\t* "+err.Error()+"\n\n", Finding{ID: FindingVaultPolicyTemplate,
 				Message: "OpenBao refuses to store this role: a token_policies template does not parse",
 				Fix:     "fix the template (Go text/template; functions: truncate, truncate_sha256, uppercase, lowercase, replace, sha256, base64, decode_base64, hex, decode_hex, glob, random, unix_time, unix_time_millis, timestamp, uuid)"})
@@ -209,7 +233,7 @@ type vaultEval struct {
 	mount    string
 
 	v       VaultVerdict
-	err     error // a key source failure met in the middle of the model
+	err     error // a key source failure met in the middle of the model, or a *TemplateLimitError
 	failure []Finding
 	hints   []Finding
 	notes   []Finding
@@ -221,6 +245,16 @@ func (e *vaultEval) reject(step VaultStep, status int, msg string, f Finding) {
 	f.Severity = SeverityError
 	f.VaultMessage = msg
 	e.failure = []Finding{f}
+}
+
+// cannotEvaluate is the verdict on a role read from a server whose policy templates ssoctl
+// cannot evaluate: no prediction, and a warning.
+func (e *vaultEval) cannotEvaluate(le *TemplateLimitError) {
+	e.v.Accepted = false
+	e.v.Step, e.v.Message, e.v.Messages, e.v.HTTPStatus = VaultStepPolicyTemplate, "", nil, 0
+	e.failure = []Finding{{ID: FindingVaultPolicyTemplate, Severity: SeverityWarning,
+		Message: le.Error() + ", so the policies and the outcome of this login are not predicted. OpenBao sets no limit of its own on these templates: a login with " + e.roleRef() + " costs the server as much work and memory as the template asks for",
+		Fix:     "make the template a short expression over the claims (no large {{range}}, recursive {{template}}, or wide printf); ssoctl's budgets are in docs/openbao.md"}}
 }
 
 // rejectOneOf rejects with one of several messages, each of which Vault may give: it stops at
@@ -929,6 +963,14 @@ func (e *vaultEval) accept() {
 				"use OpenBao for templated policies, or list the policies literally")
 		} else {
 			got, predictable, err := templatePolicies(policies, e.tok.Claims)
+			if le := (*TemplateLimitError)(nil); errors.As(err, &le) {
+				if !e.opts.RoleFromServer {
+					e.err = err
+				} else {
+					e.cannotEvaluate(le)
+				}
+				return
+			}
 			if err != nil {
 				e.reject(VaultStepPolicyTemplate, 500, err.Error(), Finding{ID: FindingVaultPolicyTemplate,
 					Message: "OpenBao templates the role's token_policies over the token's claims (token_policies_template_claims) and the template fails: a claim it names is missing, or the template does not parse",

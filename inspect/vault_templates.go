@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,9 +23,9 @@ import (
 // templateFuncs are the functions OpenBao's template helper offers whose
 // result depends only on their input; the rest (random, unix_time,
 // unix_time_millis, timestamp, uuid) make the policies unpredictable and
-// are given as stubs that mark the result so.
+// are given as stubs, with OpenBao's signatures, that mark the result so.
 func templateFuncs(unpredictable *bool) template.FuncMap {
-	vary := func(args ...any) string { *unpredictable = true; return "" }
+	vary := func() string { *unpredictable = true; return "" }
 	return template.FuncMap{
 		"truncate": func(n int, s string) (string, error) {
 			if n <= 0 {
@@ -56,21 +57,37 @@ func templateFuncs(unpredictable *bool) template.FuncMap {
 			b, err := hex.DecodeString(s)
 			return string(b), err
 		},
-		"glob":             func(pattern, v string) bool { return glob.Glob(pattern, v) },
-		"random":           vary,
+		"glob": func(pattern, v string) bool { return glob.Glob(pattern, v) },
+		"random": func(n int) (string, error) {
+			if n < 0 { // base62.Random's make panics
+				return "", errors.New("runtime error: makeslice: cap out of range")
+			}
+			return vary(), nil
+		},
 		"unix_time":        vary,
 		"unix_time_millis": vary,
-		"timestamp":        vary,
-		"uuid":             vary,
+		"timestamp":        func(string) string { return vary() },
+		"uuid":             func() (string, error) { return vary(), nil },
 	}
 }
 
 // templatePolicies applies OpenBao's templating. predictable is false when
-// a policy calls a function whose result varies (time, randomness).
+// a policy calls a function whose result varies (time, randomness). Past
+// one of ssoctl's budgets (MaxTemplateSteps and the rest) the error is a
+// *TemplateLimitError; every other error is OpenBao's.
 func templatePolicies(policies []string, claims map[string]any) (out []string, predictable bool, err error) {
+	return evalPolicyTemplates(policies, claims, defaultTemplateLimits)
+}
+
+func evalPolicyTemplates(policies []string, claims map[string]any, lim templateLimits) (out []string, predictable bool, err error) {
+	b := newTemplateBudget(lim)
+	if err := b.checkText(policies); err != nil {
+		return nil, true, err
+	}
 	data := templateData(claims).(map[string]any)
 	unpredictable := false
 	for i, p := range policies {
+		b.policy = i
 		if p == "" {
 			return nil, true, fmt.Errorf("failed to parse template policy [%d]: missing template", i)
 		}
@@ -78,12 +95,22 @@ func templatePolicies(policies []string, claims map[string]any) (out []string, p
 		if err != nil {
 			return nil, true, fmt.Errorf("failed to parse template policy [%d]: unable to parse template: %w", i, err)
 		}
-		var b strings.Builder
-		if err := t.Execute(&b, data); err != nil {
+		// The functions that check sizes stand in for OpenBao's only now:
+		// parsing is OpenBao's own.
+		t.Funcs(b.funcs(templateFuncs(&unpredictable)))
+		b.depth = int64(b.instrument(t))
+		if b.depth > b.lim.depth {
+			return nil, true, b.fail(TemplateLimitDepth)
+		}
+		w := &budgetWriter{b: b}
+		if err := t.Execute(w, data); err != nil {
+			if le := (*TemplateLimitError)(nil); errors.As(err, &le) {
+				return nil, true, le
+			}
 			return nil, true, fmt.Errorf("failed to template policy [%d]: unable to apply template: %w", i, err)
 		}
 		// Empty results are dropped; the rest trimmed, deduplicated, sorted.
-		if r := strings.TrimSpace(b.String()); r != "" {
+		if r := strings.TrimSpace(w.sb.String()); r != "" {
 			out = append(out, r)
 		}
 	}
@@ -118,12 +145,28 @@ func templateData(v any) any {
 }
 
 // parsePolicyTemplates is OpenBao's check when a role with templated
-// policies is written.
+// policies is written. Text past MaxTemplateText is a *TemplateLimitError,
+// not parsed.
 func parsePolicyTemplates(policies []string) error {
+	if err := newTemplateBudget(defaultTemplateLimits).checkText(policies); err != nil {
+		return err
+	}
 	var ignored bool
 	for i, p := range policies {
 		if _, err := template.New("template").Funcs(templateFuncs(&ignored)).Option("missingkey=error").Parse(p); err != nil {
 			return fmt.Errorf("failed to parse template policy [%d]: unable to parse template: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkText holds the role's template text to the text budget.
+func (b *templateBudget) checkText(policies []string) error {
+	n := int64(0)
+	for i, p := range policies {
+		if n += int64(len(p)); n > b.lim.text {
+			b.policy = i
+			return b.fail(TemplateLimitText)
 		}
 	}
 	return nil

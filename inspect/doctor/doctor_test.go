@@ -2,15 +2,22 @@ package doctor
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/json"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -395,5 +402,70 @@ func TestVaultCLICallback(t *testing.T) {
 	}
 	if d := healthy(); slices.ContainsFunc(runChecks(d).Checks, func(c Check) bool { return c.ID == "redirect.vault-cli" }) {
 		t.Error("warned although the role allows the CLI's callback")
+	}
+}
+
+// TestTemplatePastBudgetIsNotSent: on OpenBao, a JWT role whose policy
+// template ssoctl cannot evaluate is a warning, and its login is not sent
+// (OpenBao has no limit of its own on the template); an ordinary role's
+// login is.
+func TestTemplatePastBudgetIsNotSent(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logins atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var answer any
+		switch r.URL.Path {
+		case "/v1/sys/seal-status":
+			answer = map[string]any{"type": "shamir", "initialized": true, "sealed": false, "version": "2.7.2", "commit_date": "2026-01-01T00:00:00Z"}
+		case "/certs":
+			answer = map[string]any{"keys": []any{map[string]any{"kty": "RSA", "kid": "k", "alg": "RS256", "use": "sig",
+				"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()), "e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes())}}}
+		case "/v1/auth/jwt/login":
+			logins.Add(1)
+			answer = map[string]any{"auth": map[string]any{"client_token": "s.x", "policies": []string{"reader"}, "token_policies": []string{"reader"}}}
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+		json.NewEncoder(w).Encode(answer)
+	}))
+	defer srv.Close()
+	now := time.Now()
+	h, _ := json.Marshal(map[string]any{"alg": "RS256", "typ": "JWT", "kid": "k"})
+	c, _ := json.Marshal(map[string]any{"iss": "http://kc/realms/demo", "sub": "u1", "aud": "vault", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+	input := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c)
+	sum := sha256.Sum256([]byte(input))
+	sig, _ := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sum[:])
+	tok := &keycloak.TokenResponse{IDToken: input + "." + base64.RawURLEncoding.EncodeToString(sig)}
+	tok.AccessToken = tok.IDToken
+
+	for _, tt := range []struct {
+		policy string
+		sent   int32
+	}{{"reader", 2}, {"{{range 1000000000}}{{end}}", 0}} {
+		conn, err := vault.Connect(vault.Config{Addr: srv.URL, Token: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		role, err := inspect.VaultRoleFromMap(map[string]any{"role_type": "jwt", "user_claim": "sub", "bound_audiences": []any{"vault"},
+			"token_policies_template_claims": true, "token_policies": []any{tt.policy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := healthy()
+		d.sys.Vault, d.sys.HTTP, d.rep = conn, srv.Client(), &Report{}
+		d.live.disc.JWKSURI = srv.URL + "/certs"
+		m := &mount{view: &vault.MountView{Path: "jwt"}, cfg: &inspect.VaultConfig{OIDCDiscoveryURL: "http://kc/realms/demo"}, roles: map[string]*inspect.VaultRole{"r": role}, names: []string{"r"}}
+		logins.Store(0)
+		d.jwtLogin(context.Background(), m, "r", "alice", tok)
+		warned := slices.ContainsFunc(d.rep.Checks, func(c Check) bool {
+			return c.ID == "login.vault-jwt" && c.Status == Warn && strings.Contains(c.Message, "the login was not sent") &&
+				strings.HasPrefix(c.Evidence, "ssoctl cannot evaluate this template: token_policies template [0]")
+		})
+		if logins.Load() != tt.sent || warned != (tt.sent == 0) {
+			t.Errorf("%q: %d logins sent, checks %+v", tt.policy, logins.Load(), d.rep.Checks)
+		}
 	}
 }

@@ -117,7 +117,16 @@ func (d *doc) jwtLogin(ctx context.Context, m *mount, role, user string, tok *ke
 		var predicted string
 		if err == nil && m.cfg != nil && d.live.disc != nil {
 			keys := inspect.NewRemoteJWKS(d.sys.HTTP, d.live.disc.JWKSURI)
-			if v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path, Flavor: d.flavor(ctx)}); err == nil {
+			v, err := inspect.EvaluateVault(ctx, parsed, m.roles[role], m.cfg, keys, inspect.VaultOptions{Login: inspect.VaultLoginJWT, RoleName: role, Mount: m.view.Path, Flavor: d.flavor(ctx), RoleFromServer: true})
+			switch {
+			case err == nil && v.CannotEvaluate():
+				// OpenBao has no budget of its own: the login would cost
+				// the server whatever the template asks for.
+				d.add(Check{ID: "login.vault-jwt", System: sysVault, Status: Warn,
+					Message:  path + " as " + user + ": the login was not sent, because ssoctl cannot evaluate the role's token_policies templates and OpenBao sets no limit on them",
+					Evidence: v.Findings[0].Message, Fix: v.Findings[0].Fix})
+				continue
+			case err == nil:
 				predicted = "accepted"
 				if !v.Accepted {
 					predicted = v.Message
