@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"unicode/utf8"
 )
 
 // No secret reaches an error line: not the credentials of a URL, not a
@@ -155,5 +156,32 @@ func TestInputLimits(t *testing.T) {
 		if code != ExitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d, %s", tt.args, code, stderr)
 		}
+	}
+}
+
+// The error output of one run is bounded: a file's errors quote short
+// prefixes and list 20 of them, and any error is cut at maxErrorBytes
+// (before: 95,000 errors, each quoting a 500 KB value whole).
+func TestErrorOutputIsBounded(t *testing.T) {
+	big := strings.Repeat("x", 100_000)
+	for _, tt := range []struct {
+		name, stdin, want string
+	}{
+		{"100 uses of a 100 KB value", "keycloak:\n  url: http://127.0.0.1:1\n  realm: r\n  realm_roles: [&b " + big + strings.Repeat(",*b", 100) + "]\n",
+			"... and 80 more errors"},
+		{"the report's 785 KB file", "keycloak:\n  url: http://127.0.0.1:1\n  realm: r\n  realm_roles: [&b " + strings.Repeat("x", 500_000) + strings.Repeat(",*b", 95_000) + "]\n",
+			"the alias expansion limit"},
+	} {
+		code, _, stderr := runWith(t, nil, tt.stdin, "plan", "-f", "-")
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) || len(stderr) > 8<<10 {
+			t.Errorf("%s: exit %d, %d bytes: %.300s", tt.name, code, len(stderr), stderr)
+		}
+	}
+	long := strings.Repeat("é", maxErrorBytes)
+	if got := capError(long); len(got) > maxErrorBytes+100 || !strings.HasSuffix(got, "… (the error is cut here; 131072 bytes in all)") || !utf8.ValidString(got) {
+		t.Errorf("capError: %d bytes, ends %q", len(got), got[len(got)-60:])
+	}
+	if got := capError("short"); got != "short" {
+		t.Errorf("capError(short) = %q", got)
 	}
 }

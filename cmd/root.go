@@ -14,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/ssoctl/ssoctl/internal/httpclient"
@@ -99,6 +100,7 @@ func Run(f *Factory, args []string) int {
 		lines[i] = termSafe(lines[i])
 	}
 	msg = strings.Join(lines, "\n")
+	msg = capError(msg)
 	if errors.Is(err, context.Canceled) {
 		msg = "interrupted"
 	}
@@ -110,6 +112,23 @@ func Run(f *Factory, args []string) int {
 		fmt.Fprintf(f.IO.ErrOut, "\nUsage:  %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 	}
 	return code
+}
+
+// maxErrorBytes bounds the error text of one run. An error quotes values
+// cut short, and a file's errors list 20 at most, so only a server's long
+// message comes near it.
+const maxErrorBytes = 64 << 10
+
+// capError cuts msg, masked and escaped already, to maxErrorBytes.
+func capError(msg string) string {
+	if len(msg) <= maxErrorBytes {
+		return msg
+	}
+	cut := maxErrorBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (the error is cut here; %d bytes in all)", msg[:cut], len(msg))
 }
 
 // isUsageProblem separates flag and argument mistakes (worth a usage line)
