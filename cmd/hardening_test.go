@@ -1,16 +1,24 @@
 package cmd
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 )
 
 // No secret reaches an error line: not the credentials of a URL, not a
@@ -183,5 +191,57 @@ func TestErrorOutputIsBounded(t *testing.T) {
 	}
 	if got := capError("short"); got != "short" {
 		t.Errorf("capError(short) = %q", got)
+	}
+}
+
+// A failure of ssoctl itself is a runtime failure, never bad input (exit
+// 2): a panic on the command's goroutine is exit 1 even when its value
+// claims bad input, and a panic elsewhere or a fatal runtime error (out of
+// memory) ends the process with SIGABRT instead of the runtime's exit 2.
+func TestRuntimeFailuresAreNotBadInput(t *testing.T) {
+	switch os.Getenv("SSOCTL_TEST_RUNTIME") {
+	case "crash":
+		syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{}) // no core file
+		runtimeLimits(os.Getenv)
+		go func() { panic("a bug on another goroutine") }()
+		select {}
+	case "limit":
+		runtimeLimits(os.Getenv)
+		fmt.Println(debug.SetMemoryLimit(-1))
+		os.Exit(0)
+	}
+	ios, _, _, errOut := TestIO()
+	f := NewFactory(ios)
+	env := map[string]string{"KEYCLOAK_URL": "http://127.0.0.1:1", "KEYCLOAK_CLIENT_ID": "c", "KEYCLOAK_CLIENT_SECRET": "s"}
+	f.Getenv = func(k string) string { return env[k] }
+	f.HTTPClient = func(httpclient.Options) (*http.Client, error) { panic(inputErrorf("a value that claims bad input")) }
+	if code := Run(f, []string{"keycloak", "token", "--realm", "r", "--client", "c", "--client-secret-env", "KEYCLOAK_CLIENT_SECRET"}); code != ExitFailure ||
+		!strings.Contains(errOut.String(), "internal error: a value that claims bad input (a bug in ssoctl") {
+		t.Errorf("a panic: exit %d, %.500s", code, errOut.String())
+	}
+
+	child := func(mode string, env ...string) (*exec.Cmd, []byte, error) {
+		c := exec.Command(os.Args[0], "-test.run=^TestRuntimeFailuresAreNotBadInput$")
+		c.Env = append(os.Environ(), append(env, "SSOCTL_TEST_RUNTIME="+mode)...)
+		out, err := c.CombinedOutput()
+		return c, out, err
+	}
+	c, out, err := child("crash")
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == ExitUsage || !c.ProcessState.Sys().(syscall.WaitStatus).Signaled() ||
+		c.ProcessState.Sys().(syscall.WaitStatus).Signal() != syscall.SIGABRT || !bytes.Contains(out, []byte("a bug on another goroutine")) {
+		t.Errorf("a panic on another goroutine: %v, %.300s", err, out)
+	}
+	for _, tt := range []struct {
+		env  []string
+		want int64
+	}{
+		{[]string{"GOMEMLIMIT="}, MemoryLimit},
+		{[]string{"GOMEMLIMIT=123MiB"}, 123 << 20}, // the user's limit stays
+	} {
+		_, out, err := child("limit", tt.env...)
+		if got := strings.TrimSpace(string(out)); err != nil || got != strconv.FormatInt(tt.want, 10) {
+			t.Errorf("%v: the memory limit is %s (%v), want %d", tt.env, got, err, tt.want)
+		}
 	}
 }
