@@ -245,3 +245,57 @@ func TestRuntimeFailuresAreNotBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A login without a password, and a server URL from a flag or the
+// environment that is not http(s), are bad input (exit 2) found before the
+// first request.
+func TestLoginInputBeforeNetwork(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1); w.WriteHeader(500) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "t.jwt")
+	os.WriteFile(tok, []byte("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"), 0o600)
+	noURL := filepath.Join(dir, "sso.yaml")
+	os.WriteFile(noURL, []byte("keycloak:\n  realm: r\nvault:\n  auth: [{path: jwt, type: jwt, jwks_url: "+srv.URL+"}]\n"), 0o600)
+	base := map[string]string{"KEYCLOAK_URL": srv.URL, "KEYCLOAK_REALM": "r", "KEYCLOAK_ADMIN": "a", "KEYCLOAK_ADMIN_PASSWORD": "b",
+		"VAULT_ADDR": srv.URL, "VAULT_TOKEN": "t", "S": "secret"}
+	with := func(kv ...string) map[string]string {
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	noPassword := "no password: set $SSOCTL_PASSWORD or pass it on stdin"
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"token --user", base, []string{"keycloak", "token", "--client", "c", "--user", "alice"}, noPassword},
+		{"token --user with the client secret", base, []string{"keycloak", "token", "--client", "c", "--client-secret-env", "S", "--user", "alice"}, noPassword},
+		{"authz --user", base, []string{"keycloak", "authz", "--client", "c", "--user", "alice"}, noPassword},
+		{"doctor --user", base, []string{"doctor", "--client", "c", "--user", "alice"}, noPassword},
+		{"$KEYCLOAK_URL ftp", with("KEYCLOAK_URL", "ftp://u:pa55w0rd@127.0.0.1/"), []string{"keycloak", "token", "--client", "c"},
+			`$KEYCLOAK_URL: want an http(s) URL, got "ftp://****@127.0.0.1/"`},
+		{"--url ftp", base, []string{"export", "keycloak", "--url", "ftp://127.0.0.1/"}, `--url: want an http(s) URL, got "ftp://127.0.0.1/"`},
+		{"$KEYCLOAK_URL without a host", with("KEYCLOAK_URL", "http:/kc"), []string{"doctor", "--client", "c"}, `$KEYCLOAK_URL: want an http(s) URL`},
+		{"$KEYCLOAK_URL for a file", with("KEYCLOAK_URL", "file:///etc/passwd"), []string{"plan", "-f", noURL},
+			`keycloak: $KEYCLOAK_URL (keycloak.url is not set): want an http(s) URL, got "file:///etc/passwd"`},
+		{"$VAULT_ADDR for a file", with("VAULT_ADDR", "unix:///run/vault.sock"), []string{"plan", "-f", noURL},
+			`vault: $VAULT_ADDR (vault.addr is not set): want an http(s) URL`},
+		{"$VAULT_ADDR", with("VAULT_ADDR", "ftp://127.0.0.1"), []string{"vault", "login", "--mount", "jwt", tok}, `$VAULT_ADDR: want an http(s) URL, got "ftp://127.0.0.1"`},
+		{"$BAO_ADDR", with("VAULT_ADDR", "", "BAO_ADDR", "gopher://127.0.0.1"), []string{"inspect", "token", tok, "--insecure-no-verify", "--vault-role", "r"},
+			`$BAO_ADDR: want an http(s) URL`},
+	} {
+		code, _, stderr := runWith(t, tt.env, "", tt.args...)
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "pa55w0rd") {
+			t.Errorf("%s: exit %d, %s", tt.name, code, stderr)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the server", n)
+	}
+}

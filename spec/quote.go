@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ssoctl/ssoctl/internal/secret"
 )
 
 // MaxQuoted is how many bytes of a value an error about sso.yaml shows.
@@ -15,12 +17,33 @@ const MaxQuoted = 64
 
 // Quote is how every error about sso.yaml shows a value: Go-quoted, so
 // that quotes and control characters are escaped, and at most its first
-// MaxQuoted bytes, followed by "…" and its length when it is longer.
+// MaxQuoted bytes, followed by "…" and its length when it is longer. Its
+// cost does not grow with the value: one value may be quoted by 100,000
+// errors.
 func Quote(s string) string {
 	if len(s) <= MaxQuoted {
 		return strconv.Quote(s)
 	}
-	return strconv.Quote(s[:runeCut(s, MaxQuoted)]) + fmt.Sprintf("… (%d bytes)", len(s))
+	return strconv.Quote(cutURL(secret.MaskURLs(s[:runeCut(s, MaxQuoted)]))) + fmt.Sprintf("… (%d bytes)", len(s))
+}
+
+// cutURL hides what may be a password in a URL that a cut ends inside its
+// authority (https://admin:pa…): without its @ no one can tell a password
+// from a port, so the error line's own masking would show it. From the
+// authority's first ":" on is dropped.
+func cutURL(p string) string {
+	i := strings.LastIndex(p, "://")
+	if i < 0 {
+		return p
+	}
+	auth := p[i+3:]
+	if strings.ContainsAny(auth, "/?#@ \t\n\"'<>") {
+		return p // the authority ends inside p, or its userinfo is masked
+	}
+	if j := strings.IndexByte(auth, ':'); j >= 0 {
+		return p[:i+3+j]
+	}
+	return p
 }
 
 // maxListed is how many items of a list an error shows.

@@ -24,6 +24,12 @@ func TestQuote(t *testing.T) {
 			t.Errorf("%s: Quote = %.200q, want %.200q", tt.name, got, tt.want)
 		}
 	}
+	pw := strings.Repeat("p", 70)
+	for _, u := range []string{"https://admin:" + pw + "@kc.example/", "https://admin:" + pw[:40] + "@kc.example/realms?token=" + pw} {
+		if got := Quote(u); strings.Contains(got, "ppp") || !strings.HasPrefix(got, `"https://`) {
+			t.Errorf("a long URL's secrets: %q", got)
+		}
+	}
 	if got := quoteList([]string{"a", long}); got != `["a" "`+long[:MaxQuoted]+`"… (500000 bytes)]` {
 		t.Errorf("quoteList = %.200q", got)
 	}

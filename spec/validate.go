@@ -92,16 +92,20 @@ func (f *File) validate(getenv func(string) string) Errors {
 }
 
 func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
+	urlKey := "keycloak.url"
 	if k.URL == "" {
-		k.URL = getenv("KEYCLOAK_URL")
+		k.URL, urlKey = getenv("KEYCLOAK_URL"), "keycloak"
 	}
 	if k.Realm == "" {
 		k.Realm = getenv("KEYCLOAK_REALM")
 	}
-	if k.URL == "" {
+	switch p := URLProblem(k.URL); {
+	case k.URL == "":
 		v.errorf("keycloak", "no server: set keycloak.url or $KEYCLOAK_URL")
-	} else {
-		v.checkURL("keycloak.url", k.URL)
+	case p != "" && urlKey == "keycloak":
+		v.errorf(urlKey, "$KEYCLOAK_URL (keycloak.url is not set): %s", p)
+	case p != "":
+		v.errorf(urlKey, "%s", p)
 	}
 	if k.Realm == "" {
 		v.errorf("keycloak", "no realm: set keycloak.realm or $KEYCLOAK_REALM")
@@ -507,23 +511,38 @@ func (v *validator) unique(key string, items []string) {
 }
 
 func (v *validator) checkURL(key, s string) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.errorf(key, "want an http(s) URL, got %s", Quote(s))
+	if p := URLProblem(s); p != "" {
+		v.errorf(key, "%s", p)
 	}
 }
 
+// URLProblem says why s is not a server address ssoctl talks to (an
+// absolute http or https URL with a host), or returns "". Every server URL
+// is checked by it: the file's, and $KEYCLOAK_URL's and $VAULT_ADDR's
+// before any request.
+func URLProblem(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "want an http(s) URL, got " + Quote(s)
+	}
+	return ""
+}
+
 func (v *validator) vault(vs *Vault, getenv func(string) string) {
+	from := ""
 	if vs.Addr == "" {
-		vs.Addr, _ = VaultEnv(getenv, "ADDR")
+		vs.Addr, from = VaultEnv(getenv, "ADDR")
 	}
 	if vs.Namespace == "" {
 		vs.Namespace, _ = VaultEnv(getenv, "NAMESPACE")
 	}
-	if vs.Addr == "" {
+	switch p := URLProblem(vs.Addr); {
+	case vs.Addr == "":
 		v.errorf("vault", "no server: set vault.addr or $VAULT_ADDR (or OpenBao's $BAO_ADDR)")
-	} else {
-		v.checkURL("vault.addr", vs.Addr)
+	case p != "" && from != "":
+		v.errorf("vault", "$%s (vault.addr is not set): %s", from, p)
+	case p != "":
+		v.errorf("vault.addr", "%s", p)
 	}
 	for name, p := range vs.Policies {
 		key := "vault.policies." + clip(name)
