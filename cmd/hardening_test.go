@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"maps"
@@ -297,5 +298,22 @@ func TestLoginInputBeforeNetwork(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("%d requests reached the server", n)
+	}
+}
+
+// A claim holding a number beyond a 64-bit float is named as such (exit 2),
+// not as claims that are not a JSON object.
+func TestTokenNumberOutOfRange(t *testing.T) {
+	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	for _, tt := range []struct {
+		header, claims, want string
+	}{
+		{`{"alg":"RS256"}`, `{"sub":"x","exp": 1e999999999}`, `malformed token payload: claim "exp": number 1e999999999 is out of range for a 64-bit float`},
+		{`{"alg":"RS256"}`, `{"sub":"x","resource_access":{"a":{"roles":[1e400]}}}`, `claim "resource_access": number 1e400 at /resource_access/a/roles/0 is out of range`},
+	} {
+		code, _, stderr := runWith(t, nil, seg(tt.header)+"."+seg(tt.claims)+".c2ln", "inspect", "token", "-", "--insecure-no-verify")
+		if code != ExitUsage || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "not a JSON object") {
+			t.Errorf("%s: exit %d, %s", tt.claims, code, stderr)
+		}
 	}
 }
