@@ -215,6 +215,9 @@ type checker struct {
 	expanding, bytes int
 	// active holds the nodes the walk is inside, to catch cycles.
 	active map[*yaml.Node]bool
+	// fields caches yamlFields per struct type: an alias bomb visits
+	// 100,000 mappings of a few types.
+	fields map[reflect.Type]map[string]reflect.Type
 }
 
 // line records the line of the key at path, once per node of the file.
@@ -316,7 +319,14 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 			c.errorf(n, path, "want a mapping of keys, got %s", describe(n))
 			return
 		}
-		fields := yamlFields(t)
+		fields := c.fields[t]
+		if fields == nil {
+			if c.fields == nil {
+				c.fields = map[reflect.Type]map[string]reflect.Type{}
+			}
+			fields = yamlFields(t)
+			c.fields[t] = fields
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if c.merge(k, v, t, path) {

@@ -24,7 +24,11 @@ func Quote(s string) string {
 	if len(s) <= MaxQuoted {
 		return strconv.Quote(s)
 	}
-	return strconv.Quote(cutURL(secret.MaskURLs(s[:runeCut(s, MaxQuoted)]))) + fmt.Sprintf("… (%d bytes)", len(s))
+	p := s[:runeCut(s, MaxQuoted)]
+	if strings.Contains(p, "://") {
+		p = cutURL(secret.MaskURLs(p))
+	}
+	return strconv.Quote(p) + "… (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // cutURL hides what may be a password in a URL that a cut ends inside its
