@@ -218,6 +218,10 @@ func keycloakAuthzRun(opts *keycloakAuthzOptions) error {
 	if err != nil {
 		return err
 	}
+	password, err := userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User)
+	if err != nil {
+		return err
+	}
 	raw, err := admin.AuthzExport(ctx, opts.Realm, opts.Client)
 	if err != nil {
 		return err
@@ -235,11 +239,6 @@ func keycloakAuthzRun(opts *keycloakAuthzOptions) error {
 	if len(pairs) == 0 {
 		return inputErrorf("client %s has no resource %q with the scopes %v", opts.Client, opts.Resource, opts.Scopes)
 	}
-	password, err := readPassword(opts.IO, opts.Getenv, "Password for "+opts.User+": ")
-	if err != nil {
-		return err
-	}
-	opts.Redactor.Add(password)
 	hc, err := opts.connect.plainHTTP()
 	if err != nil {
 		return err

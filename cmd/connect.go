@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -99,11 +100,16 @@ func (c *connector) keycloakAdmin(url string, admin spec.Admin) (*keycloak.Admin
 // VAULT_CACERT and VAULT_SKIP_VERIFY, each falling back to OpenBao's BAO_*
 // variable when unset.
 func (c *connector) vaultConn(addr, namespace string, needToken bool) (*vault.Conn, error) {
+	from := "vault.addr"
 	if addr == "" {
-		addr, _ = spec.VaultEnv(c.getenv, "ADDR")
+		addr, from = spec.VaultEnv(c.getenv, "ADDR")
+		from = "$" + from
 	}
 	if addr == "" {
 		return nil, inputErrorf("no Vault server: set $VAULT_ADDR (or $BAO_ADDR) or vault.addr")
+	}
+	if err := checkServerURL(from, addr); err != nil {
+		return nil, err
 	}
 	if namespace == "" {
 		namespace, _ = spec.VaultEnv(c.getenv, "NAMESPACE")
@@ -157,16 +163,31 @@ func (t *keycloakTarget) addFlags(cmd *cobra.Command, realmUsage string) {
 	cmd.Flags().StringVar(&t.Realm, "realm", "", realmUsage+" (default $KEYCLOAK_REALM)")
 }
 
-// resolve fills the defaults from the environment and requires both.
+// errNoTarget is resolve's error when the server or the realm is not given.
+var errNoTarget = errors.New("--url (or $KEYCLOAK_URL) and --realm (or $KEYCLOAK_REALM) are required")
+
+// resolve fills the defaults from the environment, requires both, and
+// checks the URL.
 func (t *keycloakTarget) resolve(getenv func(string) string) error {
+	from := "--url"
 	if t.URL == "" {
-		t.URL = getenv("KEYCLOAK_URL")
+		t.URL, from = getenv("KEYCLOAK_URL"), "$KEYCLOAK_URL"
 	}
 	if t.Realm == "" {
 		t.Realm = getenv("KEYCLOAK_REALM")
 	}
 	if t.URL == "" || t.Realm == "" {
-		return usageErrorf("--url (or $KEYCLOAK_URL) and --realm (or $KEYCLOAK_REALM) are required")
+		return &UsageError{Err: errNoTarget}
+	}
+	return checkServerURL(from, t.URL)
+}
+
+// checkServerURL checks a server URL that from ("--url", "$KEYCLOAK_URL",
+// "$VAULT_ADDR") gives, before any request: ftp://… is bad input (exit 2),
+// not a failure to connect. The file's URLs are checked by spec alike.
+func checkServerURL(from, u string) error {
+	if p := spec.URLProblem(u); p != "" {
+		return inputErrorf("%s: %s", from, p)
 	}
 	return nil
 }

@@ -108,8 +108,10 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 			case opts.Fix && opts.File == "-":
 				return usageErrorf("--fix edits the file: give its path, not -f - (stdin)")
 			case !fileMode:
-				if err := opts.resolve(opts.Getenv); err != nil {
+				if err := opts.resolve(opts.Getenv); errors.Is(err, errNoTarget) {
 					return usageErrorf("without -f, doctor needs --realm and --client (and --url or $KEYCLOAK_URL)")
+				} else if err != nil {
+					return err
 				}
 				if opts.Client == "" {
 					return usageErrorf("without -f, doctor needs --client")
@@ -210,6 +212,10 @@ func doctorRun(opts *doctorOptions) error {
 			return err
 		}
 	}
+	o := doctor.Options{User: opts.User}
+	if o.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User); err != nil {
+		return err
+	}
 	if opts.RancherMetadata != "" {
 		if targets[0].Rancher == nil {
 			return inputErrorf("--rancher-metadata: %s has no rancher: section", opts.File)
@@ -220,14 +226,6 @@ func doctorRun(opts *doctorOptions) error {
 			return err
 		}
 		targets[0].RancherMetadata = data
-	}
-	var o doctor.Options
-	if opts.User != "" {
-		o.User = opts.User
-		if o.Password, err = readPassword(opts.IO, opts.Getenv, "Password for "+opts.User+": "); err != nil {
-			return err
-		}
-		opts.Redactor.Add(o.Password)
 	}
 	rep := &doctor.Report{Checks: []doctor.Check{}, Logins: []doctor.Login{}}
 	for _, t := range targets {

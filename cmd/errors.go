@@ -99,3 +99,14 @@ type outputError struct{ err error }
 
 func (e *outputError) Error() string { return "writing the output: " + e.err.Error() }
 func (e *outputError) Unwrap() error { return e.err }
+
+// internalError is a panic recovered from a command: a bug in ssoctl, a
+// runtime failure (exit 1) whatever its value says.
+type internalError struct {
+	value any
+	stack []byte
+}
+
+func (e *internalError) Error() string {
+	return fmt.Sprintf("internal error: %v (a bug in ssoctl; please report it with this trace)\n%s", e.value, e.stack)
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/ssoctl/ssoctl/internal/secret"
 )
 
 // maxInput bounds what is read from a token file or stdin.
@@ -45,6 +47,22 @@ func openFile(name string) (*os.File, error) {
 		return nil, &inputError{err.Error()}
 	}
 	return file, nil
+}
+
+// userPassword is the password of --user: "" without one, else
+// readPassword's, registered with the redactor. Commands that log a user in
+// (doctor, keycloak token, keycloak authz) call it before their first
+// request, so that a missing password is exit 2 with no server asked.
+func userPassword(ios *IOStreams, getenv func(string) string, r *secret.Redactor, user string) (string, error) {
+	if user == "" {
+		return "", nil
+	}
+	p, err := readPassword(ios, getenv, "Password for "+user+": ")
+	if err != nil {
+		return "", err
+	}
+	r.Add(p)
+	return p, nil
 }
 
 // readPassword reads $SSOCTL_PASSWORD, else prompts on a terminal without

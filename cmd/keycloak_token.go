@@ -85,29 +85,24 @@ func keycloakTokenRun(opts *keycloakTokenOptions) error {
 		return err
 	}
 	req := keycloak.TokenRequest{Realm: opts.Realm, ClientID: opts.ClientID, Username: opts.User, Scope: opts.Scope}
+	var admin *keycloak.Admin
 	if opts.ClientSecretEnv != "" {
 		req.ClientSecret = opts.Getenv(opts.ClientSecretEnv)
 		if req.ClientSecret == "" {
 			return &plan.MissingSecretError{Object: "client " + strconv.Quote(opts.ClientID), Env: opts.ClientSecretEnv}
 		}
-	} else {
-		admin, err := opts.connect.keycloakAdmin(opts.URL, spec.Admin{})
-		if err != nil {
-			return err
-		}
-		req.ClientSecret, err = admin.ClientSecret(ctx, opts.Realm, opts.ClientID)
-		if err != nil {
+	} else if admin, err = opts.connect.keycloakAdmin(opts.URL, spec.Admin{}); err != nil {
+		return err
+	}
+	if req.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User); err != nil {
+		return err
+	}
+	if admin != nil {
+		if req.ClientSecret, err = admin.ClientSecret(ctx, opts.Realm, opts.ClientID); err != nil {
 			return err
 		}
 	}
 	opts.Redactor.Add(req.ClientSecret)
-	if opts.User != "" {
-		req.Password, err = readPassword(opts.IO, opts.Getenv, "Password for "+opts.User+": ")
-		if err != nil {
-			return err
-		}
-		opts.Redactor.Add(req.Password)
-	}
 	tok, err := keycloak.RequestToken(ctx, hc, opts.URL, req)
 	if err != nil {
 		return err

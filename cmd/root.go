@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/ssoctl/ssoctl/internal/httpclient"
@@ -23,6 +25,7 @@ import (
 // Main runs ssoctl with the process's arguments and streams and returns the
 // exit code.
 func Main() int {
+	runtimeLimits(os.Getenv)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	watch := sync.OnceFunc(func() { watchSignals(cancel) })
@@ -40,6 +43,24 @@ func Main() int {
 		return base(opts)
 	}
 	return Run(f, os.Args[1:])
+}
+
+// MemoryLimit is the soft memory limit ssoctl runs under (Go's
+// runtime/debug.SetMemoryLimit) unless $GOMEMLIMIT sets another: the GC
+// works harder to stay below it. Every input is bounded far below it (the
+// largest realm's plan peaks at 64 MB of heap); a 256 MiB Keycloak listing
+// is what comes near.
+const MemoryLimit = 1 << 30
+
+// runtimeLimits sets the soft memory limit, and makes the Go runtime's own
+// failures (out of memory, a panic outside the command's goroutine) end
+// the process with SIGABRT: left alone it exits 2, ssoctl's code for bad
+// input. A panic on the command's goroutine is recovered by Run (exit 1).
+func runtimeLimits(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" { // the runtime has read it already
+		debug.SetMemoryLimit(MemoryLimit)
+	}
+	debug.SetTraceback("crash")
 }
 
 // watchSignals makes the first SIGINT or SIGTERM cancel the command's
@@ -75,7 +96,7 @@ func Run(f *Factory, args []string) int {
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	cmd, err := root.ExecuteContextC(f.Context)
+	cmd, err := execute(root, f)
 	if werr := f.IO.outErr(); werr != nil && (err == nil || exitCode(err) != ExitFailure) {
 		err = &outputError{werr}
 	}
@@ -99,6 +120,7 @@ func Run(f *Factory, args []string) int {
 		lines[i] = termSafe(lines[i])
 	}
 	msg = strings.Join(lines, "\n")
+	msg = capError(msg)
 	if errors.Is(err, context.Canceled) {
 		msg = "interrupted"
 	}
@@ -110,6 +132,34 @@ func Run(f *Factory, args []string) int {
 		fmt.Fprintf(f.IO.ErrOut, "\nUsage:  %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 	}
 	return code
+}
+
+// execute runs the command tree, turning a panic into an internalError
+// (exit 1): a bug is a runtime failure, never bad input.
+func execute(root *cobra.Command, f *Factory) (cmd *cobra.Command, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &internalError{value: p, stack: debug.Stack()}
+		}
+	}()
+	return root.ExecuteContextC(f.Context)
+}
+
+// maxErrorBytes bounds the error text of one run. An error quotes values
+// cut short, and a file's errors list 20 at most, so only a server's long
+// message comes near it.
+const maxErrorBytes = 64 << 10
+
+// capError cuts msg, masked and escaped already, to maxErrorBytes.
+func capError(msg string) string {
+	if len(msg) <= maxErrorBytes {
+		return msg
+	}
+	cut := maxErrorBytes
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (the error is cut here; %d bytes in all)", msg[:cut], len(msg))
 }
 
 // isUsageProblem separates flag and argument mistakes (worth a usage line)

@@ -234,7 +234,7 @@ func ParseCompact(raw string) (*Token, error) {
 
 	fields, err := decodeTokenJSON(hdrJSON, 0)
 	if err != nil {
-		return nil, segmentJSONError("token header", "not a JSON object", err)
+		return nil, segmentJSONError("token header", "not a JSON object", "member", err)
 	}
 	tok := &Token{Raw: raw, SigningInput: signingInput, Signature: sig, Header: Header{Fields: fields}}
 	for _, f := range [...]struct {
@@ -254,7 +254,7 @@ func ParseCompact(raw string) (*Token, error) {
 	}
 	claims, err := decodeTokenJSON(payload, 24)
 	if err != nil {
-		return nil, segmentJSONError("token payload", "the claims are not a JSON object", err)
+		return nil, segmentJSONError("token payload", "the claims are not a JSON object", "claim", err)
 	}
 	tok.Claims = claims
 	tok.Kind = kindOf(tok)
@@ -262,11 +262,20 @@ func ParseCompact(raw string) (*Token, error) {
 }
 
 // segmentJSONError is the *InputError for a header or payload that did not decode; nesting
-// past MaxTokenDepth gets its own reason (with the *NestingError inside).
-func segmentJSONError(what, reason string, err error) *InputError {
+// past MaxTokenDepth gets its own reason (with the *NestingError inside), and a number out of
+// range names the member (a claim) that holds it.
+func segmentJSONError(what, reason, member string, err error) *InputError {
 	var ne *NestingError
 	if errors.As(err, &ne) {
 		return &InputError{What: what, Reason: "over ssoctl's nesting limit for tokens", Err: ne}
+	}
+	var re *NumberRangeError
+	if errors.As(err, &re) {
+		name := re.Member()
+		if len(name) > 64 {
+			name = name[:64] + "…"
+		}
+		return &InputError{What: what, Reason: member + " " + strconv.Quote(name), Err: re}
 	}
 	return badInput(what, reason, err)
 }

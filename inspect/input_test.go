@@ -64,6 +64,10 @@ func TestParseInput(t *testing.T) {
 		{name: "claims are an array", in: parts[0] + "." + b64([]byte(`[1,2]`)) + "." + parts[2], wantErr: "claims are not a JSON object"},
 		{name: "claims with trailing garbage", in: parts[0] + "." + b64([]byte(`{"a":1}x`)) + "." + parts[2], wantErr: "claims are not a JSON object"},
 		{name: "quoted garbage", in: `"abc`, wantErr: "JSON string"},
+		{name: "a claim out of range", in: parts[0] + "." + b64([]byte(`{"exp": 1e999999999}`)) + "." + parts[2],
+			wantErr: `malformed token payload: claim "exp": number 1e999999999 is out of range for a 64-bit float`},
+		{name: "a header member out of range", in: b64([]byte(`{"alg":"RS256","x":[-1e400]}`)) + "." + parts[1] + "." + parts[2],
+			wantErr: `malformed token header: member "x": number -1e400 at /x/0 is out of range`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

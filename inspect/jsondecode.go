@@ -2,7 +2,9 @@ package inspect
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -34,6 +36,63 @@ type NestingError struct {
 // Error implements error.
 func (e *NestingError) Error() string {
 	return "JSON nested deeper than " + strconv.Itoa(e.Limit) + " levels at byte " + strconv.Itoa(e.Offset)
+}
+
+// NumberRangeError reports a JSON number beyond a 64-bit float (1e999999999). encoding/json's
+// Unmarshal refuses it, and so does every Go verifier that decodes claims, Vault's among them.
+type NumberRangeError struct {
+	// Number is the literal, cut to 32 bytes.
+	Number string
+	// Path holds the member names and array indexes from the outermost object down to the
+	// number, innermost first while the decoder unwinds, outermost first when it returns.
+	Path []string
+}
+
+// Member is the outermost object's member that holds the number ("exp"), "" when none does.
+func (e *NumberRangeError) Member() string {
+	if len(e.Path) == 0 {
+		return ""
+	}
+	return e.Path[0]
+}
+
+// Pointer is the number's place as a JSON pointer (RFC 6901), e.g. "/resource_access/a/0".
+func (e *NumberRangeError) Pointer() string {
+	var b strings.Builder
+	for _, p := range e.Path {
+		if len(p) > 64 {
+			p = p[:64] + "…"
+		}
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
+}
+
+// Error implements error; the place is named when it is below a member of its own.
+func (e *NumberRangeError) Error() string {
+	msg := "number " + e.Number
+	if len(e.Path) > 1 {
+		msg += " at " + e.Pointer()
+	}
+	return msg + " is out of range for a 64-bit float"
+}
+
+// within records that the number is inside name (a member name or an array index) as the
+// decoder unwinds; the path is put outermost first once, at the top.
+func within(err error, name string) error {
+	if e, ok := err.(*NumberRangeError); ok {
+		e.Path = append(e.Path, name)
+	}
+	return err
+}
+
+// outermostFirst puts a *NumberRangeError's path in order once the decoder has unwound.
+func outermostFirst(err error) error {
+	if e, ok := err.(*NumberRangeError); ok {
+		slices.Reverse(e.Path)
+	}
+	return err
 }
 
 type jsonSyntaxError struct {
@@ -83,7 +142,7 @@ func decodeJSONObjectReader(r jsonReader) (map[string]any, error) {
 	}
 	m, err := r.object()
 	if err != nil {
-		return nil, err
+		return nil, outermostFirst(err)
 	}
 	r.skipSpace()
 	if r.i != len(b) {
@@ -98,7 +157,7 @@ func decodeJSONValue(b []byte) (any, error) {
 	r.skipSpace()
 	v, err := r.value()
 	if err != nil {
-		return nil, err
+		return nil, outermostFirst(err)
 	}
 	r.skipSpace()
 	if r.i != len(b) {
@@ -198,7 +257,7 @@ func (r *jsonReader) object() (map[string]any, error) {
 		r.skipSpace()
 		v, err := r.value()
 		if err != nil {
-			return nil, err
+			return nil, within(err, k)
 		}
 		m[k] = v
 		r.skipSpace()
@@ -236,7 +295,7 @@ func (r *jsonReader) array() ([]any, error) {
 	for {
 		v, err := r.value()
 		if err != nil {
-			return nil, err
+			return nil, within(err, strconv.Itoa(len(a)))
 		}
 		a = append(a, v)
 		r.skipSpace()
@@ -306,7 +365,7 @@ func (r *jsonReader) number() (json.Number, error) {
 			lit = lit[:32] + "…"
 		}
 		r.i = start
-		return "", r.fail("number out of range for a 64-bit float: " + lit)
+		return "", &NumberRangeError{Number: lit}
 	}
 	return json.Number(b[start:i]), nil
 }

@@ -132,3 +132,25 @@ func TestTokenDepthLimit(t *testing.T) {
 		t.Errorf("a role file 100 deep: %v", err)
 	}
 }
+
+// A number beyond a 64-bit float is named with its place, not as JSON that is not an object;
+// numbers in range stay exact (json.Number).
+func TestNumberOutOfRange(t *testing.T) {
+	for _, tt := range []struct {
+		in, member, pointer, msg string
+	}{
+		{`{"exp": 1e999999999}`, "exp", "/exp", "number 1e999999999 is out of range for a 64-bit float"},
+		{`{"sub":"x","a":{"b/c":[1,-1e400]}}`, "a", "/a/b~1c/1", "number -1e400 at /a/b~1c/1 is out of range for a 64-bit float"},
+		{`{"n":1` + strings.Repeat("0", 400) + `}`, "n", "/n", "number 1" + strings.Repeat("0", 31) + "… is out of range"},
+	} {
+		_, err := decodeTokenJSON([]byte(tt.in), 0)
+		var re *NumberRangeError
+		if !errors.As(err, &re) || re.Member() != tt.member || re.Pointer() != tt.pointer || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%.60s: err = %v", tt.in, err)
+		}
+	}
+	m, err := decodeTokenJSON([]byte(`{"exp":1.7976931348623157e308,"big":123456789012345678901234567890}`), 0)
+	if err != nil || m["big"] != json.Number("123456789012345678901234567890") || m["exp"] != json.Number("1.7976931348623157e308") {
+		t.Errorf("in range: %v %#v", err, m)
+	}
+}

@@ -145,7 +145,7 @@ func ParseVaultConfigFile(data []byte) (*VaultConfig, error) {
 func decodeVaultFile(data []byte, what string, ownKeys ...string) (map[string]any, error) {
 	m, err := decodeJSONObject(data)
 	if err != nil {
-		return nil, badInput(what, "not a JSON object", err)
+		return nil, segmentJSONError(what, "not a JSON object", "key", err)
 	}
 	inner, hasData := m["data"].(map[string]any)
 	if !hasData {

@@ -52,10 +52,18 @@ func (e *Error) BadInput() bool { return true }
 // Errors is every problem found in one file, in line order.
 type Errors []*Error
 
+// MaxErrorsListed is how many of a file's errors its message lists; a
+// last line says how many more there are.
+const MaxErrorsListed = 20
+
 func (es Errors) Error() string {
-	msgs := make([]string, len(es))
+	msgs := make([]string, 0, min(len(es), MaxErrorsListed+1))
 	for i, e := range es {
-		msgs[i] = e.Error()
+		if i == MaxErrorsListed {
+			msgs = append(msgs, fmt.Sprintf("... and %d more errors", len(es)-i))
+			break
+		}
+		msgs = append(msgs, e.Error())
 	}
 	return strings.Join(msgs, "\n")
 }
@@ -248,7 +256,7 @@ func quoteHint(err error, data []byte) error {
 		m := regexp.MustCompile(`([A-Za-z_]+):\s*([^,{}\s"']*\$\{[^}]*\}[^,{}\s]*)`).FindStringSubmatch(lines[n])
 		e.Line = n + 1
 		if m != nil {
-			e.Msg += fmt.Sprintf("; a value with ${…} inside {…} must be quoted: quote it: %s: %q", m[1], m[2])
+			e.Msg += fmt.Sprintf("; a value with ${…} inside {…} must be quoted: quote it: %s: %s", clip(m[1]), Quote(m[2]))
 		} else {
 			e.Msg += "; a value with ${…} inside {…} must be quoted"
 		}
@@ -291,8 +299,16 @@ type checker struct {
 	// aliased counts the aliases the walk is inside: keys reached through
 	// one keep the lines of their anchor, recorded once.
 	aliased int
+	// expanding counts the aliases and merges (<<: *a) the walk is inside,
+	// and bytes the bytes of the keys and values visited there, up to
+	// MaxAliasBytes: a 500 KB value used 95,000 times is 47 GB to hash,
+	// compare and quote for every later step.
+	expanding, bytes int
 	// active holds the nodes the walk is inside, to catch cycles.
 	active map[*yaml.Node]bool
+	// fields caches yamlFields per struct type: an alias bomb visits
+	// 100,000 mappings of a few types.
+	fields map[reflect.Type]map[string]reflect.Type
 }
 
 // line records the line of the key at path, once per node of the file.
@@ -306,6 +322,26 @@ func (c *checker) line(path string, n *yaml.Node) {
 // sso.yaml when expanded (each use of an alias counts its whole value).
 // Reusing lists through anchors stays far below it; a bomb does not.
 const MaxAliasExpansion = 100_000
+
+// MaxAliasBytes bounds the bytes of keys and values that YAML aliases and
+// merge keys may add to an sso.yaml when expanded, 16 times the file's own
+// limit: 100,000 nodes of 160 bytes, or a 500 KB value used 33 times.
+const MaxAliasBytes = 16 << 20
+
+// spend counts the bytes of s, met at n, against MaxAliasBytes when the
+// walk is inside an alias or a merge, and reports whether the walk may go
+// on.
+func (c *checker) spend(n *yaml.Node, path, s string) bool {
+	if c.expanding == 0 || c.budget <= 0 {
+		return c.budget > 0
+	}
+	if c.bytes += len(s); c.bytes > MaxAliasBytes {
+		c.errorf(n, path, "the file's aliases expand to more than %d bytes (16 MiB, the alias expansion limit): is a long value used too often?", MaxAliasBytes)
+		c.budget = 0
+		return false
+	}
+	return true
+}
 
 // countNodes counts a document's nodes without following aliases.
 func countNodes(n *yaml.Node) int {
@@ -336,9 +372,16 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	if n.Kind == yaml.AliasNode {
+		at := n
 		n = n.Alias
 		c.aliased++
-		defer func() { c.aliased-- }()
+		c.expanding++
+		defer func() { c.aliased--; c.expanding-- }()
+		if !c.spend(at, path, n.Value) {
+			return
+		}
+	} else if !c.spend(n, path, n.Value) {
+		return
 	}
 	// A value that holds an alias of itself (&a [*a], or &b {<<: *b}) is a
 	// cycle: no sso.yaml can mean it.
@@ -367,17 +410,27 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 			c.errorf(n, path, "want a mapping of keys, got %s", describe(n))
 			return
 		}
-		fields := yamlFields(t)
+		fields := c.fields[t]
+		if fields == nil {
+			if c.fields == nil {
+				c.fields = map[reflect.Type]map[string]reflect.Type{}
+			}
+			fields = yamlFields(t)
+			c.fields[t] = fields
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if c.merge(k, v, t, path) {
 				continue
 			}
 			key := join(path, k.Value)
+			if !c.spend(k, key, k.Value) {
+				return
+			}
 			c.line(key, k)
 			ft, ok := fields[k.Value]
 			if !ok {
-				c.errorf(k, key, "unknown key %q%s", k.Value, suggest(k.Value, fields))
+				c.errorf(k, key, "unknown key %s%s", Quote(k.Value), suggest(k.Value, fields))
 				continue
 			}
 			c.check(v, ft, key)
@@ -403,6 +456,9 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 				continue
 			}
 			key := join(path, k.Value)
+			if !c.spend(k, key, k.Value) {
+				return
+			}
 			c.line(key, k)
 			c.check(v, t.Elem(), key)
 		}
@@ -414,7 +470,7 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			c.errorf(n, path, "want %s, got %q", kindName(t), n.Value)
+			c.errorf(n, path, "want %s, got %s", kindName(t), Quote(n.Value))
 			return
 		}
 		if strings.HasSuffix(path, "_env") && n.Value != "" && !IsVarName(n.Value) {
@@ -434,6 +490,8 @@ func (c *checker) merge(k, v *yaml.Node, t reflect.Type, path string) bool {
 	if k.Tag != "!!merge" {
 		return false
 	}
+	c.expanding++ // what it merges is counted like an alias
+	defer func() { c.expanding-- }()
 	if v.Kind == yaml.AliasNode {
 		v = v.Alias
 	}
@@ -479,11 +537,12 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
+// join is the key path of key in the mapping at path.
 func join(path, key string) string {
 	if path == "" {
-		return key
+		return clip(key)
 	}
-	return path + "." + key
+	return path + "." + clip(key)
 }
 
 func describe(n *yaml.Node) string {
@@ -493,7 +552,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	default:
-		return strconv.Quote(n.Value)
+		return Quote(n.Value)
 	}
 }
 
@@ -521,7 +580,7 @@ func suggest(key string, fields map[string]reflect.Type) string {
 	if best == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return fmt.Sprintf(" (did you mean %s?)", Quote(best))
 }
 
 func editDistance(a, b string) int {

@@ -38,6 +38,32 @@ const (
 type validator struct {
 	f    *File
 	errs Errors
+	// roles holds each client's roles as a set, made on first use: a
+	// role is looked up, never searched for in a list (a file of 1 MiB
+	// can list 100,000 names through aliases).
+	roles map[*Client]map[string]bool
+}
+
+// hasRole reports whether role is among c's roles.
+func (v *validator) hasRole(c *Client, role string) bool {
+	set, ok := v.roles[c]
+	if !ok {
+		set = setOf(c.Roles)
+		if v.roles == nil {
+			v.roles = map[*Client]map[string]bool{}
+		}
+		v.roles[c] = set
+	}
+	return set[role]
+}
+
+// setOf returns items as a set.
+func setOf(items []string) map[string]bool {
+	set := make(map[string]bool, len(items))
+	for _, s := range items {
+		set[s] = true
+	}
+	return set
 }
 
 func (v *validator) errorf(key, format string, args ...any) {
@@ -68,16 +94,20 @@ func (f *File) validate(getenv func(string) string) Errors {
 }
 
 func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
+	urlKey := "keycloak.url"
 	if k.URL == "" {
-		k.URL = getenv("KEYCLOAK_URL")
+		k.URL, urlKey = getenv("KEYCLOAK_URL"), "keycloak"
 	}
 	if k.Realm == "" {
 		k.Realm = getenv("KEYCLOAK_REALM")
 	}
-	if k.URL == "" {
+	switch p := URLProblem(k.URL); {
+	case k.URL == "":
 		v.errorf("keycloak", "no server: set keycloak.url or $KEYCLOAK_URL")
-	} else {
-		v.checkURL("keycloak.url", k.URL)
+	case p != "" && urlKey == "keycloak":
+		v.errorf(urlKey, "$KEYCLOAK_URL (keycloak.url is not set): %s", p)
+	case p != "":
+		v.errorf(urlKey, "%s", p)
 	}
 	if k.Realm == "" {
 		v.errorf("keycloak", "no realm: set keycloak.realm or $KEYCLOAK_REALM")
@@ -90,6 +120,7 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 	v.unique("keycloak.realm_roles", k.RealmRoles)
 
 	clients := map[string]*Client{}
+	idLens := map[int]bool{} // the lengths of the client ids, see below
 	for i := range k.Clients {
 		c := &k.Clients[i]
 		key := fmt.Sprintf("keycloak.clients[%d]", i)
@@ -98,9 +129,10 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 			continue
 		}
 		if _, dup := clients[c.ClientID]; dup {
-			v.errorf(key+".client_id", "client %q is declared twice", c.ClientID)
+			v.errorf(key+".client_id", "client %s is declared twice", Quote(c.ClientID))
 		}
 		clients[c.ClientID] = c
+		idLens[len(c.ClientID)] = true
 		v.client(key, c)
 	}
 	protocols := v.clientScopes(k)
@@ -117,11 +149,15 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 		if a == nil {
 			continue
 		}
+		// SplitRoleRef asks about every prefix of ref that ends before a
+		// "/": looking each up would hash O(len(ref)²) bytes, so only
+		// prefixes as long as some client id are looked up.
+		known := func(id string) bool { return idLens[len(id)] && clients[id] != nil }
 		for j, p := range a.Policies {
 			for n, ref := range p.Roles {
-				cid, role := SplitRoleRef(ref, func(id string) bool { return clients[id] != nil })
-				if c := clients[cid]; c != nil && !slices.Contains(c.Roles, role) {
-					v.errorf(fmt.Sprintf("keycloak.clients[%d].authorization.policies[%d].roles[%d]", i, j, n), "role %q is not among client %q's roles %v", role, cid, c.Roles)
+				cid, role := SplitRoleRef(ref, known)
+				if c := clients[cid]; c != nil && !v.hasRole(c, role) {
+					v.errorf(fmt.Sprintf("keycloak.clients[%d].authorization.policies[%d].roles[%d]", i, j, n), "role %s is not among client %s's roles %s", Quote(role), Quote(cid), quoteList(c.Roles))
 				}
 			}
 		}
@@ -136,14 +172,14 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 			continue
 		}
 		if groups[g.Name] {
-			v.errorf(key+".name", "group %q is declared twice", g.Name)
+			v.errorf(key+".name", "group %s is declared twice", Quote(g.Name))
 		}
 		groups[g.Name] = true
 		for cid, roles := range g.ClientRoles {
 			if c, ok := clients[cid]; ok {
 				for _, r := range roles {
-					if !slices.Contains(c.Roles, r) {
-						v.errorf(key+".client_roles."+cid, "role %q is not among client %q's roles %v", r, cid, c.Roles)
+					if !v.hasRole(c, r) {
+						v.errorf(key+".client_roles."+clip(cid), "role %s is not among client %s's roles %s", Quote(r), Quote(cid), quoteList(c.Roles))
 					}
 				}
 			}
@@ -159,7 +195,7 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 		}
 		u.Username = strings.ToLower(u.Username) // Keycloak lowercases usernames
 		if users[u.Username] {
-			v.errorf(key+".username", "user %q is declared twice", u.Username)
+			v.errorf(key+".username", "user %s is declared twice", Quote(u.Username))
 		}
 		users[u.Username] = true
 		for j := range u.Groups {
@@ -174,7 +210,7 @@ func (v *validator) client(key string, c *Client) {
 		c.Protocol = ProtocolOIDC
 	case ProtocolSAML:
 	default:
-		v.errorf(key+".protocol", "want openid-connect or saml, got %q", c.Protocol)
+		v.errorf(key+".protocol", "want openid-connect or saml, got %s", Quote(c.Protocol))
 	}
 	if c.Protocol == ProtocolSAML {
 		for _, k := range []struct {
@@ -211,14 +247,14 @@ func (v *validator) client(key string, c *Client) {
 			c.Access = AccessConfidential
 		case AccessConfidential, AccessPublic, AccessBearerOnly:
 		default:
-			v.errorf(key+".access", "want confidential, public or bearer-only, got %q", c.Access)
+			v.errorf(key+".access", "want confidential, public or bearer-only, got %s", Quote(c.Access))
 		}
 		if c.PKCE != nil && *c.PKCE != "" && *c.PKCE != "S256" && *c.PKCE != "plain" {
-			v.errorf(key+".pkce", "want S256, plain or \"\", got %q", *c.PKCE)
+			v.errorf(key+".pkce", "want S256, plain or \"\", got %s", Quote(*c.PKCE))
 		}
 	}
 	if c.NameIDFormat != "" && !slices.Contains([]string{"username", "email", "transient", "persistent"}, c.NameIDFormat) {
-		v.errorf(key+".name_id_format", "want username, email, transient or persistent, got %q", c.NameIDFormat)
+		v.errorf(key+".name_id_format", "want username, email, transient or persistent, got %s", Quote(c.NameIDFormat))
 	}
 	// The single sign-out URLs are absolute http(s) URLs; "" clears one.
 	for _, u := range []struct {
@@ -235,7 +271,7 @@ func (v *validator) client(key string, c *Client) {
 		}
 	}
 	v.unique(key+".roles", c.Roles)
-	v.mappers(key, "client "+strconv.Quote(c.ClientID), c.ClientID, c.Protocol, c.Mappers)
+	v.mappers(key, "client "+Quote(c.ClientID), c.ClientID, c.Protocol, c.Mappers)
 	if c.Authorization != nil {
 		v.authorization(key, c)
 	}
@@ -255,7 +291,7 @@ func (v *validator) mappers(key, owner, clientID, protocol string, ms []Mapper) 
 			continue
 		}
 		if p := mapperProtocol(kind); p != "" && p != protocol {
-			v.errorf(mkey+"."+kind, "%s is a %s mapper, but %s is %s", kind, p, owner, protocol)
+			v.errorf(mkey+"."+kind, "%s is a %s mapper, but %s is %s", kind, p, owner, clip(protocol))
 			continue
 		}
 		if msg := m.check(); msg != "" {
@@ -264,7 +300,7 @@ func (v *validator) mappers(key, owner, clientID, protocol string, ms []Mapper) 
 		}
 		name := m.DefaultName(clientID)
 		if names[name] {
-			v.errorf(mkey, "two mappers are named %q; give one a distinct name with name:", name)
+			v.errorf(mkey, "two mappers are named %s; give one a distinct name with name:", Quote(name))
 		}
 		names[name] = true
 	}
@@ -275,9 +311,10 @@ func (v *validator) mappers(key, owner, clientID, protocol string, ms []Mapper) 
 func (v *validator) uniqueScopes(key, dk, ok string, def, opt []string) {
 	v.unique(key+"."+dk, def)
 	v.unique(key+"."+ok, opt)
+	inDef := setOf(def)
 	for i, s := range opt {
-		if slices.Contains(def, s) {
-			v.errorf(fmt.Sprintf("%s.%s[%d]", key, ok, i), "scope %q is in %s too; a scope is either default or optional", s, dk)
+		if inDef[s] {
+			v.errorf(fmt.Sprintf("%s.%s[%d]", key, ok, i), "scope %s is in %s too; a scope is either default or optional", Quote(s), dk)
 		}
 	}
 }
@@ -295,7 +332,7 @@ func (v *validator) clientScopes(k *Keycloak) map[string]string {
 			continue
 		}
 		if seen[sc.Name] {
-			v.errorf(key+".name", "client scope %q is declared twice", sc.Name)
+			v.errorf(key+".name", "client scope %s is declared twice", Quote(sc.Name))
 		}
 		seen[sc.Name] = true
 		switch sc.Protocol {
@@ -303,13 +340,13 @@ func (v *validator) clientScopes(k *Keycloak) map[string]string {
 			sc.Protocol = ProtocolOIDC
 		case ProtocolSAML:
 		default:
-			v.errorf(key+".protocol", "want openid-connect or saml, got %q", sc.Protocol)
+			v.errorf(key+".protocol", "want openid-connect or saml, got %s", Quote(sc.Protocol))
 		}
 		if p, builtin := BuiltinClientScopes[sc.Name]; builtin && p != sc.Protocol {
-			v.errorf(key+".protocol", "Keycloak's built-in scope %q is %s", sc.Name, p)
+			v.errorf(key+".protocol", "Keycloak's built-in scope %s is %s", Quote(sc.Name), p)
 		}
 		protocols[sc.Name] = sc.Protocol
-		v.mappers(key, "client scope "+strconv.Quote(sc.Name), "", sc.Protocol, sc.Mappers)
+		v.mappers(key, "client scope "+Quote(sc.Name), "", sc.Protocol, sc.Mappers)
 	}
 	v.uniqueScopes("keycloak", "default_client_scopes", "optional_client_scopes", k.DefaultClientScopes, k.OptionalClientScopes)
 	return protocols
@@ -325,7 +362,7 @@ func (v *validator) scopeAssignments(key string, c *Client, protocols map[string
 	}{{"default_scopes", c.DefaultScopes}, {"optional_scopes", c.OptionalScopes}} {
 		for i, s := range l.items {
 			if p, ok := protocols[s]; ok && p != c.Protocol {
-				v.errorf(fmt.Sprintf("%s.%s[%d]", key, l.name, i), "scope %q is %s, but client %q is %s", s, p, c.ClientID, c.Protocol)
+				v.errorf(fmt.Sprintf("%s.%s[%d]", key, l.name, i), "scope %s is %s, but client %s is %s", Quote(s), clip(p), Quote(c.ClientID), clip(c.Protocol))
 			}
 		}
 	}
@@ -339,11 +376,11 @@ func (v *validator) scopeMappings(key string, sm *ScopeMappings, clients map[str
 	}
 	v.unique(key+".realm", sm.Realm)
 	for cid, roles := range sm.Clients {
-		v.unique(key+".clients."+cid, roles)
+		v.unique(key+".clients."+clip(cid), roles)
 		if c, ok := clients[cid]; ok {
 			for _, r := range roles {
-				if !slices.Contains(c.Roles, r) {
-					v.errorf(key+".clients."+cid, "role %q is not among client %q's roles %v", r, cid, c.Roles)
+				if !v.hasRole(c, r) {
+					v.errorf(key+".clients."+clip(cid), "role %s is not among client %s's roles %s", Quote(r), Quote(cid), quoteList(c.Roles))
 				}
 			}
 		}
@@ -397,7 +434,7 @@ func (m *Mapper) check() string {
 			return "user_attribute is required"
 		}
 		if jt := m.Attribute.JSONType; jt != "" && !slices.Contains([]string{"String", "long", "int", "boolean", "JSON"}, jt) {
-			return fmt.Sprintf("json_type must be String, long, int, boolean or JSON, got %q", jt)
+			return fmt.Sprintf("json_type must be String, long, int, boolean or JSON, got %s", Quote(jt))
 		}
 	case m.SAMLProperty != nil:
 		if m.SAMLProperty.Property == "" {
@@ -422,7 +459,7 @@ func (m *Mapper) check() string {
 
 func checkNameFormat(f string) string {
 	if f != "" && !slices.Contains([]string{"Basic", "URI Reference", "Unspecified"}, f) {
-		return fmt.Sprintf("name_format must be Basic, URI Reference or Unspecified, got %q", f)
+		return fmt.Sprintf("name_format must be Basic, URI Reference or Unspecified, got %s", Quote(f))
 	}
 	return ""
 }
@@ -471,7 +508,7 @@ func (v *validator) unique(key string, items []string) {
 			v.errorf(fmt.Sprintf("%s[%d]", key, i), "empty name")
 		}
 		if seen[s] {
-			v.errorf(fmt.Sprintf("%s[%d]", key, i), "%q is listed twice", s)
+			v.errorf(fmt.Sprintf("%s[%d]", key, i), "%s is listed twice", Quote(s))
 		}
 		seen[s] = true
 	}
@@ -493,31 +530,46 @@ func (v *validator) plainText(key, s string) {
 }
 
 func (v *validator) checkURL(key, s string) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.errorf(key, "want an http(s) URL, got %q", s)
+	if p := URLProblem(s); p != "" {
+		v.errorf(key, "%s", p)
 	}
 }
 
+// URLProblem says why s is not a server address ssoctl talks to (an
+// absolute http or https URL with a host), or returns "". Every server URL
+// is checked by it: the file's, and $KEYCLOAK_URL's and $VAULT_ADDR's
+// before any request.
+func URLProblem(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "want an http(s) URL, got " + Quote(s)
+	}
+	return ""
+}
+
 func (v *validator) vault(vs *Vault, getenv func(string) string) {
+	from := ""
 	if vs.Addr == "" {
-		vs.Addr, _ = VaultEnv(getenv, "ADDR")
+		vs.Addr, from = VaultEnv(getenv, "ADDR")
 	}
 	if vs.Namespace == "" {
 		vs.Namespace, _ = VaultEnv(getenv, "NAMESPACE")
 	}
-	if vs.Addr == "" {
+	switch p := URLProblem(vs.Addr); {
+	case vs.Addr == "":
 		v.errorf("vault", "no server: set vault.addr or $VAULT_ADDR (or OpenBao's $BAO_ADDR)")
-	} else {
-		v.checkURL("vault.addr", vs.Addr)
+	case p != "" && from != "":
+		v.errorf("vault", "$%s (vault.addr is not set): %s", from, p)
+	case p != "":
+		v.errorf("vault.addr", "%s", p)
 	}
 	for name, p := range vs.Policies {
-		key := "vault.policies." + name
+		key := "vault.policies." + clip(name)
 		if (p.HCL == "") == (p.Template == "") {
 			v.errorf(key, "set exactly one of hcl or template")
 		}
 		if name == "root" || name == "default" {
-			v.errorf(key, "policy %q is built into Vault and cannot be managed", name)
+			v.errorf(key, "policy %s is built into Vault and cannot be managed", Quote(name))
 		}
 	}
 	paths := map[string]bool{}
@@ -531,7 +583,7 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 			continue
 		}
 		if paths[a.Path] {
-			v.errorf(key+".path", "auth path %q is declared twice", a.Path)
+			v.errorf(key+".path", "auth path %s is declared twice", Quote(a.Path))
 		}
 		paths[a.Path] = true
 		switch a.Type {
@@ -539,7 +591,7 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 		case "":
 			v.errorf(key, "type is required: jwt or oidc")
 		default:
-			v.errorf(key+".type", "want jwt or oidc, got %q", a.Type)
+			v.errorf(key+".type", "want jwt or oidc, got %s", Quote(a.Type))
 		}
 		if a.DiscoveryURL == "" && a.JWKSURL == "" && len(a.JWTValidationPubkeys) == 0 && v.f.Keycloak != nil && v.f.Keycloak.URL != "" && v.f.Keycloak.Realm != "" {
 			// Default: the issuer of the realm the file provisions.
@@ -562,20 +614,20 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 		}
 		if a.DefaultRole != "" {
 			if _, ok := a.Roles[a.DefaultRole]; !ok {
-				v.errorf(key+".default_role", "role %q is not among this mount's roles", a.DefaultRole)
+				v.errorf(key+".default_role", "role %s is not among this mount's roles", Quote(a.DefaultRole))
 			}
 		}
 		for name := range a.Roles {
 			r := a.Roles[name]
-			rkey := key + ".roles." + name
+			rkey := key + ".roles." + clip(name)
 			if name != strings.ToLower(name) {
-				v.errorf(rkey, "Vault lowercases role names; write %q", strings.ToLower(name))
+				v.errorf(rkey, "Vault lowercases role names; write %s", Quote(strings.ToLower(name)))
 			}
 			if r.RoleType == "" {
 				r.RoleType = a.Type
 			}
 			if r.RoleType != "jwt" && r.RoleType != "oidc" {
-				v.errorf(rkey+".role_type", "want jwt or oidc, got %q", r.RoleType)
+				v.errorf(rkey+".role_type", "want jwt or oidc, got %s", Quote(r.RoleType))
 			}
 			if r.RoleType == "oidc" && len(r.AllowedRedirectURIs) == 0 {
 				v.errorf(rkey, "an oidc role needs allowed_redirect_uris")
@@ -586,7 +638,7 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 			if r.BoundClaimsType == "" {
 				r.BoundClaimsType = "string"
 			} else if r.BoundClaimsType != "string" && r.BoundClaimsType != "glob" {
-				v.errorf(rkey+".bound_claims_type", "want string or glob, got %q", r.BoundClaimsType)
+				v.errorf(rkey+".bound_claims_type", "want string or glob, got %s", Quote(r.BoundClaimsType))
 			}
 			if r.RoleType == "jwt" && len(r.BoundAudiences) == 0 && r.BoundSubject == "" && len(r.BoundClaims) == 0 {
 				v.errorf(rkey, "a jwt role needs at least one of bound_audiences, bound_subject or bound_claims (Vault refuses it otherwise)")
@@ -596,7 +648,7 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 			}
 			for _, d := range []struct{ k, val string }{{"token_ttl", r.TokenTTL}, {"token_max_ttl", r.TokenMaxTTL}, {"clock_skew_leeway", r.ClockSkewLeeway}, {"expiration_leeway", r.ExpirationLeeway}, {"not_before_leeway", r.NotBeforeLeeway}} {
 				if d.val != "" && !validDuration(d.val) {
-					v.errorf(rkey+"."+d.k, "want a duration like 1h, 90s or 3600, got %q", d.val)
+					v.errorf(rkey+"."+d.k, "want a duration like 1h, 90s or 3600, got %s", Quote(d.val))
 				}
 			}
 			a.Roles[name] = r
@@ -608,9 +660,9 @@ func (v *validator) vault(vs *Vault, getenv func(string) string) {
 				v.errorf(gkey, "name is required")
 			}
 			if groups[g.Name] {
-				v.errorf(gkey+".name", "group %q is declared twice on this mount", g.Name)
+				v.errorf(gkey+".name", "group %s is declared twice on this mount", Quote(g.Name))
 			} else if other, ok := groupMount[g.Name]; ok && g.Name != "" {
-				v.errorf(gkey+".name", "group %q is also declared on mount %q: a Vault external group has exactly one alias, so each mount needs its own group (e.g. name: %s-%s)", g.Name, other, g.Name, a.Path)
+				v.errorf(gkey+".name", "group %s is also declared on mount %s: a Vault external group has exactly one alias, so each mount needs its own group (e.g. name: %s-%s)", Quote(g.Name), Quote(other), clip(g.Name), clip(a.Path))
 			}
 			groups[g.Name] = true
 			groupMount[g.Name] = a.Path
@@ -644,9 +696,9 @@ func (v *validator) rancher(r *Rancher) {
 			}
 		}
 		if found == nil {
-			v.errorf("rancher.saml_client", "no client %q in keycloak.clients", r.SAMLClient)
+			v.errorf("rancher.saml_client", "no client %s in keycloak.clients", Quote(r.SAMLClient))
 		} else if found.Protocol != ProtocolSAML {
-			v.errorf("rancher.saml_client", "client %q is %s; Rancher's Keycloak provider needs a saml client", r.SAMLClient, found.Protocol)
+			v.errorf("rancher.saml_client", "client %s is %s; Rancher's Keycloak provider needs a saml client", Quote(r.SAMLClient), clip(found.Protocol))
 		}
 	}
 }
@@ -713,16 +765,16 @@ func (v *validator) django(d *Django) {
 		case s.Name == "":
 			v.errorf(key, "name is required")
 		case !siteName().MatchString(s.Name):
-			v.errorf(key+".name", "want lower-case letters, digits, - and _, got %q", s.Name)
+			v.errorf(key+".name", "want lower-case letters, digits, - and _, got %s", Quote(s.Name))
 		case names[s.Name]:
-			v.errorf(key+".name", "site %q is declared twice", s.Name)
+			v.errorf(key+".name", "site %s is declared twice", Quote(s.Name))
 		}
 		names[s.Name] = true
 		if !slices.Contains(DjangoLibraries, s.Library) {
-			v.errorf(key+".library", "unknown library %q: want one of %s", s.Library, strings.Join(DjangoLibraries, ", "))
+			v.errorf(key+".library", "unknown library %s: want one of %s", Quote(s.Library), strings.Join(DjangoLibraries, ", "))
 		}
 		if s.API != "" && !slices.Contains(DjangoAPIs, s.API) {
-			v.errorf(key+".api", "unknown api %q: want one of %s", s.API, strings.Join(DjangoAPIs, ", "))
+			v.errorf(key+".api", "unknown api %s: want one of %s", Quote(s.API), strings.Join(DjangoAPIs, ", "))
 		}
 		if s.URL == "" {
 			v.errorf(key, "url is required (where the site is served, e.g. http://127.0.0.1:8000)")
@@ -735,7 +787,7 @@ func (v *validator) django(d *Django) {
 			s.Logout = "keycloak"
 		case "keycloak", "local":
 		default:
-			v.errorf(key+".logout", "want keycloak (also end the Keycloak session) or local, got %q", s.Logout)
+			v.errorf(key+".logout", "want keycloak (also end the Keycloak session) or local, got %s", Quote(s.Logout))
 		}
 		if s.UsernameClaim == "" {
 			s.UsernameClaim = "preferred_username"
@@ -766,21 +818,21 @@ func (v *validator) django(d *Django) {
 		case s.Client == "":
 			v.errorf(key, "client is required (an openid-connect client of the keycloak: section)")
 		case k == nil:
-			v.errorf(key+".client", "the site needs a keycloak: section with client %q", s.Client)
+			v.errorf(key+".client", "the site needs a keycloak: section with client %s", Quote(s.Client))
 		case c == nil:
-			v.errorf(key+".client", "no client %q in keycloak.clients", s.Client)
+			v.errorf(key+".client", "no client %s in keycloak.clients", Quote(s.Client))
 		case c.Protocol != ProtocolOIDC:
-			v.errorf(key+".client", "client %q is %s; a Django site needs an openid-connect client", s.Client, c.Protocol)
+			v.errorf(key+".client", "client %s is %s; a Django site needs an openid-connect client", Quote(s.Client), clip(c.Protocol))
 		case c.Access != AccessConfidential:
-			v.errorf(key+".client", "client %q is %s; a Django site logs in with a confidential client (access: confidential)", s.Client, c.Access)
+			v.errorf(key+".client", "client %s is %s; a Django site logs in with a confidential client (access: confidential)", Quote(s.Client), clip(c.Access))
 		case c.StandardFlow != nil && !*c.StandardFlow:
-			v.errorf(key+".client", "client %q has standard_flow: false; a Django site logs in with the authorization-code flow", s.Client)
+			v.errorf(key+".client", "client %s has standard_flow: false; a Django site logs in with the authorization-code flow", Quote(s.Client))
 		}
 		if s.Roles && c != nil {
 			for _, list := range [][]string{s.Staff, s.Superuser, slices.Collect(maps.Keys(s.Groups))} {
 				for _, r := range list {
-					if !slices.Contains(c.Roles, r) {
-						v.errorf(key, "roles: true, but %q is not a role of client %q (its roles: %v)", r, s.Client, c.Roles)
+					if !v.hasRole(c, r) {
+						v.errorf(key, "roles: true, but %s is not a role of client %s (its roles: %s)", Quote(r), Quote(s.Client), quoteList(c.Roles))
 					}
 				}
 			}
@@ -816,7 +868,7 @@ func (v *validator) authorization(key string, c *Client) {
 	oneOf := func(k, val string, valid []string) string {
 		val = strings.ToLower(val)
 		if val != "" && !slices.Contains(valid, val) {
-			v.errorf(k, "want %s, got %q", strings.Join(valid, ", "), val)
+			v.errorf(k, "want %s, got %s", strings.Join(valid, ", "), Quote(val))
 		}
 		return val
 	}
@@ -830,32 +882,32 @@ func (v *validator) authorization(key string, c *Client) {
 			return false
 		}
 		if names[kind+"\n"+name] {
-			v.errorf(k+".name", "%s %q is declared twice", kind, name)
+			v.errorf(k+".name", "%s %s is declared twice", kind, Quote(name))
 		}
 		names[kind+"\n"+name] = true
 		return true
 	}
-	refs := func(k, what string, items, known []string) {
+	refs := func(k, what string, items []string, known map[string]bool) {
 		for i, it := range items {
-			if !slices.Contains(known, it) {
-				v.errorf(fmt.Sprintf("%s[%d]", k, i), "no %s %q in this authorization section", what, it)
+			if !known[it] {
+				v.errorf(fmt.Sprintf("%s[%d]", k, i), "no %s %s in this authorization section", what, Quote(it))
 			}
 		}
 	}
-	var resources, policies []string
+	scopes, resources, policies := setOf(a.Scopes), map[string]bool{}, map[string]bool{}
 	for i := range a.Resources {
 		r := &a.Resources[i]
 		rk := fmt.Sprintf("%s.resources[%d]", key, i)
 		if named(rk, "resource", r.Name) {
-			resources = append(resources, r.Name)
+			resources[r.Name] = true
 		}
-		refs(rk+".scopes", "scope", r.Scopes, a.Scopes)
+		refs(rk+".scopes", "scope", r.Scopes, scopes)
 	}
 	for i := range a.Policies {
 		p := &a.Policies[i]
 		pk := fmt.Sprintf("%s.policies[%d]", key, i)
 		if named(pk, "policy", p.Name) {
-			policies = append(policies, p.Name)
+			policies[p.Name] = true
 		}
 		p.Type = oneOf(pk+".type", p.Type, PolicyTypes)
 		p.Logic = oneOf(pk+".logic", p.Logic, []string{"positive", "negative"})
@@ -870,9 +922,9 @@ func (v *validator) authorization(key string, c *Client) {
 			case p.Type == "":
 				v.errorf(pk+".type", "a policy needs a type: %s", strings.Join(PolicyTypes, ", "))
 			case f.kind == p.Type && !f.set:
-				v.errorf(pk, "a %s policy needs %s", p.Type, f.field)
+				v.errorf(pk, "a %s policy needs %s", clip(p.Type), f.field)
 			case f.kind != p.Type && f.set:
-				v.errorf(pk, "%s belong to %s policies, not %s", f.field, f.kind, p.Type)
+				v.errorf(pk, "%s belong to %s policies, not %s", f.field, f.kind, clip(p.Type))
 			}
 			if p.Type == "" {
 				break
@@ -904,7 +956,7 @@ func (v *validator) authorization(key string, c *Client) {
 		if len(p.Policies) == 0 {
 			v.errorf(pk, "a permission needs policies: without one it never grants")
 		}
-		refs(pk+".scopes", "scope", p.Scopes, a.Scopes)
+		refs(pk+".scopes", "scope", p.Scopes, scopes)
 		refs(pk+".resources", "resource", p.Resources, resources)
 		refs(pk+".policies", "policy", p.Policies, policies)
 	}
