@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ssoctl/ssoctl/spec"
 	"github.com/ssoctl/ssoctl/templates/django"
 )
 
@@ -189,9 +190,9 @@ func readRenderManifest(root *os.Root, dir string) (map[string]string, error) {
 		switch {
 		case !strings.HasPrefix(p, renderApp) || path.Clean(p) != p || !filepath.IsLocal(filepath.FromSlash(p)) ||
 			strings.ContainsAny(p, "\\\x00") || p == renderManifest:
-			return nil, bad(fmt.Sprintf("lists the path %.80q, which is not a clean path inside %s", p, renderApp))
+			return nil, bad(fmt.Sprintf("lists the path %s, which is not a clean path inside %s", spec.Quote(p), renderApp))
 		case len(f.SHA256) != sha256.Size*2 || strings.Trim(f.SHA256, "0123456789abcdef") != "":
-			return nil, bad(fmt.Sprintf("gives %.80q as a sha256", f.SHA256))
+			return nil, bad(fmt.Sprintf("gives %s as a sha256", spec.Quote(f.SHA256)))
 		case prev[p] != "":
 			return nil, bad(fmt.Sprintf("lists %s twice", p))
 		}

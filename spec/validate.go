@@ -808,9 +808,9 @@ func (v *validator) django(d *Django) {
 		}
 		for _, kc := range slices.Sorted(maps.Keys(s.Groups)) {
 			v.plainText(key+".groups", kc)
-			v.plainText(key+".groups."+kc, s.Groups[kc])
+			v.plainText(key+".groups."+clip(kc), s.Groups[kc])
 			if n := utf8.RuneCountInString(s.Groups[kc]); n > maxDjangoGroupName {
-				v.errorf(key+".groups."+kc, "a Django group name has at most %d characters, got %d", maxDjangoGroupName, n)
+				v.errorf(key+".groups."+clip(kc), "a Django group name has at most %d characters, got %d", maxDjangoGroupName, n)
 			}
 		}
 		c := k.Client(s.Client)

@@ -17,7 +17,7 @@ import (
 type InputError struct {
 	// Field names the value (issuer, token_endpoint, public_key, …).
 	Field string
-	// Value is the offending value, cut short for messages.
+	// Value is the offending value (messages quote it with spec.Quote).
 	Value string
 	Why   string
 }
@@ -26,7 +26,7 @@ type InputError struct {
 func (e *InputError) BadInput() bool { return true }
 
 func (e *InputError) Error() string {
-	return fmt.Sprintf("the realm's %s %.80q %s", e.Field, e.Value, e.Why)
+	return fmt.Sprintf("the realm's %s %s %s", e.Field, spec.Quote(e.Value), e.Why)
 }
 
 // Check refuses what the rendered app must not be built from: an endpoint of
@@ -43,7 +43,7 @@ func (in Input) Check(documentURL string) error {
 		return err
 	}
 	if !strings.HasSuffix(iss.Path, "/realms/"+in.Realm) {
-		return &InputError{Field: "issuer", Value: e.Issuer, Why: fmt.Sprintf("is not an issuer of realm %.80q (…/realms/%.80s)", in.Realm, in.Realm)}
+		return &InputError{Field: "issuer", Value: e.Issuer, Why: fmt.Sprintf("is not an issuer of realm %s (…/realms/REALM)", spec.Quote(in.Realm))}
 	}
 	hosts := []string{strings.ToLower(iss.Host)}
 	if d, err := url.Parse(documentURL); err == nil && d.Host != "" {

@@ -156,12 +156,12 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 	}
 	callback := s.URL + lib.Callback
 	if !slices.Contains(c.RedirectURIs, callback) && !slices.Contains(c.RequireRedirectURIs, callback) {
-		missing("callback", "redirect-uri", callback, fmt.Sprintf("the callback %s must be a redirect URI, or Keycloak answers \"Invalid parameter: redirect_uri\"", callback))
+		missing("callback", "redirect-uri", callback, fmt.Sprintf("the callback %s must be a redirect URI, or Keycloak answers \"Invalid parameter: redirect_uri\"", spec.Quote(callback)))
 	}
 	if s.Logout == "keycloak" {
 		back := s.URL + PostLogoutPath
 		if !slices.Contains(c.PostLogoutRedirectURIs, back) && !slices.Contains(c.RequirePostLogoutRedirectURIs, back) {
-			missing("post-logout", "post-logout-redirect-uri", back, fmt.Sprintf("logout: keycloak returns to %s, which must be a post-logout redirect URI", back))
+			missing("post-logout", "post-logout-redirect-uri", back, fmt.Sprintf("logout: keycloak returns to %s, which must be a post-logout redirect URI", spec.Quote(back)))
 		}
 	}
 	if lib.UnsignedUserinfo {
@@ -186,7 +186,7 @@ func Check(s *spec.DjangoSite, c *spec.Client) []Problem {
 		}
 		switch {
 		case i < 0:
-			missing("audience", "mapper", "", fmt.Sprintf("%s checks that the access token's aud holds %s; without an audience mapper it fails with %s", who, s.Client, audienceError(who)))
+			missing("audience", "mapper", "", fmt.Sprintf("%s checks that the access token's aud holds %s; without an audience mapper it fails with %s", who, spec.Quote(s.Client), audienceError(who)))
 			out[len(out)-1].Add = &spec.Mapper{Audience: &spec.AudienceMapper{Client: s.Client}}
 			if who != lib.Name {
 				out[len(out)-1].By = who
