@@ -18,11 +18,11 @@ import (
 // The receiver's limits (README, "ssoctl doctor logout", says why each).
 const (
 	// maxLogoutPost bounds one back-channel logout request body: Keycloak
-	// 26.7.3's logout token form was 1,0xx bytes (RS256, 2048-bit key); an
-	// RS512 token from a 4096-bit key with long names stays under 3 KiB.
+	// 26.7.3's form was 884 bytes (an 871-byte RS256 token, 2048-bit key);
+	// a 4096-bit key adds 342 bytes and names of 255 characters about 1 KiB.
 	maxLogoutPost = 8 << 10
-	// maxLogoutHeader bounds the request line and headers (Keycloak's are
-	// about 300 bytes); net/http allows 4 KiB more.
+	// maxLogoutHeader bounds the request line and headers (Keycloak's were
+	// 237 bytes); net/http allows 4 KiB more.
 	maxLogoutHeader = 8 << 10
 	// maxReceiverConns is how many connections the receiver holds open at
 	// once; receiverGrace is how long a connection may take to send its
@@ -123,14 +123,23 @@ func (r *Receiver) Addr() net.Addr { return r.l.Addr() }
 // Expect names the one path the receiver reads (that of the client's
 // backchannel logout URL) and which logout tokens it keeps: accept sees
 // each token (unverified) and says whether the probe needs it; nil keeps
-// every one. The others are counted.
+// every one. The others are counted. Deliveries kept before are tested
+// again: a flood before the probe's logout must not fill the kept ones.
 func (r *Receiver) Expect(path string, accept func(token string) bool) {
 	if path == "" {
 		path = "/"
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.path, r.accept = path, accept
-	r.mu.Unlock()
+	kept := r.deliveries[:0]
+	for _, d := range r.deliveries {
+		if d.Path == path && (accept == nil || accept(d.Token)) {
+			kept = append(kept, d)
+		}
+	}
+	clear(r.deliveries[len(kept):])
+	r.deliveries = kept
 }
 
 // Close stops the receiver: the answers under way may finish for a second,

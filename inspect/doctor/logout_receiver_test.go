@@ -326,3 +326,27 @@ func FuzzReceiverServe(f *testing.F) {
 		}
 	})
 }
+
+// Deliveries kept before Expect (a flood before the probe's logout) are
+// tested again, so that they do not take the places of the session's.
+func TestReceiverExpectDropsEarlierDeliveries(t *testing.T) {
+	r := newReceiver()
+	post := func(token string) {
+		req := httptest.NewRequest(http.MethodPost, DefaultBackchannelPath, strings.NewReader(url.Values{"logout_token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.serve(httptest.NewRecorder(), req)
+	}
+	mine := fakeLogoutToken(`{"sid":"sid-1"}`)
+	post(mine)
+	for range 2 * maxKeptDeliveries {
+		post(fakeLogoutToken(`{"sid":"forged"}`))
+	}
+	r.Expect(DefaultBackchannelPath, sessionToken("sid-1", "user-1"))
+	if got := r.Deliveries(); len(got) != 1 || got[0].Token != mine {
+		t.Fatalf("kept %d deliveries after Expect, want the session's one", len(got))
+	}
+	post(mine)
+	if got := r.Deliveries(); len(got) != 2 {
+		t.Errorf("the session's token after Expect: kept %d, want 2", len(got))
+	}
+}
