@@ -53,11 +53,12 @@ secrets are read through the admin API. Each login ends at the client's first
 valid redirect URI (nothing needs to listen there); the logout sends
 post_logout_redirect_uri only when A allows one.
 
-With --receiver ADDR (host:port, or a URL whose host:port is used) doctor
-listens on ADDR as B's backchannel logout endpoint, waits up to --timeout for
-the logout_token Keycloak POSTs, and verifies it: the signature with the
-realm's JWKS, iss, aud = B, iat, the back-channel logout event, sid (or sub),
-and no nonce. Keycloak posts to B's configured backchannel logout URL, which
+With --receiver ADDR (host:port, a port, or a URL whose host:port is used)
+doctor listens on ADDR as B's backchannel logout endpoint, waits up to
+--timeout for the logout_token Keycloak POSTs, and verifies it: the signature
+with the realm's JWKS, iss, aud = B, iat, the back-channel logout event, sid
+(or sub), and no nonce. A port alone, or no host (":8790"), means 127.0.0.1;
+an address that is not loopback is named on stderr, as others can reach it. Keycloak posts to B's configured backchannel logout URL, which
 doctor never changes: point it at ADDR (backchannel_logout_url: in sso.yaml,
 then apply) for the token to arrive here.
 
@@ -97,13 +98,15 @@ usage or input.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.User, "user", "", "the user to log in and out (password from $SSOCTL_PASSWORD, a prompt or stdin)")
 	fl.StringArrayVar(&opts.Clients, "client", nil, "client A (logged out of), then client B (must be logged out with it)")
-	fl.StringVar(&opts.Receiver, "receiver", "", "listen on ADDR (host:port) as B's backchannel logout endpoint and verify the logout token")
+	fl.StringVar(&opts.Receiver, "receiver", "", "listen on ADDR (host:port; a port alone means 127.0.0.1) as B's backchannel logout endpoint and verify the logout token")
 	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "how long to wait for the logout token")
 	return cmd
 }
 
-// receiverAddr reads --receiver: host:port, or a URL whose host:port is
-// used. The port must be given: B's backchannel URL names it.
+// receiverAddr reads --receiver: host:port, a bare port, or a URL whose
+// host:port is used. The port must be given: B's backchannel URL names it.
+// A bare port or an empty host (":8790") means loopback, 127.0.0.1: the
+// receiver listens on another interface only when the user names it.
 func receiverAddr(v string) (string, error) {
 	if strings.Contains(v, "://") {
 		u, err := url.Parse(v)
@@ -114,15 +117,38 @@ func receiverAddr(v string) (string, error) {
 			return "", errors.New("the receiver speaks plain http")
 		}
 		v = u.Host
+	} else if v != "" && strings.Trim(v, "0123456789") == "" {
+		v = ":" + v // a bare port
 	}
 	host, port, err := net.SplitHostPort(v)
 	if err != nil {
-		return "", errors.New("want host:port, e.g. 127.0.0.1:8790")
+		return "", errors.New("want host:port or a port, e.g. 127.0.0.1:8790")
 	}
 	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
 		return "", errors.New("want a port from 1 to 65535: B's backchannel logout URL must name it")
 	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// listenReceiver opens the receiver's listener and says on stderr when it
+// is not on loopback: other machines can then reach it.
+func listenReceiver(opts *doctorLogoutOptions) (net.Listener, error) {
+	l, err := opts.Listen("tcp", opts.Receiver)
+	if err != nil {
+		return nil, fmt.Errorf("--receiver: cannot listen on %s: %w", opts.Receiver, err)
+	}
+	if tcp, ok := l.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		th := opts.IO.ErrTheme()
+		msg := fmt.Sprintf("the receiver listens on %s, not on loopback: other machines can reach it", tcp)
+		if tcp.IP.IsUnspecified() {
+			msg = fmt.Sprintf("the receiver listens on %s: every interface can reach it, other machines too", tcp)
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", th.Warn.Render("warning:"), msg)
+	}
+	return l, nil
 }
 
 func doctorLogoutRun(opts *doctorLogoutOptions) error {
@@ -141,9 +167,9 @@ func doctorLogoutRun(opts *doctorLogoutOptions) error {
 	opts.Redactor.Add(password)
 	o := doctor.LogoutOptions{Timeout: opts.Timeout, Secret: func(s string) { opts.Redactor.Add(s) }}
 	if opts.Receiver != "" {
-		l, err := opts.Listen("tcp", opts.Receiver)
+		l, err := listenReceiver(opts)
 		if err != nil {
-			return fmt.Errorf("--receiver: cannot listen on %s: %w", opts.Receiver, err)
+			return err
 		}
 		o.Receiver = doctor.NewReceiver(l)
 		defer o.Receiver.Close()

@@ -29,8 +29,14 @@ func TestNewCmdDoctorLogout(t *testing.T) {
 			return o.Receiver == "127.0.0.1:8790" && o.Timeout == 3*time.Second
 		}},
 		{"receiver as a URL", append(base, "--receiver", "http://localhost:8790/backchannel"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "localhost:8790" }},
-		{"receiver on every interface", append(base, "--receiver", ":8790"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == ":8790" }},
+		{"receiver with no host", append(base, "--receiver", ":8790"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "127.0.0.1:8790" }},
+		{"receiver as a bare port", append(base, "--receiver", "8790"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "127.0.0.1:8790" }},
+		{"receiver as a URL with no host", append(base, "--receiver", "http://:8790/bc"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "127.0.0.1:8790" }},
+		{"receiver on every interface, named", append(base, "--receiver", "0.0.0.0:8790"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "0.0.0.0:8790" }},
+		{"receiver on every IPv6 interface, named", append(base, "--receiver", "[::]:8790"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "[::]:8790" }},
+		{"receiver on IPv6 loopback", append(base, "--receiver", "[::1]:8790"), "", func(o *doctorLogoutOptions) bool { return o.Receiver == "[::1]:8790" }},
 		{"receiver without a port", append(base, "--receiver", "127.0.0.1"), "want host:port", nil},
+		{"receiver as a bare port out of range", append(base, "--receiver", "65536"), "from 1 to 65535", nil},
 		{"receiver port 0", append(base, "--receiver", "127.0.0.1:0"), "B's backchannel logout URL must name it", nil},
 		{"receiver https", append(base, "--receiver", "https://127.0.0.1:8790/"), "plain http", nil},
 		{"no user", []string{"--realm", "demo", "--client", "a", "--client", "b"}, "--user is required", nil},
@@ -85,6 +91,43 @@ func TestDoctorLogoutExitCodes(t *testing.T) {
 	}
 	if code, _ := run(env, "--receiver", "nope"); code != ExitUsage {
 		t.Errorf("bad --receiver: exit %d", code)
+	}
+}
+
+// fakeListener is a listener on addr that accepts nothing.
+type fakeListener struct{ addr net.Addr }
+
+func (l fakeListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+func (l fakeListener) Close() error              { return nil }
+func (l fakeListener) Addr() net.Addr            { return l.addr }
+
+// The receiver says on stderr when it listens on an address that is not
+// loopback, and on every interface says so; on loopback it says nothing.
+func TestListenReceiverSaysWhere(t *testing.T) {
+	tests := []struct {
+		addr string
+		want string
+	}{
+		{"127.0.0.1:8790", ""},
+		{"[::1]:8790", ""},
+		{"192.0.2.7:8790", "warning: the receiver listens on 192.0.2.7:8790, not on loopback: other machines can reach it\n"},
+		{"0.0.0.0:8790", "warning: the receiver listens on 0.0.0.0:8790: every interface can reach it, other machines too\n"},
+		{"[::]:8790", "warning: the receiver listens on [::]:8790: every interface can reach it, other machines too\n"},
+	}
+	for _, tt := range tests {
+		ios, _, _, errOut := TestIO()
+		var asked string
+		opts := &doctorLogoutOptions{IO: ios, Receiver: tt.addr, Listen: func(network, addr string) (net.Listener, error) {
+			asked = addr
+			a, err := net.ResolveTCPAddr(network, addr)
+			return fakeListener{a}, err
+		}}
+		if _, err := listenReceiver(opts); err != nil || asked != tt.addr {
+			t.Fatalf("%s: %v (listened on %q)", tt.addr, err, asked)
+		}
+		if errOut.String() != tt.want {
+			t.Errorf("%s: stderr %q, want %q", tt.addr, errOut.String(), tt.want)
+		}
 	}
 }
 

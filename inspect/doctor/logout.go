@@ -199,7 +199,7 @@ func Logout(ctx context.Context, t LogoutTarget, sys Systems, o LogoutOptions) (
 	l.rep.SID = first.sid
 	l.sameSession(ctx, first, second)
 
-	bc := l.backchannelSetup(second)
+	bc := l.backchannelSetup(second, userID)
 	start, end, err := l.endSession(ctx, first)
 	if err != nil {
 		return l.rep, err
@@ -413,8 +413,9 @@ func (l *logoutRun) sameSession(ctx context.Context, a, b *session) {
 }
 
 // backchannelSetup checks Second's back-channel settings against the
-// receiver, before the logout.
-func (l *logoutRun) backchannelSetup(s *session) *Backchannel {
+// receiver, before the logout, and tells the receiver the path and the
+// session to expect.
+func (l *logoutRun) backchannelSetup(s *session, userID string) *Backchannel {
 	r := l.o.Receiver
 	if r == nil {
 		return nil
@@ -422,7 +423,14 @@ func (l *logoutRun) backchannelSetup(s *session) *Backchannel {
 	c := s.client
 	addr := r.Addr().String()
 	bc := &Backchannel{Receiver: addr, URL: c.BackchannelURL}
-	want := "http://" + addr + "/backchannel-logout"
+	want := "http://" + addr + DefaultBackchannelPath
+	path := DefaultBackchannelPath
+	if TargetsReceiver(c.BackchannelURL, r.Addr()) {
+		if u, err := url.Parse(c.BackchannelURL); err == nil {
+			path = u.Path
+		}
+	}
+	r.Expect(path, sessionToken(s.sid, userID))
 	fixYAML := clientFix(c.ClientID, "backchannel_logout_url: "+yq(want))
 	switch {
 	case c.BackchannelURL == "":
@@ -588,14 +596,10 @@ func (l *logoutRun) backchannel(ctx context.Context, bc *Backchannel, s *session
 	d := l.o.Receiver.Wait(ctx, start, start.Add(l.o.Timeout))
 	if d == nil {
 		msg := fmt.Sprintf("no logout token for %s arrived at the receiver on %s within %s", s.client.ClientID, bc.Receiver, l.o.Timeout)
-		var ev []string
 		if bc.URL != "" && !bc.TargetsReceiver {
 			msg += " (Keycloak posts to " + bc.URL + ")"
 		}
-		for _, x := range l.o.Receiver.Deliveries() {
-			ev = append(ev, fmt.Sprintf("%s: %s", x.Path, x.Problem))
-		}
-		l.add(LogoutBCReceived, Fail, msg, strings.Join(ev, "; "))
+		l.add(LogoutBCReceived, Fail, msg, receiverRefusals(l.o.Receiver))
 		return nil
 	}
 	bc.Received, bc.Path = true, d.Path
@@ -608,8 +612,11 @@ func (l *logoutRun) backchannel(ctx context.Context, bc *Backchannel, s *session
 	} else {
 		when += ", after Keycloak answered the logout request"
 	}
-	l.add(LogoutBCReceived, OK, fmt.Sprintf("Keycloak posted a logout token for %s to the receiver", s.client.ClientID),
-		fmt.Sprintf("POST %s from %s (%s), %s", d.Path, d.Remote, d.ContentType, when))
+	ev := fmt.Sprintf("POST %s from %s (%s), %s", d.Path, d.Remote, d.ContentType, when)
+	if refused := receiverRefusals(l.o.Receiver); refused != "" {
+		ev += "; " + refused
+	}
+	l.add(LogoutBCReceived, OK, fmt.Sprintf("Keycloak posted a logout token for %s to the receiver", s.client.ClientID), ev)
 	keys := inspect.NewRemoteJWKS(l.sys.HTTP, l.disc.JWKSURI)
 	res, err := inspect.VerifyLogoutToken(ctx, d.Token, keys, inspect.LogoutTokenExpect{Issuer: l.disc.Issuer, Audience: s.client.ClientID,
 		SID: s.sid, Subject: userID, Now: l.sys.Now()})
@@ -629,4 +636,42 @@ func (l *logoutRun) backchannel(ctx context.Context, bc *Backchannel, s *session
 		l.add(LogoutBCTokenCheck+c.Rule, st, msg, "")
 	}
 	return nil
+}
+
+// sessionToken is the receiver's test of a logout token, read without
+// verifying it: the probe needs those whose sid is the session's, or, with
+// no sid, whose sub is the user. Others (another session's logout, a
+// forged flood) are counted, not kept; the kept one is then verified.
+func sessionToken(sid, sub string) func(string) bool {
+	return func(raw string) bool {
+		tok, err := inspect.ParseCompact(strings.TrimSpace(raw))
+		if err != nil {
+			return false
+		}
+		if s, ok := tok.Claims["sid"].(string); ok && s != "" && sid != "" {
+			return s == sid
+		}
+		u, _ := tok.Claims["sub"].(string)
+		return u != "" && u == sub
+	}
+}
+
+// receiverRefusals says what the receiver answered without keeping it
+// ("" when nothing): its count by reason, and connections it closed.
+func receiverRefusals(r *Receiver) string {
+	var parts []string
+	for _, x := range r.Refusals() {
+		parts = append(parts, fmt.Sprintf("%d %s (first: %s)", x.Count, x.Reason, x.First))
+	}
+	out := ""
+	if len(parts) > 0 {
+		out = "the receiver refused " + strings.Join(parts, ", ")
+	}
+	if peak, closed := r.Connections(); closed > 0 {
+		if out != "" {
+			out += "; "
+		}
+		out += fmt.Sprintf("it held up to %d connections at once and closed %d slow ones to make room", peak, closed)
+	}
+	return out
 }

@@ -82,10 +82,11 @@ func TestReceiver(t *testing.T) {
 	}
 	r := NewReceiver(l)
 	defer r.Close()
+	r.Expect("/bc", nil)
 	base := "http://" + r.Addr().String()
 	start := time.Now()
 
-	// Not a logout: recorded with the problem, not returned by Wait.
+	// Not a logout: counted, not kept, not returned by Wait.
 	resp, err := http.Get(base + "/bc")
 	if err != nil {
 		t.Fatal(err)
@@ -114,8 +115,11 @@ func TestReceiver(t *testing.T) {
 	if d == nil || d.Token != "a.b.c" || d.Path != "/bc" || !strings.HasPrefix(d.ContentType, "application/x-www-form-urlencoded") || d.Answered.Before(d.At) {
 		t.Fatalf("delivery: %+v", d)
 	}
-	if got := r.Deliveries(); len(got) != 2 || got[0].Problem == "" {
+	if got := r.Deliveries(); len(got) != 1 {
 		t.Errorf("deliveries: %+v", got)
+	}
+	if got := r.Refusals(); len(got) != 1 || got[0].Reason != "not a POST" || got[0].Count != 1 || !strings.Contains(got[0].First, `"GET" "/bc"`) {
+		t.Errorf("refusals: %+v", got)
 	}
 	// A delivery before since does not count.
 	if d := r.Wait(context.Background(), time.Now(), time.Now().Add(20*time.Millisecond)); d != nil {
