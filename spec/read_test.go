@@ -40,14 +40,14 @@ func TestLoadPipesAndOtherFiles(t *testing.T) {
 	// A writer that starts after the read, and one that sends part and
 	// never closes.
 	p := fifo("late")
-	go func() {
+	go func(p string) {
 		time.Sleep(50 * time.Millisecond)
 		w, err := os.OpenFile(p, os.O_WRONLY, 0)
 		if err == nil {
 			w.WriteString(smallFile)
 			w.Close()
 		}
-	}()
+	}(p)
 	if f, err := Load(p, nil, nil); err != nil || f.Keycloak.Realm != "r" {
 		t.Errorf("a FIFO written after the read began: %v", err)
 	}
