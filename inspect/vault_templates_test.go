@@ -46,7 +46,10 @@ func TestTemplatePolicies(t *testing.T) {
 	}
 }
 
-func TestEvaluateVaultFlavors(t *testing.T) {
+// templatedLogin is alice's signed access token with the key set and mount
+// config that verify it, for the templated roles' tests.
+func templatedLogin(t *testing.T) (*Token, *KeySet, *VaultConfig) {
+	t.Helper()
 	k := testKeys(t)
 	claims := kcAccessClaims()
 	claims["preferred_username"] = "alice"
@@ -56,6 +59,11 @@ func TestEvaluateVaultFlavors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, _ := VaultConfigFromMap(baseConfig(t))
+	return tok, keys, cfg
+}
+
+func TestEvaluateVaultFlavors(t *testing.T) {
+	tok, keys, cfg := templatedLogin(t)
 	rm := baseRole()
 	rm["token_policies_template_claims"] = true
 	rm["token_policies"] = []any{"user-{{.preferred_username}}", "reader"}
@@ -245,15 +253,7 @@ func TestTemplatePoliciesBudgets(t *testing.T) {
 // cannot evaluate is EvaluateVault's error (exit 2); the same role read
 // from a server is a verdict with a warning, no prediction.
 func TestEvaluateVaultTemplatePastBudget(t *testing.T) {
-	k := testKeys(t)
-	claims := kcAccessClaims()
-	claims["preferred_username"] = "alice"
-	tok := mustParse(t, signJWT(t, "RS256", k.rsaA, nil, claims))
-	keys, err := KeySetFromPEMs([]string{publicPEM(t, &k.rsaA.PublicKey)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := VaultConfigFromMap(baseConfig(t))
+	tok, keys, cfg := templatedLogin(t)
 	for _, policy := range []string{"{{range 1000000000}}{{end}}", strings.Repeat("x", MaxTemplateText+1)} {
 		rm := baseRole()
 		rm["token_policies_template_claims"] = true

@@ -95,6 +95,16 @@ const shopClient = "    - client_id: shop\n      redirect_uris: [http://127.0.0.
 // else what it meant before (checkMerge), and the file still loads.
 func TestMergeFragmentThroughAnchors(t *testing.T) {
 	uris := func(f *File, client string) []string { return f.Keycloak.Client(client).RedirectURIs }
+	// Nested anchors: vault owns &c1, which app inherits with <<, and &r inside it, which app2 aliases.
+	nested := ssoFile(`    - &c1
+      client_id: vault
+      roles: [secret_reader]
+      redirect_uris: &r [http://a/cb]
+    - <<: *c1
+      client_id: app
+    - client_id: app2
+      redirect_uris: *r
+`+shopClient, plainRoles)
 	for _, tt := range []struct {
 		name, doc, fix string
 		comment        string // the comment the merge leaves ("" for none)
@@ -255,29 +265,13 @@ func TestMergeFragmentThroughAnchors(t *testing.T) {
 					t.Error("mappers")
 				}
 			}},
-		{"nested anchors: the owner of both", ssoFile(`    - &c1
-      client_id: vault
-      roles: [secret_reader]
-      redirect_uris: &r [http://a/cb]
-    - <<: *c1
-      client_id: app
-    - client_id: app2
-      redirect_uris: *r
-`+shopClient, plainRoles), redirectFix("vault"), "# &r moved here",
+		{"nested anchors: the owner of both", nested, redirectFix("vault"), "# &r moved here",
 			func(t *testing.T, before, after *File) {
 				if len(uris(after, "vault")) != 2 || len(uris(after, "app")) != 1 || len(uris(after, "app2")) != 1 {
 					t.Errorf("vault %v app %v app2 %v", uris(after, "vault"), uris(after, "app"), uris(after, "app2"))
 				}
 			}},
-		{"nested anchors: inherited, itself an anchor", ssoFile(`    - &c1
-      client_id: vault
-      roles: [secret_reader]
-      redirect_uris: &r [http://a/cb]
-    - <<: *c1
-      client_id: app
-    - client_id: app2
-      redirect_uris: *r
-`+shopClient, plainRoles), redirectFix("app"), "# copied from <<: *c1",
+		{"nested anchors: inherited, itself an anchor", nested, redirectFix("app"), "# copied from <<: *c1",
 			func(t *testing.T, before, after *File) {
 				if len(uris(after, "vault")) != 1 || len(uris(after, "app")) != 2 || len(uris(after, "app2")) != 1 {
 					t.Errorf("vault %v app %v app2 %v", uris(after, "vault"), uris(after, "app"), uris(after, "app2"))
