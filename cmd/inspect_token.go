@@ -414,7 +414,7 @@ func writeFindings(ios *IOStreams, title string, fs []inspect.Finding) {
 	if title != "" {
 		fmt.Fprintf(ios.Out, "%s\n", th.Bold.Render(title))
 	}
-	list := fromInspect(fs)
+	list := slices.Clone(fs)
 	for i := range list {
 		fd := &list[i]
 		if vm := fs[i].VaultMessages; len(vm) > 1 {

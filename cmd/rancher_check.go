@@ -86,7 +86,7 @@ func writeRancherFindings(ios *IOStreams, name string, findings []rancher.Findin
 		fmt.Fprintf(w, "%s %s: Rancher can use this metadata\n", th.OK.Render("✓"), name)
 		return
 	}
-	writeFindingList(w, th, "", fromRancher(findings))
+	writeFindingList(w, th, "", findings)
 	if !rancher.HasErrors(findings) {
 		fmt.Fprintf(w, "%s %s: usable, with the warnings above\n", th.OK.Render("✓"), name)
 	}

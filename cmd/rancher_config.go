@@ -108,7 +108,7 @@ func rancherConfigRun(opts *rancherConfigOptions) error {
 	if err := writeJSON(opts.IO.Out, cfg); err != nil {
 		return err
 	}
-	writeFindingList(opts.IO.ErrOut, opts.IO.ErrTheme(), "", fromRancher(findings))
+	writeFindingList(opts.IO.ErrOut, opts.IO.ErrTheme(), "", findings)
 	if rancher.HasErrors(findings) {
 		return &ExitError{Code: ExitFindings}
 	}

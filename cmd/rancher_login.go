@@ -142,7 +142,7 @@ func rancherLoginRun(opts *rancherLoginOptions) error {
 	} else {
 		writeRancherLogin(opts.IO.Out, opts.IO.OutTheme(), res)
 	}
-	writeFindingList(opts.IO.ErrOut, opts.IO.ErrTheme(), "", fromRancher(res.Findings))
+	writeFindingList(opts.IO.ErrOut, opts.IO.ErrTheme(), "", res.Findings)
 	if !res.OK() {
 		return &ExitError{Code: ExitFindings}
 	}

@@ -170,7 +170,7 @@ type namedField struct {
 	value, json, yaml, example string
 	// mapper is an sso.yaml mapper that sends a fitting attribute.
 	mapper   string
-	severity string
+	severity Severity
 	effect   string // what goes wrong when Keycloak does not send it
 }
 

@@ -209,7 +209,7 @@ func TestClientChecks(t *testing.T) {
 		name     string
 		edit     func(c *SAMLClient, in *ConfigInput)
 		want     []string
-		severity string // of the first finding
+		severity Severity // of the first finding
 		message  string
 		fix      string
 	}{

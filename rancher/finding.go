@@ -1,22 +1,23 @@
 package rancher
 
+import "github.com/ssoctl/ssoctl/inspect"
+
 // Finding is one result of a check: what rule was checked, how bad a
 // violation is, what was found and how to fix it. Findings are data, not
-// errors: a check that finds problems still returns a nil error.
-type Finding struct {
-	// ID names the rule, stable across releases (see the Finding* constants).
-	ID string `json:"id"`
-	// Severity is SeverityError (Rancher will reject the setup or logins
-	// will fail) or SeverityWarning (works now, or may work, but needs care).
-	Severity string `json:"severity"`
-	Message  string `json:"message"`
-	Fix      string `json:"fix"`
-}
+// errors: a check that finds problems still returns a nil error. It is
+// inspect's Finding, so that token, Vault and Rancher checks share one
+// result type; Rancher's findings leave its Vault fields empty. Severity is
+// SeverityError (Rancher will reject the setup or logins will fail) or
+// SeverityWarning (works now, or may work, but needs care).
+type Finding = inspect.Finding
+
+// Severity grades a Finding; it is inspect's.
+type Severity = inspect.Severity
 
 // Severities of a Finding.
 const (
-	SeverityError   = "error"
-	SeverityWarning = "warning"
+	SeverityError   = inspect.SeverityError
+	SeverityWarning = inspect.SeverityWarning
 )
 
 // Finding IDs reported by Check.

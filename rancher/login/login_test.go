@@ -184,7 +184,7 @@ func TestPrincipal(t *testing.T) {
 		name     string
 		fields   rancher.Fields
 		a        *saml.Assertion
-		severity string
+		severity rancher.Severity
 		msg, fix string
 		noUser   bool
 	}{
