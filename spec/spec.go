@@ -1,5 +1,6 @@
 // Package spec reads sso.yaml, the one file that describes a single sign-on
-// setup across Keycloak, Vault and Rancher. Loading is strict: an unknown key
+// setup across Keycloak, Vault, Rancher and Django sites (its sections
+// keycloak:, vault:, rancher: and django:). Loading is strict: an unknown key
 // or a value of the wrong type is an error naming the file, the line and the
 // key. Secrets are never in the file; *_env keys name environment variables
 // that are read when a command needs them.

@@ -1,5 +1,7 @@
-// Package templates holds the text ssoctl ships: Vault ACL policies and,
-// later, Django settings. Everything is embedded in the binary.
+// Package templates holds the Vault ACL policies ssoctl ships (reader,
+// manager), embedded in the binary. The Django app ssoctl renders for a
+// site is not here: it lives, with the model of what each Django library
+// needs from Keycloak, in the subpackage templates/django.
 package templates
 
 import (

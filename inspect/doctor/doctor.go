@@ -4,8 +4,12 @@
 // for real as a test user when asked, and names each broken link with its
 // fix, as a Keycloak or Vault setting and as the sso.yaml lines that make it.
 //
-// It only reads: the one write it can make is --fix's edit of the file,
-// done by the CLI.
+// Its checks only read configuration. What it changes is said here so no
+// one is surprised: a test login (--user) opens a Keycloak session for that
+// user, as any login does; the logout probe (doctor logout) logs the user
+// in to two clients and logs out of the first, which ends that SSO session
+// in Keycloak and sends its back-channel logouts (the point of the probe);
+// and --fix edits the sso.yaml, which the CLI writes.
 package doctor
 
 import (

@@ -4,6 +4,12 @@
 // keycloak_sso Django app that wires a site to Keycloak with that library.
 // The facts come from the libraries' sources and were proven against the
 // real Keycloak 26 (shared/reference/django-libs.md).
+//
+// Only render.go and app/ are templates. The rest is domain logic that
+// lives here so one package holds everything ssoctl knows about a library:
+// the needs model (needs.go: a site's needs merged into the file's keycloak:
+// section, which plan, apply and doctor use) and the checks of a client
+// against a library (django.go). It imports spec and no server package.
 package django
 
 import (
