@@ -359,6 +359,35 @@ func (b *builder) authzGone(r plan.Ref) bool {
 	return !slices.ContainsFunc(s.Policies, func(x AuthzPolicy) bool { return x.Name == r.Name })
 }
 
+// readAuthzOf reads the authorization settings of the clients o asks for
+// that have Authorization Services. The caller holds the lock, with the
+// clients read.
+func (r *reader) readAuthzOf(o ReadOptions) {
+	authz := o.Authz
+	if o.AllAuthz {
+		for cid, c := range r.st.Clients {
+			if deref(c.AuthorizationServicesEnabled) {
+				authz = append(authz, cid)
+			}
+		}
+	}
+	for _, cid := range authz {
+		if c := r.st.Clients[cid]; c != nil && deref(c.AuthorizationServicesEnabled) {
+			id := deref(c.ID)
+			r.spawn(func() error {
+				s, err := readAuthz(r.get, r.realm, id)
+				if err != nil {
+					return err
+				}
+				r.mu.Lock()
+				r.st.Authz[cid] = s
+				r.mu.Unlock()
+				return nil
+			})
+		}
+	}
+}
+
 // readAuthz reads the exported settings of a client with Authorization
 // Services; nil when the server has none for it.
 func readAuthz(get func(string, any) error, realm, uuid string) (*AuthzSettings, error) {

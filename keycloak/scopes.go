@@ -7,10 +7,8 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"sync"
 
 	"github.com/Nerzal/gocloak/v13"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -623,40 +621,84 @@ func (x *executor) lookupScope(ctx context.Context, name string) (string, error)
 
 // readScopes lists the realm's client scopes, then reads the scope mappings
 // of the scopes asked for (clients' are read after the client listing).
-func readScopes(g *errgroup.Group, get func(string, any) error, mu *sync.Mutex, realm string, st *State, o ReadOptions) error {
+func (r *reader) readScopes(o ReadOptions) error {
 	var scopes []*Scope
-	if err := get("/"+esc(realm)+"/client-scopes", &scopes); err != nil {
+	if err := r.get("/"+esc(r.realm)+"/client-scopes", &scopes); err != nil {
 		return err
 	}
-	mu.Lock()
+	r.mu.Lock()
 	for _, s := range scopes {
-		st.ClientScopes[s.Name] = s
+		r.st.ClientScopes[s.Name] = s
 	}
-	mu.Unlock()
+	r.mu.Unlock()
 	owners := o.ScopeMappingsOf
 	if o.AllScopeMappings {
-		for name := range st.ClientScopes {
+		for name := range r.st.ClientScopes {
 			if _, builtin := spec.BuiltinClientScopes[name]; !builtin {
 				owners = append(owners, scopeOwner(name))
 			}
 		}
 	}
 	for _, ow := range owners {
-		if s := st.ClientScopes[ow.Name]; ow.Scope && s != nil {
-			g.Go(func() error { return readScopeMappings(get, mu, realm, st, ow, s.ID) })
+		if s := r.st.ClientScopes[ow.Name]; ow.Scope && s != nil {
+			r.spawn(func() error { return r.readScopeMappings(ow, s.ID) })
 		}
 	}
 	return nil
 }
 
+// readRealmScopes reads the realm's default and optional scopes for new
+// clients.
+func (r *reader) readRealmScopes() {
+	for _, kind := range []string{"default", "optional"} {
+		r.spawn(func() error {
+			var scopes []Scope
+			if err := r.get("/"+esc(r.realm)+"/default-"+kind+"-client-scopes", &scopes); err != nil {
+				return err
+			}
+			names := []string{}
+			for _, s := range scopes {
+				names = append(names, s.Name)
+			}
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			if kind == "default" {
+				r.st.RealmDefaultScopes = names
+			} else {
+				r.st.RealmOptionalScopes = names
+			}
+			return nil
+		})
+	}
+}
+
+// readClientScopeMappings reads the scope mappings of the clients o asks
+// for. The caller holds the lock, with the clients read.
+func (r *reader) readClientScopeMappings(o ReadOptions) {
+	owners := o.ScopeMappingsOf
+	if o.AllScopeMappings {
+		for cid, c := range r.st.Clients {
+			if !isBuiltinClient(r.realm, cid) && c.FullScopeAllowed != nil && !*c.FullScopeAllowed {
+				owners = append(owners, clientOwner(cid))
+			}
+		}
+	}
+	for _, ow := range owners {
+		if c := r.st.Clients[ow.Name]; !ow.Scope && c != nil {
+			id := deref(c.ID)
+			r.spawn(func() error { return r.readScopeMappings(ow, id) })
+		}
+	}
+}
+
 // readScopeMappings reads the scope mappings of the client or scope with id.
-func readScopeMappings(get func(string, any) error, mu *sync.Mutex, realm string, st *State, ow owner, id string) error {
+func (r *reader) readScopeMappings(ow owner, id string) error {
 	var rep scopeMappingsRep
-	if err := get("/"+esc(realm)+scopeMappingsPath(ow, id), &rep); err != nil {
+	if err := r.get("/"+esc(r.realm)+scopeMappingsPath(ow, id), &rep); err != nil {
 		return err
 	}
-	mu.Lock()
-	st.ScopeMappings[ow] = rep.set()
-	mu.Unlock()
+	r.mu.Lock()
+	r.st.ScopeMappings[ow] = rep.set()
+	r.mu.Unlock()
 	return nil
 }
