@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -50,18 +49,6 @@ type AuthzResource struct {
 	Scopes      []AuthzScope `json:"scopes"`
 }
 
-// AuthzPolicy is a policy or a permission (Keycloak keeps both in one
-// list): its type, logic, decision strategy and config, whose values are
-// JSON strings as in the export.
-type AuthzPolicy struct {
-	Name             string            `json:"name"`
-	Description      string            `json:"description,omitempty"`
-	Type             string            `json:"type"`
-	Logic            string            `json:"logic"`
-	DecisionStrategy string            `json:"decisionStrategy"`
-	Config           map[string]string `json:"config"`
-}
-
 // DesiredAuthz is a client's authorization section, in Keycloak's terms.
 type DesiredAuthz struct {
 	Enforcement, Decision string
@@ -75,11 +62,6 @@ type DesiredAuthz struct {
 // Services are switched on (older servers, and the admin console): adopted
 // as ssoctl's, so --prune removes them when the file does not name them.
 var keycloakDefaults = map[string]bool{"Default Resource": true, "Default Policy": true, "Default Permission": true}
-
-func jsonList(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
 
 // ExpandAuthz turns the file's authorization section into Keycloak's form.
 func ExpandAuthz(a *spec.Authorization) *DesiredAuthz {
@@ -95,55 +77,11 @@ func ExpandAuthz(a *spec.Authorization) *DesiredAuthz {
 		}
 		d.Resources = append(d.Resources, ar)
 	}
-	upper := func(s, def string) string { return strings.ToUpper(cmp.Or(s, def)) }
 	for _, p := range a.Policies {
-		ap := AuthzPolicy{Name: p.Name, Description: p.Description, Type: p.Type, Logic: upper(p.Logic, "positive"), DecisionStrategy: "UNANIMOUS", Config: map[string]string{}}
-		switch p.Type {
-		case "role":
-			type role struct {
-				ID       string `json:"id"`
-				Required bool   `json:"required"`
-			}
-			var rs []role
-			for _, r := range p.Roles {
-				rs = append(rs, role{ID: r})
-			}
-			ap.Config["roles"] = jsonList(rs)
-		case "group":
-			type group struct {
-				Path           string `json:"path"`
-				ExtendChildren bool   `json:"extendChildren"`
-			}
-			var gs []group
-			for _, g := range p.Groups {
-				gs = append(gs, group{Path: "/" + strings.Trim(g, "/"), ExtendChildren: p.ExtendChildren})
-			}
-			ap.Config["groups"] = jsonList(gs)
-		case "user":
-			ap.Config["users"] = jsonList(p.Users)
-		case "client":
-			ap.Config["clients"] = jsonList(p.Clients)
-		case "time":
-			for k, v := range map[string]string{"nbf": p.NotBefore, "noa": p.NotOnOrAfter, "dayMonth": p.DayMonth, "dayMonthEnd": p.DayMonthEnd,
-				"month": p.Month, "monthEnd": p.MonthEnd, "year": p.Year, "yearEnd": p.YearEnd, "hour": p.Hour, "hourEnd": p.HourEnd,
-				"minute": p.Minute, "minuteEnd": p.MinuteEnd} {
-				if v != "" {
-					ap.Config[k] = v
-				}
-			}
-		}
-		d.Policies = append(d.Policies, ap)
+		d.Policies = append(d.Policies, expandPolicy(p))
 	}
 	for _, p := range a.Permissions {
-		ap := AuthzPolicy{Name: p.Name, Description: p.Description, Type: p.Type, Logic: "POSITIVE", DecisionStrategy: upper(p.DecisionStrategy, "unanimous"),
-			Config: map[string]string{"applyPolicies": jsonList(orEmpty(p.Policies)), "resources": jsonList(orEmpty(p.Resources))}}
-		if p.Type == "scope" {
-			ap.Config["scopes"] = jsonList(orEmpty(p.Scopes))
-		}
-		if p.ResourceType != "" {
-			ap.Config["defaultResourceType"] = p.ResourceType
-		}
-		d.Policies = append(d.Policies, ap)
+		d.Policies = append(d.Policies, expandPermission(p))
 	}
 	return d
 }
@@ -153,56 +91,6 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// isPermission reports a permission among the policies.
-func isPermission(p AuthzPolicy) bool { return p.Type == "scope" || p.Type == "resource" }
-
-// policyDiff compares a wanted policy with the exported one: config values
-// that are JSON lists compare as sets, an empty list as an absent key.
-func policyDiff(want, have AuthzPolicy) []plan.FieldDiff {
-	var fs []plan.FieldDiff
-	fs = plan.Diff(fs, "type", have.Type, want.Type)
-	fs = plan.Diff(fs, "description", have.Description, want.Description)
-	fs = plan.Diff(fs, "logic", have.Logic, want.Logic)
-	fs = plan.Diff(fs, "decisionStrategy", have.DecisionStrategy, want.DecisionStrategy)
-	keys := maps.Clone(want.Config)
-	maps.Copy(keys, have.Config)
-	for _, k := range slices.Sorted(maps.Keys(keys)) {
-		hv, wv := normConfig(have.Config[k]), normConfig(want.Config[k])
-		if hv != wv {
-			fs = append(fs, plan.FieldDiff{Field: "config." + k, Old: orNil(have.Config[k]), New: orNil(want.Config[k])})
-		}
-	}
-	return fs
-}
-
-func orNil(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// normConfig writes a config value so that order within a JSON list does
-// not count and an empty list equals no value.
-func normConfig(v string) string {
-	var list []json.RawMessage
-	if json.Unmarshal([]byte(v), &list) != nil {
-		return v
-	}
-	if len(list) == 0 {
-		return ""
-	}
-	items := make([]string, len(list))
-	for i, it := range list {
-		var x any
-		json.Unmarshal(it, &x)
-		b, _ := json.Marshal(x) // map keys sorted
-		items[i] = string(b)
-	}
-	slices.Sort(items)
-	return strings.Join(items, ",")
 }
 
 func resourceDiff(want, have AuthzResource) []plan.FieldDiff {
@@ -247,7 +135,7 @@ func (b *builder) authz(d DesiredClient) {
 	if have == nil {
 		have = &AuthzSettings{PolicyEnforcementMode: "ENFORCING", DecisionStrategy: "UNANIMOUS"}
 	}
-	label := func(kind, name string) string { return cid + " " + kind + " " + name }
+	ap := authzPlan{b, cid}
 	var fs []plan.FieldDiff
 	fs = plan.Diff(fs, "policyEnforcementMode", have.PolicyEnforcementMode, a.Enforcement)
 	fs = plan.Diff(fs, "decisionStrategy", have.DecisionStrategy, a.Decision)
@@ -256,87 +144,81 @@ func (b *builder) authz(d DesiredClient) {
 	} else {
 		b.p.Add(b.change("authz-settings", cid, plan.NoOp, stepAuthzScopes, nil, nil))
 	}
-	owned := func(kind string) func(string) bool {
-		return func(name string) bool { return keycloakDefaults[name] || b.st.Owned.Has(authzRef(kind, cid, name)) }
-	}
-	extra := func(c *plan.Change, kind, name string) {
-		r := authzRef(kind, cid, name)
-		if keycloakDefaults[name] {
-			b.st.Owned[r] = true // Keycloak's defaults are ssoctl's to remove
-		}
-		b.extra(c, r)
-	}
+	ap.scopes(a.Scopes, have.Scopes)
+	ap.resources(a.Resources, have.Resources)
+	ap.policies(a.Policies, have.Policies)
+}
 
+// authzPlan plans the objects of one client's resource server.
+type authzPlan struct {
+	b   *builder
+	cid string
+}
+
+// label is how an object of the resource server is shown in a plan.
+func (ap authzPlan) label(kind, name string) string { return ap.cid + " " + kind + " " + name }
+
+// owned says which objects of a kind ssoctl may prune: its own, and
+// Keycloak's defaults.
+func (ap authzPlan) owned(kind string) func(string) bool {
+	return func(name string) bool {
+		return keycloakDefaults[name] || ap.b.st.Owned.Has(authzRef(kind, ap.cid, name))
+	}
+}
+
+// extra files the deletion c of an object the file does not name.
+func (ap authzPlan) extra(c *plan.Change, kind, name string) {
+	r := authzRef(kind, ap.cid, name)
+	if keycloakDefaults[name] {
+		ap.b.st.Owned[r] = true // Keycloak's defaults are ssoctl's to remove
+	}
+	ap.b.extra(c, r)
+}
+
+// scopes plans the resource server's scopes.
+func (ap authzPlan) scopes(want []string, have []AuthzScope) {
 	haveScopes := map[string]AuthzScope{}
-	for _, s := range have.Scopes {
+	for _, s := range have {
 		haveScopes[s.Name] = s
 	}
-	for _, it := range plan.Reconcile(plan.Set[string, AuthzScope]{Want: a.Scopes, Have: haveScopes, Name: func(s string) string { return s }, Owned: owned("scope")}) {
+	for _, it := range plan.Reconcile(plan.Set[string, AuthzScope]{Want: want, Have: haveScopes, Name: func(s string) string { return s }, Owned: ap.owned("scope")}) {
 		switch it.Action {
 		case plan.Delete:
-			if !b.d.Partial {
-				extra(b.change("authz-scope", label("scope", it.Name), plan.Delete, stepPrune+1, nil, deleteAuthz{cid, "scope", it.Name}), "scope", it.Name)
+			if !ap.b.d.Partial {
+				ap.extra(ap.b.change("authz-scope", ap.label("scope", it.Name), plan.Delete, stepPrune+1, nil, deleteAuthz{ap.cid, "scope", it.Name}), "scope", it.Name)
 			}
 			continue
 		case plan.Create:
-			b.p.Add(b.change("authz-scope", label("scope", it.Name), plan.Create, stepAuthzScopes, nil, createAuthzScope{cid, it.Name}))
+			ap.b.p.Add(ap.b.change("authz-scope", ap.label("scope", it.Name), plan.Create, stepAuthzScopes, nil, createAuthzScope{ap.cid, it.Name}))
 		default:
-			b.p.Add(b.change("authz-scope", label("scope", it.Name), plan.NoOp, stepAuthzScopes, nil, nil))
+			ap.b.p.Add(ap.b.change("authz-scope", ap.label("scope", it.Name), plan.NoOp, stepAuthzScopes, nil, nil))
 		}
-		b.name(authzRef("scope", cid, it.Name))
+		ap.b.name(authzRef("scope", ap.cid, it.Name))
 	}
+}
 
+// resources plans the resource server's resources.
+func (ap authzPlan) resources(want, have []AuthzResource) {
 	haveRes := map[string]AuthzResource{}
-	for _, r := range have.Resources {
+	for _, r := range have {
 		haveRes[r.Name] = r
 	}
-	for _, it := range plan.Reconcile(plan.Set[AuthzResource, AuthzResource]{Want: a.Resources, Have: haveRes,
-		Name: func(r AuthzResource) string { return r.Name }, Diff: resourceDiff, Owned: owned("resource")}) {
+	for _, it := range plan.Reconcile(plan.Set[AuthzResource, AuthzResource]{Want: want, Have: haveRes,
+		Name: func(r AuthzResource) string { return r.Name }, Diff: resourceDiff, Owned: ap.owned("resource")}) {
 		switch it.Action {
 		case plan.Delete:
-			if !b.d.Partial {
-				extra(b.change("authz-resource", label("resource", it.Name), plan.Delete, stepPrune+1, nil, deleteAuthz{cid, "resource", it.Name}), "resource", it.Name)
+			if !ap.b.d.Partial {
+				ap.extra(ap.b.change("authz-resource", ap.label("resource", it.Name), plan.Delete, stepPrune+1, nil, deleteAuthz{ap.cid, "resource", it.Name}), "resource", it.Name)
 			}
 			continue
 		case plan.Create:
-			b.p.Add(b.change("authz-resource", label("resource", it.Name), plan.Create, stepAuthzResources, resourceDiff(it.Want, AuthzResource{}), putAuthzResource{cid, it.Want}))
+			ap.b.p.Add(ap.b.change("authz-resource", ap.label("resource", it.Name), plan.Create, stepAuthzResources, resourceDiff(it.Want, AuthzResource{}), putAuthzResource{ap.cid, it.Want}))
 		case plan.Update:
-			b.p.Add(b.change("authz-resource", label("resource", it.Name), plan.Update, stepAuthzResources, it.Fields, putAuthzResource{cid, it.Want}))
+			ap.b.p.Add(ap.b.change("authz-resource", ap.label("resource", it.Name), plan.Update, stepAuthzResources, it.Fields, putAuthzResource{ap.cid, it.Want}))
 		default:
-			b.p.Add(b.change("authz-resource", label("resource", it.Name), plan.NoOp, stepAuthzResources, nil, nil))
+			ap.b.p.Add(ap.b.change("authz-resource", ap.label("resource", it.Name), plan.NoOp, stepAuthzResources, nil, nil))
 		}
-		b.name(authzRef("resource", cid, it.Name))
-	}
-
-	havePol := map[string]AuthzPolicy{}
-	for _, p := range have.Policies {
-		havePol[p.Name] = p
-	}
-	for _, it := range plan.Reconcile(plan.Set[AuthzPolicy, AuthzPolicy]{Want: a.Policies, Have: havePol,
-		Name: func(p AuthzPolicy) string { return p.Name }, Diff: policyDiff, Owned: owned("policy")}) {
-		kind, step := "authz-policy", stepAuthzPolicies
-		if isPermission(it.Want) || (it.Action == plan.Delete && isPermission(it.Have)) {
-			kind, step = "authz-permission", stepAuthzPermissions
-		}
-		name := label(strings.TrimPrefix(kind, "authz-"), it.Name)
-		switch it.Action {
-		case plan.Delete:
-			if !b.d.Partial {
-				pstep := stepPrune + 1
-				if kind == "authz-permission" {
-					pstep = stepPrune // permissions go before the policies they apply
-				}
-				extra(b.change(kind, name, plan.Delete, pstep, nil, deleteAuthz{cid, "policy", it.Name}), "policy", it.Name)
-			}
-			continue
-		case plan.Create:
-			b.p.Add(b.change(kind, name, plan.Create, step, policyDiff(it.Want, AuthzPolicy{}), importPolicy{cid, it.Want}))
-		case plan.Update:
-			b.p.Add(b.change(kind, name, plan.Update, step, it.Fields, importPolicy{cid, it.Want}))
-		default:
-			b.p.Add(b.change(kind, name, plan.NoOp, step, nil, nil))
-		}
-		b.name(authzRef("policy", cid, it.Name))
+		ap.b.name(authzRef("resource", ap.cid, it.Name))
 	}
 }
 
@@ -357,6 +239,35 @@ func (b *builder) authzGone(r plan.Ref) bool {
 		return !slices.ContainsFunc(s.Resources, func(x AuthzResource) bool { return x.Name == r.Name })
 	}
 	return !slices.ContainsFunc(s.Policies, func(x AuthzPolicy) bool { return x.Name == r.Name })
+}
+
+// readAuthzOf reads the authorization settings of the clients o asks for
+// that have Authorization Services. The caller holds the lock, with the
+// clients read.
+func (r *reader) readAuthzOf(o ReadOptions) {
+	authz := o.Authz
+	if o.AllAuthz {
+		for cid, c := range r.st.Clients {
+			if deref(c.AuthorizationServicesEnabled) {
+				authz = append(authz, cid)
+			}
+		}
+	}
+	for _, cid := range authz {
+		if c := r.st.Clients[cid]; c != nil && deref(c.AuthorizationServicesEnabled) {
+			id := deref(c.ID)
+			r.spawn(func() error {
+				s, err := readAuthz(r.get, r.realm, id)
+				if err != nil {
+					return err
+				}
+				r.mu.Lock()
+				r.st.Authz[cid] = s
+				r.mu.Unlock()
+				return nil
+			})
+		}
+	}
 }
 
 // readAuthz reads the exported settings of a client with Authorization
@@ -454,23 +365,6 @@ func orEmptyScopes(s []AuthzScope) []AuthzScope {
 	return s
 }
 
-// importPolicy creates or updates one policy or permission by name through
-// the import endpoint. Every config key of the type is sent: a key left
-// out keeps its old value.
-type importPolicy struct {
-	Client string
-	Policy AuthzPolicy
-}
-
-func (o importPolicy) apply(ctx context.Context, x *executor) error {
-	p, err := x.authzPath(ctx, o.Client, "import")
-	if err != nil {
-		return err
-	}
-	_, err = x.a.do(ctx, http.MethodPost, p, map[string]any{"policies": []AuthzPolicy{o.Policy}}, nil)
-	return err
-}
-
 // deleteAuthz deletes a scope, resource or policy by name.
 type deleteAuthz struct{ Client, Kind, Name string }
 
@@ -559,46 +453,12 @@ func exportAuthz(s *AuthzSettings) *spec.Authorization {
 		}
 		a.Resources = append(a.Resources, sr)
 	}
-	lower := func(s, def string) string {
-		if s = strings.ToLower(s); s == def {
-			return ""
-		}
-		return s
-	}
 	for _, p := range s.Policies {
 		if isPermission(p) {
-			a.Permissions = append(a.Permissions, spec.Permission{Name: p.Name, Description: p.Description, Type: p.Type,
-				Scopes: ConfigList(p, "scopes"), Resources: ConfigList(p, "resources"), ResourceType: p.Config["defaultResourceType"],
-				Policies: ConfigList(p, "applyPolicies"), DecisionStrategy: lower(p.DecisionStrategy, "unanimous")})
-			continue
+			a.Permissions = append(a.Permissions, exportPermission(p))
+		} else if sp, ok := exportPolicy(p); ok {
+			a.Policies = append(a.Policies, sp)
 		}
-		sp := spec.AuthzPolicy{Name: p.Name, Description: p.Description, Type: p.Type, Logic: lower(p.Logic, "positive")}
-		c := p.Config
-		switch p.Type {
-		case "role":
-			sp.Roles = PolicyRoles(p)
-		case "group":
-			var gs []struct {
-				Path           string `json:"path"`
-				ExtendChildren bool   `json:"extendChildren"`
-			}
-			json.Unmarshal([]byte(c["groups"]), &gs)
-			for _, g := range gs {
-				sp.Groups = append(sp.Groups, g.Path)
-				sp.ExtendChildren = sp.ExtendChildren || g.ExtendChildren
-			}
-		case "user":
-			sp.Users = ConfigList(p, "users")
-		case "client":
-			sp.Clients = ConfigList(p, "clients")
-		case "time":
-			sp.NotBefore, sp.NotOnOrAfter, sp.DayMonth, sp.DayMonthEnd = c["nbf"], c["noa"], c["dayMonth"], c["dayMonthEnd"]
-			sp.Month, sp.MonthEnd, sp.Year, sp.YearEnd = c["month"], c["monthEnd"], c["year"], c["yearEnd"]
-			sp.Hour, sp.HourEnd, sp.Minute, sp.MinuteEnd = c["hour"], c["hourEnd"], c["minute"], c["minuteEnd"]
-		default:
-			continue
-		}
-		a.Policies = append(a.Policies, sp)
 	}
 	if a.PolicyEnforcementMode == "enforcing" {
 		a.PolicyEnforcementMode = ""

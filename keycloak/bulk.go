@@ -4,15 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/Nerzal/gocloak/v13"
-	"golang.org/x/sync/errgroup"
 )
 
 // Reading a realm in bulk. Measured on Keycloak 26.7.3 with 2,000 clients
@@ -75,39 +70,39 @@ func refused(err error) bool {
 	return false
 }
 
-// readExport fills the realm roles and groups of st from the realm's
+// readExport fills the realm roles and groups of the state from the realm's
 // partial export, and returns the role picker's list of every client role
 // (nil when it is not available: the roles are then read client by
 // client). errNoBulk means the export is not available and nothing was
 // filled.
-func readExport(get, export func(path string, out any) error, mu *sync.Mutex, realm string, st *State) ([]pickedRole, error) {
+func (r *reader) readExport() ([]pickedRole, error) {
 	var groups exportedRealm
-	if err := exportPart(export, realm, "exportClients=false&exportGroupsAndRoles=true", &groups); err != nil {
+	if err := exportPart(r.export, r.realm, "exportClients=false&exportGroupsAndRoles=true", &groups); err != nil {
 		return nil, err
 	}
 	// The role picker needs a realm role without composites: its candidates
 	// are then every client role.
 	var probe string
-	for _, r := range groups.Roles.Realm {
-		if !deref(r.Composite) && deref(r.ID) != "" {
-			probe = deref(r.ID)
+	for _, role := range groups.Roles.Realm {
+		if !deref(role.Composite) && deref(role.ID) != "" {
+			probe = deref(role.ID)
 			break
 		}
 	}
 	var picked []pickedRole
 	errP := errNoBulk
 	if probe != "" {
-		errP = get("/"+esc(realm)+"/ui-ext/available-roles/roles/"+esc(probe)+"?first=0&max=-1", &picked)
+		errP = r.get("/"+esc(r.realm)+"/ui-ext/available-roles/roles/"+esc(probe)+"?first=0&max=-1", &picked)
 		if errP != nil && !refused(errP) {
 			return nil, errP
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, r := range groups.Roles.Realm {
-		st.RealmRoles[deref(r.Name)] = briefRole(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, role := range groups.Roles.Realm {
+		r.st.RealmRoles[deref(role.Name)] = briefRole(role)
 	}
-	flattenGroups(groups.Groups, st)
+	flattenGroups(groups.Groups, r.st)
 	if errP != nil {
 		return nil, nil
 	}
@@ -139,53 +134,6 @@ func pickedRoles(picked []pickedRole, st *State) map[string]map[string]*gocloak.
 	return roles
 }
 
-// clientPage is how many clients one listing request reads. Keycloak's
-// cost for one response grows with the square of its size when its caches
-// miss (right after clients were imported, or in a realm bigger than its
-// realm cache): measured on 26.7.3 with 2,006 clients, one listing or one
-// export of them all took 27-34 s, pages of 500 in parallel 5.3 s, pages of
-// 250 3.3 s (on 2 cores); with warm caches all three take 0.2 s.
-const clientPage = 250
-
-// readClients lists the realm's clients into st, clientPage at a time:
-// the first page alone (most realms fit in it), then conc pages at a time
-// until one comes back short.
-func readClients(get func(string, any) error, conc int, mu *sync.Mutex, realm string, st *State) error {
-	page := func(i int, out *[]*gocloak.Client) error {
-		return get(fmt.Sprintf("/%s/clients?first=%d&max=%d", esc(realm), i*clientPage, clientPage), out)
-	}
-	var all [][]*gocloak.Client
-	var first []*gocloak.Client
-	if err := page(0, &first); err != nil {
-		return err
-	}
-	all = append(all, first)
-	for len(all[len(all)-1]) == clientPage {
-		wave := make([][]*gocloak.Client, conc)
-		var g errgroup.Group
-		for j := range wave {
-			g.Go(func() error { return page(len(all)+j, &wave[j]) })
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		for _, p := range wave {
-			all = append(all, p)
-			if len(p) < clientPage {
-				break
-			}
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range all {
-		for _, c := range p {
-			st.Clients[deref(c.ClientID)] = listedClient(c)
-		}
-	}
-	return nil
-}
-
 // exportPart reads one partial export of realm into out; errNoBulk when it
 // is refused or the answer is not a realm's export.
 func exportPart(export func(path string, out any) error, realm, query string, out *exportedRealm) error {
@@ -208,39 +156,4 @@ func exportPart(export func(path string, out any) error, realm, query string, ou
 		return errNoBulk
 	}
 	return nil
-}
-
-// listedClient is a client as State holds it, whichever read it came from:
-// without the secret (masked in an export; planning never reads it: secrets
-// are read from clients/{id}/client-secret), the admin's permissions, or the
-// authorization settings (read apart, State.Authz), and with its scope
-// lists sorted.
-func listedClient(c *gocloak.Client) *gocloak.Client {
-	c.Secret = nil
-	c.Access = nil
-	c.AuthorizationSettings = nil
-	// The export and the listing give the scopes in different orders.
-	for _, l := range []*[]string{c.DefaultClientScopes, c.OptionalClientScopes} {
-		if l != nil {
-			slices.Sort(*l)
-		}
-	}
-	return c
-}
-
-// briefRole is a role as State holds it: its id, name, description and
-// container. Composites are not read (the role picker does not give them,
-// and planning never compares them).
-func briefRole(r *gocloak.Role) *gocloak.Role {
-	return &gocloak.Role{ID: r.ID, Name: r.Name, Description: r.Description, ClientRole: r.ClientRole, ContainerID: r.ContainerID}
-}
-
-// flattenGroups adds groups whose subgroups are inline (an export) to st.
-// The caller holds the lock.
-func flattenGroups(reps []groupRep, st *State) {
-	for _, r := range reps {
-		path := strings.TrimPrefix(r.Path, "/")
-		st.Groups[path] = &Group{ID: r.ID, Path: path, RealmRoles: r.RealmRoles, ClientRoles: r.ClientRoles}
-		flattenGroups(r.SubGroups, st)
-	}
 }

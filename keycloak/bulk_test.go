@@ -179,7 +179,7 @@ func importsOf(t *testing.T, yaml string, st *State, want func(*plan.Change) boo
 	if err != nil {
 		t.Fatal(err)
 	}
-	batchCreates(p, st)
+	batch(p, st)
 	var bulk *bulkCreate
 	for _, c := range p.Changes {
 		ib, inBatch := c.Op.(inBulk)
@@ -217,7 +217,7 @@ func TestRefusedImportFallsBackPerObject(t *testing.T) {
 	})
 	st := emptyState("demo", true)
 	p := mustDiff(t, desired(t, "  clients:\n"+clients.String()+"  groups:\n"+groups.String()), st)
-	batchCreates(p, st)
+	batch(p, st)
 	adminOf(rec).bind(p, "demo", st)
 	if err := p.Execute(context.Background(), 4, nil); err != nil {
 		t.Fatalf("apply with the import refused: %v", err)

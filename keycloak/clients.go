@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/Nerzal/gocloak/v13"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -25,6 +27,71 @@ var builtinClients = map[string]bool{
 // never exported unless asked for.
 func isBuiltinClient(realm, clientID string) bool {
 	return builtinClients[clientID] || (realm == "master" && strings.HasSuffix(clientID, "-realm"))
+}
+
+// clientPage is how many clients one listing request reads. Keycloak's
+// cost for one response grows with the square of its size when its caches
+// miss (right after clients were imported, or in a realm bigger than its
+// realm cache): measured on 26.7.3 with 2,006 clients, one listing or one
+// export of them all took 27-34 s, pages of 500 in parallel 5.3 s, pages of
+// 250 3.3 s (on 2 cores); with warm caches all three take 0.2 s.
+const clientPage = 250
+
+// readClients lists the realm's clients into the state, clientPage at a time:
+// the first page alone (most realms fit in it), then conc pages at a time
+// until one comes back short.
+func (r *reader) readClients() error {
+	page := func(i int, out *[]*gocloak.Client) error {
+		return r.get(fmt.Sprintf("/%s/clients?first=%d&max=%d", esc(r.realm), i*clientPage, clientPage), out)
+	}
+	var all [][]*gocloak.Client
+	var first []*gocloak.Client
+	if err := page(0, &first); err != nil {
+		return err
+	}
+	all = append(all, first)
+	for len(all[len(all)-1]) == clientPage {
+		wave := make([][]*gocloak.Client, r.conc)
+		var g errgroup.Group
+		for j := range wave {
+			g.Go(func() error { return page(len(all)+j, &wave[j]) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, p := range wave {
+			all = append(all, p)
+			if len(p) < clientPage {
+				break
+			}
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range all {
+		for _, c := range p {
+			r.st.Clients[deref(c.ClientID)] = listedClient(c)
+		}
+	}
+	return nil
+}
+
+// listedClient is a client as State holds it, whichever read it came from:
+// without the secret (masked in an export; planning never reads it: secrets
+// are read from clients/{id}/client-secret), the admin's permissions, or the
+// authorization settings (read apart, State.Authz), and with its scope
+// lists sorted.
+func listedClient(c *gocloak.Client) *gocloak.Client {
+	c.Secret = nil
+	c.Access = nil
+	c.AuthorizationSettings = nil
+	// The export and the listing give the scopes in different orders.
+	for _, l := range []*[]string{c.DefaultClientScopes, c.OptionalClientScopes} {
+		if l != nil {
+			slices.Sort(*l)
+		}
+	}
+	return c
 }
 
 // clients plans the file's clients with their roles and mappers, and the

@@ -8,10 +8,76 @@ import (
 	"strings"
 
 	"github.com/Nerzal/gocloak/v13"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
+
+// Group is a group with its role bindings.
+type Group struct {
+	ID         string
+	Path       string
+	RealmRoles []string
+	// ClientRoles maps a clientId to role names.
+	ClientRoles map[string][]string
+}
+
+// groupRep is the admin API's group representation, including the fields
+// gocloak v13 lacks (subGroupCount, on Keycloak 23+).
+type groupRep struct {
+	ID            string              `json:"id"`
+	Name          string              `json:"name"`
+	Path          string              `json:"path"`
+	SubGroupCount int                 `json:"subGroupCount"`
+	SubGroups     []groupRep          `json:"subGroups"`
+	RealmRoles    []string            `json:"realmRoles"`
+	ClientRoles   map[string][]string `json:"clientRoles"`
+}
+
+// readGroups lists the top-level groups with their role bindings, then
+// walks down to subgroups (Keycloak 23+ lists children separately) in g.
+func (r *reader) readGroups(g *errgroup.Group) error {
+	var top []groupRep
+	if err := r.get("/"+esc(r.realm)+"/groups?briefRepresentation=false&first=0&max=-1", &top); err != nil {
+		return err
+	}
+	var add func(reps []groupRep)
+	add = func(reps []groupRep) {
+		for _, rep := range reps {
+			path := strings.TrimPrefix(rep.Path, "/")
+			r.mu.Lock()
+			r.st.Groups[path] = &Group{ID: rep.ID, Path: path, RealmRoles: rep.RealmRoles, ClientRoles: rep.ClientRoles}
+			r.mu.Unlock()
+			switch {
+			case len(rep.SubGroups) > 0:
+				add(rep.SubGroups)
+			case rep.SubGroupCount > 0:
+				id := rep.ID
+				g.Go(func() error {
+					var kids []groupRep
+					if err := r.get("/"+esc(r.realm)+"/groups/"+esc(id)+"/children?briefRepresentation=false&first=0&max=-1", &kids); err != nil {
+						return err
+					}
+					add(kids)
+					return nil
+				})
+			}
+		}
+	}
+	add(top)
+	return nil
+}
+
+// flattenGroups adds groups whose subgroups are inline (an export) to st.
+// The caller holds the lock.
+func flattenGroups(reps []groupRep, st *State) {
+	for _, r := range reps {
+		path := strings.TrimPrefix(r.Path, "/")
+		st.Groups[path] = &Group{ID: r.ID, Path: path, RealmRoles: r.RealmRoles, ClientRoles: r.ClientRoles}
+		flattenGroups(r.SubGroups, st)
+	}
+}
 
 // groups plans the file's groups, parents first (a subgroup's parents are
 // implied), their role bindings, and the realm's other groups.

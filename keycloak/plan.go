@@ -38,7 +38,10 @@ type Outcome struct {
 
 // Plan reads the realm named in k and returns the changes that make it
 // match the file, bound to this server. Deletions that only --prune would
-// make are in the plan's Prunable list.
+// make are in the plan's Prunable list. Its steps: expand the file, read
+// the realm (ReadState), diff (Diff), batch new objects into partial
+// imports (batch, unless o.PerObject), and bind the operations to this
+// server for apply (bind).
 func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Outcome, error) {
 	d := Expand(k, o.Getenv)
 	if len(o.OnlyClients) > 0 {
@@ -67,7 +70,7 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 		return nil, err
 	}
 	if !o.PerObject {
-		batchCreates(p, st)
+		batch(p, st)
 	}
 	a.bind(p, d.Realm, st)
 	out := &Outcome{Plan: p, RealmCreated: !st.RealmExists, NewClients: map[string]bool{}}

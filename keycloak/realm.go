@@ -3,10 +3,39 @@ package keycloak
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+
+	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/plan"
 )
+
+// OwnershipAttribute is the realm attribute in which ssoctl records the
+// objects it created or adopted, so that --prune deletes only those.
+const OwnershipAttribute = "ssoctl.owned"
+
+// readRealm reads the realm and its ownership record into st; a realm that
+// does not exist leaves st.RealmExists false.
+func (a *Admin) readRealm(ctx context.Context, st *State) error {
+	var rr gocloak.RealmRepresentation
+	if err := a.get(ctx, "/"+esc(st.Realm), &rr); err != nil {
+		if IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	st.RealmExists = true
+	if raw := deref(rr.Attributes)[OwnershipAttribute]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &st.Owned); err != nil {
+			st.Warnings = append(st.Warnings, fmt.Sprintf("realm %s: the ownership record (attribute %s) cannot be read (%v); nothing is pruned until apply rewrites it", st.Realm, OwnershipAttribute, err))
+		}
+	}
+	if st.Owned == nil {
+		st.Owned = plan.Owned{}
+	}
+	return nil
+}
 
 // realm plans the realm itself: created when missing (the file must say
 // create_realm: true, which Admin.Plan checks before diffing).
@@ -49,6 +78,19 @@ func (b *builder) userProfile() {
 	}
 	b.p.Add(b.change("user-profile", "unmanagedAttributePolicy", plan.Update, stepRoles,
 		[]plan.FieldDiff{{Field: "unmanagedAttributePolicy", Old: cur, New: "ADMIN_EDIT"}}, allowUnmanagedAttributes{}))
+}
+
+// readUserProfile reads the user profile's policy for attributes it does
+// not declare.
+func (r *reader) readUserProfile() error {
+	var prof struct {
+		Policy string `json:"unmanagedAttributePolicy"`
+	}
+	if err := r.get("/"+esc(r.realm)+"/users/profile", &prof); err != nil {
+		return err
+	}
+	r.st.UnmanagedAttributePolicy = prof.Policy
+	return nil
 }
 
 // allowUnmanagedAttributes sets the user profile's unmanaged-attribute

@@ -11,6 +11,67 @@ import (
 	"github.com/ssoctl/ssoctl/spec"
 )
 
+// readRealmRoles lists the realm roles (without the export).
+func (r *reader) readRealmRoles() error {
+	var roles []*gocloak.Role
+	if err := r.get("/"+esc(r.realm)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, role := range roles {
+		r.st.RealmRoles[deref(role.Name)] = briefRole(role)
+	}
+	return nil
+}
+
+// readClientRoles fills the roles of the clients o asks for: from
+// allRoles, the role picker's list, when there is one, or read client by
+// client. The caller holds the lock, with the clients read.
+func (r *reader) readClientRoles(o ReadOptions, allRoles map[string]map[string]*gocloak.Role) {
+	cids := o.ClientRoles
+	if o.AllClientRoles {
+		cids = nil
+		for cid := range r.st.Clients {
+			if !isBuiltinClient(r.realm, cid) {
+				cids = append(cids, cid)
+			}
+		}
+	}
+	for _, cid := range cids {
+		c, ok := r.st.Clients[cid]
+		if !ok {
+			continue
+		}
+		if allRoles != nil {
+			r.st.ClientRoles[cid] = allRoles[cid]
+			continue
+		}
+		id := deref(c.ID)
+		r.spawn(func() error {
+			var roles []*gocloak.Role
+			if err := r.get("/"+esc(r.realm)+"/clients/"+esc(id)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
+				return err
+			}
+			m := map[string]*gocloak.Role{}
+			for _, role := range roles {
+				m[deref(role.Name)] = briefRole(role)
+			}
+			r.mu.Lock()
+			r.st.ClientRoles[cid] = m
+			r.mu.Unlock()
+			return nil
+		})
+	}
+}
+
+// briefRole is a role as State holds it: its id, name, description and
+// container. Composites are not read (the role picker does not give them,
+// and planning never compares them).
+func briefRole(r *gocloak.Role) *gocloak.Role {
+	return &gocloak.Role{ID: r.ID, Name: r.Name, Description: r.Description, ClientRole: r.ClientRole, ContainerID: r.ContainerID}
+}
+
 // realmRoles plans the realm roles: created when missing; those the file no
 // longer names are pruned when ssoctl owns them. Keycloak's default roles
 // and roles that a named group binds are never pruned.

@@ -1,16 +1,13 @@
 package keycloak
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
-	"sync"
 
 	"github.com/Nerzal/gocloak/v13"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -27,10 +24,6 @@ const (
 // mapper that the file changed: export writes it, prune never deletes it.
 const adoptedScopeMapper = "scope-mapper-adopted"
 
-// serviceAccountScope is the scope Keycloak assigns to every client with a
-// service account, and takes away with it: ssoctl leaves it to Keycloak.
-const serviceAccountScope = "service_account"
-
 // DesiredScope is a client scope as the file wants it.
 type DesiredScope struct {
 	Name        string
@@ -43,23 +36,6 @@ type DesiredScope struct {
 	ScopeMappings *RoleSet
 	// Builtin scopes are Keycloak's own: adopted, never deleted.
 	Builtin bool
-}
-
-// RoleSet names realm roles and roles of clients (by clientId).
-type RoleSet struct {
-	Realm   []string
-	Clients map[string][]string
-}
-
-func roleSet(sm *spec.ScopeMappings) *RoleSet {
-	if sm == nil {
-		return nil
-	}
-	rs := &RoleSet{Realm: sm.Realm, Clients: sm.Clients}
-	if rs.Realm == nil {
-		rs.Realm = []string{}
-	}
-	return rs
 }
 
 // ExpandScope turns an sso.yaml client scope into its desired state.
@@ -96,36 +72,6 @@ type Scope struct {
 	Description string                                 `json:"description"`
 	Attributes  map[string]string                      `json:"attributes"`
 	Mappers     []gocloak.ProtocolMapperRepresentation `json:"protocolMappers"`
-}
-
-// scopeMappingsRep is the admin API's answer for an object's scope mappings.
-type scopeMappingsRep struct {
-	Realm   []gocloak.Role `json:"realmMappings"`
-	Clients map[string]struct {
-		Mappings []gocloak.Role `json:"mappings"`
-	} `json:"clientMappings"`
-}
-
-func (r scopeMappingsRep) set() *RoleSet {
-	rs := &RoleSet{Realm: []string{}, Clients: map[string][]string{}}
-	for _, role := range r.Realm {
-		rs.Realm = append(rs.Realm, deref(role.Name))
-	}
-	for cid, m := range r.Clients {
-		for _, role := range m.Mappings {
-			rs.Clients[cid] = append(rs.Clients[cid], deref(role.Name))
-		}
-	}
-	return rs
-}
-
-// scopeMappingsPath is the admin-API path of a client's or scope's scope
-// mappings, below the realm.
-func scopeMappingsPath(o owner, id string) string {
-	if o.Scope {
-		return "/client-scopes/" + esc(id) + "/scope-mappings"
-	}
-	return "/clients/" + esc(id) + "/scope-mappings"
 }
 
 // usesScopes reports whether planning d needs the realm's client scopes.
@@ -214,76 +160,6 @@ func scopeDiff(d DesiredScope, cur *Scope) []plan.FieldDiff {
 	return fs
 }
 
-// scopeAssignments plans the default and optional scopes of one client of
-// the file, as exact sets. A new client gets them in its create body.
-func (b *builder) scopeAssignments(d DesiredClient, cur *gocloak.Client) {
-	if cur == nil || (d.DefaultScopes == nil && d.OptionalScopes == nil) {
-		return
-	}
-	o := assignScopes{Client: d.ClientID, Default: d.DefaultScopes, Optional: d.OptionalScopes}
-	keep := func(s string) bool { return s == serviceAccountScope }
-	fs := assignFields(o, "default_scopes", "optional_scopes",
-		slices.DeleteFunc(slices.Clone(deref(cur.DefaultClientScopes)), keep), slices.DeleteFunc(slices.Clone(deref(cur.OptionalClientScopes)), keep))
-	b.assignChange("client-scopes", d.ClientID, fs, o)
-}
-
-// realmScopes plans the realm's default and optional client scopes for new
-// clients: exact sets within each protocol the file's lists name.
-func (b *builder) realmScopes() {
-	if b.d.DefaultScopes == nil && b.d.OptionalScopes == nil {
-		return
-	}
-	o := assignScopes{Default: b.d.DefaultScopes, Optional: b.d.OptionalScopes}
-	for _, s := range slices.Concat(b.d.DefaultScopes, b.d.OptionalScopes) {
-		if p := b.scopeProtocol(s); p != "" && !slices.Contains(o.Protocols, p) {
-			o.Protocols = append(o.Protocols, p)
-		}
-	}
-	inScope := func(s string) bool { return !slices.Contains(o.Protocols, b.scopeProtocol(s)) }
-	fs := assignFields(o, "default_client_scopes", "optional_client_scopes",
-		slices.DeleteFunc(slices.Clone(b.st.RealmDefaultScopes), inScope), slices.DeleteFunc(slices.Clone(b.st.RealmOptionalScopes), inScope))
-	c := b.assignChange("realm-client-scopes", "defaults", fs, o)
-	if !b.st.RealmExists {
-		c.Note = "replaces the new realm's own defaults"
-	}
-}
-
-// assignFields shows what an assignment changes.
-func assignFields(o assignScopes, dk, ok string, haveDef, haveOpt []string) []plan.FieldDiff {
-	var fs []plan.FieldDiff
-	if o.Default != nil {
-		fs = plan.DiffSet(fs, dk, haveDef, o.Default)
-	}
-	if o.Optional != nil {
-		fs = plan.DiffSet(fs, ok, haveOpt, o.Optional)
-	}
-	return fs
-}
-
-func (b *builder) assignChange(kind, name string, fs []plan.FieldDiff, o assignScopes) *plan.Change {
-	c := b.change(kind, name, plan.NoOp, stepAssign, nil, nil)
-	if len(fs) > 0 {
-		c = b.change(kind, name, plan.Update, stepAssign, fs, o)
-	}
-	b.p.Add(c)
-	return c
-}
-
-// setDelta is what to add to have and remove from it to make want.
-func setDelta(have, want []string) (add, remove []string) {
-	for _, w := range want {
-		if !slices.Contains(have, w) && !slices.Contains(add, w) {
-			add = append(add, w)
-		}
-	}
-	for _, h := range have {
-		if !slices.Contains(want, h) {
-			remove = append(remove, h)
-		}
-	}
-	return add, remove
-}
-
 // scopeProtocol is the protocol of a scope the file or the realm defines,
 // "" when neither does.
 func (b *builder) scopeProtocol(name string) string {
@@ -329,54 +205,6 @@ func (b *builder) checkScopeNames() error {
 		}
 	}
 	return nil
-}
-
-// scopeMappings plans an owner's scope mappings as an exact set. created
-// says the owner is new in this plan.
-func (b *builder) scopeMappings(o owner, want *RoleSet, created bool) {
-	if want == nil {
-		return
-	}
-	have := &RoleSet{Realm: []string{}, Clients: map[string][]string{}}
-	if !created {
-		if h := b.st.ScopeMappings[o]; h != nil {
-			have = h
-		}
-	}
-	var fs []plan.FieldDiff
-	op := setScopeMappings{Owner: o}
-	fs = plan.DiffSet(fs, "realm", have.Realm, want.Realm)
-	op.AddRealm, op.RemoveRealm = setDelta(have.Realm, want.Realm)
-	for _, cid := range slices.Sorted(maps.Keys(mergeKeys(have.Clients, want.Clients))) {
-		fs = plan.DiffSet(fs, "clients."+cid, have.Clients[cid], want.Clients[cid])
-		add, remove := setDelta(have.Clients[cid], want.Clients[cid])
-		if len(add) > 0 {
-			op.AddClient = append(op.AddClient, clientRoles{cid, add})
-		}
-		if len(remove) > 0 {
-			op.RemoveClient = append(op.RemoveClient, clientRoles{cid, remove})
-		}
-	}
-	label := o.Name
-	if o.Scope {
-		label = "scope " + o.Name
-	}
-	if len(fs) == 0 {
-		b.p.Add(b.change("scope-mappings", label, plan.NoOp, stepAssign, nil, nil))
-		return
-	}
-	b.p.Add(b.change("scope-mappings", label, plan.Update, stepAssign, fs, op))
-}
-
-func mergeKeys(a, b map[string][]string) map[string]bool {
-	out := map[string]bool{}
-	for k := range a {
-		out[k] = true
-	}
-	for k := range b {
-		out[k] = true
-	}
-	return out
 }
 
 func clientScopeRef(name string) plan.Ref { return plan.Ref{Kind: "client-scope", Name: name} }
@@ -440,159 +268,6 @@ func (o deleteScope) apply(ctx context.Context, x *executor) error {
 	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("client-scopes", esc(o.ID)), nil, nil))
 }
 
-// assignScopes makes a client's (Client set) or the realm's (Client "")
-// default and optional scopes the exact sets Default and Optional (nil:
-// unmanaged). The delta is taken against what the server has when it is
-// applied (a realm created in this apply has its own defaults by then):
-// removals first, since Keycloak keeps a scope in one list only. The realm's
-// lists are managed within Protocols; a client's service_account scope is
-// Keycloak's.
-type assignScopes struct {
-	Client            string
-	Default, Optional []string
-	Protocols         []string
-}
-
-func (o assignScopes) apply(ctx context.Context, x *executor) error {
-	base := func(kind string) (string, error) {
-		if o.Client == "" {
-			return x.path("default-" + kind + "-client-scopes"), nil
-		}
-		uuid, err := x.clientUUID(ctx, o.Client)
-		if err != nil {
-			return "", err
-		}
-		return x.path("clients", esc(uuid), kind+"-client-scopes"), nil
-	}
-	lists := map[string][]Scope{}
-	for _, kind := range []string{"default", "optional"} {
-		path, err := base(kind)
-		if err != nil {
-			return err
-		}
-		var have []Scope
-		if err := x.a.get(ctx, path, &have); err != nil {
-			return err
-		}
-		lists[kind] = slices.DeleteFunc(have, func(s Scope) bool {
-			if o.Client != "" {
-				return s.Name == serviceAccountScope
-			}
-			return !slices.Contains(o.Protocols, cmp.Or(s.Protocol, spec.ProtocolOIDC))
-		})
-	}
-	names := func(ss []Scope) []string {
-		var out []string
-		for _, s := range ss {
-			out = append(out, s.Name)
-		}
-		return out
-	}
-	want := map[string][]string{"default": o.Default, "optional": o.Optional}
-	// What leaves a list: what a managed list does not want, and what the
-	// other list wants.
-	for _, kind := range []string{"default", "optional"} {
-		other := map[string]string{"default": "optional", "optional": "default"}[kind]
-		path, err := base(kind)
-		if err != nil {
-			return err
-		}
-		for _, s := range lists[kind] {
-			if (want[kind] != nil && !slices.Contains(want[kind], s.Name)) || slices.Contains(want[other], s.Name) {
-				if err := ignoreNotFound(x.a.do(ctx, http.MethodDelete, path+"/"+esc(s.ID), nil, nil)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	for _, kind := range []string{"default", "optional"} {
-		path, err := base(kind)
-		if err != nil {
-			return err
-		}
-		have := names(lists[kind])
-		for _, name := range want[kind] {
-			if slices.Contains(have, name) {
-				continue
-			}
-			id, err := x.scopeID(ctx, name)
-			if err != nil {
-				return err
-			}
-			if _, err := x.a.do(ctx, http.MethodPut, path+"/"+esc(id), nil, nil); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-type clientRoles struct {
-	Client string
-	Roles  []string
-}
-
-// setScopeMappings adds and removes an owner's scope mappings.
-type setScopeMappings struct {
-	Owner                   owner
-	AddRealm, RemoveRealm   []string
-	AddClient, RemoveClient []clientRoles
-}
-
-func (o setScopeMappings) apply(ctx context.Context, x *executor) error {
-	var id string
-	var err error
-	if o.Owner.Scope {
-		id, err = x.scopeID(ctx, o.Owner.Name)
-	} else {
-		id, err = x.clientUUID(ctx, o.Owner.Name)
-	}
-	if err != nil {
-		return err
-	}
-	base := x.path() + scopeMappingsPath(o.Owner, id)
-	send := func(method, path, client string, names []string) error {
-		if len(names) == 0 {
-			return nil
-		}
-		var roles []gocloak.Role
-		for _, n := range names {
-			r, err := x.role(ctx, client, n)
-			if err != nil {
-				return err
-			}
-			roles = append(roles, r)
-		}
-		_, err := x.a.do(ctx, method, path, roles, nil)
-		return err
-	}
-	if err := send(http.MethodDelete, base+"/realm", "", o.RemoveRealm); err != nil {
-		return err
-	}
-	for _, cr := range o.RemoveClient {
-		uuid, err := x.clientUUID(ctx, cr.Client)
-		if err != nil {
-			return err
-		}
-		if err := send(http.MethodDelete, base+"/clients/"+esc(uuid), cr.Client, cr.Roles); err != nil {
-			return err
-		}
-	}
-	if err := send(http.MethodPost, base+"/realm", "", o.AddRealm); err != nil {
-		return err
-	}
-	for _, cr := range o.AddClient {
-		uuid, err := x.clientUUID(ctx, cr.Client)
-		if err != nil {
-			return err
-		}
-		if err := send(http.MethodPost, base+"/clients/"+esc(uuid), cr.Client, cr.Roles); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // scopeID returns the id of a client scope, created in this apply or not.
 func (x *executor) scopeID(ctx context.Context, name string) (string, error) {
 	if id, ok := x.ids.Get(clientScopeRef(name)); ok {
@@ -623,40 +298,28 @@ func (x *executor) lookupScope(ctx context.Context, name string) (string, error)
 
 // readScopes lists the realm's client scopes, then reads the scope mappings
 // of the scopes asked for (clients' are read after the client listing).
-func readScopes(g *errgroup.Group, get func(string, any) error, mu *sync.Mutex, realm string, st *State, o ReadOptions) error {
+func (r *reader) readScopes(o ReadOptions) error {
 	var scopes []*Scope
-	if err := get("/"+esc(realm)+"/client-scopes", &scopes); err != nil {
+	if err := r.get("/"+esc(r.realm)+"/client-scopes", &scopes); err != nil {
 		return err
 	}
-	mu.Lock()
+	r.mu.Lock()
 	for _, s := range scopes {
-		st.ClientScopes[s.Name] = s
+		r.st.ClientScopes[s.Name] = s
 	}
-	mu.Unlock()
+	r.mu.Unlock()
 	owners := o.ScopeMappingsOf
 	if o.AllScopeMappings {
-		for name := range st.ClientScopes {
+		for name := range r.st.ClientScopes {
 			if _, builtin := spec.BuiltinClientScopes[name]; !builtin {
 				owners = append(owners, scopeOwner(name))
 			}
 		}
 	}
 	for _, ow := range owners {
-		if s := st.ClientScopes[ow.Name]; ow.Scope && s != nil {
-			g.Go(func() error { return readScopeMappings(get, mu, realm, st, ow, s.ID) })
+		if s := r.st.ClientScopes[ow.Name]; ow.Scope && s != nil {
+			r.spawn(func() error { return r.readScopeMappings(ow, s.ID) })
 		}
 	}
-	return nil
-}
-
-// readScopeMappings reads the scope mappings of the client or scope with id.
-func readScopeMappings(get func(string, any) error, mu *sync.Mutex, realm string, st *State, ow owner, id string) error {
-	var rep scopeMappingsRep
-	if err := get("/"+esc(realm)+scopeMappingsPath(ow, id), &rep); err != nil {
-		return err
-	}
-	mu.Lock()
-	st.ScopeMappings[ow] = rep.set()
-	mu.Unlock()
 	return nil
 }

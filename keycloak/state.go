@@ -2,12 +2,8 @@ package keycloak
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/Nerzal/gocloak/v13"
@@ -57,35 +53,6 @@ type State struct {
 	Warnings []string
 }
 
-// OwnershipAttribute is the realm attribute in which ssoctl records the
-// objects it created or adopted, so that --prune deletes only those.
-const OwnershipAttribute = "ssoctl.owned"
-
-// Group is a group with its role bindings.
-type Group struct {
-	ID         string
-	Path       string
-	RealmRoles []string
-	// ClientRoles maps a clientId to role names.
-	ClientRoles map[string][]string
-}
-
-// User is a user with the paths of its groups.
-type User struct {
-	Rep    gocloak.User
-	Groups []string
-	// PasswordStale is set when the password the file gives was tried and
-	// Keycloak refused it ("Invalid user credentials").
-	PasswordStale bool
-}
-
-// UserRead names a user to read and, when Password is set, the password to
-// check with one login through admin-cli (a login, not a write).
-type UserRead struct {
-	Username string
-	Password string
-}
-
 // ReadOptions say which per-object reads are needed.
 type ReadOptions struct {
 	// ClientRoles lists the clientIds whose roles to read.
@@ -118,18 +85,6 @@ type ReadOptions struct {
 	Concurrency int
 }
 
-// groupRep is the admin API's group representation, including the fields
-// gocloak v13 lacks (subGroupCount, on Keycloak 23+).
-type groupRep struct {
-	ID            string              `json:"id"`
-	Name          string              `json:"name"`
-	Path          string              `json:"path"`
-	SubGroupCount int                 `json:"subGroupCount"`
-	SubGroups     []groupRep          `json:"subGroups"`
-	RealmRoles    []string            `json:"realmRoles"`
-	ClientRoles   map[string][]string `json:"clientRoles"`
-}
-
 // ReadState reads realm's current state. A missing realm is not an error:
 // State.RealmExists is false and everything else empty.
 func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*State, error) {
@@ -145,303 +100,128 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		ScopeMappings: map[owner]*RoleSet{},
 		Authz:         map[string]*AuthzSettings{},
 	}
-	var rr gocloak.RealmRepresentation
-	if err := a.get(ctx, "/"+esc(realm), &rr); err != nil {
-		if IsNotFound(err) {
-			return st, nil
-		}
+	if err := a.readRealm(ctx, st); err != nil {
 		return nil, err
 	}
-	st.RealmExists = true
-	if raw := deref(rr.Attributes)[OwnershipAttribute]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &st.Owned); err != nil {
-			st.Warnings = append(st.Warnings, fmt.Sprintf("realm %s: the ownership record (attribute %s) cannot be read (%v); nothing is pruned until apply rewrites it", realm, OwnershipAttribute, err))
-		}
+	if !st.RealmExists {
+		return st, nil
 	}
-	if st.Owned == nil {
-		st.Owned = plan.Owned{}
-	}
-	conc := o.Concurrency
-	if conc <= 0 {
-		conc = 8
-	}
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	// A semaphore bounds the requests in flight; the group itself is
-	// unbounded, because reads spawn further reads (subgroups).
-	sem := make(chan struct{}, conc)
-	call := func(ctx context.Context, method, path string, out any) error {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { <-sem }()
-		_, err := a.do(ctx, method, path, nil, out)
-		return err
-	}
-	get := func(path string, out any) error { return call(gctx, http.MethodGet, path, out) }
-	// The partial export is a POST that only reads (retried like a GET),
-	// and one that may not take long (see exportTimeout).
-	export := func(path string, out any) error {
-		ctx, cancel := context.WithTimeout(httpclient.ReadOnly(gctx), exportTimeout)
-		defer cancel()
-		return call(ctx, http.MethodPost, path, out)
-	}
-
-	g.Go(func() error {
-		// The clients, listed in pages, beside the realm roles and groups:
-		// from the realm's export, or listed kind by kind.
-		var clients errgroup.Group
-		clients.Go(func() error { return readClients(get, conc, &mu, realm, st) })
-		var picked []pickedRole
-		err := errNoBulk
-		if !o.PerObject {
-			picked, err = readExport(get, export, &mu, realm, st)
-		}
-		if errors.Is(err, errNoBulk) {
-			err = readListings(get, &mu, realm, st)
-		}
-		if err := errors.Join(err, clients.Wait()); err != nil {
-			return err
-		}
-		mu.Lock()
-		allRoles := pickedRoles(picked, st)
-		cids := o.ClientRoles
-		if o.AllClientRoles {
-			cids = nil
-			for cid := range st.Clients {
-				if !isBuiltinClient(realm, cid) {
-					cids = append(cids, cid)
-				}
-			}
-		}
-		owners := o.ScopeMappingsOf
-		if o.AllScopeMappings {
-			for cid, c := range st.Clients {
-				if !isBuiltinClient(realm, cid) && c.FullScopeAllowed != nil && !*c.FullScopeAllowed {
-					owners = append(owners, clientOwner(cid))
-				}
-			}
-		}
-		authz := o.Authz
-		if o.AllAuthz {
-			for cid, c := range st.Clients {
-				if deref(c.AuthorizationServicesEnabled) {
-					authz = append(authz, cid)
-				}
-			}
-		}
-		for _, cid := range authz {
-			if c := st.Clients[cid]; c != nil && deref(c.AuthorizationServicesEnabled) {
-				id := deref(c.ID)
-				g.Go(func() error {
-					s, err := readAuthz(get, realm, id)
-					if err != nil {
-						return err
-					}
-					mu.Lock()
-					st.Authz[cid] = s
-					mu.Unlock()
-					return nil
-				})
-			}
-		}
-		for _, ow := range owners {
-			if c := st.Clients[ow.Name]; !ow.Scope && c != nil {
-				id := deref(c.ID)
-				g.Go(func() error { return readScopeMappings(get, &mu, realm, st, ow, id) })
-			}
-		}
-		for _, cid := range cids {
-			c, ok := st.Clients[cid]
-			if !ok {
-				continue
-			}
-			if allRoles != nil {
-				st.ClientRoles[cid] = allRoles[cid]
-				continue
-			}
-			id := deref(c.ID)
-			g.Go(func() error {
-				var roles []*gocloak.Role
-				if err := get("/"+esc(realm)+"/clients/"+esc(id)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
-					return err
-				}
-				m := map[string]*gocloak.Role{}
-				for _, r := range roles {
-					m[deref(r.Name)] = briefRole(r)
-				}
-				mu.Lock()
-				st.ClientRoles[cid] = m
-				mu.Unlock()
-				return nil
-			})
-		}
-		mu.Unlock()
-		return nil
-	})
+	r := newReader(ctx, a, st, o.Concurrency)
+	r.spawn(func() error { return r.readRealmObjects(o) })
 	if o.ClientScopes {
-		g.Go(func() error { return readScopes(g, get, &mu, realm, st, o) })
+		r.spawn(func() error { return r.readScopes(o) })
 	}
 	if o.RealmScopes {
-		for _, kind := range []string{"default", "optional"} {
-			g.Go(func() error {
-				var scopes []Scope
-				if err := get("/"+esc(realm)+"/default-"+kind+"-client-scopes", &scopes); err != nil {
-					return err
-				}
-				names := []string{}
-				for _, s := range scopes {
-					names = append(names, s.Name)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if kind == "default" {
-					st.RealmDefaultScopes = names
-				} else {
-					st.RealmOptionalScopes = names
-				}
-				return nil
-			})
-		}
+		r.readRealmScopes()
 	}
 	if o.UserProfile {
-		g.Go(func() error {
-			var prof struct {
-				Policy string `json:"unmanagedAttributePolicy"`
-			}
-			if err := get("/"+esc(realm)+"/users/profile", &prof); err != nil {
-				return err
-			}
-			st.UnmanagedAttributePolicy = prof.Policy
-			return nil
-		})
+		r.spawn(r.readUserProfile)
 	}
 	for _, ur := range o.Users {
-		g.Go(func() error {
-			u, err := readUser(get, realm, ur.Username)
-			if err != nil || u == nil {
-				return err
-			}
-			if ur.Password != "" {
-				select {
-				case sem <- struct{}{}:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-				u.PasswordStale, err = a.passwordStale(gctx, realm, ur.Username, ur.Password)
-				<-sem
-				if err != nil {
-					return err
-				}
-			}
-			mu.Lock()
-			st.Users[ur.Username] = u
-			mu.Unlock()
-			return nil
-		})
+		r.spawn(func() error { return r.readUser(ur) })
 	}
-	if err := g.Wait(); err != nil {
+	if err := r.g.Wait(); err != nil {
 		return nil, err
 	}
 	return st, nil
 }
 
-// readListings reads the realm roles and groups kind by kind, as
-// every Keycloak allows: one listing each, and the children of each group
-// that has subgroups.
-func readListings(get func(string, any) error, mu *sync.Mutex, realm string, st *State) error {
-	var g errgroup.Group
-	g.Go(func() error {
-		var roles []*gocloak.Role
-		if err := get("/"+esc(realm)+"/roles?briefRepresentation=true&first=0&max=-1", &roles); err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, r := range roles {
-			st.RealmRoles[deref(r.Name)] = briefRole(r)
-		}
-		return nil
-	})
-	g.Go(func() error { return readGroups(&g, get, mu, realm, st) })
-	return g.Wait()
+// reader is one ReadState in progress: the state it fills and the lock
+// over it, and the reads in flight. A semaphore bounds the requests; the
+// group itself is unbounded, because reads spawn further reads (subgroups,
+// and everything that needs the client listing first).
+type reader struct {
+	a     *Admin
+	realm string
+	st    *State
+	mu    sync.Mutex
+	g     *errgroup.Group
+	ctx   context.Context // the group's: cancelled by its first error
+	sem   chan struct{}
+	conc  int
 }
 
-// readGroups lists the top-level groups with their role bindings, then
-// walks down to subgroups (Keycloak 23+ lists children separately).
-func readGroups(g *errgroup.Group, get func(string, any) error, mu *sync.Mutex, realm string, st *State) error {
-	var top []groupRep
-	if err := get("/"+esc(realm)+"/groups?briefRepresentation=false&first=0&max=-1", &top); err != nil {
+func newReader(ctx context.Context, a *Admin, st *State, conc int) *reader {
+	if conc <= 0 {
+		conc = 8
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	return &reader{a: a, realm: st.Realm, st: st, g: g, ctx: gctx, sem: make(chan struct{}, conc), conc: conc}
+}
+
+// spawn runs one read beside the others.
+func (r *reader) spawn(read func() error) { r.g.Go(read) }
+
+// acquire takes one of the slots for requests in flight; release gives it
+// back.
+func (r *reader) acquire(ctx context.Context) error {
+	select {
+	case r.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *reader) release() { <-r.sem }
+
+func (r *reader) call(ctx context.Context, method, path string, out any) error {
+	if err := r.acquire(ctx); err != nil {
 		return err
 	}
-	var add func(reps []groupRep)
-	add = func(reps []groupRep) {
-		for _, r := range reps {
-			path := strings.TrimPrefix(r.Path, "/")
-			mu.Lock()
-			st.Groups[path] = &Group{ID: r.ID, Path: path, RealmRoles: r.RealmRoles, ClientRoles: r.ClientRoles}
-			mu.Unlock()
-			switch {
-			case len(r.SubGroups) > 0:
-				add(r.SubGroups)
-			case r.SubGroupCount > 0:
-				id := r.ID
-				g.Go(func() error {
-					var kids []groupRep
-					if err := get("/"+esc(realm)+"/groups/"+esc(id)+"/children?briefRepresentation=false&first=0&max=-1", &kids); err != nil {
-						return err
-					}
-					add(kids)
-					return nil
-				})
-			}
-		}
+	defer r.release()
+	_, err := r.a.do(ctx, method, path, nil, out)
+	return err
+}
+
+// get reads one admin-API path below the admin root into out.
+func (r *reader) get(path string, out any) error { return r.call(r.ctx, http.MethodGet, path, out) }
+
+// export reads a partial export: a POST that only reads (retried like a
+// GET), and one that may not take long (see exportTimeout).
+func (r *reader) export(path string, out any) error {
+	ctx, cancel := context.WithTimeout(httpclient.ReadOnly(r.ctx), exportTimeout)
+	defer cancel()
+	return r.call(ctx, http.MethodPost, path, out)
+}
+
+// readRealmObjects reads the clients, listed in pages, beside the realm
+// roles and groups: from the realm's export, or listed kind by kind when
+// o.PerObject is set or the export is refused. Then, with the clients
+// known, the reads that need their ids: authorization settings, scope
+// mappings and client roles (from the role picker when the export gave
+// them).
+func (r *reader) readRealmObjects(o ReadOptions) error {
+	var clients errgroup.Group
+	clients.Go(r.readClients)
+	var picked []pickedRole
+	err := errNoBulk
+	if !o.PerObject {
+		picked, err = r.readExport()
 	}
-	add(top)
+	if errors.Is(err, errNoBulk) {
+		err = r.readListings()
+	}
+	if err := errors.Join(err, clients.Wait()); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	allRoles := pickedRoles(picked, r.st)
+	r.readAuthzOf(o)
+	r.readClientScopeMappings(o)
+	r.readClientRoles(o, allRoles)
 	return nil
 }
 
-// readUser finds a user by exact username and reads its groups; nil when
-// there is no such user.
-func readUser(get func(string, any) error, realm, username string) (*User, error) {
-	var users []gocloak.User
-	q := url.Values{"username": {username}, "exact": {"true"}, "briefRepresentation": {"false"}}
-	if err := get("/"+esc(realm)+"/users?"+q.Encode(), &users); err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if strings.EqualFold(deref(u.Username), username) {
-			var groups []groupRep
-			if err := get("/"+esc(realm)+"/users/"+esc(deref(u.ID))+"/groups?briefRepresentation=true&first=0&max=-1", &groups); err != nil {
-				return nil, err
-			}
-			out := &User{Rep: u}
-			for _, g := range groups {
-				out.Groups = append(out.Groups, strings.TrimPrefix(g.Path, "/"))
-			}
-			return out, nil
-		}
-	}
-	return nil, nil
-}
-
-// passwordStale checks a user's password with one password grant through
-// the realm's admin-cli client: true when Keycloak says the credentials are
-// invalid. Any other refusal (a required action, a disabled direct grant)
-// means the password itself was accepted.
-func (a *Admin) passwordStale(ctx context.Context, realm, username, password string) (bool, error) {
-	_, err := TokenGrant(ctx, a.http, a.base, realm, url.Values{
-		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {username}, "password": {password}})
-	var apiErr *APIError
-	switch {
-	case err == nil:
-		return false, nil
-	case errors.As(err, &apiErr):
-		return (apiErr.Status == 400 || apiErr.Status == 401) && strings.Contains(apiErr.Message, "Invalid user credentials"), nil
-	}
-	return false, err
+// readListings reads the realm roles and groups kind by kind, as
+// every Keycloak allows: one listing each, and the children of each group
+// that has subgroups.
+func (r *reader) readListings() error {
+	var g errgroup.Group
+	g.Go(r.readRealmRoles)
+	g.Go(func() error { return r.readGroups(&g) })
+	return g.Wait()
 }
 
 func deref[T any](p *T) T {

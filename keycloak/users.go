@@ -2,13 +2,98 @@ package keycloak
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
+
+	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/plan"
 )
+
+// User is a user with the paths of its groups.
+type User struct {
+	Rep    gocloak.User
+	Groups []string
+	// PasswordStale is set when the password the file gives was tried and
+	// Keycloak refused it ("Invalid user credentials").
+	PasswordStale bool
+}
+
+// UserRead names a user to read and, when Password is set, the password to
+// check with one login through admin-cli (a login, not a write).
+type UserRead struct {
+	Username string
+	Password string
+}
+
+// readUser reads one user the file names into the state, and checks its
+// password when the file gives one.
+func (r *reader) readUser(ur UserRead) error {
+	u, err := readUser(r.get, r.realm, ur.Username)
+	if err != nil || u == nil {
+		return err
+	}
+	if ur.Password != "" {
+		if err := r.acquire(r.ctx); err != nil {
+			return err
+		}
+		u.PasswordStale, err = r.a.passwordStale(r.ctx, r.realm, ur.Username, ur.Password)
+		r.release()
+		if err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.st.Users[ur.Username] = u
+	r.mu.Unlock()
+	return nil
+}
+
+// readUser finds a user by exact username and reads its groups; nil when
+// there is no such user.
+func readUser(get func(string, any) error, realm, username string) (*User, error) {
+	var users []gocloak.User
+	q := url.Values{"username": {username}, "exact": {"true"}, "briefRepresentation": {"false"}}
+	if err := get("/"+esc(realm)+"/users?"+q.Encode(), &users); err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if strings.EqualFold(deref(u.Username), username) {
+			var groups []groupRep
+			if err := get("/"+esc(realm)+"/users/"+esc(deref(u.ID))+"/groups?briefRepresentation=true&first=0&max=-1", &groups); err != nil {
+				return nil, err
+			}
+			out := &User{Rep: u}
+			for _, g := range groups {
+				out.Groups = append(out.Groups, strings.TrimPrefix(g.Path, "/"))
+			}
+			return out, nil
+		}
+	}
+	return nil, nil
+}
+
+// passwordStale checks a user's password with one password grant through
+// the realm's admin-cli client: true when Keycloak says the credentials are
+// invalid. Any other refusal (a required action, a disabled direct grant)
+// means the password itself was accepted.
+func (a *Admin) passwordStale(ctx context.Context, realm, username, password string) (bool, error) {
+	_, err := TokenGrant(ctx, a.http, a.base, realm, url.Values{
+		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {username}, "password": {password}})
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.As(err, &apiErr):
+		return (apiErr.Status == 400 || apiErr.Status == 401) && strings.Contains(apiErr.Message, "Invalid user credentials"), nil
+	}
+	return false, err
+}
 
 // users plans the file's users (for demos and test logins): created with
 // their password and groups in one request, updated field by field, their
