@@ -204,12 +204,14 @@ func exportMapper(m gocloak.ProtocolMapperRepresentation, clientID, protocol str
 	return *sh
 }
 
-// MapperMeaning reads a mapper as the shorthand it acts like, without
-// requiring its config to be exactly the one ssoctl writes: a mapper made in
-// the admin console carries keys (lightweight.claim, say) that do not change
-// what lands in the token. Nil when no shorthand covers its kind.
-func MapperMeaning(m gocloak.ProtocolMapperRepresentation, clientID string) *spec.Mapper {
-	return shorthand(deref(m.ProtocolMapper), deref(m.Config), clientID)
+// MapperMeaning reads a mapper (its provider id and config) as the
+// shorthand it acts like on client clientID, without requiring its config
+// to be exactly the one ssoctl writes: a mapper made in the admin console
+// carries keys (lightweight.claim, say) that do not change what lands in
+// the token. A new value on every call; nil when no shorthand covers its
+// kind.
+func MapperMeaning(providerID string, cfg map[string]string, clientID string) *spec.Mapper {
+	return shorthand(providerID, cfg, clientID)
 }
 
 // exportScopes writes the realm's own client scopes whole, and the built-in

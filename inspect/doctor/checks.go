@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/Nerzal/gocloak/v13"
-
 	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
@@ -570,19 +568,15 @@ func (d *doc) claimMapperFix(p string) (fix, fixYAML string, ok bool) {
 	if pick == nil {
 		return "", "", false
 	}
-	rep, found := d.mapperRep(*pick)
-	if !found {
-		return "", "", false
-	}
-	client, name := d.t.Client, deref(rep.Name)
-	sh := keycloak.MapperMeaning(rep, client)
-	switch f := tokenFlagsOf(sh); {
+	client, name := d.t.Client, pick.mapper
+	sh := keycloak.MapperMeaning(pick.kind, pick.config, client)
+	switch f := keycloak.TokenFlagsOf(sh); {
 	case sh == nil:
-		cfg := maps.Clone(deref(rep.Config))
+		cfg := maps.Clone(pick.config)
 		for _, k := range []string{"id.token.claim", "access.token.claim", "userinfo.token.claim"} {
 			cfg[k] = "true"
 		}
-		sh = &spec.Mapper{Name: name, Raw: &spec.RawMapper{ProtocolMapper: deref(rep.ProtocolMapper), Config: cfg}}
+		sh = &spec.Mapper{Name: name, Raw: &spec.RawMapper{ProtocolMapper: pick.kind, Config: cfg}}
 	case f == nil:
 		return "", "", false
 	default:
@@ -597,9 +591,7 @@ func (d *doc) claimMapperFix(p string) (fix, fixYAML string, ok bool) {
 	}
 	fix = fmt.Sprintf("turn on Add to ID token, Add to access token and Add to userinfo on mapper %q of client %s", name, client)
 	if pick.mapperIndex < 0 {
-		if slices.ContainsFunc(deref(d.live.client.Client.ProtocolMappers), func(m gocloak.ProtocolMapperRepresentation) bool {
-			return deref(m.Name) == sh.DefaultName(client)
-		}) {
+		if d.live.client.HasMapper(sh.DefaultName(client)) {
 			return "", "", false // the copy's name is taken on the client
 		}
 		fix = fmt.Sprintf("give client %s its own copy of mapper %q of client scope %s, with Add to ID token, Add to access token and Add to userinfo on", client, name, pick.scope)
@@ -630,44 +622,6 @@ func (d *doc) fileHolds(m spec.Mapper) bool {
 		got := keycloak.ExpandMapper(have, client, spec.ProtocolOIDC)
 		return got.Name == want.Name && got.ProtocolMapper == want.ProtocolMapper && maps.Equal(got.Config, want.Config)
 	})
-}
-
-// mapperRep is the mapper behind claim c: the client's own, or one of a
-// default scope's.
-func (d *doc) mapperRep(c claim) (gocloak.ProtocolMapperRepresentation, bool) {
-	if own := deref(d.live.client.Client.ProtocolMappers); c.mapperIndex >= 0 && c.mapperIndex < len(own) {
-		return own[c.mapperIndex], true
-	}
-	for _, s := range d.live.client.DefaultScopes {
-		if s.Name != c.scope {
-			continue
-		}
-		for _, m := range s.Mappers {
-			if deref(m.Name) == c.mapper {
-				return m, true
-			}
-		}
-	}
-	return gocloak.ProtocolMapperRepresentation{}, false
-}
-
-// tokenFlagsOf is the token choice of a mapper shorthand; nil for kinds
-// without one (and for nil).
-func tokenFlagsOf(m *spec.Mapper) *spec.TokenFlags {
-	switch {
-	case m == nil:
-	case m.Audience != nil:
-		return &m.Audience.TokenFlags
-	case m.ClientRoles != nil:
-		return &m.ClientRoles.TokenFlags
-	case m.RealmRoles != nil:
-		return &m.RealmRoles.TokenFlags
-	case m.Groups != nil:
-		return &m.Groups.TokenFlags
-	case m.Attribute != nil:
-		return &m.Attribute.TokenFlags
-	}
-	return nil
 }
 
 func describeMappers(cs []claim) string {
