@@ -117,23 +117,23 @@ func (d *doc) usedForBrowser() bool {
 // client checks the client itself: enabled, confidential and with the
 // standard flow where the browser logs in, direct grants only when asked.
 func (d *doc) client() {
-	c := d.live.client.Client
+	c := d.live.client.Settings()
 	id := d.t.Client
-	if !deref(c.Enabled) {
+	if !c.Enabled {
 		d.add(Check{ID: "client.enabled", System: sysKeycloak, Status: Fail, Message: "client " + id + " is disabled: every login through it fails",
 			Fix: "enable it (Clients > " + id + " > Enabled)", FixYAML: clientFix(id, "enabled: true")})
 	} else {
 		d.ok(sysKeycloak, "client.enabled", "client "+id+" is enabled")
 	}
 	if d.usedForBrowser() {
-		if deref(c.PublicClient) || deref(c.BearerOnly) {
+		if c.PublicClient || c.BearerOnly {
 			d.add(Check{ID: "client.confidential", System: sysKeycloak, Status: Fail,
 				Message: "client " + id + " is not confidential, so it has no secret for Vault's OIDC flow or a Django site",
 				Fix:     "turn Client authentication on (Clients > " + id + " > Capability config)", FixYAML: clientFix(id, "access: confidential")})
 		} else {
 			d.ok(sysKeycloak, "client.confidential", "client "+id+" is confidential")
 		}
-		if !deref(c.StandardFlowEnabled) {
+		if !c.StandardFlow {
 			d.add(Check{ID: "client.standard-flow", System: sysKeycloak, Status: Fail,
 				Message: "client " + id + " has the standard flow off: the browser login (authorization code) is refused",
 				Fix:     "turn Standard flow on", FixYAML: clientFix(id, "standard_flow: true")})
@@ -141,7 +141,7 @@ func (d *doc) client() {
 			d.ok(sysKeycloak, "client.standard-flow", "client "+id+" allows the authorization-code flow")
 		}
 	}
-	if deref(c.DirectAccessGrantsEnabled) {
+	if c.DirectGrants {
 		asked := false
 		if f := d.t.File; f != nil && f.Keycloak != nil {
 			if fc := f.Keycloak.Client(id); fc != nil && fc.DirectAccessGrants != nil && *fc.DirectAccessGrants {
@@ -200,7 +200,7 @@ func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
 		}
 	}
 	fix := roleFix(m.view.Path, name, "allowed_redirect_uris: "+yqList([]string{cli}))
-	if !redirectAllowed(deref(d.live.client.Client.RedirectURIs), d.rootURL(), cli) {
+	if !redirectAllowed(d.live.client.Settings().RedirectURIs, d.rootURL(), cli) {
 		fix = clientFix(d.t.Client, "redirect_uris: "+yqList([]string{cli})) + fix
 	}
 	d.add(Check{ID: "redirect.vault-cli", System: sysVault, Status: Warn,
@@ -213,7 +213,7 @@ func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
 // client's root URL (${authBaseUrl} is Keycloak's own), or Keycloak's origin.
 func (d *doc) rootURL() string {
 	base := strings.TrimRight(d.t.KeycloakURL, "/")
-	if root := deref(d.live.client.Client.RootURL); root != "" {
+	if root := d.live.client.Settings().RootURL; root != "" {
 		return strings.NewReplacer("${authBaseUrl}", base, "${authAdminUrl}", base).Replace(root)
 	}
 	if u, err := url.Parse(base); err == nil {
@@ -225,8 +225,7 @@ func (d *doc) rootURL() string {
 // redirects checks each OIDC role's allowed_redirect_uris against the
 // client's redirect URIs.
 func (d *doc) redirects() {
-	c := d.live.client.Client
-	registered, root := deref(c.RedirectURIs), d.rootURL()
+	registered, root := d.live.client.Settings().RedirectURIs, d.rootURL()
 	for _, m := range d.live.mounts {
 		for _, name := range m.names {
 			r := m.roles[name]
@@ -763,17 +762,17 @@ func (d *doc) django() {
 // matching answers: a wildcard redirect URI, a relative one under the root
 // URL, or "+" (the redirect URIs) in the post-logout list.
 func (d *doc) registered(p django.Problem) bool {
-	c := d.live.client.Client
-	redirect, root := deref(c.RedirectURIs), d.rootURL()
+	c := d.live.client.Settings()
+	redirect, root := c.RedirectURIs, d.rootURL()
 	switch p.Need {
 	case "callback":
 		return redirectAllowed(redirect, root, p.Value)
 	case "post-logout":
 		var back []string
-		for _, u := range strings.Split(deref(c.Attributes)[keycloak.AttrPostLogoutRedirectURIs], "##") {
+		for _, u := range c.PostLogoutRedirectURIs {
 			if u == "+" {
 				back = append(back, redirect...)
-			} else if u != "" {
+			} else {
 				back = append(back, u)
 			}
 		}
