@@ -155,6 +155,15 @@ type TokenClaim struct {
 	Config map[string]string
 }
 
+// MapperClaim is the claim mapper m writes on client clientID, read through
+// the table of mapper kinds (a client roles mapper's ${client_id}
+// resolved); ok is false for a mapper that writes no claim (an audience
+// mapper adds to aud).
+func MapperClaim(m Mapper, clientID string) (c TokenClaim, ok bool) {
+	c, aud := meaningOf(m.Name, m.ProtocolMapper, m.Config, clientID)
+	return c, !aud && c.Name != ""
+}
+
 // TokenModel is what a client's own mappers and its default scopes put into
 // the ID token, the access token and userinfo (optional scopes join only
 // when a login asks for them), read through the table of mapper kinds.
@@ -170,31 +179,19 @@ func (v *ClientView) Tokens() TokenModel {
 	var m TokenModel
 	clientID := deref(v.Client.ClientID)
 	add := func(p gocloak.ProtocolMapperRepresentation, scope string, index int) {
-		cfg, kind := deref(p.Config), deref(p.ProtocolMapper)
-		k := kindByProvider(kind)
-		if k == nil {
-			k = &MapperKind{}
-		}
-		in := tokensOf(cfg)
-		if k.audience != nil {
-			aud := k.audience(cfg)
-			if in.ID {
-				m.IDAud = append(m.IDAud, aud)
+		c, aud := meaningOf(deref(p.Name), deref(p.ProtocolMapper), deref(p.Config), clientID)
+		switch {
+		case aud:
+			if c.ID {
+				m.IDAud = append(m.IDAud, c.Name)
 			}
-			if in.Access {
-				m.AccessAud = append(m.AccessAud, aud)
+			if c.Access {
+				m.AccessAud = append(m.AccessAud, c.Name)
 			}
-			return
+		case c.Name != "":
+			c.Scope, c.Index = scope, index
+			m.Claims = append(m.Claims, c)
 		}
-		name, roleClient := orDefault(k.Claim, cfg["claim.name"]), ""
-		if k.claim != nil {
-			name, roleClient = k.claim(cfg, clientID)
-		}
-		if name == "" {
-			return
-		}
-		m.Claims = append(m.Claims, TokenClaim{Name: name, Mapper: deref(p.Name), Scope: scope, Kind: kind, RoleClient: roleClient,
-			FullPath: cfg["full.path"] == "true", Index: index, Tokens: in, Config: cfg})
 	}
 	for i, p := range deref(v.Client.ProtocolMappers) {
 		add(p, "", i)

@@ -292,6 +292,28 @@ func flagsOf(cfg map[string]string, def Tokens) spec.TokenFlags {
 	return f
 }
 
+// meaningOf reads what mapper name of kind (a provider id) writes into the
+// tokens of client clientID: a claim, or with aud an audience (in Name).
+// Name is "" when it writes neither. Scope and Index are left to the
+// caller.
+func meaningOf(name, kind string, cfg map[string]string, clientID string) (c TokenClaim, aud bool) {
+	k := kindByProvider(kind)
+	if k == nil {
+		k = &MapperKind{}
+	}
+	c = TokenClaim{Mapper: name, Kind: kind, FullPath: cfg["full.path"] == "true", Tokens: tokensOf(cfg), Config: cfg}
+	switch {
+	case k.audience != nil:
+		c.Name = k.audience(cfg)
+		return c, true
+	case k.claim != nil:
+		c.Name, c.RoleClient = k.claim(cfg, clientID)
+	default:
+		c.Name = orDefault(k.Claim, cfg["claim.name"])
+	}
+	return c, false
+}
+
 // tokensOf reads which tokens a config writes into.
 func tokensOf(cfg map[string]string) Tokens {
 	return Tokens{ID: cfg["id.token.claim"] == "true", Access: cfg["access.token.claim"] == "true", Userinfo: cfg["userinfo.token.claim"] == "true"}
