@@ -128,6 +128,12 @@ func TestClientRolesClaimResolvesClientID(t *testing.T) {
 	if c := ownClaims(tokensOfView(exp)); len(c) != 1 || c[0].Name != `resource_access.a\.b.roles` || c[0].RoleClient != "a.b" {
 		t.Errorf("claims %+v", c)
 	}
+	if c, ok := MapperClaim(exp, "vault"); !ok || c.Name != `resource_access.a\.b.roles` {
+		t.Errorf("MapperClaim: %+v %v", c, ok)
+	}
+	if c, ok := MapperClaim(ExpandMapper(spec.Mapper{Audience: &spec.AudienceMapper{Client: "api"}}, "vault", spec.ProtocolOIDC), "vault"); ok {
+		t.Errorf("an audience mapper writes claim %q", c.Name)
+	}
 	scope := ExpandMapper(spec.Mapper{ClientRoles: &spec.ClientRolesMapper{}}, "", spec.ProtocolOIDC)
 	v := &ClientView{Client: &gocloak.Client{ClientID: ptr("vault")}, DefaultScopes: []ClientScope{{Name: "roles", Mappers: []gocloak.ProtocolMapperRepresentation{repOf(scope)}}}}
 	if c := ownClaims(v.Tokens()); len(c) != 1 || c[0].Name != "resource_access.vault.roles" || c[0].RoleClient != "vault" || c[0].Scope != "roles" || c[0].Index != -1 {
