@@ -15,6 +15,10 @@ import (
 // ClientView is one client as its tokens see it: the client with its own
 // mappers, its roles, and the client scopes that add mappers of their own
 // (the default ones always, the optional ones when a login asks for them).
+// Its readers (doctor, render, the access matrix) take the typed view:
+// Settings, Tokens, TokenClient, Export. Client and the scopes' mappers
+// are the representations as read, which that view is computed from on
+// every call (tests build a view from them).
 type ClientView struct {
 	Client         *gocloak.Client
 	Roles          []string
