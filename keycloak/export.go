@@ -204,81 +204,14 @@ func exportMapper(m gocloak.ProtocolMapperRepresentation, clientID, protocol str
 	return *sh
 }
 
-// MapperMeaning reads a mapper as the shorthand it acts like, without
-// requiring its config to be exactly the one ssoctl writes: a mapper made in
-// the admin console carries keys (lightweight.claim, say) that do not change
-// what lands in the token. Nil when no shorthand covers its kind.
-func MapperMeaning(m gocloak.ProtocolMapperRepresentation, clientID string) *spec.Mapper {
-	return shorthand(deref(m.ProtocolMapper), deref(m.Config), clientID)
-}
-
-// shorthand guesses the sso.yaml form of a mapper; exportMapper checks it.
-func shorthand(kind string, cfg map[string]string, clientID string) *spec.Mapper {
-	flags := func(id, access, userinfo bool) spec.TokenFlags {
-		var f spec.TokenFlags
-		set := func(key string, def bool) *bool {
-			if (cfg[key] == "true") != def {
-				return ptr(cfg[key] == "true")
-			}
-			return nil
-		}
-		f.IDToken = set("id.token.claim", id)
-		f.AccessToken = set("access.token.claim", access)
-		f.Userinfo = set("userinfo.token.claim", userinfo)
-		if (cfg["introspection.token.claim"] == "true") != (cfg["access.token.claim"] == "true") {
-			f.Introspection = ptr(cfg["introspection.token.claim"] == "true")
-		}
-		return f
-	}
-	multi := func() *bool {
-		if cfg["multivalued"] == "true" {
-			return nil
-		}
-		return ptr(false)
-	}
-	claim := func(def string) string {
-		if cfg["claim.name"] == def {
-			return ""
-		}
-		return cfg["claim.name"]
-	}
-	switch kind {
-	case "oidc-audience-mapper":
-		return &spec.Mapper{Audience: &spec.AudienceMapper{Client: cfg["included.client.audience"], Custom: cfg["included.custom.audience"], TokenFlags: flags(true, true, false)}}
-	case "oidc-usermodel-client-role-mapper":
-		client := cfg["usermodel.clientRoleMapping.clientId"]
-		if client == clientID {
-			client = ""
-		}
-		return &spec.Mapper{ClientRoles: &spec.ClientRolesMapper{Client: client, Claim: claim("resource_access.${client_id}.roles"),
-			Prefix: cfg["usermodel.clientRoleMapping.rolePrefix"], Multivalued: multi(), TokenFlags: flags(true, true, true)}}
-	case "oidc-usermodel-realm-role-mapper":
-		return &spec.Mapper{RealmRoles: &spec.RealmRolesMapper{Claim: claim("realm_access.roles"),
-			Prefix: cfg["usermodel.realmRoleMapping.rolePrefix"], Multivalued: multi(), TokenFlags: flags(true, true, true)}}
-	case "oidc-group-membership-mapper":
-		return &spec.Mapper{Groups: &spec.GroupsMapper{Claim: claim("groups"), FullPath: cfg["full.path"] == "true", TokenFlags: flags(true, true, true)}}
-	case "oidc-usermodel-attribute-mapper":
-		jt := cfg["jsonType.label"]
-		if jt == "String" {
-			jt = ""
-		}
-		return &spec.Mapper{Attribute: &spec.AttributeMapper{UserAttribute: cfg["user.attribute"], Claim: claim(cfg["user.attribute"]),
-			JSONType: jt, Multivalued: cfg["multivalued"] == "true", TokenFlags: flags(true, true, true)}}
-	case "saml-user-property-mapper":
-		return &spec.Mapper{SAMLProperty: &spec.SAMLPropertyMapper{Property: cfg["user.attribute"], Attribute: cfg["attribute.name"],
-			FriendlyName: cfg["friendly.name"], NameFormat: cfg["attribute.nameformat"]}}
-	case "saml-user-attribute-mapper":
-		return &spec.Mapper{SAMLAttribute: &spec.SAMLAttributeMapper{UserAttribute: cfg["user.attribute"], Attribute: cfg["attribute.name"],
-			FriendlyName: cfg["friendly.name"], NameFormat: cfg["attribute.nameformat"]}}
-	case "saml-group-membership-mapper":
-		var single *bool
-		if cfg["single"] != "true" {
-			single = ptr(false)
-		}
-		return &spec.Mapper{SAMLGroups: &spec.SAMLGroupsMapper{Attribute: cfg["attribute.name"], FriendlyName: cfg["friendly.name"],
-			FullPath: cfg["full.path"] == "true", Single: single}}
-	}
-	return nil
+// MapperMeaning reads a mapper (its provider id and config) as the
+// shorthand it acts like on client clientID, without requiring its config
+// to be exactly the one ssoctl writes: a mapper made in the admin console
+// carries keys (lightweight.claim, say) that do not change what lands in
+// the token. A new value on every call; nil when no shorthand covers its
+// kind.
+func MapperMeaning(providerID string, cfg map[string]string, clientID string) *spec.Mapper {
+	return shorthand(providerID, cfg, clientID)
 }
 
 // exportScopes writes the realm's own client scopes whole, and the built-in

@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -69,14 +68,14 @@ func ClaimValues(k *spec.Keycloak, groupsClaim string) (values []string, what st
 	for i := range k.Clients {
 		c := &k.Clients[i]
 		for _, exp := range tokenMappers(k, c) {
-			claim := exp.Config["claim.name"]
-			if claim == "" {
+			tc, ok := keycloak.MapperClaim(exp, c.ClientID)
+			if !ok {
 				continue
 			}
+			claim := tc.Name
 			switch exp.ProtocolMapper {
 			case "oidc-usermodel-client-role-mapper":
-				src := cmp.Or(exp.Config["usermodel.clientRoleMapping.clientId"], c.ClientID)
-				claim = strings.ReplaceAll(claim, "${client_id}", strings.ReplaceAll(src, ".", "\\."))
+				src := tc.RoleClient
 				if inspect.KeycloakClaimPointer(claim).String() == want {
 					roles := []string{}
 					if sc := k.Client(src); sc != nil {

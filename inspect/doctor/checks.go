@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/Nerzal/gocloak/v13"
-
 	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
@@ -119,23 +117,23 @@ func (d *doc) usedForBrowser() bool {
 // client checks the client itself: enabled, confidential and with the
 // standard flow where the browser logs in, direct grants only when asked.
 func (d *doc) client() {
-	c := d.live.client.Client
+	c := d.live.client.Settings()
 	id := d.t.Client
-	if !deref(c.Enabled) {
+	if !c.Enabled {
 		d.add(Check{ID: "client.enabled", System: sysKeycloak, Status: Fail, Message: "client " + id + " is disabled: every login through it fails",
 			Fix: "enable it (Clients > " + id + " > Enabled)", FixYAML: clientFix(id, "enabled: true")})
 	} else {
 		d.ok(sysKeycloak, "client.enabled", "client "+id+" is enabled")
 	}
 	if d.usedForBrowser() {
-		if deref(c.PublicClient) || deref(c.BearerOnly) {
+		if c.PublicClient || c.BearerOnly {
 			d.add(Check{ID: "client.confidential", System: sysKeycloak, Status: Fail,
 				Message: "client " + id + " is not confidential, so it has no secret for Vault's OIDC flow or a Django site",
 				Fix:     "turn Client authentication on (Clients > " + id + " > Capability config)", FixYAML: clientFix(id, "access: confidential")})
 		} else {
 			d.ok(sysKeycloak, "client.confidential", "client "+id+" is confidential")
 		}
-		if !deref(c.StandardFlowEnabled) {
+		if !c.StandardFlow {
 			d.add(Check{ID: "client.standard-flow", System: sysKeycloak, Status: Fail,
 				Message: "client " + id + " has the standard flow off: the browser login (authorization code) is refused",
 				Fix:     "turn Standard flow on", FixYAML: clientFix(id, "standard_flow: true")})
@@ -143,7 +141,7 @@ func (d *doc) client() {
 			d.ok(sysKeycloak, "client.standard-flow", "client "+id+" allows the authorization-code flow")
 		}
 	}
-	if deref(c.DirectAccessGrantsEnabled) {
+	if c.DirectGrants {
 		asked := false
 		if f := d.t.File; f != nil && f.Keycloak != nil {
 			if fc := f.Keycloak.Client(id); fc != nil && fc.DirectAccessGrants != nil && *fc.DirectAccessGrants {
@@ -202,7 +200,7 @@ func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
 		}
 	}
 	fix := roleFix(m.view.Path, name, "allowed_redirect_uris: "+yqList([]string{cli}))
-	if !redirectAllowed(deref(d.live.client.Client.RedirectURIs), d.rootURL(), cli) {
+	if !redirectAllowed(d.live.client.Settings().RedirectURIs, d.rootURL(), cli) {
 		fix = clientFix(d.t.Client, "redirect_uris: "+yqList([]string{cli})) + fix
 	}
 	d.add(Check{ID: "redirect.vault-cli", System: sysVault, Status: Warn,
@@ -215,7 +213,7 @@ func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
 // client's root URL (${authBaseUrl} is Keycloak's own), or Keycloak's origin.
 func (d *doc) rootURL() string {
 	base := strings.TrimRight(d.t.KeycloakURL, "/")
-	if root := deref(d.live.client.Client.RootURL); root != "" {
+	if root := d.live.client.Settings().RootURL; root != "" {
 		return strings.NewReplacer("${authBaseUrl}", base, "${authAdminUrl}", base).Replace(root)
 	}
 	if u, err := url.Parse(base); err == nil {
@@ -227,8 +225,7 @@ func (d *doc) rootURL() string {
 // redirects checks each OIDC role's allowed_redirect_uris against the
 // client's redirect URIs.
 func (d *doc) redirects() {
-	c := d.live.client.Client
-	registered, root := deref(c.RedirectURIs), d.rootURL()
+	registered, root := d.live.client.Settings().RedirectURIs, d.rootURL()
 	for _, m := range d.live.mounts {
 		for _, name := range m.names {
 			r := m.roles[name]
@@ -570,19 +567,15 @@ func (d *doc) claimMapperFix(p string) (fix, fixYAML string, ok bool) {
 	if pick == nil {
 		return "", "", false
 	}
-	rep, found := d.mapperRep(*pick)
-	if !found {
-		return "", "", false
-	}
-	client, name := d.t.Client, deref(rep.Name)
-	sh := keycloak.MapperMeaning(rep, client)
-	switch f := tokenFlagsOf(sh); {
+	client, name := d.t.Client, pick.mapper
+	sh := keycloak.MapperMeaning(pick.kind, pick.config, client)
+	switch f := keycloak.TokenFlagsOf(sh); {
 	case sh == nil:
-		cfg := maps.Clone(deref(rep.Config))
+		cfg := maps.Clone(pick.config)
 		for _, k := range []string{"id.token.claim", "access.token.claim", "userinfo.token.claim"} {
 			cfg[k] = "true"
 		}
-		sh = &spec.Mapper{Name: name, Raw: &spec.RawMapper{ProtocolMapper: deref(rep.ProtocolMapper), Config: cfg}}
+		sh = &spec.Mapper{Name: name, Raw: &spec.RawMapper{ProtocolMapper: pick.kind, Config: cfg}}
 	case f == nil:
 		return "", "", false
 	default:
@@ -597,9 +590,7 @@ func (d *doc) claimMapperFix(p string) (fix, fixYAML string, ok bool) {
 	}
 	fix = fmt.Sprintf("turn on Add to ID token, Add to access token and Add to userinfo on mapper %q of client %s", name, client)
 	if pick.mapperIndex < 0 {
-		if slices.ContainsFunc(deref(d.live.client.Client.ProtocolMappers), func(m gocloak.ProtocolMapperRepresentation) bool {
-			return deref(m.Name) == sh.DefaultName(client)
-		}) {
+		if d.live.client.HasMapper(sh.DefaultName(client)) {
 			return "", "", false // the copy's name is taken on the client
 		}
 		fix = fmt.Sprintf("give client %s its own copy of mapper %q of client scope %s, with Add to ID token, Add to access token and Add to userinfo on", client, name, pick.scope)
@@ -630,44 +621,6 @@ func (d *doc) fileHolds(m spec.Mapper) bool {
 		got := keycloak.ExpandMapper(have, client, spec.ProtocolOIDC)
 		return got.Name == want.Name && got.ProtocolMapper == want.ProtocolMapper && maps.Equal(got.Config, want.Config)
 	})
-}
-
-// mapperRep is the mapper behind claim c: the client's own, or one of a
-// default scope's.
-func (d *doc) mapperRep(c claim) (gocloak.ProtocolMapperRepresentation, bool) {
-	if own := deref(d.live.client.Client.ProtocolMappers); c.mapperIndex >= 0 && c.mapperIndex < len(own) {
-		return own[c.mapperIndex], true
-	}
-	for _, s := range d.live.client.DefaultScopes {
-		if s.Name != c.scope {
-			continue
-		}
-		for _, m := range s.Mappers {
-			if deref(m.Name) == c.mapper {
-				return m, true
-			}
-		}
-	}
-	return gocloak.ProtocolMapperRepresentation{}, false
-}
-
-// tokenFlagsOf is the token choice of a mapper shorthand; nil for kinds
-// without one (and for nil).
-func tokenFlagsOf(m *spec.Mapper) *spec.TokenFlags {
-	switch {
-	case m == nil:
-	case m.Audience != nil:
-		return &m.Audience.TokenFlags
-	case m.ClientRoles != nil:
-		return &m.ClientRoles.TokenFlags
-	case m.RealmRoles != nil:
-		return &m.RealmRoles.TokenFlags
-	case m.Groups != nil:
-		return &m.Groups.TokenFlags
-	case m.Attribute != nil:
-		return &m.Attribute.TokenFlags
-	}
-	return nil
 }
 
 func describeMappers(cs []claim) string {
@@ -809,17 +762,17 @@ func (d *doc) django() {
 // matching answers: a wildcard redirect URI, a relative one under the root
 // URL, or "+" (the redirect URIs) in the post-logout list.
 func (d *doc) registered(p django.Problem) bool {
-	c := d.live.client.Client
-	redirect, root := deref(c.RedirectURIs), d.rootURL()
+	c := d.live.client.Settings()
+	redirect, root := c.RedirectURIs, d.rootURL()
 	switch p.Need {
 	case "callback":
 		return redirectAllowed(redirect, root, p.Value)
 	case "post-logout":
 		var back []string
-		for _, u := range strings.Split(deref(c.Attributes)[keycloak.AttrPostLogoutRedirectURIs], "##") {
+		for _, u := range c.PostLogoutRedirectURIs {
 			if u == "+" {
 				back = append(back, redirect...)
-			} else if u != "" {
+			} else {
 				back = append(back, u)
 			}
 		}

@@ -75,7 +75,7 @@ func healthy() *doc {
 		kcClock:    clockReading{server: noon, local: noon.Add(time.Second), source: "iat"},
 		vaultClock: clockReading{server: noon, local: noon, source: "Date"},
 	}
-	l.tokens = model(view, "vault")
+	l.tokens = model(view)
 	return &doc{t: Target{KeycloakURL: "http://kc", Realm: "demo", Client: "vault",
 		Sites: []spec.DjangoSite{{Name: "shop", Client: "vault", Library: spec.LibMozilla, URL: "http://localhost:8250", Logout: "local"}}},
 		sys: Systems{Now: func() time.Time { return time.Date(2026, 12, 1, 12, 0, 1, 0, time.UTC) }}, live: l, rep: &Report{}}
@@ -138,7 +138,7 @@ func TestEachBreakNamesItsCause(t *testing.T) {
 	} {
 		d := healthy()
 		tt.break_(d)
-		d.live.tokens = model(d.live.client, "vault")
+		d.live.tokens = model(d.live.client)
 		r := runChecks(d)
 		f := failures(r)
 		slices.Sort(f)
@@ -183,7 +183,7 @@ func TestEveryFixYAMLParses(t *testing.T) {
 	*d.live.client.Client.ProtocolMappers = append(*d.live.client.Client.ProtocolMappers,
 		mapperRep("team: hard-coded, \"quoted\"", "oidc-hardcoded-claim-mapper", map[string]string{"claim.name": "team", "claim.value": "a \"b\"\nc: {d}, [e] #f ${client_id}", "id.token.claim": "false"}),
 		mapperRep("my roles", "oidc-usermodel-client-role-mapper", map[string]string{"usermodel.clientRoleMapping.clientId": "a.b", "claim.name": "resource_access.${client_id}.roles", "access.token.claim": "true"}))
-	d.live.tokens = model(d.live.client, "vault")
+	d.live.tokens = model(d.live.client)
 	for _, p := range []string{"/team", "/resource_access/a.b/roles", "/groups"} {
 		_, fix, ok := d.claimMapperFix(p)
 		if !ok || fix == "" {
@@ -289,13 +289,13 @@ func TestConsoleMadeGroupsMapperCounts(t *testing.T) {
 	ms := *d.live.client.Client.ProtocolMappers
 	(*ms[2].Config)["lightweight.claim"] = "false"
 	(*ms[2].Config)["multivalued"] = "true"
-	d.live.tokens = model(d.live.client, "vault")
+	d.live.tokens = model(d.live.client)
 	if f := failures(runChecks(d)); len(f) != 0 {
 		t.Errorf("failures %v", f)
 	}
 	d = healthy()
 	*d.live.client.Client.ProtocolMappers = ms[:2]
-	d.live.tokens = model(d.live.client, "vault")
+	d.live.tokens = model(d.live.client)
 	if f := failures(runChecks(d)); !slices.Equal(f, []string{"claims.groups", "claims.django-groups"}) {
 		t.Errorf("without the groups mapper: failures %v", f)
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/Nerzal/gocloak/v13"
-
 	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/vault"
@@ -57,7 +55,7 @@ func read(ctx context.Context, t Target, sys Systems) (*live, error) {
 	if server, local, err := sys.Keycloak.Clock(ctx); err == nil {
 		l.kcClock = clockReading{server: server, local: local, source: "the iat of its admin token"}
 	}
-	l.tokens = model(l.client, t.Client)
+	l.tokens = model(l.client)
 	for _, m := range t.Mounts {
 		if sys.Vault == nil {
 			return nil, fmt.Errorf("mount %s: no Vault connection", m.Path)
@@ -109,14 +107,16 @@ type MissingError struct{ What string }
 func (e *MissingError) Error() string  { return e.What + " not found" }
 func (e *MissingError) BadInput() bool { return true }
 
-// claim is one claim a client's tokens can carry, and which tokens.
+// claim is one claim a client's tokens can carry (keycloak's TokenClaim)
+// at its JSON pointer, and which tokens.
 type claim struct {
 	pointer              string
 	id, access, userinfo bool
 	mapper, scope, kind  string
-	roleClient           string // client roles mappers: whose roles
-	fullPath             bool   // group membership mappers
-	mapperIndex          int    // index among the client's own mappers, -1 for a scope's
+	roleClient           string            // client roles mappers: whose roles
+	fullPath             bool              // group membership mappers
+	mapperIndex          int               // index among the client's own mappers, -1 for a scope's
+	config               map[string]string // the mapper's, for fixes
 }
 
 // tokenModel is what the client's own mappers and its default scopes put
@@ -127,62 +127,14 @@ type tokenModel struct {
 	idAud, accessAud []string
 }
 
-func on(cfg map[string]string, k string) bool { return cfg[k] == "true" }
-
-// model derives the token model from the client's mappers and default
-// client scopes (optional scopes only join when a login asks for them).
-func model(v *keycloak.ClientView, clientID string) tokenModel {
-	var m tokenModel
-	add := func(p gocloak.ProtocolMapperRepresentation, scope string, index int) {
-		cfg := deref(p.Config)
-		kind := deref(p.ProtocolMapper)
-		if kind == "oidc-audience-mapper" {
-			aud := cfg["included.client.audience"]
-			if aud == "" {
-				aud = cfg["included.custom.audience"]
-			}
-			if on(cfg, "id.token.claim") {
-				m.idAud = append(m.idAud, aud)
-			}
-			if on(cfg, "access.token.claim") {
-				m.accessAud = append(m.accessAud, aud)
-			}
-			return
-		}
-		name := cfg["claim.name"]
-		switch kind {
-		case "oidc-full-name-mapper":
-			name = "name"
-		case "oidc-address-mapper":
-			name = "address"
-		}
-		if name == "" {
-			return
-		}
-		c := claim{mapper: deref(p.Name), scope: scope, kind: kind, mapperIndex: index,
-			id: on(cfg, "id.token.claim"), access: on(cfg, "access.token.claim"), userinfo: on(cfg, "userinfo.token.claim")}
-		if kind == "oidc-usermodel-client-role-mapper" {
-			c.roleClient = cfg["usermodel.clientRoleMapping.clientId"]
-			if c.roleClient == "" {
-				c.roleClient = clientID // the roles scope: every client's, this one's included
-			}
-			name = strings.ReplaceAll(name, "${client_id}", strings.ReplaceAll(c.roleClient, ".", `\.`))
-		}
-		c.fullPath = on(cfg, "full.path")
-		c.pointer = inspect.KeycloakClaimPointer(name).String()
-		m.claims = append(m.claims, c)
-	}
-	for i, p := range deref(v.Client.ProtocolMappers) {
-		add(p, "", i)
-	}
-	for _, s := range v.DefaultScopes {
-		for _, p := range s.Mappers {
-			add(p, s.Name, -1)
-		}
-	}
-	// Keycloak always writes these.
-	for _, name := range []string{"sub", "iss", "azp", "exp", "iat"} {
-		m.claims = append(m.claims, claim{pointer: "/" + name, id: true, access: true, userinfo: name == "sub", mapper: "(always)", mapperIndex: -1})
+// model is keycloak's token model of the client, each claim at the JSON
+// pointer Vault and the token checks read it by.
+func model(v *keycloak.ClientView) tokenModel {
+	km := v.Tokens()
+	m := tokenModel{idAud: km.IDAud, accessAud: km.AccessAud}
+	for _, c := range km.Claims {
+		m.claims = append(m.claims, claim{pointer: inspect.KeycloakClaimPointer(c.Name).String(), id: c.ID, access: c.Access, userinfo: c.Userinfo,
+			mapper: c.Mapper, scope: c.Scope, kind: c.Kind, roleClient: c.RoleClient, fullPath: c.FullPath, mapperIndex: c.Index, config: c.Config})
 	}
 	return m
 }

@@ -50,7 +50,7 @@ func (d *doc) logins(ctx context.Context, user, password string) {
 	if d.saml != nil {
 		d.rancherLogin(ctx, user, password)
 	}
-	if c := d.live.client; c != nil && c.Client != nil && deref(c.Client.Protocol) == "saml" {
+	if d.live.client.Settings().Protocol == "saml" {
 		return // Rancher's SAML client: its login is the one above
 	}
 	kc := d.sys.Keycloak
@@ -60,7 +60,7 @@ func (d *doc) logins(ctx context.Context, user, password string) {
 		return
 	}
 	var tok *keycloak.TokenResponse
-	if deref(d.live.client.Client.DirectAccessGrantsEnabled) {
+	if d.live.client.Settings().DirectGrants {
 		tok, err = keycloak.RequestToken(ctx, d.sys.HTTP, d.t.KeycloakURL, keycloak.TokenRequest{Realm: d.t.Realm, ClientID: d.t.Client,
 			ClientSecret: secret, Username: user, Password: password})
 		if err != nil {

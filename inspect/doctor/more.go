@@ -26,7 +26,7 @@ func djangoCheck(s *spec.DjangoSite, c *spec.Client) []django.Problem { return d
 // logout checks the backchannel logout URL: Keycloak's host must reach it,
 // and a URL this machine cannot even resolve rarely resolves there.
 func (d *doc) logout() {
-	u := deref(d.live.client.Client.Attributes)[keycloak.AttrBackchannelLogoutURL]
+	u := d.live.client.Settings().BackchannelLogoutURL
 	if u == "" {
 		return
 	}
@@ -36,7 +36,7 @@ func (d *doc) logout() {
 			FixYAML: clientFix(d.t.Client, "backchannel_logout_url: \"\"")})
 		return
 	}
-	if deref(d.live.client.Client.Attributes)[keycloak.AttrBackchannelSessionRequired] != "true" {
+	if !d.live.client.Settings().BackchannelLogoutSessionRequired {
 		// Measured on Keycloak 26: a client created with any attribute
 		// stores "false" here, so its logout tokens carry sub but no sid.
 		d.add(Check{ID: "logout.sid", System: sysKeycloak, Status: Warn,
@@ -137,7 +137,7 @@ func (d *doc) rancher(ctx context.Context) {
 	// is then checked against Rancher's entity ID rather than looked up.
 	v := d.live.client
 	var err error
-	if v == nil || v.Client == nil || deref(v.Client.Protocol) != "saml" {
+	if v.Settings().Protocol != "saml" {
 		v, err = d.sys.Keycloak.ReadClient(ctx, d.t.Realm, r.SAMLClient)
 	}
 	if err != nil {
@@ -145,7 +145,7 @@ func (d *doc) rancher(ctx context.Context) {
 			Fix: "create a saml client whose client id is " + r.URL + "/v1-saml/keycloak/saml/metadata"})
 		return
 	}
-	sc := keycloak.ExportClient(v.Client)
+	sc := v.Export()
 	d2 := keycloak.ExpandClient(sc)
 	client := &rancher.SAMLClient{ClientID: sc.ClientID, RedirectURIs: sc.RedirectURIs, Attributes: d2.Attributes}
 	for _, m := range d2.Mappers {

@@ -78,7 +78,7 @@ func fromFile(t *testing.T, text string) *doc {
 		}
 		slices.Sort(mt.names)
 	}
-	d.live.tokens = model(d.live.client, "vault")
+	d.live.tokens = model(d.live.client)
 	return d
 }
 
@@ -231,7 +231,7 @@ func TestScopeOnlyClaimFixCopiesTheMapper(t *testing.T) {
 	d.live.mounts[1].roles["bygroup"].GroupsClaim = "/resource_access/vault/roles"
 	d.live.mounts[1].view.Aliases = nil
 	d.t.Sites = nil
-	d.live.tokens = model(d.live.client, "vault")
+	d.live.tokens = model(d.live.client)
 	r := runChecks(d)
 	var msgs []string
 	fixes := map[string]bool{}
@@ -260,7 +260,7 @@ func TestScopeOnlyClaimFixCopiesTheMapper(t *testing.T) {
 		}
 		*d.live.client.Client.ProtocolMappers = append(*d.live.client.Client.ProtocolMappers, mapperRep(km.Name, km.ProtocolMapper, km.Config))
 	}
-	d.live.tokens, d.rep = model(d.live.client, "vault"), &Report{}
+	d.live.tokens, d.rep = model(d.live.client), &Report{}
 	if f := failures(runChecks(d)); len(f) != 0 {
 		t.Errorf("after the fix: failures %v", f)
 	}
