@@ -193,7 +193,7 @@ func EvaluateVault(ctx context.Context, tok *Token, role *VaultRole, config *Vau
 				e.v.Findings = e.failure
 				return e.v, nil
 			}
-			e.reject(VaultStepRole, 400, "1 error occurred:\n\t* "+err.Error()+"\n\n", Finding{ID: FindingVaultPolicyTemplate,
+			e.reject(VaultStepRole, 400, openBaoRoleWriteHead+err.Error()+openBaoRoleWriteTail, Finding{ID: FindingVaultPolicyTemplate,
 				Message: "OpenBao refuses to store this role: a token_policies template does not parse",
 				Fix:     "fix the template (Go text/template; functions: truncate, truncate_sha256, uppercase, lowercase, replace, sha256, base64, decode_base64, hex, decode_hex, glob, random, unix_time, unix_time_millis, timestamp, uuid)"})
 			e.v.Findings = e.failure
@@ -293,7 +293,7 @@ func (e *vaultEval) jwtLogin() error {
 		if role.RoleTypeDefaulted {
 			msg += ". The role file has no role_type, and Vault makes a role oidc whenever role_type is left out of a write"
 		}
-		e.reject(VaultStepRole, 400, "role with oidc role_type is not allowed", Finding{ID: FindingVaultRoleType, Message: msg,
+		e.reject(VaultStepRole, 400, vaultMsgOIDCRoleType, Finding{ID: FindingVaultRoleType, Message: msg,
 			Fix: "write the role with role_type=jwt (always send role_type: a write without it turns the role into oidc); in sso.yaml put the role under an auth entry with `type: jwt`, or log in through the browser flow instead (`vault login -method=oidc -path=" + e.mount + " role=" + e.roleName + "`)"})
 		return nil
 	}
@@ -311,7 +311,7 @@ func (e *vaultEval) jwtLogin() error {
 				msg = "the mount config sets none of jwt_validation_pubkeys, jwks_url, jwks_pairs or oidc_discovery_url"
 				fix = "write auth/" + e.mount + "/config with oidc_discovery_url (the Keycloak issuer) or jwks_url"
 			}
-			e.reject(VaultStepValidator, 400, "error configuring token validator: unsupported config type", Finding{ID: FindingVaultValidator, Message: msg, Fix: fix})
+			e.reject(VaultStepValidator, 400, vaultMsgUnsupportedConfig, Finding{ID: FindingVaultValidator, Message: msg, Fix: fix})
 			return nil
 		}
 		if len(cfg.JWTSupportedAlgs) > 0 {
@@ -325,7 +325,7 @@ func (e *vaultEval) jwtLogin() error {
 	}
 
 	if !containsString(algs, tok.Header.Alg) {
-		e.reject(VaultStepAlgorithm, 400, "error validating token: invalid algorithm (alg) header parameter: token signed with unexpected algorithm", Finding{ID: FindingVaultAlgorithm,
+		e.reject(VaultStepAlgorithm, 400, vaultMsgAlgorithm, Finding{ID: FindingVaultAlgorithm,
 			Message: "the token is signed with " + tok.Header.Alg + "; the mount accepts " + strings.Join(algs, ", ") + " (jwt_supported_algs)",
 			Fix:     "add " + tok.Header.Alg + " to jwt_supported_algs on auth/" + e.mount + "/config, or have Keycloak sign with one of " + strings.Join(algs, ", ") + " (client → Advanced → access/ID token signature algorithm)"})
 		return nil
@@ -333,7 +333,7 @@ func (e *vaultEval) jwtLogin() error {
 
 	reg, err := vaultDecodeRegistered(claims)
 	if err != nil {
-		e.reject(VaultStepClaims, 400, "error validating token: "+err.Error(), Finding{ID: FindingVaultClaimsDecode,
+		e.reject(VaultStepClaims, 400, vaultMsgValidating+err.Error(), Finding{ID: FindingVaultClaimsDecode,
 			Message: "Vault cannot decode the token's registered claims (aud must be a string or a list of strings, exp/nbf/iat numbers, iss/sub/jti strings)",
 			Fix:     "fix the mapper that overrides a registered claim (a Keycloak attribute or hardcoded-claim mapper named aud, exp, iat, iss, jti, nbf or sub)"})
 		return nil
@@ -346,7 +346,7 @@ func (e *vaultEval) jwtLogin() error {
 			if len(f) > 0 {
 				msg = strings.Replace(f[0].Message, "expected exactly", "bound_issuer is", 1)
 			}
-			e.reject(VaultStepIssuer, 400, "error validating token: invalid issuer (iss) claim", Finding{ID: FindingVaultBoundIssuer, Message: msg,
+			e.reject(VaultStepIssuer, 400, vaultMsgIssuer, Finding{ID: FindingVaultBoundIssuer, Message: msg,
 				Fix: "set bound_issuer on auth/" + e.mount + "/config to " + strconv.Quote(reg.iss) + " exactly (sso.yaml: the mount's discovery_url), or make Keycloak issue " + strconv.Quote(cfg.BoundIssuer) + " (KC_HOSTNAME)"})
 			return nil
 		}
@@ -357,19 +357,27 @@ func (e *vaultEval) jwtLogin() error {
 	}
 
 	if role.BoundSubject != "" && role.BoundSubject != reg.sub {
-		e.reject(VaultStepSubject, 400, "error validating token: invalid subject (sub) claim", Finding{ID: FindingVaultBoundSubject,
+		e.reject(VaultStepSubject, 400, vaultMsgSubject, Finding{ID: FindingVaultBoundSubject,
 			Message: "the token's sub " + strconv.Quote(reg.sub) + " is not the role's bound_subject " + strconv.Quote(role.BoundSubject),
 			Fix:     "set bound_subject on " + e.roleRef() + " to " + strconv.Quote(reg.sub) + " (Keycloak's sub is the user's id, or service-account user id for client credentials), or remove it"})
 		return nil
 	}
 
-	if len(role.BoundAudiences) > 0 && !intersects(role.BoundAudiences, reg.aud) {
+	audPresent := false // Vault's presence test after Validate (pathLogin)
+	switch a := claims["aud"].(type) {
+	case []any:
+		audPresent = len(a) > 0
+	case string:
+		audPresent = a != ""
+	}
+	audStep, audMsg := VaultAudience(VaultLoginJWT, role.BoundAudiences, reg.aud, audPresent)
+	if audStep == VaultStepAudience {
 		azp := claimString(tok.Claims, "azp")
 		client := azp
 		if client == "" {
 			client = "CLIENT"
 		}
-		e.reject(VaultStepAudience, 400, "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience", Finding{ID: FindingVaultBoundAudiences,
+		e.reject(audStep, 400, audMsg, Finding{ID: FindingVaultBoundAudiences,
 			Message: "the token's aud is " + quoteList(reg.aud) + "; the role's bound_audiences " + quoteList(role.BoundAudiences) + " has none of them (exact, case-sensitive)",
 			Fix:     "add `- audience: " + role.BoundAudiences[0] + "` to client " + client + "'s mappers in sso.yaml, or set bound_audiences on " + e.roleRef() + " to one of the token's audiences " + quoteList(reg.aud)})
 		if f := accountAudienceFinding(tok); f != nil && tok.Kind == KindAccess {
@@ -379,26 +387,16 @@ func (e *vaultEval) jwtLogin() error {
 	}
 
 	if msg, f := e.jwtTimes(reg); msg != "" {
-		e.reject(VaultStepTime, 400, "error validating token: "+msg, f)
+		e.reject(VaultStepTime, 400, vaultMsgValidating+msg, f)
 		return nil
 	}
 
-	if len(role.BoundAudiences) == 0 {
-		aud := claims["aud"]
-		present := false
-		switch a := aud.(type) {
-		case []any:
-			present = len(a) > 0
-		case string:
-			present = a != ""
-		}
-		if present {
-			auds, _, _ := audiences(tok.Claims)
-			e.reject(VaultStepAudienceUnbound, 400, "audience claim found in JWT but no audiences bound to the role", Finding{ID: FindingVaultAudienceUnbound,
-				Message: "the token has aud " + quoteList(auds) + " but " + e.roleRef() + " has no bound_audiences; Vault refuses a token with an audience it was not told to expect",
-				Fix:     "set `bound_audiences: [" + strings.Join(auds, ", ") + "]` on the role in sso.yaml (Vault: bound_audiences=" + strings.Join(auds, ",") + ")"})
-			return nil
-		}
+	if audStep == VaultStepAudienceUnbound {
+		auds, _, _ := audiences(tok.Claims)
+		e.reject(audStep, 400, audMsg, Finding{ID: FindingVaultAudienceUnbound,
+			Message: "the token has aud " + quoteList(auds) + " but " + e.roleRef() + " has no bound_audiences; Vault refuses a token with an audience it was not told to expect",
+			Fix:     "set `bound_audiences: [" + strings.Join(auds, ", ") + "]` on the role in sso.yaml (Vault: bound_audiences=" + strings.Join(auds, ",") + ")"})
+		return nil
 	}
 
 	if !e.identity(claims) {
@@ -443,7 +441,7 @@ func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
 	default:
 		claims, err := vaultClaims(tok.Claims)
 		if err != nil {
-			e.reject(VaultStepSignature, 400, "error validating token: error verifying token signature: "+err.Error(), Finding{ID: FindingVaultSignature,
+			e.reject(VaultStepSignature, 400, vaultMsgSignature+err.Error(), Finding{ID: FindingVaultSignature,
 				Message: "Vault cannot decode a number in the claims as float64", Fix: "fix the mapper that writes this number"})
 			return nil, false, nil
 		}
@@ -522,7 +520,7 @@ func (e *vaultEval) jwtSignature() (map[string]any, bool, error) {
 		return nil, false, nil
 	}
 	if claimsErr != nil {
-		e.reject(VaultStepSignature, 400, "error validating token: error verifying token signature: "+claimsErr.Error(), Finding{ID: FindingVaultSignature,
+		e.reject(VaultStepSignature, 400, vaultMsgSignature+claimsErr.Error(), Finding{ID: FindingVaultSignature,
 			Message: "the signature verifies but Vault cannot decode a number in the claims as float64", Fix: "fix the mapper that writes this number"})
 		return nil, false, nil
 	}
@@ -561,14 +559,14 @@ func (e *vaultEval) verifiesEncoded(candidates []*Key) bool {
 }
 
 func (e *vaultEval) sigMessage(static, keyFailed bool) string {
-	const prefix = "error validating token: error verifying token signature: "
+	const prefix = vaultMsgSignature
 	if static {
-		return prefix + "no known key successfully validated the token signature"
+		return prefix + vaultMsgStaticKeys
 	}
 	if !isSignatureAlg(e.tok.Header.Alg) {
 		return prefix + "oidc: malformed jwt: go-jose/go-jose: unexpected signature algorithm " + strconv.Quote(e.tok.Header.Alg) + "; expected " + fmt.Sprintf("%q", defaultJWTAlgs)
 	}
-	return prefix + "failed to verify id token signature"
+	return prefix + vaultMsgJWKSVerify
 }
 
 // jwtTimes is cap's time validation with the role's leeways. cap counts a time claim that is
@@ -579,7 +577,7 @@ func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
 	role, claims := e.role, e.tok.Claims
 	iat, nbf, exp := reg.iat, reg.nbf, reg.exp
 	if iat == 0 && exp == 0 && nbf == 0 {
-		return "no issued at (iat), not before (nbf), or expiration time (exp) claims in token", Finding{ID: FindingVaultTime,
+		return vaultMsgNoTimes, Finding{ID: FindingVaultTime,
 			Message: "Vault finds none of iat, nbf, exp: " + vaultAbsent(claims, "iat") + "; " + vaultAbsent(claims, "nbf") + "; " + vaultAbsent(claims, "exp"),
 			Fix:     "use a token from Keycloak (it always sets exp and iat)"}
 	}
@@ -682,7 +680,7 @@ func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
 		if nbfFromExp {
 			fix = "have the issuer write iat (Keycloak always does), or raise not_before_leeway on " + e.roleRef() + " to at least the token's lifetime: Vault made nbf up from exp because the token has neither nbf nor iat"
 		}
-		return "invalid not before (nbf) claim: token not yet valid", Finding{ID: FindingVaultTime,
+		return vaultMsgNotYetValid, Finding{ID: FindingVaultTime,
 			Message: what + ", which is " + aheadOf(nbfT, now) + " Vault's clock " + fmtTime(now) + ", more than " + skewText,
 			Fix:     fix}
 	}
@@ -697,7 +695,7 @@ func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
 			what = expWhy
 			fix = "have the issuer write exp (Keycloak always does), or raise expiration_leeway on " + e.roleRef() + ": it is how long Vault accepts a token without exp"
 		}
-		return "invalid expiration time (exp) claim: token is expired", Finding{ID: FindingVaultTime,
+		return vaultMsgExpired, Finding{ID: FindingVaultTime,
 			Message: what + ", which is " + behind(expT, now) + " Vault's clock " + fmtTime(now) + ", more than " + skewText,
 			Fix:     fix}
 	}
@@ -707,7 +705,7 @@ func (e *vaultEval) jwtTimes(reg vaultRegistered) (string, Finding) {
 		if outOfRange["iat"] {
 			what = rangeNote("iat", iat)
 		}
-		return "invalid issued at (iat) claim: token issued in the future", Finding{ID: FindingVaultTime,
+		return vaultMsgFuture, Finding{ID: FindingVaultTime,
 			Message: what + ", which is " + aheadOf(iatT, now) + " Vault's clock " + fmtTime(now) + ", more than " + skewText,
 			Fix:     skewFix}
 	}
@@ -786,7 +784,7 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 				f.Fix = "user_claim must be `" + paths[0] + "` with user_claim_json_pointer=true on " + e.roleRef() + " (the claim is nested)"
 			}
 		}
-		e.reject(VaultStepUserClaim, 400, fmt.Sprintf("claim %q not found in token", role.UserClaim), f)
+		e.reject(VaultStepUserClaim, 400, VaultUserClaimMissing(role.UserClaim), f)
 		if p, err := ParsePointer(VaultClaimPointer(role.UserClaim)); err == nil {
 			e.hints = append(e.hints, missingClaimHints(tok, p)...)
 		}
@@ -794,7 +792,7 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 	}
 	name, ok := raw.(string)
 	if !ok {
-		e.reject(VaultStepUserClaim, 400, fmt.Sprintf("claim %q could not be converted to string", role.UserClaim), Finding{ID: FindingVaultUserClaim,
+		e.reject(VaultStepUserClaim, 400, fmt.Sprintf(vaultFmtUserClaimNotString, role.UserClaim), Finding{ID: FindingVaultUserClaim,
 			Message: "user_claim " + strconv.Quote(role.UserClaim) + " is " + jsonTypeName(raw) + ", Vault needs a string",
 			Fix:     "set user_claim on " + e.roleRef() + " to a string claim (" + strings.Join(stringClaims(claims), ", ") + ")"})
 		return false
@@ -812,7 +810,7 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 		s, ok := v.(string)
 		if !ok {
 			badSrcs = append(badSrcs, strconv.Quote(src))
-			badMsgs = append(badMsgs, fmt.Sprintf("error converting claim '%s' to string", src))
+			badMsgs = append(badMsgs, fmt.Sprintf(vaultFmtClaimMappingNotString, src))
 			badDescs = append(badDescs, strconv.Quote(src)+" is "+jsonTypeName(v)+" "+describeValue(v))
 			continue
 		}
@@ -830,7 +828,7 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 	if role.GroupsClaim != "" {
 		raw := vaultGetClaim(claims, role.GroupsClaim)
 		if raw == nil {
-			e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf("failed to fetch groups: %q claim not found in token", role.GroupsClaim), e.groupsMissing(claims))
+			e.reject(VaultStepGroupsClaim, 400, VaultGroupsClaimMissing(role.GroupsClaim), e.groupsMissing(claims))
 			return false
 		}
 		list, ok := vaultNormalizeList(raw)
@@ -845,13 +843,13 @@ func (e *vaultEval) identity(claims map[string]any) bool {
 			} else {
 				f.Fix = "point groups_claim at a list of strings"
 			}
-			e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf("%q claim could not be converted to string list", role.GroupsClaim), f)
+			e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf(vaultFmtGroupsNotList, role.GroupsClaim), f)
 			return false
 		}
 		for _, g := range list {
 			s, ok := g.(string)
 			if !ok {
-				e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf("value %v in groups claim could not be parsed as string", g), Finding{ID: FindingVaultGroupsClaim,
+				e.reject(VaultStepGroupsClaim, 400, fmt.Sprintf(vaultFmtGroupNotString, g), Finding{ID: FindingVaultGroupsClaim,
 					Message: "groups_claim " + strconv.Quote(role.GroupsClaim) + " holds " + jsonTypeName(g) + " " + describeValue(g) + "; every element must be a string",
 					Fix:     "point groups_claim at a list of names (Keycloak's group and role mappers emit strings); fix the mapper that writes non-strings"})
 				return false
@@ -926,7 +924,7 @@ func (e *vaultEval) boundClaims(claims map[string]any) {
 		e.v.Alias, e.v.GroupAliases, e.v.Metadata = "", nil, nil
 		msgs := make([]string, len(errs))
 		for i, err := range errs {
-			msgs[i] = "error validating claims: " + err.Error()
+			msgs[i] = vaultMsgBoundClaims + err.Error()
 		}
 		e.rejectOneOf(VaultStepBoundClaims, msgs, "several bound claims fail", Finding{ID: FindingVaultBoundClaims,
 			Message: boundClaimsMessage(role, claims),
@@ -1012,13 +1010,13 @@ func (e *vaultEval) accept() {
 func (e *vaultEval) oidcLogin() error {
 	role, cfg := e.role, e.cfg
 	if cfg != nil && cfg.AuthType() != VaultAuthOIDCFlow {
-		e.reject(VaultStepOIDCConfig, 400, "OIDC login is not configured for this mount", Finding{ID: FindingVaultOIDCNotConfigured,
+		e.reject(VaultStepOIDCConfig, 400, vaultMsgOIDCNotConfigured, Finding{ID: FindingVaultOIDCNotConfigured,
 			Message: "role_type oidc needs a mount config with oidc_discovery_url, oidc_client_id and oidc_client_secret; this mount is " + string(cfg.AuthType()),
 			Fix:     "set discovery_url and client_id on the auth entry in sso.yaml (the client secret is read from Keycloak), or make the role role_type jwt to log in with a token"})
 		return nil
 	}
 	if role.RoleTypeDefaulted {
-		e.note(FindingVaultRoleType, SeverityInfo, e.roleRef()+" has no role_type, so Vault treats it as oidc (the browser flow, modelled here); a token POSTed to auth/"+e.mount+"/login would get \"role with oidc role_type is not allowed\"",
+		e.note(FindingVaultRoleType, SeverityInfo, e.roleRef()+" has no role_type, so Vault treats it as oidc (the browser flow, modelled here); a token POSTed to auth/"+e.mount+"/login would get \""+vaultMsgOIDCRoleType+"\"",
 			"write role_type explicitly: oidc for browser logins, jwt for logins with a token")
 	}
 	if role.RoleType != "oidc" {
@@ -1045,7 +1043,7 @@ func (e *vaultEval) oidcLogin() error {
 
 	claims, err := vaultClaims(tok.Claims)
 	if err != nil {
-		e.reject(VaultStepIDToken, 400, e.exchangeMessage("oidc: failed to unmarshal claims: "+err.Error()), Finding{ID: FindingVaultOIDCIDToken,
+		e.reject(VaultStepIDToken, 400, e.exchangeMessage(vaultMsgOIDCClaimsDecode+err.Error()), Finding{ID: FindingVaultOIDCIDToken,
 			Message: "Vault cannot decode a number in the ID token's claims", Fix: "fix the mapper that writes this number"})
 		return nil
 	}
@@ -1060,7 +1058,7 @@ func (e *vaultEval) oidcLogin() error {
 	}
 	delete(claims, "nonce")
 	if sub, _ := claims["sub"].(string); role.BoundSubject != "" && role.BoundSubject != sub {
-		e.reject(VaultStepSubject, 500, "sub claim does not match bound subject", Finding{ID: FindingVaultBoundSubject,
+		e.reject(VaultStepSubject, 500, vaultMsgOIDCSubject, Finding{ID: FindingVaultBoundSubject,
 			Message: "the ID token's sub " + strconv.Quote(sub) + " is not the role's bound_subject " + strconv.Quote(role.BoundSubject) + " (Vault answers 500 here)",
 			Fix:     "set bound_subject on " + e.roleRef() + " to " + strconv.Quote(sub) + ", or remove it"})
 		return nil
@@ -1073,7 +1071,7 @@ func (e *vaultEval) oidcLogin() error {
 }
 
 func (e *vaultEval) exchangeMessage(inner string) string {
-	return "Vault login failed. Error exchanging oidc code: " + strconv.Quote("Provider.Exchange: id_token failed verification: Provider.VerifyIDToken: "+inner) + "."
+	return vaultExchangeMessage(inner)
 }
 
 // idTokenChecks is go-oidc's Verify (iss, exp, nbf, alg, signature) then cap's VerifyIDToken
@@ -1082,7 +1080,7 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 	tok, cfg, role := e.tok, e.cfg, e.role
 	iss, _ := claims["iss"].(string)
 	if cfg != nil && iss != cfg.OIDCDiscoveryURL {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: id token issued by a different provider, expected %q got %q: invalid issuer", cfg.OIDCDiscoveryURL, iss)), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCIssuer, cfg.OIDCDiscoveryURL, iss)), Finding{
 			Message: "the ID token's iss " + strconv.Quote(iss) + " is not the mount's oidc_discovery_url " + strconv.Quote(cfg.OIDCDiscoveryURL) + " (exact compare)",
 			Fix:     "set discovery_url in sso.yaml to " + strconv.Quote(iss) + " exactly, or make Keycloak issue " + strconv.Quote(cfg.OIDCDiscoveryURL) + " (KC_HOSTNAME)"}
 	}
@@ -1091,14 +1089,14 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 		expT = time.Unix(floatToInt64(f), 0)
 	}
 	if expT.Before(e.now) {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: token is expired (Token Expiry: %v): token is expired", expT.UTC())), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCExpired, expT.UTC())), Finding{
 			Message: "the ID token expired at " + vaultTimeWords(expT.Unix()) + " (the OIDC callback allows no leeway on exp; Vault's clock " + fmtTime(e.now) + ")",
 			Fix:     "log in again; if it fails fresh, sync the Keycloak and Vault clocks with NTP"}
 	}
 	if f, ok := claims["nbf"].(float64); ok {
 		nbfT := time.Unix(floatToInt64(f), 0)
 		if e.now.Add(5 * time.Minute).Before(nbfT) {
-			return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: current time %v before the nbf (not before) time: %v: invalid not before", e.now.UTC(), nbfT.UTC())), Finding{
+			return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCNotBefore, e.now.UTC(), nbfT.UTC())), Finding{
 				Message: "the ID token's nbf " + vaultTimeWords(nbfT.Unix()) + " is more than 5 minutes ahead of Vault's clock " + fmtTime(e.now) + " (Vault's message shows its own clock reading)",
 				Fix:     "sync the Keycloak and Vault clocks with NTP"}
 		}
@@ -1108,11 +1106,11 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 		algs = cfg.JWTSupportedAlgs
 	}
 	if !containsString(algs, tok.Header.Alg) {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: oidc: malformed jwt: go-jose/go-jose: unexpected signature algorithm %q; expected %q: unsupported signing algorithm", tok.Header.Alg, algs)), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCAlgorithm, tok.Header.Alg, algs)), Finding{
 			Message: "the ID token is signed with " + strconv.Quote(tok.Header.Alg) + "; the OIDC login accepts " + strings.Join(algs, ", ") + " (jwt_supported_algs, default RS256)",
 			Fix:     "set jwt_supported_algs on auth/" + e.mount + "/config to include " + tok.Header.Alg + ", or set the client's 'ID token signature algorithm' to RS256 in Keycloak"}
 	}
-	sigFailed := e.exchangeMessage("invalid id_token: failed to verify signature: failed to verify id token signature: invalid signature")
+	sigFailed := e.exchangeMessage(vaultMsgOIDCSignature)
 	if why := vaultCritRefusal(tok.Header.Fields); why != "" {
 		return sigFailed, Finding{Message: why, Fix: critFix}
 	}
@@ -1162,22 +1160,22 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 	if f, ok := claims["iat"].(float64); ok {
 		iatT := time.Unix(floatToInt64(f), 0)
 		if e.now.Add(time.Minute).Before(iatT) {
-			return e.exchangeMessage(fmt.Sprintf("invalid id_token current time %v before the iat (issued at) time %v: invalid issued at (iat)", e.now.UTC(), iatT.UTC())), Finding{
+			return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCIssuedAt, e.now.UTC(), iatT.UTC())), Finding{
 				Message: "the ID token's iat " + vaultTimeWords(iatT.Unix()) + " is more than 1 minute ahead of Vault's clock " + fmtTime(e.now),
 				Fix:     "sync the Keycloak and Vault clocks with NTP"}
 		}
 	}
 	if sub, _ := claims["sub"].(string); sub == "" {
-		return e.exchangeMessage("invalid id_token: sub: missing required claim"), Finding{
+		return e.exchangeMessage(vaultMsgOIDCNoSub), Finding{
 			Message: "the ID token has no sub", Fix: "use an ID token issued by Keycloak (it always sets sub)"}
 	}
 	auds, _, _ := audiences(tok.Claims)
 	if len(auds) == 0 {
-		return e.exchangeMessage("invalid id_token: aud: missing required claim"), Finding{
+		return e.exchangeMessage(vaultMsgOIDCNoAud), Finding{
 			Message: "the ID token has no aud", Fix: "use an ID token issued by Keycloak (its aud is the client id)"}
 	}
-	if len(role.BoundAudiences) > 0 && !intersects(role.BoundAudiences, auds) {
-		return e.exchangeMessage("invalid id_token audiences: verifyAudiences: invalid id_token audiences: invalid audience"), Finding{
+	if step, msg := VaultAudience(VaultLoginOIDC, role.BoundAudiences, auds, true); step != "" {
+		return msg, Finding{
 			Message: "the ID token's aud " + quoteList(auds) + " has none of the role's bound_audiences " + quoteList(role.BoundAudiences),
 			Fix:     "for OIDC roles bound_audiences is usually not needed: remove it from " + e.roleRef() + ", or set it to the client id " + quoteList(auds[:1])}
 	}
@@ -1189,19 +1187,19 @@ func (e *vaultEval) idTokenChecks(claims map[string]any) (string, Finding) {
 	azpRaw, hasAzp := claims["azp"]
 	azpFix := "the ID token must be issued to the mount's oidc_client_id " + strconv.Quote(cid) + ": set client_id on the auth entry in sso.yaml to the Keycloak client Vault logs in with"
 	if len(auds) > 1 && !containsString(auds, cid) {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: multiple audiences (%s) and one of them is not equal client_id (%s): invalid audience", auds, cid)), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCMultiAud, auds, cid)), Finding{
 			Message: "the ID token has several audiences " + quoteList(auds) + " and none is the client id " + strconv.Quote(cid), Fix: azpFix}
 	}
 	if hasAzp && !comparableEqual(azpRaw, cid) {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: authorized party (%s) is not equal client_id (%s): invalid authorized party (azp)", azpRaw, cid)), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCAzp, azpRaw, cid)), Finding{
 			Message: "the ID token's azp " + describeValue(azpRaw) + " is not the mount's client id " + strconv.Quote(cid), Fix: azpFix}
 	}
 	if len(auds) > 1 && !comparableEqual(azpRaw, cid) {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: multiple audiences and authorized party (%s) is not equal client_id (%s): invalid authorized party (azp)", azpRaw, cid)), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCMultiAudAzp, azpRaw, cid)), Finding{
 			Message: "the ID token has several audiences and no azp equal to the client id " + strconv.Quote(cid), Fix: azpFix}
 	}
 	if len(auds) == 1 && auds[0] != cid && !comparableEqual(azpRaw, cid) {
-		return e.exchangeMessage(fmt.Sprintf("invalid id_token: one audience (%s) which is not the client_id (%s) and authorized party (%s) is not equal client_id (%s): invalid authorized party (azp)", auds[0], cid, azpRaw, cid)), Finding{
+		return e.exchangeMessage(fmt.Sprintf(vaultFmtOIDCOneAudAzp, auds[0], cid, azpRaw, cid)), Finding{
 			Message: "the ID token's only audience " + strconv.Quote(auds[0]) + " is not the client id " + strconv.Quote(cid) + " and azp does not name it either", Fix: azpFix}
 	}
 	if role.MaxAge > 0 {
