@@ -39,7 +39,7 @@ func (d *doc) discovery() {
 	for _, m := range l.mounts {
 		if m.cfg == nil {
 			d.add(Check{ID: "discovery.config", System: sysVault, Status: Fail, Message: "auth mount " + m.view.Path + "/ has no config",
-				Fix: "write auth/" + m.view.Path + "/config with oidc_discovery_url " + issuer, FixYAML: mountFix(m.view.Path, "discovery_url: "+yq(issuer))})
+				Fix: "write auth/" + m.view.Path + "/config with oidc_discovery_url " + issuer, FixYAML: issuerFix(m.view.Path, "discovery_url", issuer)})
 			continue
 		}
 		bad := false
@@ -58,7 +58,7 @@ func (d *doc) discovery() {
 				d.add(Check{ID: "discovery.issuer", System: sysVault, Status: Fail, Message: msg,
 					Evidence: "Keycloak: " + issuer + "; Vault: " + f.value,
 					Fix:      fmt.Sprintf("set %s on auth/%s/config to %s exactly (or set Keycloak's hostname so that it issues %s)", f.name, m.view.Path, issuer, f.value),
-					FixYAML:  mountFix(m.view.Path, f.yaml+": "+yq(issuer))})
+					FixYAML:  issuerFix(m.view.Path, f.yaml, issuer)})
 			}
 		}
 		if !bad {
@@ -192,7 +192,7 @@ func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
 			return
 		}
 	}
-	fix := roleFix(m.view.Path, name, "allowed_redirect_uris: "+yqList([]string{cli}))
+	fix := redirectURIFix(m.view.Path, name, cli)
 	if !redirectAllowed(deref(d.live.client.Client.RedirectURIs), d.rootURL(), cli) {
 		fix = clientFix(d.t.Client, "redirect_uris: "+yqList([]string{cli})) + fix
 	}
@@ -311,21 +311,21 @@ func (d *doc) audience(m *mount) {
 		switch {
 		case len(bound) == 0:
 			c.Fix = fmt.Sprintf("bind role %s to client %s (bound_audiences [%s]), the audience of every ID token", ref, client, client)
-			c.FixYAML = roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{client}))
+			c.FixYAML = boundAudienceFix(m.view.Path, name, client)
 			if !selfOK {
 				c.Fix += ", and add an audience mapper for " + client + " so that access tokens carry it too"
-				c.FixYAML = mapperFix(client, "audience: "+yq(client)) + c.FixYAML
+				c.FixYAML = audienceMapperFix(client, client) + c.FixYAML
 			}
 		case selfOK && path.bindClient:
 			c.Fix = fmt.Sprintf("set bound_audiences on role %s to [%s] (or remove it: Vault checks the ID token's audience against the client id anyway)", ref, client)
-			c.FixYAML = roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{client}))
+			c.FixYAML = boundAudienceFix(m.view.Path, name, client)
 		default:
 			var into []string
 			for _, rd := range refused {
 				into = append(into, rd.token.noun())
 			}
 			c.Fix = "add an audience mapper (Clients > " + client + " > Client scopes > dedicated > Audience, included client audience " + bound[0] + ", add to " + strings.Join(into, " and ") + ")"
-			c.FixYAML = mapperFix(client, "audience: "+yq(bound[0]))
+			c.FixYAML = audienceMapperFix(client, bound[0])
 		}
 		d.add(c)
 	}
@@ -401,7 +401,7 @@ func (d *doc) uses(m *mount, name string) []claimUse {
 		case "user_claim":
 			out = append(out, claimUse{id: "claims.user-claim", what: fmt.Sprintf("user_claim %q (the user's name)", k), pointer: c.Pointer,
 				refusal: c.Refusal,
-				fix:     "set user_claim to sub or preferred_username", fixYAML: roleFix(m.view.Path, name, "user_claim: sub")})
+				fix:     "set user_claim to sub or preferred_username", fixYAML: userClaimFix(m.view.Path, name)})
 		case "groups_claim":
 			dotted := ""
 			if !strings.HasPrefix(k, "/") && strings.Contains(k, ".") {
@@ -412,7 +412,7 @@ func (d *doc) uses(m *mount, name string) []claimUse {
 			if dotted != "" {
 				d.add(Check{ID: "claims.groups-pointer", System: sysVault, Status: Fail,
 					Message: fmt.Sprintf("role %s has groups_claim %q: Vault reads a name without a leading / as one top-level claim of that exact name, but Keycloak nests it (%s): Vault answers \"%q claim not found in token\"", ref, k, dotted, k),
-					Fix:     "set groups_claim to the JSON pointer " + dotted, FixYAML: roleFix(m.view.Path, name, "groups_claim: "+yq(dotted))})
+					Fix:     "set groups_claim to the JSON pointer " + dotted, FixYAML: groupsClaimFix(m.view.Path, name, dotted)})
 				continue
 			}
 			out = append(out, claimUse{id: "claims.groups", what: fmt.Sprintf("groups_claim %q", k), pointer: c.Pointer,
