@@ -259,20 +259,17 @@ func vaultInput(opts *inspectTokenOptions) (*inspect.VaultInput, error) {
 		if rm == nil {
 			return nil, fmt.Errorf("no role %q on mount %s/ of the Vault at %s (Vault would answer: role %q could not be found)", opts.VaultRole, opts.VaultMount, conn.Addr(), opts.VaultRole)
 		}
-		r, err := inspect.VaultRoleFromMap(rm)
+		r, err := inspect.VaultRoleFromServer(opts.VaultRole, rm)
 		if err != nil {
 			return nil, err
 		}
-		r.Name = opts.VaultRole
 		cm, err := conn.ReadAuthConfig(ctx, opts.VaultMount)
 		if err != nil {
 			return nil, err
 		}
-		var c *inspect.VaultConfig
-		if cm != nil {
-			if c, err = inspect.VaultConfigFromMap(cm); err != nil {
-				return nil, err
-			}
+		c, err := inspect.VaultConfigFromServer(cm)
+		if err != nil {
+			return nil, err
 		}
 		mountType, err := conn.AuthType(ctx, opts.VaultMount)
 		if err != nil {

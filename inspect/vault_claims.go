@@ -174,7 +174,7 @@ func vaultMatchBoundClaims(glob bool, bound, claims map[string]any) []error {
 func vaultMatchBoundClaim(glob bool, claim string, exp any, claims map[string]any) error {
 	act := vaultGetClaim(claims, claim)
 	if act == nil {
-		return fmt.Errorf("claim %q is missing", claim)
+		return vaultBoundClaimMissing(claim)
 	}
 	actVals, ok := vaultNormalizeList(act)
 	if !ok {

@@ -275,6 +275,28 @@ func VaultRoleFromMap(m map[string]any) (*VaultRole, error) {
 	return r, nil
 }
 
+// VaultRoleFromServer is the one conversion of a role read from a live server (the data map of
+// auth/MOUNT/role/NAME) into the model, for `inspect token --vault-role` and doctor: the fields
+// as VaultRoleFromMap reads them (a role file, --vault-role-file, goes through the same
+// function), named name, since Vault's read does not return the name.
+func VaultRoleFromServer(name string, m map[string]any) (*VaultRole, error) {
+	r, err := VaultRoleFromMap(m)
+	if err != nil {
+		return nil, err
+	}
+	r.Name = name
+	return r, nil
+}
+
+// VaultConfigFromServer is the mount config read from a live server (auth/MOUNT/config), nil
+// when the mount has none (m is nil).
+func VaultConfigFromServer(m map[string]any) (*VaultConfig, error) {
+	if m == nil {
+		return nil, nil
+	}
+	return VaultConfigFromMap(m)
+}
+
 // VaultConfigFromMap builds a mount config from the data map Vault returns for
 // auth/MOUNT/config. A present oidc_client_secret, or an oidc_client_id (which Vault stores only
 // together with a secret), marks the secret as set.

@@ -14,15 +14,6 @@ import (
 	"github.com/ssoctl/ssoctl/templates/django"
 )
 
-// Vault's own words for a token whose aud the role does not bind (Vault
-// 1.19, jwt plugin v0.23; the old string is what older servers and most
-// forum threads show).
-const (
-	vaultJWTAudience    = "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"
-	vaultJWTAudienceOld = "aud claim does not match any bound audience"
-	vaultOIDCAudience   = "invalid id_token audiences"
-)
-
 // The systems checks belong to.
 const (
 	sysKeycloak = "keycloak"
@@ -46,7 +37,7 @@ func (d *doc) discovery() {
 	for _, m := range l.mounts {
 		if m.cfg == nil {
 			d.add(Check{ID: "discovery.config", System: sysVault, Status: Fail, Message: "auth mount " + m.view.Path + "/ has no config",
-				Fix: "write auth/" + m.view.Path + "/config with oidc_discovery_url " + issuer, FixYAML: mountFix(m.view.Path, "discovery_url: "+yq(issuer))})
+				Fix: "write auth/" + m.view.Path + "/config with oidc_discovery_url " + issuer, FixYAML: issuerFix(m.view.Path, "discovery_url", issuer)})
 			continue
 		}
 		bad := false
@@ -65,7 +56,7 @@ func (d *doc) discovery() {
 				d.add(Check{ID: "discovery.issuer", System: sysVault, Status: Fail, Message: msg,
 					Evidence: "Keycloak: " + issuer + "; Vault: " + f.value,
 					Fix:      fmt.Sprintf("set %s on auth/%s/config to %s exactly (or set Keycloak's hostname so that it issues %s)", f.name, m.view.Path, issuer, f.value),
-					FixYAML:  mountFix(m.view.Path, f.yaml+": "+yq(issuer))})
+					FixYAML:  issuerFix(m.view.Path, f.yaml, issuer)})
 			}
 		}
 		if !bad {
@@ -199,12 +190,12 @@ func (d *doc) cliCallback(m *mount, name string, r *inspect.VaultRole) {
 			return
 		}
 	}
-	fix := roleFix(m.view.Path, name, "allowed_redirect_uris: "+yqList([]string{cli}))
+	fix := redirectURIFix(m.view.Path, name, cli)
 	if !redirectAllowed(d.live.client.Settings().RedirectURIs, d.rootURL(), cli) {
 		fix = clientFix(d.t.Client, "redirect_uris: "+yqList([]string{cli})) + fix
 	}
 	d.add(Check{ID: "redirect.vault-cli", System: sysVault, Status: Warn,
-		Message: fmt.Sprintf("role %s/%s does not allow the Vault CLI's callback %s: `vault login -method=oidc role=%s` answers \"Unable to authorize role %q with redirect_uri %q\" (the browser login in Vault's UI is not affected)", m.view.Path, name, cli, name, name, cli),
+		Message: fmt.Sprintf("role %s/%s does not allow the Vault CLI's callback %s: `vault login -method=oidc role=%s` answers \"%s\" (the browser login in Vault's UI is not affected)", m.view.Path, name, cli, name, inspect.VaultCLIRedirectRefused(name, cli)),
 		Fix:     "add " + cli + " to the role's allowed_redirect_uris and the client's redirect URIs, if people log in from the CLI",
 		FixYAML: fix})
 }
@@ -265,15 +256,15 @@ func (d *doc) audience(m *mount) {
 			continue // the OIDC flow holds aud against the client id itself
 		}
 		ref := m.view.Path + "/" + name
+		login := inspect.VaultLoginOIDC
+		if pathOf(m, r) == pathJWT {
+			login = inspect.VaultLoginJWT
+		}
 		var refused, passed []reading
 		selfOK := true // every reading carries the client id
 		for _, rd := range path.readings {
 			auds := d.aud(rd.token)
-			ok := len(auds) == 0
-			if len(bound) > 0 {
-				ok = slices.ContainsFunc(bound, func(a string) bool { return slices.Contains(auds, a) })
-			}
-			if ok {
+			if step, _ := inspect.VaultAudience(login, bound, auds, len(auds) > 0); step == "" {
 				passed = append(passed, rd)
 			} else {
 				refused = append(refused, rd)
@@ -298,7 +289,7 @@ func (d *doc) audience(m *mount) {
 			if rd.sender != "" {
 				part += ", " + rd.sender + ","
 			}
-			refusal := vaultJWTNoAudiences
+			refusal := inspect.VaultMsgJWTNoAudiences
 			if len(bound) > 0 {
 				refusal = path.audRefused[0]
 			}
@@ -317,21 +308,21 @@ func (d *doc) audience(m *mount) {
 		switch {
 		case len(bound) == 0:
 			c.Fix = fmt.Sprintf("bind role %s to client %s (bound_audiences [%s]), the audience of every ID token", ref, client, client)
-			c.FixYAML = roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{client}))
+			c.FixYAML = boundAudienceFix(m.view.Path, name, client)
 			if !selfOK {
 				c.Fix += ", and add an audience mapper for " + client + " so that access tokens carry it too"
-				c.FixYAML = mapperFix(client, "audience: "+yq(client)) + c.FixYAML
+				c.FixYAML = audienceMapperFix(client, client) + c.FixYAML
 			}
 		case selfOK && path.bindClient:
 			c.Fix = fmt.Sprintf("set bound_audiences on role %s to [%s] (or remove it: Vault checks the ID token's audience against the client id anyway)", ref, client)
-			c.FixYAML = roleFix(m.view.Path, name, "bound_audiences: "+yqList([]string{client}))
+			c.FixYAML = boundAudienceFix(m.view.Path, name, client)
 		default:
 			var into []string
 			for _, rd := range refused {
 				into = append(into, rd.token.noun())
 			}
 			c.Fix = "add an audience mapper (Clients > " + client + " > Client scopes > dedicated > Audience, included client audience " + bound[0] + ", add to " + strings.Join(into, " and ") + ")"
-			c.FixYAML = mapperFix(client, "audience: "+yq(bound[0]))
+			c.FixYAML = audienceMapperFix(client, bound[0])
 		}
 		d.add(c)
 	}
@@ -401,43 +392,39 @@ func (d *doc) uses(m *mount, name string) []claimUse {
 	r := m.roles[name]
 	ref := m.view.Path + "/" + name
 	var out []claimUse
-	if uc := r.UserClaim; uc != "" {
-		p := inspect.VaultClaimPointer(uc)
-		if !r.UserClaimJSONPointer {
-			p = inspect.PointerTo(uc).String()
-		}
-		out = append(out, claimUse{id: "claims.user-claim", what: fmt.Sprintf("user_claim %q (the user's name)", uc), pointer: p,
-			refusal: fmt.Sprintf("claim %q not found in token", uc),
-			fix:     "set user_claim to sub or preferred_username", fixYAML: roleFix(m.view.Path, name, "user_claim: sub")})
-	}
-	if gc := r.GroupsClaim; gc != "" {
-		dotted := ""
-		if !strings.HasPrefix(gc, "/") && strings.Contains(gc, ".") {
-			if p := inspect.KeycloakClaimPointer(gc).String(); len(d.live.tokens.find(p)) > 0 {
-				dotted = p
+	for _, c := range inspect.VaultClaimReads(r) {
+		k := c.Name
+		switch c.Field {
+		case "user_claim":
+			out = append(out, claimUse{id: "claims.user-claim", what: fmt.Sprintf("user_claim %q (the user's name)", k), pointer: c.Pointer,
+				refusal: c.Refusal,
+				fix:     "set user_claim to sub or preferred_username", fixYAML: userClaimFix(m.view.Path, name)})
+		case "groups_claim":
+			dotted := ""
+			if !strings.HasPrefix(k, "/") && strings.Contains(k, ".") {
+				if p := inspect.KeycloakClaimPointer(k).String(); len(d.live.tokens.find(p)) > 0 {
+					dotted = p
+				}
 			}
-		}
-		if dotted != "" {
-			d.add(Check{ID: "claims.groups-pointer", System: sysVault, Status: Fail,
-				Message: fmt.Sprintf("role %s has groups_claim %q: Vault reads a name without a leading / as one top-level claim of that exact name, but Keycloak nests it (%s): Vault answers \"%q claim not found in token\"", ref, gc, dotted, gc),
-				Fix:     "set groups_claim to the JSON pointer " + dotted, FixYAML: roleFix(m.view.Path, name, "groups_claim: "+yq(dotted))})
-		} else {
-			p := inspect.VaultClaimPointer(gc)
-			out = append(out, claimUse{id: "claims.groups", what: fmt.Sprintf("groups_claim %q", gc), pointer: p,
-				refusal: fmt.Sprintf("failed to fetch groups: %q claim not found in token", gc),
+			if dotted != "" {
+				d.add(Check{ID: "claims.groups-pointer", System: sysVault, Status: Fail,
+					Message: fmt.Sprintf("role %s has groups_claim %q: Vault reads a name without a leading / as one top-level claim of that exact name, but Keycloak nests it (%s): Vault answers \"%q claim not found in token\"", ref, k, dotted, k),
+					Fix:     "set groups_claim to the JSON pointer " + dotted, FixYAML: groupsClaimFix(m.view.Path, name, dotted)})
+				continue
+			}
+			out = append(out, claimUse{id: "claims.groups", what: fmt.Sprintf("groups_claim %q", k), pointer: c.Pointer,
+				refusal: c.Refusal,
 				fix:     "add a mapper that writes it (a client roles or group membership mapper), or point groups_claim at a claim the tokens have",
-				fixYAML: d.groupsMapperFix(p)})
+				fixYAML: d.groupsMapperFix(c.Pointer)})
+		case "bound_claims":
+			out = append(out, claimUse{id: "claims.bound-claims", what: fmt.Sprintf("bound_claims key %q", k), pointer: c.Pointer,
+				refusal: c.Refusal,
+				fix:     fmt.Sprintf("add a mapper that writes %s into every token, or take %q out of bound_claims", c.Pointer, k)})
+		case "claim_mappings":
+			out = append(out, claimUse{id: "claims.claim-mappings", what: fmt.Sprintf("claim_mappings source %q", k), pointer: c.Pointer,
+				without: fmt.Sprintf("the entity alias gets no metadata %q (Vault skips a missing source without a word)", c.MetadataKey),
+				fix:     fmt.Sprintf("add a mapper that writes %s into every token, or take %q out of claim_mappings", c.Pointer, k)})
 		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(r.BoundClaims)) {
-		out = append(out, claimUse{id: "claims.bound-claims", what: fmt.Sprintf("bound_claims key %q", k), pointer: inspect.VaultClaimPointer(k),
-			refusal: fmt.Sprintf("error validating claims: claim %q is missing", k),
-			fix:     fmt.Sprintf("add a mapper that writes %s into every token, or take %q out of bound_claims", inspect.VaultClaimPointer(k), k)})
-	}
-	for _, k := range slices.Sorted(maps.Keys(r.ClaimMappings)) {
-		out = append(out, claimUse{id: "claims.claim-mappings", what: fmt.Sprintf("claim_mappings source %q", k), pointer: inspect.VaultClaimPointer(k),
-			without: fmt.Sprintf("the entity alias gets no metadata %q (Vault skips a missing source without a word)", r.ClaimMappings[k]),
-			fix:     fmt.Sprintf("add a mapper that writes %s into every token, or take %q out of claim_mappings", inspect.VaultClaimPointer(k), k)})
 	}
 	return out
 }

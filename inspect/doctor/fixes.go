@@ -78,6 +78,43 @@ func roleFix(path, role string, fields ...string) string {
 	return mountFix(path, lines...)
 }
 
+// The fix fragments of doctor's Vault rules, one per rule, so that every
+// check of a rule proposes the same lines.
+
+// issuerFix sets the issuer a mount trusts (field: discovery_url or
+// bound_issuer) to the one Keycloak writes into tokens.
+func issuerFix(path, field, issuer string) string {
+	return mountFix(path, field+": "+yq(issuer))
+}
+
+// boundAudienceFix binds a role to one audience (inspect.VaultAudience).
+func boundAudienceFix(path, role, aud string) string {
+	return roleFix(path, role, "bound_audiences: "+yqList([]string{aud}))
+}
+
+// audienceMapperFix gives the client an audience mapper that adds aud to its
+// tokens (inspect.VaultAudience, from Keycloak's side).
+func audienceMapperFix(client, aud string) string {
+	return mapperFix(client, "audience: "+yq(aud))
+}
+
+// userClaimFix points a role's user_claim at sub, which every Keycloak
+// token has (inspect.VaultClaimReads).
+func userClaimFix(path, role string) string {
+	return roleFix(path, role, "user_claim: sub")
+}
+
+// groupsClaimFix points a role's groups_claim at a JSON pointer
+// (inspect.VaultClaimReads).
+func groupsClaimFix(path, role, pointer string) string {
+	return roleFix(path, role, "groups_claim: "+yq(pointer))
+}
+
+// redirectURIFix adds a callback to a role's allowed_redirect_uris.
+func redirectURIFix(path, role, uri string) string {
+	return roleFix(path, role, "allowed_redirect_uris: "+yqList([]string{uri}))
+}
+
 // mapperYAML renders a mapper as sso.yaml writes one: a line per key
 // (the kind, and a name where it is not the default), each value in flow
 // style, as mapperFix takes it.

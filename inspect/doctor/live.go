@@ -68,17 +68,14 @@ func read(ctx context.Context, t Target, sys Systems) (*live, error) {
 			return nil, &MissingError{What: fmt.Sprintf("auth mount %s/ on Vault %s", m.Path, sys.Vault.Addr())}
 		}
 		mt := &mount{view: v, roles: map[string]*inspect.VaultRole{}}
-		if v.Config != nil {
-			if mt.cfg, err = inspect.VaultConfigFromMap(v.Config); err != nil {
-				return nil, err
-			}
+		if mt.cfg, err = inspect.VaultConfigFromServer(v.Config); err != nil {
+			return nil, err
 		}
 		for name, raw := range v.Roles {
-			r, err := inspect.VaultRoleFromMap(raw)
+			r, err := inspect.VaultRoleFromServer(name, raw)
 			if err != nil {
 				return nil, fmt.Errorf("role %s/%s: %w", m.Path, name, err)
 			}
-			r.Name = name
 			mt.roles[name] = r
 			mt.names = append(mt.names, name)
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssoctl/ssoctl/inspect"
 	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/rancher"
@@ -95,7 +96,7 @@ func (d *doc) clock() {
 		// Both readings count whole seconds.
 		if abs(skew) > leeway+2*time.Second {
 			d.add(Check{ID: "clock.keycloak-vault", System: sysVault, Status: Fail, Evidence: ev,
-				Message: fmt.Sprintf("Keycloak's clock and Vault's are %s apart, more than the %s allowed (%s): Vault refuses fresh tokens (\"token issued in the future\" or \"token is expired\")", abs(skew).Round(time.Second), leeway, by),
+				Message: fmt.Sprintf("Keycloak's clock and Vault's are %s apart, more than the %s allowed (%s): Vault refuses fresh tokens (%s)", abs(skew).Round(time.Second), leeway, by, inspect.VaultMsgClockRefusals),
 				Fix:     "sync both hosts' clocks with NTP"})
 		} else {
 			d.ok(sysVault, "clock.keycloak-vault", fmt.Sprintf("Keycloak's clock and Vault's agree within %s (%s allowed)", abs(skew).Round(time.Second)+2*time.Second, leeway))

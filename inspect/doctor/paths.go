@@ -91,10 +91,6 @@ type loginPath struct {
 	bindClient bool
 }
 
-// Vault's answer to a JWT with an aud when the role binds no audiences
-// (jwt plugin v0.20.3 and later, for a string aud as for a list).
-const vaultJWTNoAudiences = "audience claim found in JWT but no audiences bound to the role"
-
 // The login paths. Their keys are what pathOf returns.
 const (
 	pathJWT          = "jwt"
@@ -132,15 +128,15 @@ var loginPaths = map[string]loginPath{
 			{token: fromIDToken, login: "a JWT login", sender: "as a user's script sends"},
 			{token: fromAccessToken, login: "a JWT login", sender: "as machines and client-credentials logins send"},
 		},
-		audID: "audience.jwt", audRefused: []string{vaultJWTAudience, vaultJWTAudienceOld}, strictAud: true,
+		audID: "audience.jwt", audRefused: []string{inspect.VaultMsgJWTAudience, inspect.VaultMsgJWTAudienceOld}, strictAud: true,
 	},
 	pathOIDC: {
 		readings: []reading{{token: fromIDToken, merged: []source{fromUserinfo}, login: "the OIDC login"}},
-		audID:    "audience.oidc", audRefused: []string{vaultOIDCAudience}, bindClient: true,
+		audID:    "audience.oidc", audRefused: []string{inspect.VaultMsgOIDCAudiences}, bindClient: true,
 	},
 	pathOIDCImplicit: {
 		readings: []reading{{token: fromIDToken, login: "the OIDC login (implicit flow, without userinfo)"}},
-		audID:    "audience.oidc", audRefused: []string{vaultOIDCAudience}, bindClient: true,
+		audID:    "audience.oidc", audRefused: []string{inspect.VaultMsgOIDCAudiences}, bindClient: true,
 	},
 }
 

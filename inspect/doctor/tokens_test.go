@@ -131,13 +131,13 @@ func TestEveryTokenAPathReads(t *testing.T) {
 			wantFail: "claims.user-claim", want: []string{"role jwt/default", `user_claim "email"`, "not into the access token", `claim \"email\" not found in token`}},
 		{name: "an audience only in the access token", mappers: []string{"        - groups: {claim: groups}", "        - audience: {client: api, id_token: false}"},
 			oidcRole: "groups_claim: groups", jwtRole: "groups_claim: groups, bound_audiences: [api]",
-			wantFail: "audience.jwt", want: []string{"an ID token of client vault has aud", "as a user's script sends", vaultJWTAudience, "only the access token passes"}},
+			wantFail: "audience.jwt", want: []string{"an ID token of client vault has aud", "as a user's script sends", inspect.VaultMsgJWTAudience, "only the access token passes"}},
 		{name: "an audience only in the ID token", mappers: []string{"        - groups: {claim: groups}", "        - audience: {client: api, access_token: false}"},
 			oidcRole: "groups_claim: groups", jwtRole: "groups_claim: groups, bound_audiences: [api]",
 			wantFail: "audience.jwt", want: []string{"an access token of client vault has aud", "as machines and client-credentials logins send", "only the ID token passes"}},
 		{name: "a JWT role that binds no audiences", mappers: []string{"        - groups: {claim: groups}"},
 			oidcRole: "groups_claim: groups", jwtRole: "groups_claim: groups, bound_claims: {/groups: kv-managers}",
-			wantFail: "audience.jwt", want: []string{"binds no audiences", "an ID token of client vault has aud", vaultJWTNoAudiences}},
+			wantFail: "audience.jwt", want: []string{"binds no audiences", "an ID token of client vault has aud", inspect.VaultMsgJWTNoAudiences}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			text := strings.NewReplacer("MAPPERS", strings.Join(tc.mappers, "\n"), "OIDCROLE", tc.oidcRole, "JWTROLE", tc.jwtRole).Replace(tokensFile)
