@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,23 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/inspect/doctor"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
 type doctorLogoutOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Now      func() time.Time
-	Context  context.Context
-	connect  *connector
+	keycloakOptions
 	// Listen opens the receiver's listener; tests replace it.
 	Listen func(network, addr string) (net.Listener, error)
 
-	keycloakTarget
 	User     string
 	Clients  []string
 	Receiver string
@@ -37,8 +28,7 @@ type doctorLogoutOptions struct {
 }
 
 func newDoctorLogoutCmd(f *Factory, runF func(*doctorLogoutOptions) error) *cobra.Command {
-	opts := &doctorLogoutOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, Now: f.Now,
-		connect: f.connector(), Listen: net.Listen}
+	opts := &doctorLogoutOptions{keycloakOptions: keycloakOptions{commonOptions: newCommonOptions(f)}, Listen: net.Listen}
 	cmd := &cobra.Command{
 		Use:   "logout --realm R --user U --client A --client B [--receiver ADDR] [--timeout 10s]",
 		Short: "Prove single sign-out: logging out of one client ends the session of the other",
@@ -67,7 +57,7 @@ and verified), 3 a check failed, 1 a server could not be reached, 2 bad
 usage or input.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolve(opts.Getenv); err != nil {
+			if err := opts.resolveTarget(); err != nil {
 				return err
 			}
 			switch {
@@ -87,11 +77,7 @@ usage or input.`,
 				}
 				opts.Receiver = addr
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return doctorLogoutRun(opts)
+			return runCommand(cmd, opts, runF, doctorLogoutRun)
 		},
 	}
 	opts.addFlags(cmd, "the realm of both clients")

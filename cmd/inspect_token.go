@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/inspect"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/vault"
 )
 
@@ -24,13 +23,7 @@ import (
 const maxKeyFile = 1 << 20
 
 type inspectTokenOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Redactor *secret.Redactor
-	Now      func() time.Time
-	Context  context.Context
-	connect  *connector
-
+	commonOptions
 	Input          string
 	Issuer         string
 	JWKS           string
@@ -47,7 +40,7 @@ type inspectTokenOptions struct {
 }
 
 func newInspectTokenCmd(f *Factory, runF func(*inspectTokenOptions) error) *cobra.Command {
-	opts := &inspectTokenOptions{IO: f.IO, Globals: f.Globals, Redactor: f.Redactor, Now: f.Now, connect: f.connector()}
+	opts := &inspectTokenOptions{commonOptions: newCommonOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "token [FILE|-] [--issuer URL | --jwks URL|FILE] [flags]",
 		Short: "Decode, verify and check a JWT, and predict what Vault will say about it",
@@ -106,11 +99,7 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 				return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
 			}
 			opts.VaultMount = strings.Trim(opts.VaultMount, "/")
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return inspectTokenRun(opts)
+			return runCommand(cmd, opts, runF, inspectTokenRun)
 		},
 	}
 	fl := cmd.Flags()
@@ -130,81 +119,15 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 }
 
 func inspectTokenRun(opts *inspectTokenOptions) error {
-	ctx := opts.Context
-	data, err := readInput(opts.IO.In, opts.Input, maxInput)
+	tok, err := readToken(opts)
 	if err != nil {
 		return err
 	}
-	pick := inspect.PickDefault
-	switch {
-	case opts.IDToken:
-		pick = inspect.PickIDToken
-	case opts.AccessToken:
-		pick = inspect.PickAccessToken
-	}
-	tok, err := inspect.ParseInput(data, pick)
+	io, err := inspectOptions(opts)
 	if err != nil {
 		return err
 	}
-	opts.Redactor.Add(tok.Raw)
-
-	check := inspect.CheckOptions{Now: opts.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
-	if opts.Leeway == 0 {
-		check.Leeway = -1 // --leeway 0 means none
-	}
-	for _, c := range opts.Claims {
-		a, err := inspect.ParseClaimAssertion(c)
-		if err != nil {
-			return err
-		}
-		check.Claims = append(check.Claims, a)
-	}
-	io := inspect.InspectOptions{Check: check}
-	// Network clients are built only when a URL is involved, so that an
-	// offline check (--jwks FILE) starts nothing it does not need.
-	switch {
-	case opts.Issuer != "":
-		hc, err := opts.connect.plainHTTP()
-		if err != nil {
-			return err
-		}
-		d, err := inspect.Discover(ctx, hc, opts.Issuer)
-		if err != nil {
-			return err
-		}
-		io.Keys = inspect.NewRemoteJWKS(hc, d.JWKSURI)
-	case strings.HasPrefix(opts.JWKS, "http://") || strings.HasPrefix(opts.JWKS, "https://"):
-		hc, err := opts.connect.plainHTTP()
-		if err != nil {
-			return err
-		}
-		io.Keys = inspect.NewRemoteJWKS(hc, opts.JWKS)
-	case opts.JWKS != "":
-		b, err := readInput(opts.IO.In, opts.JWKS, maxKeyFile)
-		if err != nil {
-			return err
-		}
-		ks, err := inspect.ParseKeys(b)
-		if err != nil {
-			return err
-		}
-		io.Keys = ks
-	}
-	if vi, err := vaultInput(opts); err != nil {
-		return err
-	} else if vi != nil {
-		io.Vault = vi
-		if io.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
-			// Verify with the keys the mount's config names, as Vault will.
-			if io.Keys, err = configKeys(ctx, opts.connect, vi.Config); err != nil {
-				return err
-			}
-		}
-		if io.Keys == nil && !opts.InsecureNoVrfy {
-			return usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
-		}
-	}
-	rep, err := inspect.Inspect(ctx, tok, io)
+	rep, err := inspect.Inspect(opts.Context, tok, io)
 	if le := (*inspect.TemplateLimitError)(nil); errors.As(err, &le) && opts.VaultRoleFile != "" {
 		return fmt.Errorf("--vault-role-file %s: %w", opts.VaultRoleFile, err)
 	}
@@ -227,6 +150,95 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 		return &ExitError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// readToken reads the token to inspect (--id-token and --access-token pick
+// one of a token response) and redacts it.
+func readToken(opts *inspectTokenOptions) (*inspect.Token, error) {
+	data, err := readInput(opts.IO.In, opts.Input, maxInput)
+	if err != nil {
+		return nil, err
+	}
+	pick := inspect.PickDefault
+	switch {
+	case opts.IDToken:
+		pick = inspect.PickIDToken
+	case opts.AccessToken:
+		pick = inspect.PickAccessToken
+	}
+	tok, err := inspect.ParseInput(data, pick)
+	if err != nil {
+		return nil, err
+	}
+	opts.Redactor.Add(tok.Raw)
+	return tok, nil
+}
+
+// inspectOptions are the checks the flags ask for, the keys to verify
+// with, and the Vault role to evaluate.
+func inspectOptions(opts *inspectTokenOptions) (inspect.InspectOptions, error) {
+	check := inspect.CheckOptions{Now: opts.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
+	if opts.Leeway == 0 {
+		check.Leeway = -1 // --leeway 0 means none
+	}
+	for _, c := range opts.Claims {
+		a, err := inspect.ParseClaimAssertion(c)
+		if err != nil {
+			return inspect.InspectOptions{}, err
+		}
+		check.Claims = append(check.Claims, a)
+	}
+	io := inspect.InspectOptions{Check: check}
+	var err error
+	if io.Keys, err = flagKeys(opts); err != nil {
+		return io, err
+	}
+	if vi, err := vaultInput(opts); err != nil {
+		return io, err
+	} else if vi != nil {
+		io.Vault = vi
+		if io.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
+			// Verify with the keys the mount's config names, as Vault will.
+			if io.Keys, err = configKeys(opts.Context, opts.connect, vi.Config); err != nil {
+				return io, err
+			}
+		}
+		if io.Keys == nil && !opts.InsecureNoVrfy {
+			return io, usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
+		}
+	}
+	return io, nil
+}
+
+// flagKeys is the key source --issuer or --jwks names, or nil. Network
+// clients are built only when a URL is involved, so that an offline check
+// (--jwks FILE) starts nothing it does not need.
+func flagKeys(opts *inspectTokenOptions) (inspect.KeySource, error) {
+	switch {
+	case opts.Issuer != "":
+		hc, err := opts.connect.plainHTTP()
+		if err != nil {
+			return nil, err
+		}
+		d, err := inspect.Discover(opts.Context, hc, opts.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		return inspect.NewRemoteJWKS(hc, d.JWKSURI), nil
+	case strings.HasPrefix(opts.JWKS, "http://") || strings.HasPrefix(opts.JWKS, "https://"):
+		hc, err := opts.connect.plainHTTP()
+		if err != nil {
+			return nil, err
+		}
+		return inspect.NewRemoteJWKS(hc, opts.JWKS), nil
+	case opts.JWKS != "":
+		b, err := readInput(opts.IO.In, opts.JWKS, maxKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return inspect.ParseKeys(b)
+	}
+	return nil, nil
 }
 
 // vaultInput reads the Vault role (and the mount config) to evaluate, or nil.
