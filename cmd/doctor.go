@@ -52,7 +52,7 @@ func (m *mountFlag) Set(v string) error {
 }
 
 func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
-	opts := &doctorOptions{fileOptions: fileOptions{commonOptions: newCommonOptions(f)}}
+	opts := &doctorOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "doctor [-f sso.yaml | --realm R --client C [--vault-mount M [--vault-role ROLE]...]...] [--user NAME] [--fix]",
 		Short: "Find what is wrong across Keycloak, Vault, Django sites and Rancher, and name the fix",

@@ -28,7 +28,7 @@ type doctorLogoutOptions struct {
 }
 
 func newDoctorLogoutCmd(f *Factory, runF func(*doctorLogoutOptions) error) *cobra.Command {
-	opts := &doctorLogoutOptions{keycloakOptions: keycloakOptions{commonOptions: newCommonOptions(f)}, Listen: net.Listen}
+	opts := &doctorLogoutOptions{keycloakOptions: newKeycloakOptions(f), Listen: net.Listen}
 	cmd := &cobra.Command{
 		Use:   "logout --realm R --user U --client A --client B [--receiver ADDR] [--timeout 10s]",
 		Short: "Prove single sign-out: logging out of one client ends the session of the other",
@@ -60,22 +60,8 @@ usage or input.`,
 			if err := opts.resolveTarget(); err != nil {
 				return err
 			}
-			switch {
-			case opts.User == "":
-				return usageErrorf("--user is required: the user whose single sign-out is proven")
-			case len(opts.Clients) != 2:
-				return usageErrorf("give --client twice: the client logged out of (A), then the one whose session must end with it (B)")
-			case opts.Clients[0] == opts.Clients[1]:
-				return usageErrorf("the two --client values must differ")
-			case opts.Timeout <= 0:
-				return usageErrorf("--timeout must be positive")
-			}
-			if opts.Receiver != "" {
-				addr, err := receiverAddr(opts.Receiver)
-				if err != nil {
-					return usageErrorf("--receiver %s: %v", opts.Receiver, err)
-				}
-				opts.Receiver = addr
+			if err := validateDoctorLogoutOptions(opts); err != nil {
+				return err
 			}
 			return runCommand(cmd, opts, runF, doctorLogoutRun)
 		},
@@ -135,6 +121,28 @@ func listenReceiver(opts *doctorLogoutOptions) (net.Listener, error) {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", th.Warn.Render("warning:"), msg)
 	}
 	return l, nil
+}
+
+// validateDoctorLogoutOptions checks the flags and reads --receiver.
+func validateDoctorLogoutOptions(opts *doctorLogoutOptions) error {
+	switch {
+	case opts.User == "":
+		return usageErrorf("--user is required: the user whose single sign-out is proven")
+	case len(opts.Clients) != 2:
+		return usageErrorf("give --client twice: the client logged out of (A), then the one whose session must end with it (B)")
+	case opts.Clients[0] == opts.Clients[1]:
+		return usageErrorf("the two --client values must differ")
+	case opts.Timeout <= 0:
+		return usageErrorf("--timeout must be positive")
+	}
+	if opts.Receiver != "" {
+		addr, err := receiverAddr(opts.Receiver)
+		if err != nil {
+			return usageErrorf("--receiver %s: %v", opts.Receiver, err)
+		}
+		opts.Receiver = addr
+	}
+	return nil
 }
 
 func doctorLogoutRun(opts *doctorLogoutOptions) error {

@@ -16,7 +16,7 @@ type exportOptions struct {
 }
 
 func newExportKeycloakCmd(f *Factory, runF func(*exportOptions) error) *cobra.Command {
-	opts := &exportOptions{keycloakOptions: keycloakOptions{commonOptions: newCommonOptions(f)}}
+	opts := &exportOptions{keycloakOptions: newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "keycloak --realm R [--client ID]...",
 		Short: "Write a realm's clients, roles, mappers and groups as sso.yaml",

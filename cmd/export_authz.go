@@ -20,7 +20,7 @@ type exportAuthzOptions struct {
 }
 
 func newExportAuthzCmd(f *Factory, runF func(*exportAuthzOptions) error) *cobra.Command {
-	opts := &exportAuthzOptions{keycloakOptions: keycloakOptions{commonOptions: newCommonOptions(f)}}
+	opts := &exportAuthzOptions{keycloakOptions: newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "authz --realm R --client C [--out FILE]",
 		Short: "Write a client's Authorization Services settings, as the console's Export does",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"sort"
@@ -77,26 +78,8 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 			if len(args) == 1 {
 				opts.Input = args[0]
 			}
-			if opts.IDToken && opts.AccessToken {
-				return usageErrorf("--id-token and --access-token are mutually exclusive")
-			}
-			if opts.Issuer != "" && opts.JWKS != "" {
-				return usageErrorf("--issuer and --jwks are mutually exclusive")
-			}
-			if opts.VaultRole != "" && opts.VaultRoleFile != "" {
-				return usageErrorf("--vault-role and --vault-role-file are mutually exclusive")
-			}
-			switch {
-			case opts.Flavor != "" && opts.Flavor != inspect.FlavorVault && opts.Flavor != inspect.FlavorOpenBao:
-				return usageErrorf("unknown --flavor %q: want vault or openbao", opts.Flavor)
-			case opts.Flavor != "" && opts.VaultRoleFile == "":
-				return usageErrorf("--flavor goes with --vault-role-file (with --vault-role the server says what it is)")
-			}
-			if opts.InsecureNoVrfy && (opts.Issuer != "" || opts.JWKS != "") {
-				return usageErrorf("--insecure-no-verify contradicts --issuer/--jwks")
-			}
-			if !opts.InsecureNoVrfy && opts.Issuer == "" && opts.JWKS == "" && opts.VaultRole == "" {
-				return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
+			if err := validateInspectTokenOptions(opts); err != nil {
+				return err
 			}
 			opts.VaultMount = strings.Trim(opts.VaultMount, "/")
 			return runCommand(cmd, opts, runF, inspectTokenRun)
@@ -118,16 +101,42 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 	return cmd
 }
 
+// validateInspectTokenOptions checks the flags that exclude or need each other.
+func validateInspectTokenOptions(opts *inspectTokenOptions) error {
+	if opts.IDToken && opts.AccessToken {
+		return usageErrorf("--id-token and --access-token are mutually exclusive")
+	}
+	if opts.Issuer != "" && opts.JWKS != "" {
+		return usageErrorf("--issuer and --jwks are mutually exclusive")
+	}
+	if opts.VaultRole != "" && opts.VaultRoleFile != "" {
+		return usageErrorf("--vault-role and --vault-role-file are mutually exclusive")
+	}
+	switch {
+	case opts.Flavor != "" && opts.Flavor != inspect.FlavorVault && opts.Flavor != inspect.FlavorOpenBao:
+		return usageErrorf("unknown --flavor %q: want vault or openbao", opts.Flavor)
+	case opts.Flavor != "" && opts.VaultRoleFile == "":
+		return usageErrorf("--flavor goes with --vault-role-file (with --vault-role the server says what it is)")
+	}
+	if opts.InsecureNoVrfy && (opts.Issuer != "" || opts.JWKS != "") {
+		return usageErrorf("--insecure-no-verify contradicts --issuer/--jwks")
+	}
+	if !opts.InsecureNoVrfy && opts.Issuer == "" && opts.JWKS == "" && opts.VaultRole == "" {
+		return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
+	}
+	return nil
+}
+
 func inspectTokenRun(opts *inspectTokenOptions) error {
 	tok, err := readToken(opts)
 	if err != nil {
 		return err
 	}
-	io, err := inspectOptions(opts)
+	in, err := inspectOptions(opts)
 	if err != nil {
 		return err
 	}
-	rep, err := inspect.Inspect(opts.Context, tok, io)
+	rep, err := inspect.Inspect(opts.Context, tok, in)
 	if le := (*inspect.TemplateLimitError)(nil); errors.As(err, &le) && opts.VaultRoleFile != "" {
 		return fmt.Errorf("--vault-role-file %s: %w", opts.VaultRoleFile, err)
 	}
@@ -188,26 +197,26 @@ func inspectOptions(opts *inspectTokenOptions) (inspect.InspectOptions, error) {
 		}
 		check.Claims = append(check.Claims, a)
 	}
-	io := inspect.InspectOptions{Check: check}
+	in := inspect.InspectOptions{Check: check}
 	var err error
-	if io.Keys, err = flagKeys(opts); err != nil {
-		return io, err
+	if in.Keys, err = flagKeys(opts); err != nil {
+		return in, err
 	}
 	if vi, err := vaultInput(opts); err != nil {
-		return io, err
+		return in, err
 	} else if vi != nil {
-		io.Vault = vi
-		if io.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
+		in.Vault = vi
+		if in.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
 			// Verify with the keys the mount's config names, as Vault will.
-			if io.Keys, err = configKeys(opts.Context, opts.connect, vi.Config); err != nil {
-				return io, err
+			if in.Keys, err = configKeys(opts.Context, opts.connect, vi.Config); err != nil {
+				return in, err
 			}
 		}
-		if io.Keys == nil && !opts.InsecureNoVrfy {
-			return io, usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
+		if in.Keys == nil && !opts.InsecureNoVrfy {
+			return in, usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
 		}
 	}
-	return io, nil
+	return in, nil
 }
 
 // flagKeys is the key source --issuer or --jwks names, or nil. Network
@@ -368,6 +377,15 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 		}
 		fmt.Fprintf(w, "  %-18s %s\n", termSafe(k), termSafe(v))
 	}
+	writeSignature(w, th, tok, rep)
+	writeFindings(ios, "Findings:", rep.Findings)
+	if rep.Vault != nil {
+		writeVaultVerdict(ios, rep.Vault)
+	}
+}
+
+// writeSignature prints whether the signature was verified, and with which key.
+func writeSignature(w io.Writer, th *Theme, tok *inspect.Token, rep *inspect.Report) {
 	switch {
 	case rep.Verified:
 		src := ""
@@ -384,36 +402,39 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 	default:
 		fmt.Fprintf(w, "%s %s failed\n", th.Bold.Render("Signature:"), th.Fail.Render("✗"))
 	}
-	writeFindings(ios, "Findings:", rep.Findings)
-	if v := rep.Vault; v != nil {
-		verdict := th.OK.Render("✓ Vault would accept it")
-		switch {
-		case v.CannotEvaluate():
-			verdict = th.Warn.Render("? ssoctl cannot evaluate the role's token_policies templates")
-		case !v.Accepted:
-			verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
-		}
-		fmt.Fprintf(w, "%s role %s (%s login): %s\n", th.Bold.Render("Vault:"), termSafe(strconv.Quote(v.Role)), v.Login, verdict)
-		switch {
-		case !v.Accepted && len(v.Messages) > 1:
-			fmt.Fprintf(w, "  Vault says one of (it names the first failing entry in Go's random map order):\n")
-			for _, m := range v.Messages {
-				fmt.Fprintf(w, "    %s\n", termSafe(m))
-			}
-		case !v.Accepted && v.Message != "":
-			fmt.Fprintf(w, "  Vault says: %s\n", termSafe(v.Message))
-		}
-		if v.Accepted {
-			fmt.Fprintf(w, "  entity alias: %s\n", termSafe(v.Alias))
-			if len(v.GroupAliases) > 0 {
-				fmt.Fprintf(w, "  group aliases: %s\n", termSafe(strings.Join(v.GroupAliases, ", ")))
-			}
-			if len(v.Policies) > 0 {
-				fmt.Fprintf(w, "  token policies: %s\n", termSafe(strings.Join(v.Policies, ", ")))
-			}
-		}
-		writeFindings(ios, "", v.Findings)
+}
+
+// writeVaultVerdict prints what Vault would say of the token.
+func writeVaultVerdict(ios *IOStreams, v *inspect.VaultVerdict) {
+	th := ios.OutTheme()
+	w := ios.Out
+	verdict := th.OK.Render("✓ Vault would accept it")
+	switch {
+	case v.CannotEvaluate():
+		verdict = th.Warn.Render("? ssoctl cannot evaluate the role's token_policies templates")
+	case !v.Accepted:
+		verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
 	}
+	fmt.Fprintf(w, "%s role %s (%s login): %s\n", th.Bold.Render("Vault:"), termSafe(strconv.Quote(v.Role)), v.Login, verdict)
+	switch {
+	case !v.Accepted && len(v.Messages) > 1:
+		fmt.Fprintf(w, "  Vault says one of (it names the first failing entry in Go's random map order):\n")
+		for _, m := range v.Messages {
+			fmt.Fprintf(w, "    %s\n", termSafe(m))
+		}
+	case !v.Accepted && v.Message != "":
+		fmt.Fprintf(w, "  Vault says: %s\n", termSafe(v.Message))
+	}
+	if v.Accepted {
+		fmt.Fprintf(w, "  entity alias: %s\n", termSafe(v.Alias))
+		if len(v.GroupAliases) > 0 {
+			fmt.Fprintf(w, "  group aliases: %s\n", termSafe(strings.Join(v.GroupAliases, ", ")))
+		}
+		if len(v.Policies) > 0 {
+			fmt.Fprintf(w, "  token policies: %s\n", termSafe(strings.Join(v.Policies, ", ")))
+		}
+	}
+	writeFindings(ios, "", v.Findings)
 }
 
 // writeFindings prints findings under title, their text made terminal-safe (messages quote

@@ -23,7 +23,7 @@ type keycloakAuthzOptions struct {
 }
 
 func newKeycloakAuthzCmd(f *Factory, runF func(*keycloakAuthzOptions) error) *cobra.Command {
-	opts := &keycloakAuthzOptions{keycloakOptions: keycloakOptions{commonOptions: newCommonOptions(f)}}
+	opts := &keycloakAuthzOptions{keycloakOptions: newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "authz --realm R --client C --user U [--scope S]... [--resource NAME] [--explain]",
 		Short: "Ask Keycloak whether a user may use each resource and scope",

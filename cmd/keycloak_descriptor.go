@@ -11,7 +11,7 @@ type keycloakDescriptorOptions struct {
 }
 
 func newKeycloakDescriptorCmd(f *Factory, runF func(*keycloakDescriptorOptions) error) *cobra.Command {
-	opts := &keycloakDescriptorOptions{keycloakOptions{commonOptions: newCommonOptions(f)}}
+	opts := &keycloakDescriptorOptions{newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "descriptor --realm R",
 		Short: "Print the realm's SAML IdP metadata, raw",

@@ -15,7 +15,7 @@ type publicKeyOptions struct {
 }
 
 func newKeycloakPublicKeyCmd(f *Factory, runF func(*publicKeyOptions) error) *cobra.Command {
-	opts := &publicKeyOptions{keycloakOptions{commonOptions: newCommonOptions(f)}}
+	opts := &publicKeyOptions{newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "public-key --realm R",
 		Short: "Print the realm's active RS256 key as a PEM block",

@@ -22,7 +22,7 @@ type keycloakTokenOptions struct {
 }
 
 func newKeycloakTokenCmd(f *Factory, runF func(*keycloakTokenOptions) error) *cobra.Command {
-	opts := &keycloakTokenOptions{keycloakOptions: keycloakOptions{commonOptions: newCommonOptions(f)}}
+	opts := &keycloakTokenOptions{keycloakOptions: newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "token --realm R --client ID [--user U] [--id-token]",
 		Short: "Get a token from Keycloak (password or client-credentials grant)",

@@ -51,6 +51,10 @@ type keycloakOptions struct {
 	keycloakTarget
 }
 
+func newKeycloakOptions(f *Factory) keycloakOptions {
+	return keycloakOptions{commonOptions: newCommonOptions(f)}
+}
+
 // resolveTarget fills --url and --realm from the environment and checks
 // them (resolve, with the command's environment).
 func (o *keycloakOptions) resolveTarget() error {
@@ -61,6 +65,10 @@ func (o *keycloakOptions) resolveTarget() error {
 type fileOptions struct {
 	commonOptions
 	File string
+}
+
+func newFileOptions(f *Factory) fileOptions {
+	return fileOptions{commonOptions: newCommonOptions(f)}
 }
 
 // addFileFlag adds -f/--file with its default and usage.

@@ -25,7 +25,7 @@ type planOptions struct {
 }
 
 func newPlanOptions(f *Factory) *planOptions {
-	return &planOptions{fileOptions: fileOptions{commonOptions: newCommonOptions(f)}}
+	return &planOptions{fileOptions: newFileOptions(f)}
 }
 
 func addSpecFlags(cmd *cobra.Command, opts *planOptions) {

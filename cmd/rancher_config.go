@@ -22,7 +22,7 @@ type rancherConfigOptions struct {
 }
 
 func newRancherConfigCmd(f *Factory, runF func(*rancherConfigOptions) error) *cobra.Command {
-	opts := &rancherConfigOptions{fileOptions: fileOptions{commonOptions: newCommonOptions(f)}}
+	opts := &rancherConfigOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "config -f sso.yaml [--sp-cert FILE --sp-key FILE]",
 		Short: "Print Rancher's Keycloak SAML auth config as JSON, and check the SAML client",

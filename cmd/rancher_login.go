@@ -20,7 +20,7 @@ type rancherLoginOptions struct {
 }
 
 func newRancherLoginCmd(f *Factory, runF func(*rancherLoginOptions) error) *cobra.Command {
-	opts := &rancherLoginOptions{fileOptions: fileOptions{commonOptions: newCommonOptions(f)}}
+	opts := &rancherLoginOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "login -f sso.yaml --user NAME [--sp-cert FILE --sp-key FILE]",
 		Short: "Log in to Keycloak as Rancher's SAML provider would, and print the Rancher principal",

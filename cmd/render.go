@@ -24,7 +24,7 @@ type renderDjangoOptions struct {
 }
 
 func newRenderDjangoCmd(f *Factory, runF func(*renderDjangoOptions) error) *cobra.Command {
-	opts := &renderDjangoOptions{fileOptions: fileOptions{commonOptions: newCommonOptions(f)}}
+	opts := &renderDjangoOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "django -f sso.yaml --site NAME --out DIR [--force]",
 		Short: "Write the keycloak_sso Django app that logs a site in through Keycloak",

@@ -21,70 +21,84 @@ func FileTargets(f *spec.File) ([]Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := Target{KeycloakURL: k.URL, Realm: k.Realm}
-	byClient := map[string]*Target{}
-	var order []string
-	target := func(c string) *Target {
-		if t := byClient[c]; t != nil {
-			return t
-		}
-		t := base
-		t.Client = c
-		byClient[c] = &t
-		order = append(order, c)
-		return &t
-	}
+	ts := &targetSet{base: Target{KeycloakURL: k.URL, Realm: k.Realm}, byClient: map[string]*Target{}}
 	if f.Vault != nil {
-		issuer := strings.TrimRight(k.URL, "/") + "/realms/" + k.Realm
-		for _, a := range f.Vault.Auth {
-			if a.DiscoveryURL != "" && strings.TrimRight(a.DiscoveryURL, "/") != issuer {
-				continue // trusts another realm
-			}
-			clients := map[string]bool{}
-			if a.ClientID != "" {
-				clients[a.ClientID] = true
-			}
-			for _, r := range a.Roles {
-				for _, aud := range r.BoundAudiences {
-					if k.Client(aud) != nil {
-						clients[aud] = true
-					}
-				}
-			}
-			// The file's roles: others on the mount are not the file's business.
-			roles := slices.Sorted(maps.Keys(a.Roles))
-			for _, c := range slices.Sorted(maps.Keys(clients)) {
-				t := target(c)
-				t.Mounts = append(t.Mounts, Mount{Path: a.Path, Roles: roles})
-			}
-		}
+		ts.addMounts(f.Vault, k)
 	}
 	if f.Django != nil {
 		for _, s := range f.Django.Sites {
 			if lib := django.Libraries[s.Library]; lib != nil && lib.Refusal == "" {
-				t := target(s.Client)
+				t := ts.target(s.Client)
 				t.Sites = append(t.Sites, s)
 			}
 		}
 	}
-	if len(order) == 0 {
+	if len(ts.order) == 0 {
 		switch {
 		case f.Rancher != nil:
-			target(f.Rancher.SAMLClient)
+			ts.target(f.Rancher.SAMLClient)
 		case len(k.Clients) > 0:
-			target(k.Clients[0].ClientID)
+			ts.target(k.Clients[0].ClientID)
 		default:
 			return nil, &NothingToCheckError{File: f.Path}
 		}
 	}
 	if f.Rancher != nil {
-		byClient[order[0]].Rancher = f.Rancher
+		ts.byClient[ts.order[0]].Rancher = f.Rancher
 	}
 	var out []Target
-	for _, c := range order {
-		out = append(out, *byClient[c])
+	for _, c := range ts.order {
+		out = append(out, *ts.byClient[c])
 	}
 	return out, nil
+}
+
+// targetSet is the targets of a file by client, in the order the clients
+// were first named.
+type targetSet struct {
+	base     Target
+	byClient map[string]*Target
+	order    []string
+}
+
+// target is client c's target, added when it is new.
+func (ts *targetSet) target(c string) *Target {
+	if t := ts.byClient[c]; t != nil {
+		return t
+	}
+	t := ts.base
+	t.Client = c
+	ts.byClient[c] = &t
+	ts.order = append(ts.order, c)
+	return &t
+}
+
+// addMounts adds each of v's mounts that trusts realm k to the targets of
+// the clients it names (client_id) or whose audience a role binds.
+func (ts *targetSet) addMounts(v *spec.Vault, k *spec.Keycloak) {
+	issuer := strings.TrimRight(k.URL, "/") + "/realms/" + k.Realm
+	for _, a := range v.Auth {
+		if a.DiscoveryURL != "" && strings.TrimRight(a.DiscoveryURL, "/") != issuer {
+			continue // trusts another realm
+		}
+		clients := map[string]bool{}
+		if a.ClientID != "" {
+			clients[a.ClientID] = true
+		}
+		for _, r := range a.Roles {
+			for _, aud := range r.BoundAudiences {
+				if k.Client(aud) != nil {
+					clients[aud] = true
+				}
+			}
+		}
+		// The file's roles: others on the mount are not the file's business.
+		roles := slices.Sorted(maps.Keys(a.Roles))
+		for _, c := range slices.Sorted(maps.Keys(clients)) {
+			t := ts.target(c)
+			t.Mounts = append(t.Mounts, Mount{Path: a.Path, Roles: roles})
+		}
+	}
 }
 
 // NothingToCheckError is a file that names no client Vault, a Django site
