@@ -27,20 +27,21 @@ users. An interrupted apply converges when run again.`,
 			if err := validatePlanOptions(opts); err != nil {
 				return err
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			if opts.DryRun {
-				return planRun(opts)
-			}
-			return applyRun(opts)
+			return runCommand(cmd, opts, runF, applyOrPlanRun)
 		},
 	}
 	addSpecFlags(cmd, opts)
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "also delete the objects ssoctl manages that the file no longer names")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "only print the plan (same as ssoctl plan)")
 	return cmd
+}
+
+// applyOrPlanRun is apply, or with --dry-run plan.
+func applyOrPlanRun(opts *planOptions) error {
+	if opts.DryRun {
+		return planRun(opts)
+	}
+	return applyRun(opts)
 }
 
 func applyRun(opts *planOptions) error {

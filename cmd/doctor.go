@@ -1,36 +1,22 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ssoctl/ssoctl/cmd/provision"
 	"github.com/ssoctl/ssoctl/inspect/doctor"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/spec"
-	"github.com/ssoctl/ssoctl/templates/django"
 )
 
 type doctorOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Now      func() time.Time
-	Context  context.Context
-	connect  *connector
-
-	File string
+	fileOptions
 	Fix  bool
 	User string
 	keycloakTarget
@@ -66,7 +52,7 @@ func (m *mountFlag) Set(v string) error {
 }
 
 func newDoctorCmd(f *Factory, runF func(*doctorOptions) error) *cobra.Command {
-	opts := &doctorOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, Now: f.Now, connect: f.connector()}
+	opts := &doctorOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "doctor [-f sso.yaml | --realm R --client C [--vault-mount M [--vault-role ROLE]...]...] [--user NAME] [--fix]",
 		Short: "Find what is wrong across Keycloak, Vault, Django sites and Rancher, and name the fix",
@@ -97,44 +83,14 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 1 a system could not be reached, 2 bad usage or input.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fileMode := cmd.Flags().Changed("file")
-			switch {
-			case fileMode && (opts.Realm != "" || opts.Client != "" || len(opts.Mounts) > 0):
-				return usageErrorf("give -f, or --realm/--client with the mounts, not both")
-			case fileMode && (opts.SiteURL != "" || opts.RancherURL != "" || len(opts.RancherFields) > 0):
-				return usageErrorf("with -f, the file names the Django sites and Rancher")
-			case opts.Fix && !fileMode:
-				return usageErrorf("--fix edits the file: it needs -f")
-			case opts.Fix && opts.File == "-":
-				return usageErrorf("--fix edits the file: give its path, not -f - (stdin)")
-			case !fileMode:
-				if err := opts.resolve(opts.Getenv); errors.Is(err, errNoTarget) {
-					return usageErrorf("without -f, doctor needs --realm and --client (and --url or $KEYCLOAK_URL)")
-				} else if err != nil {
-					return err
-				}
-				if opts.Client == "" {
-					return usageErrorf("without -f, doctor needs --client")
-				}
-				if opts.RancherURL == "" && (opts.RancherMetadata != "" || len(opts.RancherFields) > 0) {
-					return usageErrorf("--rancher-metadata and --rancher-fields need --rancher-url")
-				}
-				if (opts.SiteURL == "") != (opts.Library == "") {
-					return usageErrorf("--site-url and --library go together")
-				}
-				if opts.Library != "" && !slices.Contains(spec.DjangoLibraries, opts.Library) {
-					return usageErrorf("unknown --library %q: want one of %s", opts.Library, strings.Join(spec.DjangoLibraries, ", "))
-				}
+			if err := validateDoctorOptions(opts, cmd.Flags().Changed("file")); err != nil {
+				return err
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return doctorRun(opts)
+			return runCommand(cmd, opts, runF, doctorRun)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&opts.File, "file", "f", "", "check the systems this sso.yaml names")
+	opts.addFileFlag(cmd, "", "check the systems this sso.yaml names")
 	fl.BoolVar(&opts.Fix, "fix", false, "merge the fixes into the file (-f), then print the plan")
 	fl.StringVar(&opts.User, "user", "", "log in for real as this user (password from $SSOCTL_PASSWORD, a prompt or stdin)")
 	opts.addFlags(cmd, "the realm to check")
@@ -150,86 +106,72 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 	return cmd
 }
 
-func doctorRun(opts *doctorOptions) error {
-	var file *spec.File
-	var targets []doctor.Target
-	var admin = spec.Admin{}
+// validateDoctorOptions checks the flags: -f (fileMode) or the flags that
+// name a setup made by hand, not both.
+func validateDoctorOptions(opts *doctorOptions, fileMode bool) error {
+	switch {
+	case fileMode && (opts.Realm != "" || opts.Client != "" || len(opts.Mounts) > 0):
+		return usageErrorf("give -f, or --realm/--client with the mounts, not both")
+	case fileMode && (opts.SiteURL != "" || opts.RancherURL != "" || len(opts.RancherFields) > 0):
+		return usageErrorf("with -f, the file names the Django sites and Rancher")
+	case opts.Fix && !fileMode:
+		return usageErrorf("--fix edits the file: it needs -f")
+	case opts.Fix && opts.File == "-":
+		return usageErrorf("--fix edits the file: give its path, not -f - (stdin)")
+	case !fileMode:
+		if err := opts.resolve(opts.Getenv); errors.Is(err, errNoTarget) {
+			return usageErrorf("without -f, doctor needs --realm and --client (and --url or $KEYCLOAK_URL)")
+		} else if err != nil {
+			return err
+		}
+		if opts.Client == "" {
+			return usageErrorf("without -f, doctor needs --client")
+		}
+		if opts.RancherURL == "" && (opts.RancherMetadata != "" || len(opts.RancherFields) > 0) {
+			return usageErrorf("--rancher-metadata and --rancher-fields need --rancher-url")
+		}
+		if (opts.SiteURL == "") != (opts.Library == "") {
+			return usageErrorf("--site-url and --library go together")
+		}
+		if opts.Library != "" && !slices.Contains(spec.DjangoLibraries, opts.Library) {
+			return usageErrorf("unknown --library %q: want one of %s", opts.Library, strings.Join(spec.DjangoLibraries, ", "))
+		}
+	}
+	return nil
+}
+
+// doctorInput is what doctor checks: the file (nil without -f) and its
+// targets, or the one target the flags name, with the admin login to use.
+type doctorInput struct {
+	file    *spec.File
+	targets []doctor.Target
+	admin   spec.Admin
 	// --fix merges into the bytes read here: the file is read once.
-	var fixData []byte
-	var fixInfo fs.FileInfo
-	if opts.File != "" {
-		var err error
-		if opts.Fix {
-			if fixData, fixInfo, err = spec.ReadForEdit(opts.File); err != nil {
-				return err
-			}
-			file, err = spec.Parse(opts.File, fixData, opts.Getenv)
-		} else {
-			file, err = spec.Load(opts.File, opts.IO.In, opts.Getenv)
-		}
-		if err != nil {
-			return err
-		}
-		if file.Keycloak == nil {
-			return inputErrorf("%s has no keycloak: section; doctor checks what trusts Keycloak", opts.File)
-		}
-		if targets, err = fileTargets(file); err != nil {
-			return err
-		}
-		admin = file.Keycloak.Admin
-		opts.URL = file.Keycloak.URL
-	} else {
-		t := doctor.Target{KeycloakURL: opts.URL, Realm: opts.Realm, Client: opts.Client, Mounts: opts.Mounts}
-		if opts.SiteURL != "" {
-			t.Sites = []spec.DjangoSite{{Name: "site", Client: opts.Client, Library: opts.Library, URL: strings.TrimRight(opts.SiteURL, "/"), Logout: "local"}}
-		}
-		if opts.RancherURL != "" {
-			r := strings.TrimRight(opts.RancherURL, "/")
-			t.Rancher = &spec.Rancher{URL: r, SAMLClient: r + "/v1-saml/keycloak/saml/metadata"}
-			fields, err := rancherFields(opts.RancherFields)
-			if err != nil {
-				return err
-			}
-			t.Rancher.Fields = fields
-		}
-		targets = []doctor.Target{t}
-	}
-	kc, err := opts.connect.keycloakAdmin(opts.URL, admin)
+	fixData []byte
+	fixInfo fs.FileInfo
+}
+
+func doctorRun(opts *doctorOptions) error {
+	in, err := readDoctorInput(opts)
 	if err != nil {
 		return err
 	}
-	hc, err := opts.connect.plainHTTP()
+	sys, err := doctorSystems(opts, in)
 	if err != nil {
 		return err
-	}
-	sys := doctor.Systems{Keycloak: kc, HTTP: hc, Now: opts.Now}
-	if slices.ContainsFunc(targets, func(t doctor.Target) bool { return len(t.Mounts) > 0 }) {
-		addr, ns := "", ""
-		if file != nil && file.Vault != nil {
-			addr, ns = file.Vault.Addr, file.Vault.Namespace
-		}
-		if sys.Vault, err = opts.connect.vaultConn(addr, ns, true); err != nil {
-			return err
-		}
 	}
 	o := doctor.Options{User: opts.User}
 	if o.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User); err != nil {
 		return err
 	}
 	if opts.RancherMetadata != "" {
-		if targets[0].Rancher == nil {
-			return inputErrorf("--rancher-metadata: %s has no rancher: section", opts.File)
-		}
-		src := metadataSource{Arg: opts.RancherMetadata}
-		data, _, err := src.read(opts.Context, opts.IO.In, opts.Getenv, opts.connect)
-		if err != nil {
+		if in.targets[0].RancherMetadata, err = readRancherMetadataFlag(opts, in.targets[0]); err != nil {
 			return err
 		}
-		targets[0].RancherMetadata = data
 	}
 	rep := &doctor.Report{Checks: []doctor.Check{}, Logins: []doctor.Login{}}
-	for _, t := range targets {
-		t.File = file
+	for _, t := range in.targets {
+		t.File = in.file
 		r, err := doctor.Run(opts.Context, t, sys, o)
 		if err != nil {
 			return err
@@ -245,12 +187,98 @@ func doctorRun(opts *doctorOptions) error {
 		writeDoctor(opts.IO, rep)
 	}
 	if opts.Fix {
-		return doctorFix(opts, rep, fixData, fixInfo)
+		return doctorFix(opts, rep, in.fixData, in.fixInfo)
 	}
 	if rep.Failed() {
 		return &ExitError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// readDoctorInput reads the file (-f) and its targets, or builds the
+// target the flags name. With -f, the file's Keycloak URL becomes opts.URL.
+func readDoctorInput(opts *doctorOptions) (*doctorInput, error) {
+	if opts.File == "" {
+		t, err := flagTarget(opts)
+		if err != nil {
+			return nil, err
+		}
+		return &doctorInput{targets: []doctor.Target{t}}, nil
+	}
+	in := &doctorInput{}
+	var err error
+	if opts.Fix {
+		if in.fixData, in.fixInfo, err = spec.ReadForEdit(opts.File); err != nil {
+			return nil, err
+		}
+		in.file, err = spec.Parse(opts.File, in.fixData, opts.Getenv)
+	} else {
+		in.file, err = opts.load()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if in.file.Keycloak == nil {
+		return nil, inputErrorf("%s has no keycloak: section; doctor checks what trusts Keycloak", opts.File)
+	}
+	if in.targets, err = doctor.FileTargets(in.file); err != nil {
+		return nil, err
+	}
+	in.admin = in.file.Keycloak.Admin
+	opts.URL = in.file.Keycloak.URL
+	return in, nil
+}
+
+// flagTarget is the setup made by hand that the flags name (without -f).
+func flagTarget(opts *doctorOptions) (doctor.Target, error) {
+	t := doctor.Target{KeycloakURL: opts.URL, Realm: opts.Realm, Client: opts.Client, Mounts: opts.Mounts}
+	if opts.SiteURL != "" {
+		t.Sites = []spec.DjangoSite{{Name: "site", Client: opts.Client, Library: opts.Library, URL: strings.TrimRight(opts.SiteURL, "/"), Logout: "local"}}
+	}
+	if opts.RancherURL != "" {
+		r := strings.TrimRight(opts.RancherURL, "/")
+		t.Rancher = &spec.Rancher{URL: r, SAMLClient: r + "/v1-saml/keycloak/saml/metadata"}
+		fields, err := rancherFields(opts.RancherFields)
+		if err != nil {
+			return t, err
+		}
+		t.Rancher.Fields = fields
+	}
+	return t, nil
+}
+
+// doctorSystems connects to Keycloak, and to Vault when a target has a
+// mount to check.
+func doctorSystems(opts *doctorOptions, in *doctorInput) (doctor.Systems, error) {
+	kc, err := opts.connect.keycloakAdmin(opts.URL, in.admin)
+	if err != nil {
+		return doctor.Systems{}, err
+	}
+	hc, err := opts.connect.plainHTTP()
+	if err != nil {
+		return doctor.Systems{}, err
+	}
+	sys := doctor.Systems{Keycloak: kc, HTTP: hc, Now: opts.Now}
+	if slices.ContainsFunc(in.targets, func(t doctor.Target) bool { return len(t.Mounts) > 0 }) {
+		addr, ns := "", ""
+		if in.file != nil && in.file.Vault != nil {
+			addr, ns = in.file.Vault.Addr, in.file.Vault.Namespace
+		}
+		if sys.Vault, err = opts.connect.vaultConn(addr, ns, true); err != nil {
+			return doctor.Systems{}, err
+		}
+	}
+	return sys, nil
+}
+
+// readRancherMetadataFlag reads --rancher-metadata for the target t.
+func readRancherMetadataFlag(opts *doctorOptions, t doctor.Target) ([]byte, error) {
+	if t.Rancher == nil {
+		return nil, inputErrorf("--rancher-metadata: %s has no rancher: section", opts.File)
+	}
+	src := metadataSource{Arg: opts.RancherMetadata}
+	data, _, err := src.read(opts.Context, opts.IO.In, opts.Getenv, opts.connect)
+	return data, err
 }
 
 // rancherFields reads --rancher-fields.
@@ -265,79 +293,6 @@ func rancherFields(in map[string]string) (spec.RancherFields, error) {
 		*p = v
 	}
 	return f, nil
-}
-
-// fileTargets turns a file into one target per client that something
-// trusts: the Vault mounts that name it (client_id) or bind its audience,
-// its Django sites, and the Rancher SAML login.
-func fileTargets(f *spec.File) ([]doctor.Target, error) {
-	k, _, err := django.Apply(f)
-	if err != nil {
-		return nil, err
-	}
-	base := doctor.Target{KeycloakURL: k.URL, Realm: k.Realm}
-	byClient := map[string]*doctor.Target{}
-	var order []string
-	target := func(c string) *doctor.Target {
-		if t := byClient[c]; t != nil {
-			return t
-		}
-		t := base
-		t.Client = c
-		byClient[c] = &t
-		order = append(order, c)
-		return &t
-	}
-	if f.Vault != nil {
-		for _, a := range f.Vault.Auth {
-			if a.DiscoveryURL != "" && strings.TrimRight(a.DiscoveryURL, "/") != provision.Issuer(k) {
-				continue // trusts another realm
-			}
-			clients := map[string]bool{}
-			if a.ClientID != "" {
-				clients[a.ClientID] = true
-			}
-			for _, r := range a.Roles {
-				for _, aud := range r.BoundAudiences {
-					if k.Client(aud) != nil {
-						clients[aud] = true
-					}
-				}
-			}
-			// The file's roles: others on the mount are not the file's business.
-			roles := slices.Sorted(maps.Keys(a.Roles))
-			for _, c := range slices.Sorted(maps.Keys(clients)) {
-				t := target(c)
-				t.Mounts = append(t.Mounts, doctor.Mount{Path: a.Path, Roles: roles})
-			}
-		}
-	}
-	if f.Django != nil {
-		for _, s := range f.Django.Sites {
-			if lib := django.Libraries[s.Library]; lib != nil && lib.Refusal == "" {
-				t := target(s.Client)
-				t.Sites = append(t.Sites, s)
-			}
-		}
-	}
-	if len(order) == 0 {
-		switch {
-		case f.Rancher != nil:
-			target(f.Rancher.SAMLClient)
-		case len(k.Clients) > 0:
-			target(k.Clients[0].ClientID)
-		default:
-			return nil, inputErrorf("%s names no client that Vault, a Django site or Rancher uses; doctor has nothing to check", f.Path)
-		}
-	}
-	if f.Rancher != nil {
-		byClient[order[0]].Rancher = f.Rancher
-	}
-	var out []doctor.Target
-	for _, c := range order {
-		out = append(out, *byClient[c])
-	}
-	return out, nil
 }
 
 // writeDoctor prints the checks grouped by system, then the logins.
@@ -436,8 +391,8 @@ func doctorFix(opts *doctorOptions, rep *doctor.Report, data []byte, info fs.Fil
 		return err
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Wrote %d fix(es) into %s; ssoctl apply -f %s makes them:\n", n, opts.File, opts.File)
-	po := &planOptions{IO: opts.IO, Globals: &GlobalOptions{Output: "text", ShowSecrets: opts.Globals.ShowSecrets}, Getenv: opts.Getenv,
-		Redactor: opts.Redactor, Context: opts.Context, connect: opts.connect, File: opts.File, Parallel: 8, loaded: fixed}
+	po := &planOptions{fileOptions: opts.fileOptions, Parallel: 8, loaded: fixed}
+	po.Globals = &GlobalOptions{Output: "text", ShowSecrets: opts.Globals.ShowSecrets}
 	return planRun(po)
 }
 

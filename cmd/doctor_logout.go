@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,23 +12,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/inspect/doctor"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
 type doctorLogoutOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Now      func() time.Time
-	Context  context.Context
-	connect  *connector
+	keycloakOptions
 	// Listen opens the receiver's listener; tests replace it.
 	Listen func(network, addr string) (net.Listener, error)
 
-	keycloakTarget
 	User     string
 	Clients  []string
 	Receiver string
@@ -37,8 +28,7 @@ type doctorLogoutOptions struct {
 }
 
 func newDoctorLogoutCmd(f *Factory, runF func(*doctorLogoutOptions) error) *cobra.Command {
-	opts := &doctorLogoutOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, Now: f.Now,
-		connect: f.connector(), Listen: net.Listen}
+	opts := &doctorLogoutOptions{keycloakOptions: newKeycloakOptions(f), Listen: net.Listen}
 	cmd := &cobra.Command{
 		Use:   "logout --realm R --user U --client A --client B [--receiver ADDR] [--timeout 10s]",
 		Short: "Prove single sign-out: logging out of one client ends the session of the other",
@@ -67,31 +57,13 @@ and verified), 3 a check failed, 1 a server could not be reached, 2 bad
 usage or input.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolve(opts.Getenv); err != nil {
+			if err := opts.resolveTarget(); err != nil {
 				return err
 			}
-			switch {
-			case opts.User == "":
-				return usageErrorf("--user is required: the user whose single sign-out is proven")
-			case len(opts.Clients) != 2:
-				return usageErrorf("give --client twice: the client logged out of (A), then the one whose session must end with it (B)")
-			case opts.Clients[0] == opts.Clients[1]:
-				return usageErrorf("the two --client values must differ")
-			case opts.Timeout <= 0:
-				return usageErrorf("--timeout must be positive")
+			if err := validateDoctorLogoutOptions(opts); err != nil {
+				return err
 			}
-			if opts.Receiver != "" {
-				addr, err := receiverAddr(opts.Receiver)
-				if err != nil {
-					return usageErrorf("--receiver %s: %v", opts.Receiver, err)
-				}
-				opts.Receiver = addr
-			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return doctorLogoutRun(opts)
+			return runCommand(cmd, opts, runF, doctorLogoutRun)
 		},
 	}
 	opts.addFlags(cmd, "the realm of both clients")
@@ -149,6 +121,28 @@ func listenReceiver(opts *doctorLogoutOptions) (net.Listener, error) {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", th.Warn.Render("warning:"), msg)
 	}
 	return l, nil
+}
+
+// validateDoctorLogoutOptions checks the flags and reads --receiver.
+func validateDoctorLogoutOptions(opts *doctorLogoutOptions) error {
+	switch {
+	case opts.User == "":
+		return usageErrorf("--user is required: the user whose single sign-out is proven")
+	case len(opts.Clients) != 2:
+		return usageErrorf("give --client twice: the client logged out of (A), then the one whose session must end with it (B)")
+	case opts.Clients[0] == opts.Clients[1]:
+		return usageErrorf("the two --client values must differ")
+	case opts.Timeout <= 0:
+		return usageErrorf("--timeout must be positive")
+	}
+	if opts.Receiver != "" {
+		addr, err := receiverAddr(opts.Receiver)
+		if err != nil {
+			return usageErrorf("--receiver %s: %v", opts.Receiver, err)
+		}
+		opts.Receiver = addr
+	}
+	return nil
 }
 
 func doctorLogoutRun(opts *doctorLogoutOptions) error {

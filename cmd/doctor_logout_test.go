@@ -117,7 +117,7 @@ func TestListenReceiverSaysWhere(t *testing.T) {
 	for _, tt := range tests {
 		ios, _, _, errOut := TestIO()
 		var asked string
-		opts := &doctorLogoutOptions{IO: ios, Receiver: tt.addr, Listen: func(network, addr string) (net.Listener, error) {
+		opts := &doctorLogoutOptions{keycloakOptions: keycloakOptions{commonOptions: commonOptions{IO: ios}}, Receiver: tt.addr, Listen: func(network, addr string) (net.Listener, error) {
 			asked = addr
 			a, err := net.ResolveTCPAddr(network, addr)
 			return fakeListener{a}, err

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -12,17 +11,12 @@ import (
 
 // exportOptions are the flags of export keycloak.
 type exportOptions struct {
-	IO      *IOStreams
-	Globals *GlobalOptions
-	Getenv  func(string) string
-	Context context.Context
-	connect *connector
-	keycloakTarget
+	keycloakOptions
 	Clients []string
 }
 
 func newExportKeycloakCmd(f *Factory, runF func(*exportOptions) error) *cobra.Command {
-	opts := &exportOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, connect: f.connector()}
+	opts := &exportOptions{keycloakOptions: newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "keycloak --realm R [--client ID]...",
 		Short: "Write a realm's clients, roles, mappers and groups as sso.yaml",
@@ -32,14 +26,10 @@ their roles and mappers in shorthand, and groups with their role bindings.
 Applying the output to an empty realm reproduces them. Users are not exported.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolve(opts.Getenv); err != nil {
+			if err := opts.resolveTarget(); err != nil {
 				return err
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return exportKeycloakRun(opts)
+			return runCommand(cmd, opts, runF, exportKeycloakRun)
 		},
 	}
 	opts.addFlags(cmd, "realm to export")

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
@@ -11,15 +10,12 @@ import (
 )
 
 type inspectDiscoveryOptions struct {
-	IO      *IOStreams
-	Globals *GlobalOptions
-	Context context.Context
-	connect *connector
-	Issuer  string
+	commonOptions
+	Issuer string
 }
 
 func newInspectDiscoveryCmd(f *Factory, runF func(*inspectDiscoveryOptions) error) *cobra.Command {
-	opts := &inspectDiscoveryOptions{IO: f.IO, Globals: f.Globals, connect: f.connector()}
+	opts := &inspectDiscoveryOptions{commonOptions: newCommonOptions(f)}
 	return &cobra.Command{
 		Use:   "discovery ISSUER",
 		Short: "Fetch and check an issuer's OIDC discovery document and JWKS",
@@ -32,11 +28,7 @@ Exit codes: 0 ok, 3 a check failed, 1 the document could not be fetched.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Issuer = args[0]
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return inspectDiscoveryRun(opts)
+			return runCommand(cmd, opts, runF, inspectDiscoveryRun)
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"sort"
@@ -16,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/inspect"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/vault"
 )
 
@@ -24,13 +24,7 @@ import (
 const maxKeyFile = 1 << 20
 
 type inspectTokenOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Redactor *secret.Redactor
-	Now      func() time.Time
-	Context  context.Context
-	connect  *connector
-
+	commonOptions
 	Input          string
 	Issuer         string
 	JWKS           string
@@ -47,7 +41,7 @@ type inspectTokenOptions struct {
 }
 
 func newInspectTokenCmd(f *Factory, runF func(*inspectTokenOptions) error) *cobra.Command {
-	opts := &inspectTokenOptions{IO: f.IO, Globals: f.Globals, Redactor: f.Redactor, Now: f.Now, connect: f.connector()}
+	opts := &inspectTokenOptions{commonOptions: newCommonOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "token [FILE|-] [--issuer URL | --jwks URL|FILE] [flags]",
 		Short: "Decode, verify and check a JWT, and predict what Vault will say about it",
@@ -84,33 +78,11 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 			if len(args) == 1 {
 				opts.Input = args[0]
 			}
-			if opts.IDToken && opts.AccessToken {
-				return usageErrorf("--id-token and --access-token are mutually exclusive")
-			}
-			if opts.Issuer != "" && opts.JWKS != "" {
-				return usageErrorf("--issuer and --jwks are mutually exclusive")
-			}
-			if opts.VaultRole != "" && opts.VaultRoleFile != "" {
-				return usageErrorf("--vault-role and --vault-role-file are mutually exclusive")
-			}
-			switch {
-			case opts.Flavor != "" && opts.Flavor != inspect.FlavorVault && opts.Flavor != inspect.FlavorOpenBao:
-				return usageErrorf("unknown --flavor %q: want vault or openbao", opts.Flavor)
-			case opts.Flavor != "" && opts.VaultRoleFile == "":
-				return usageErrorf("--flavor goes with --vault-role-file (with --vault-role the server says what it is)")
-			}
-			if opts.InsecureNoVrfy && (opts.Issuer != "" || opts.JWKS != "") {
-				return usageErrorf("--insecure-no-verify contradicts --issuer/--jwks")
-			}
-			if !opts.InsecureNoVrfy && opts.Issuer == "" && opts.JWKS == "" && opts.VaultRole == "" {
-				return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
+			if err := validateInspectTokenOptions(opts); err != nil {
+				return err
 			}
 			opts.VaultMount = strings.Trim(opts.VaultMount, "/")
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return inspectTokenRun(opts)
+			return runCommand(cmd, opts, runF, inspectTokenRun)
 		},
 	}
 	fl := cmd.Flags()
@@ -129,82 +101,42 @@ Exit codes: 0 every check passed, 3 a check failed (signature included),
 	return cmd
 }
 
-func inspectTokenRun(opts *inspectTokenOptions) error {
-	ctx := opts.Context
-	data, err := readInput(opts.IO.In, opts.Input, maxInput)
-	if err != nil {
-		return err
+// validateInspectTokenOptions checks the flags that exclude or need each other.
+func validateInspectTokenOptions(opts *inspectTokenOptions) error {
+	if opts.IDToken && opts.AccessToken {
+		return usageErrorf("--id-token and --access-token are mutually exclusive")
 	}
-	pick := inspect.PickDefault
+	if opts.Issuer != "" && opts.JWKS != "" {
+		return usageErrorf("--issuer and --jwks are mutually exclusive")
+	}
+	if opts.VaultRole != "" && opts.VaultRoleFile != "" {
+		return usageErrorf("--vault-role and --vault-role-file are mutually exclusive")
+	}
 	switch {
-	case opts.IDToken:
-		pick = inspect.PickIDToken
-	case opts.AccessToken:
-		pick = inspect.PickAccessToken
+	case opts.Flavor != "" && opts.Flavor != inspect.FlavorVault && opts.Flavor != inspect.FlavorOpenBao:
+		return usageErrorf("unknown --flavor %q: want vault or openbao", opts.Flavor)
+	case opts.Flavor != "" && opts.VaultRoleFile == "":
+		return usageErrorf("--flavor goes with --vault-role-file (with --vault-role the server says what it is)")
 	}
-	tok, err := inspect.ParseInput(data, pick)
-	if err != nil {
-		return err
+	if opts.InsecureNoVrfy && (opts.Issuer != "" || opts.JWKS != "") {
+		return usageErrorf("--insecure-no-verify contradicts --issuer/--jwks")
 	}
-	opts.Redactor.Add(tok.Raw)
+	if !opts.InsecureNoVrfy && opts.Issuer == "" && opts.JWKS == "" && opts.VaultRole == "" {
+		return usageErrorf("nothing to verify the signature with: give --issuer or --jwks (or --vault-role, whose mount config names the keys), or --insecure-no-verify to only decode")
+	}
+	return nil
+}
 
-	check := inspect.CheckOptions{Now: opts.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
-	if opts.Leeway == 0 {
-		check.Leeway = -1 // --leeway 0 means none
-	}
-	for _, c := range opts.Claims {
-		a, err := inspect.ParseClaimAssertion(c)
-		if err != nil {
-			return err
-		}
-		check.Claims = append(check.Claims, a)
-	}
-	io := inspect.InspectOptions{Check: check}
-	// Network clients are built only when a URL is involved, so that an
-	// offline check (--jwks FILE) starts nothing it does not need.
-	switch {
-	case opts.Issuer != "":
-		hc, err := opts.connect.plainHTTP()
-		if err != nil {
-			return err
-		}
-		d, err := inspect.Discover(ctx, hc, opts.Issuer)
-		if err != nil {
-			return err
-		}
-		io.Keys = inspect.NewRemoteJWKS(hc, d.JWKSURI)
-	case strings.HasPrefix(opts.JWKS, "http://") || strings.HasPrefix(opts.JWKS, "https://"):
-		hc, err := opts.connect.plainHTTP()
-		if err != nil {
-			return err
-		}
-		io.Keys = inspect.NewRemoteJWKS(hc, opts.JWKS)
-	case opts.JWKS != "":
-		b, err := readInput(opts.IO.In, opts.JWKS, maxKeyFile)
-		if err != nil {
-			return err
-		}
-		ks, err := inspect.ParseKeys(b)
-		if err != nil {
-			return err
-		}
-		io.Keys = ks
-	}
-	if vi, err := vaultInput(opts); err != nil {
+func inspectTokenRun(opts *inspectTokenOptions) error {
+	tok, err := readToken(opts)
+	if err != nil {
 		return err
-	} else if vi != nil {
-		io.Vault = vi
-		if io.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
-			// Verify with the keys the mount's config names, as Vault will.
-			if io.Keys, err = configKeys(ctx, opts.connect, vi.Config); err != nil {
-				return err
-			}
-		}
-		if io.Keys == nil && !opts.InsecureNoVrfy {
-			return usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
-		}
 	}
-	rep, err := inspect.Inspect(ctx, tok, io)
+	in, err := inspectOptions(opts)
+	if err != nil {
+		return err
+	}
+	rep, err := inspect.Inspect(opts.Context, tok, in)
 	if le := (*inspect.TemplateLimitError)(nil); errors.As(err, &le) && opts.VaultRoleFile != "" {
 		return fmt.Errorf("--vault-role-file %s: %w", opts.VaultRoleFile, err)
 	}
@@ -227,6 +159,95 @@ func inspectTokenRun(opts *inspectTokenOptions) error {
 		return &ExitError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// readToken reads the token to inspect (--id-token and --access-token pick
+// one of a token response) and redacts it.
+func readToken(opts *inspectTokenOptions) (*inspect.Token, error) {
+	data, err := readInput(opts.IO.In, opts.Input, maxInput)
+	if err != nil {
+		return nil, err
+	}
+	pick := inspect.PickDefault
+	switch {
+	case opts.IDToken:
+		pick = inspect.PickIDToken
+	case opts.AccessToken:
+		pick = inspect.PickAccessToken
+	}
+	tok, err := inspect.ParseInput(data, pick)
+	if err != nil {
+		return nil, err
+	}
+	opts.Redactor.Add(tok.Raw)
+	return tok, nil
+}
+
+// inspectOptions are the checks the flags ask for, the keys to verify
+// with, and the Vault role to evaluate.
+func inspectOptions(opts *inspectTokenOptions) (inspect.InspectOptions, error) {
+	check := inspect.CheckOptions{Now: opts.Now(), Leeway: opts.Leeway, Issuer: opts.Issuer, Audiences: opts.Audiences}
+	if opts.Leeway == 0 {
+		check.Leeway = -1 // --leeway 0 means none
+	}
+	for _, c := range opts.Claims {
+		a, err := inspect.ParseClaimAssertion(c)
+		if err != nil {
+			return inspect.InspectOptions{}, err
+		}
+		check.Claims = append(check.Claims, a)
+	}
+	in := inspect.InspectOptions{Check: check}
+	var err error
+	if in.Keys, err = flagKeys(opts); err != nil {
+		return in, err
+	}
+	if vi, err := vaultInput(opts); err != nil {
+		return in, err
+	} else if vi != nil {
+		in.Vault = vi
+		if in.Keys == nil && !opts.InsecureNoVrfy && vi.Config != nil {
+			// Verify with the keys the mount's config names, as Vault will.
+			if in.Keys, err = configKeys(opts.Context, opts.connect, vi.Config); err != nil {
+				return in, err
+			}
+		}
+		if in.Keys == nil && !opts.InsecureNoVrfy {
+			return in, usageErrorf("the Vault role does not say which keys to verify with: give --issuer or --jwks")
+		}
+	}
+	return in, nil
+}
+
+// flagKeys is the key source --issuer or --jwks names, or nil. Network
+// clients are built only when a URL is involved, so that an offline check
+// (--jwks FILE) starts nothing it does not need.
+func flagKeys(opts *inspectTokenOptions) (inspect.KeySource, error) {
+	switch {
+	case opts.Issuer != "":
+		hc, err := opts.connect.plainHTTP()
+		if err != nil {
+			return nil, err
+		}
+		d, err := inspect.Discover(opts.Context, hc, opts.Issuer)
+		if err != nil {
+			return nil, err
+		}
+		return inspect.NewRemoteJWKS(hc, d.JWKSURI), nil
+	case strings.HasPrefix(opts.JWKS, "http://") || strings.HasPrefix(opts.JWKS, "https://"):
+		hc, err := opts.connect.plainHTTP()
+		if err != nil {
+			return nil, err
+		}
+		return inspect.NewRemoteJWKS(hc, opts.JWKS), nil
+	case opts.JWKS != "":
+		b, err := readInput(opts.IO.In, opts.JWKS, maxKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		return inspect.ParseKeys(b)
+	}
+	return nil, nil
 }
 
 // vaultInput reads the Vault role (and the mount config) to evaluate, or nil.
@@ -353,6 +374,15 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 		}
 		fmt.Fprintf(w, "  %-18s %s\n", termSafe(k), termSafe(v))
 	}
+	writeSignature(w, th, tok, rep)
+	writeFindings(ios, "Findings:", rep.Findings)
+	if rep.Vault != nil {
+		writeVaultVerdict(ios, rep.Vault)
+	}
+}
+
+// writeSignature prints whether the signature was verified, and with which key.
+func writeSignature(w io.Writer, th *Theme, tok *inspect.Token, rep *inspect.Report) {
 	switch {
 	case rep.Verified:
 		src := ""
@@ -369,36 +399,39 @@ func writeReport(ios *IOStreams, now time.Time, tok *inspect.Token, rep *inspect
 	default:
 		fmt.Fprintf(w, "%s %s failed\n", th.Bold.Render("Signature:"), th.Fail.Render("✗"))
 	}
-	writeFindings(ios, "Findings:", rep.Findings)
-	if v := rep.Vault; v != nil {
-		verdict := th.OK.Render("✓ Vault would accept it")
-		switch {
-		case v.CannotEvaluate():
-			verdict = th.Warn.Render("? ssoctl cannot evaluate the role's token_policies templates")
-		case !v.Accepted:
-			verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
-		}
-		fmt.Fprintf(w, "%s role %s (%s login): %s\n", th.Bold.Render("Vault:"), termSafe(strconv.Quote(v.Role)), v.Login, verdict)
-		switch {
-		case !v.Accepted && len(v.Messages) > 1:
-			fmt.Fprintf(w, "  Vault says one of (it names the first failing entry in Go's random map order):\n")
-			for _, m := range v.Messages {
-				fmt.Fprintf(w, "    %s\n", termSafe(m))
-			}
-		case !v.Accepted && v.Message != "":
-			fmt.Fprintf(w, "  Vault says: %s\n", termSafe(v.Message))
-		}
-		if v.Accepted {
-			fmt.Fprintf(w, "  entity alias: %s\n", termSafe(v.Alias))
-			if len(v.GroupAliases) > 0 {
-				fmt.Fprintf(w, "  group aliases: %s\n", termSafe(strings.Join(v.GroupAliases, ", ")))
-			}
-			if len(v.Policies) > 0 {
-				fmt.Fprintf(w, "  token policies: %s\n", termSafe(strings.Join(v.Policies, ", ")))
-			}
-		}
-		writeFindings(ios, "", v.Findings)
+}
+
+// writeVaultVerdict prints what Vault would say of the token.
+func writeVaultVerdict(ios *IOStreams, v *inspect.VaultVerdict) {
+	th := ios.OutTheme()
+	w := ios.Out
+	verdict := th.OK.Render("✓ Vault would accept it")
+	switch {
+	case v.CannotEvaluate():
+		verdict = th.Warn.Render("? ssoctl cannot evaluate the role's token_policies templates")
+	case !v.Accepted:
+		verdict = th.Fail.Render("✗ Vault would reject it") + " at " + string(v.Step)
 	}
+	fmt.Fprintf(w, "%s role %s (%s login): %s\n", th.Bold.Render("Vault:"), termSafe(strconv.Quote(v.Role)), v.Login, verdict)
+	switch {
+	case !v.Accepted && len(v.Messages) > 1:
+		fmt.Fprintf(w, "  Vault says one of (it names the first failing entry in Go's random map order):\n")
+		for _, m := range v.Messages {
+			fmt.Fprintf(w, "    %s\n", termSafe(m))
+		}
+	case !v.Accepted && v.Message != "":
+		fmt.Fprintf(w, "  Vault says: %s\n", termSafe(v.Message))
+	}
+	if v.Accepted {
+		fmt.Fprintf(w, "  entity alias: %s\n", termSafe(v.Alias))
+		if len(v.GroupAliases) > 0 {
+			fmt.Fprintf(w, "  group aliases: %s\n", termSafe(strings.Join(v.GroupAliases, ", ")))
+		}
+		if len(v.Policies) > 0 {
+			fmt.Fprintf(w, "  token policies: %s\n", termSafe(strings.Join(v.Policies, ", ")))
+		}
+	}
+	writeFindings(ios, "", v.Findings)
 }
 
 // writeFindings prints findings under title, their text made terminal-safe (messages quote

@@ -1,36 +1,26 @@
 package cmd
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/keycloak"
 )
 
 type keycloakDescriptorOptions struct {
-	IO      *IOStreams
-	Getenv  func(string) string
-	Context context.Context
-	connect *connector
-	keycloakTarget
+	keycloakOptions
 }
 
 func newKeycloakDescriptorCmd(f *Factory, runF func(*keycloakDescriptorOptions) error) *cobra.Command {
-	opts := &keycloakDescriptorOptions{IO: f.IO, Getenv: f.Getenv, connect: f.connector()}
+	opts := &keycloakDescriptorOptions{newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "descriptor --realm R",
 		Short: "Print the realm's SAML IdP metadata, raw",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolve(opts.Getenv); err != nil {
+			if err := opts.resolveTarget(); err != nil {
 				return err
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return keycloakDescriptorRun(opts)
+			return runCommand(cmd, opts, runF, keycloakDescriptorRun)
 		},
 	}
 	opts.addFlags(cmd, "realm")

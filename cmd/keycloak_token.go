@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 
@@ -14,13 +13,7 @@ import (
 )
 
 type keycloakTokenOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Context  context.Context
-	connect  *connector
-	keycloakTarget
+	keycloakOptions
 	ClientID        string
 	ClientSecretEnv string
 	User            string
@@ -29,7 +22,7 @@ type keycloakTokenOptions struct {
 }
 
 func newKeycloakTokenCmd(f *Factory, runF func(*keycloakTokenOptions) error) *cobra.Command {
-	opts := &keycloakTokenOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	opts := &keycloakTokenOptions{keycloakOptions: newKeycloakOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "token --realm R --client ID [--user U] [--id-token]",
 		Short: "Get a token from Keycloak (password or client-credentials grant)",
@@ -51,7 +44,7 @@ the whole token response. On a terminal the token is masked unless
   ssoctl keycloak token --realm demo --client vault --user alice -o json | ssoctl inspect token -`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolve(opts.Getenv); err != nil {
+			if err := opts.resolveTarget(); err != nil {
 				return err
 			}
 			if opts.ClientID == "" {
@@ -61,11 +54,7 @@ the whole token response. On a terminal the token is masked unless
 				// The value may be the secret itself: never echo it.
 				return usageErrorf("--client-secret-env is not a variable name: give the name of the environment variable that holds the secret")
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return keycloakTokenRun(opts)
+			return runCommand(cmd, opts, runF, keycloakTokenRun)
 		},
 	}
 	opts.addFlags(cmd, "realm")

@@ -1,12 +1,9 @@
 package cmd
 
 import (
-	"context"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/cmd/provision"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -15,14 +12,7 @@ import (
 
 // planOptions are the flags and dependencies of plan and apply.
 type planOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Context  context.Context
-	connect  *connector
-
-	File             string
+	fileOptions
 	Only             string
 	Parallel         int
 	DetailedExitcode bool // plan
@@ -35,11 +25,11 @@ type planOptions struct {
 }
 
 func newPlanOptions(f *Factory) *planOptions {
-	return &planOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	return &planOptions{fileOptions: newFileOptions(f)}
 }
 
 func addSpecFlags(cmd *cobra.Command, opts *planOptions) {
-	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml to read (- for stdin)")
+	opts.addFileFlag(cmd, "sso.yaml", "the sso.yaml to read (- for stdin)")
 	cmd.Flags().StringVar(&opts.Only, "only", "", "restrict to one section: keycloak, vault, or rancher (the rancher section's SAML client in Keycloak)")
 	cmd.Flags().IntVar(&opts.Parallel, "parallel", 8, "requests in flight at once, while reading and while applying")
 }
@@ -74,11 +64,7 @@ there are none, for scripts and CI.`,
 			if err := validatePlanOptions(opts); err != nil {
 				return err
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return planRun(opts)
+			return runCommand(cmd, opts, runF, planRun)
 		},
 	}
 	addSpecFlags(cmd, opts)
@@ -90,7 +76,7 @@ there are none, for scripts and CI.`,
 func buildPlan(opts *planOptions, forApply bool) (*plan.Plan, error) {
 	file, err := opts.loaded, error(nil)
 	if file == nil {
-		if file, err = spec.Load(opts.File, opts.IO.In, opts.Getenv); err != nil {
+		if file, err = opts.load(); err != nil {
 			return nil, err
 		}
 	}

@@ -1,9 +1,7 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,18 +9,12 @@ import (
 )
 
 type rancherCheckOptions struct {
-	IO      *IOStreams
-	Globals *GlobalOptions
-	Getenv  func(string) string
-	Now     func() time.Time
-	Context context.Context
-	connect *connector
-
+	commonOptions
 	Src metadataSource
 }
 
 func newRancherCheckCmd(f *Factory, runF func(*rancherCheckOptions) error) *cobra.Command {
-	opts := &rancherCheckOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Now: f.Now, connect: f.connector()}
+	opts := &rancherCheckOptions{commonOptions: newCommonOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "check FILE|URL|- [--realm R]",
 		Short: "Decode metadata exactly as Rancher does and report what would fail",
@@ -42,11 +34,7 @@ Exit codes: 0 usable (warnings may be printed), 3 Rancher would fail, 2 not XML.
 			if (opts.Src.Arg == "") == (opts.Src.Realm == "") {
 				return usageErrorf("give one of FILE, URL, - or --realm")
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return rancherCheckRun(opts)
+			return runCommand(cmd, opts, runF, rancherCheckRun)
 		},
 	}
 	opts.Src.addFlags(cmd)

@@ -16,20 +16,13 @@ import (
 )
 
 type rancherConfigOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Context  context.Context
-	connect  *connector
-
-	File   string
+	fileOptions
 	SPCert string
 	SPKey  string
 }
 
 func newRancherConfigCmd(f *Factory, runF func(*rancherConfigOptions) error) *cobra.Command {
-	opts := &rancherConfigOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	opts := &rancherConfigOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "config -f sso.yaml [--sp-cert FILE --sp-key FILE]",
 		Short: "Print Rancher's Keycloak SAML auth config as JSON, and check the SAML client",
@@ -49,14 +42,10 @@ The SP key is a secret: on a terminal it is masked unless --show-secrets;
 piped, the JSON is printed whole so that it can be posted.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return rancherConfigRun(opts)
+			return runCommand(cmd, opts, runF, rancherConfigRun)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml with keycloak: and rancher: sections")
+	opts.addFileFlag(cmd, "sso.yaml", "the sso.yaml with keycloak: and rancher: sections")
 	cmd.Flags().StringVar(&opts.SPCert, "sp-cert", "", "Rancher's SP certificate (PEM)")
 	cmd.Flags().StringVar(&opts.SPKey, "sp-key", "", "Rancher's SP private key (PEM, RSA PKCS#1 or PKCS#8)")
 	return cmd
@@ -76,7 +65,7 @@ func samlClientFor(c *spec.Client) *rancher.SAMLClient {
 }
 
 func rancherConfigRun(opts *rancherConfigOptions) error {
-	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
+	file, err := opts.load()
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,19 +9,14 @@ import (
 )
 
 type rancherConvertOptions struct {
-	IO      *IOStreams
-	Globals *GlobalOptions
-	Getenv  func(string) string
-	Context context.Context
-	connect *connector
-
+	commonOptions
 	Src      metadataSource
 	EntityID string
 	Out      string
 }
 
 func newRancherConvertCmd(f *Factory, runF func(*rancherConvertOptions) error) *cobra.Command {
-	opts := &rancherConvertOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, connect: f.connector()}
+	opts := &rancherConvertOptions{commonOptions: newCommonOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "convert [FILE|URL|-] [--realm R] [--entity-id ID] [--out FILE]",
 		Short: "Reshape Keycloak's SAML metadata into the EntityDescriptor Rancher decodes",
@@ -43,11 +37,7 @@ The result goes to stdout or --out FILE (-o is the global text|json switch;
 			if opts.Src.Realm != "" && opts.Src.Arg != "" {
 				return usageErrorf("give a FILE/URL or --realm, not both")
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return rancherConvertRun(opts)
+			return runCommand(cmd, opts, runF, rancherConvertRun)
 		},
 	}
 	opts.Src.addFlags(cmd)

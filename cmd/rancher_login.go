@@ -1,35 +1,26 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/rancher"
 	"github.com/ssoctl/ssoctl/rancher/login"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
 type rancherLoginOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Context  context.Context
-	connect  *connector
-
-	File   string
+	fileOptions
 	User   string
 	SPCert string
 	SPKey  string
 }
 
 func newRancherLoginCmd(f *Factory, runF func(*rancherLoginOptions) error) *cobra.Command {
-	opts := &rancherLoginOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	opts := &rancherLoginOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "login -f sso.yaml --user NAME [--sp-cert FILE --sp-key FILE]",
 		Short: "Log in to Keycloak as Rancher's SAML provider would, and print the Rancher principal",
@@ -62,14 +53,10 @@ be reached, 2 bad usage or input.`,
 			if (opts.SPCert == "") != (opts.SPKey == "") {
 				return usageErrorf("--sp-cert and --sp-key go together")
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return rancherLoginRun(opts)
+			return runCommand(cmd, opts, runF, rancherLoginRun)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml with keycloak: and rancher: sections")
+	opts.addFileFlag(cmd, "sso.yaml", "the sso.yaml with keycloak: and rancher: sections")
 	cmd.Flags().StringVar(&opts.User, "user", "", "the Keycloak user to log in as")
 	cmd.Flags().StringVar(&opts.SPCert, "sp-cert", "", "Rancher's SP certificate (PEM)")
 	cmd.Flags().StringVar(&opts.SPKey, "sp-key", "", "Rancher's SP private key (PEM, RSA PKCS#1 or PKCS#8)")
@@ -103,7 +90,7 @@ func filePassword(file *spec.File, user string, getenv func(string) string) stri
 }
 
 func rancherLoginRun(opts *rancherLoginOptions) error {
-	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
+	file, err := opts.load()
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/ssoctl/ssoctl/cmd/provision"
 	"github.com/ssoctl/ssoctl/inspect"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
@@ -19,21 +17,14 @@ import (
 )
 
 type renderDjangoOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Getenv   func(string) string
-	Redactor *secret.Redactor
-	Context  context.Context
-	connect  *connector
-
-	File  string
+	fileOptions
 	Site  string
 	Out   string
 	Force bool
 }
 
 func newRenderDjangoCmd(f *Factory, runF func(*renderDjangoOptions) error) *cobra.Command {
-	opts := &renderDjangoOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, connect: f.connector()}
+	opts := &renderDjangoOptions{fileOptions: newFileOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "django -f sso.yaml --site NAME --out DIR [--force]",
 		Short: "Write the keycloak_sso Django app that logs a site in through Keycloak",
@@ -58,14 +49,10 @@ with exit code 3, the reason, and the library to use instead.`,
 			if opts.Out == "" {
 				return usageErrorf("--out DIR is required")
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return renderDjangoRun(opts)
+			return runCommand(cmd, opts, runF, renderDjangoRun)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.File, "file", "f", "sso.yaml", "the sso.yaml to read (- for stdin)")
+	opts.addFileFlag(cmd, "sso.yaml", "the sso.yaml to read (- for stdin)")
 	cmd.Flags().StringVar(&opts.Site, "site", "", "the django site to render (may be left out when the file has one)")
 	cmd.Flags().StringVar(&opts.Out, "out", "", "the directory to write keycloak_sso/ into (usually the Django project's)")
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "overwrite files that the render did not write")
@@ -89,7 +76,7 @@ type renderNeed struct {
 }
 
 func renderDjangoRun(opts *renderDjangoOptions) error {
-	file, err := spec.Load(opts.File, opts.IO.In, opts.Getenv)
+	file, err := opts.load()
 	if err != nil {
 		return err
 	}
@@ -104,25 +91,9 @@ func renderDjangoRun(opts *renderDjangoOptions) error {
 	if err != nil {
 		return err
 	}
-	hc, err := opts.connect.plainHTTP()
+	in, err := renderInput(opts, k, site)
 	if err != nil {
 		return err
-	}
-	issuer := provision.Issuer(k)
-	disc, err := inspect.Discover(opts.Context, hc, issuer)
-	if err != nil {
-		return fmt.Errorf("reading the realm's discovery document (render needs its endpoints): %w", err)
-	}
-	in := django.Input{Site: site, Client: k.Client(site.Client), KeycloakURL: k.URL, Realm: k.Realm, Endpoints: django.Endpoints{
-		Issuer: disc.Issuer, Authorization: disc.AuthorizationEndpoint, Token: disc.TokenEndpoint, Userinfo: disc.UserinfoEndpoint,
-		JWKS: disc.JWKSURI, EndSession: disc.EndSessionEndpoint}}
-	if site.Library == spec.LibSocial {
-		if in.PublicKey, err = keycloak.RealmPublicKey(opts.Context, hc, k.URL, k.Realm); err != nil {
-			return err
-		}
-	}
-	if err := in.Check(disc.URL); err != nil {
-		return fmt.Errorf("%w: ssoctl renders no app from it", err)
 	}
 	files, err := django.Render(in)
 	if err != nil {
@@ -142,14 +113,47 @@ func renderDjangoRun(opts *renderDjangoOptions) error {
 			doc.KeycloakNeeds = append(doc.KeycloakNeeds, renderNeed{Kind: n.Kind, Value: n.Value, Why: n.Why})
 		}
 	}
+	return writeRenderDoc(opts, site, doc)
+}
+
+// renderInput is what the render reads of the realm: its live discovery
+// document's endpoints (and for social-auth its public key), checked
+// against the realm.
+func renderInput(opts *renderDjangoOptions, k *spec.Keycloak, site *spec.DjangoSite) (django.Input, error) {
+	hc, err := opts.connect.plainHTTP()
+	if err != nil {
+		return django.Input{}, err
+	}
+	issuer := provision.Issuer(k)
+	disc, err := inspect.Discover(opts.Context, hc, issuer)
+	if err != nil {
+		return django.Input{}, fmt.Errorf("reading the realm's discovery document (render needs its endpoints): %w", err)
+	}
+	in := django.Input{Site: site, Client: k.Client(site.Client), KeycloakURL: k.URL, Realm: k.Realm, Endpoints: django.Endpoints{
+		Issuer: disc.Issuer, Authorization: disc.AuthorizationEndpoint, Token: disc.TokenEndpoint, Userinfo: disc.UserinfoEndpoint,
+		JWKS: disc.JWKSURI, EndSession: disc.EndSessionEndpoint}}
+	if site.Library == spec.LibSocial {
+		if in.PublicKey, err = keycloak.RealmPublicKey(opts.Context, hc, k.URL, k.Realm); err != nil {
+			return in, err
+		}
+	}
+	if err := in.Check(disc.URL); err != nil {
+		return in, fmt.Errorf("%w: ssoctl renders no app from it", err)
+	}
+	return in, nil
+}
+
+// writeRenderDoc prints the warnings, then the files written (or doc with
+// -o json) and the next steps.
+func writeRenderDoc(opts *renderDjangoOptions, site *spec.DjangoSite, doc renderDoc) error {
 	eth := opts.IO.ErrTheme()
-	for _, w := range warnings {
+	for _, w := range doc.Warnings {
 		fmt.Fprintf(opts.IO.ErrOut, "%s %s\n", eth.Warn.Render("warning:"), w)
 	}
 	if opts.Globals.JSON() {
 		return writeJSON(opts.IO.Out, doc)
 	}
-	for _, f := range files {
+	for _, f := range doc.Files {
 		fmt.Fprintln(opts.IO.Out, filepath.Join(opts.Out, f.Path))
 	}
 	fmt.Fprintf(opts.IO.ErrOut, `

@@ -42,19 +42,9 @@ const maxRenderedFile = 1 << 20
 // leaves dir as it was; each file is then written by rename, inside an
 // os.Root of dir, the manifest last.
 func writeRendered(dir string, files []django.File, force bool) error {
-	switch fi, err := os.Stat(dir); {
-	case errors.Is(err, fs.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return inputErrorf("--out %s: %v", dir, err)
-		}
-	case err != nil:
-		return inputErrorf("--out %s: %v", dir, err)
-	case !fi.IsDir():
-		return inputErrorf("--out %s is %s, not a directory: name the Django project's directory", dir, fileKind(fi.Mode()))
-	}
-	root, err := os.OpenRoot(dir)
+	root, err := openRenderDir(dir)
 	if err != nil {
-		return inputErrorf("--out %s: %v", dir, err)
+		return err
 	}
 	defer root.Close()
 	shown := func(p string) string { return filepath.Join(dir, filepath.FromSlash(p)) }
@@ -63,31 +53,8 @@ func writeRendered(dir string, files []django.File, force bool) error {
 	if err != nil {
 		return err
 	}
-	// What this render writes, and what it will remove: the last render's
-	// files that it no longer writes and that are still as written.
-	var foreign, stale []string
-	for _, f := range files {
-		cur, err := readRenderTarget(root, dir, f.Path)
-		if err != nil {
-			return err
-		}
-		if cur != nil && renderSum(cur) != f.SHA256 && renderSum(cur) != prev[f.Path] {
-			foreign = append(foreign, f.Path)
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(prev)) {
-		if slices.ContainsFunc(files, func(f django.File) bool { return f.Path == p }) {
-			continue
-		}
-		cur, err := readRenderTarget(root, dir, p)
-		if err != nil {
-			return err
-		}
-		if cur != nil && renderSum(cur) == prev[p] {
-			stale = append(stale, p)
-		}
-	}
-	if _, err := readRenderTarget(root, dir, renderManifest); err != nil {
+	foreign, stale, err := renderChanges(root, dir, files, prev)
+	if err != nil {
 		return err
 	}
 	if len(foreign) > 0 && !force {
@@ -114,6 +81,58 @@ func writeRendered(dir string, files []django.File, force bool) error {
 		return err
 	}
 	return writeAtomicIn(root, renderManifest, shown(renderManifest), append(m, '\n'))
+}
+
+// openRenderDir opens --out as the root every write stays under, making
+// it when it does not exist.
+func openRenderDir(dir string) (*os.Root, error) {
+	switch fi, err := os.Stat(dir); {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, inputErrorf("--out %s: %v", dir, err)
+		}
+	case err != nil:
+		return nil, inputErrorf("--out %s: %v", dir, err)
+	case !fi.IsDir():
+		return nil, inputErrorf("--out %s is %s, not a directory: name the Django project's directory", dir, fileKind(fi.Mode()))
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, inputErrorf("--out %s: %v", dir, err)
+	}
+	return root, nil
+}
+
+// renderChanges is what this render writes over and what it will remove:
+// the files in the way that the last render (prev, its manifest) did not
+// write as they are (foreign), and the last render's files that it no
+// longer writes and that are still as written (stale).
+func renderChanges(root *os.Root, dir string, files []django.File, prev map[string]string) (foreign, stale []string, err error) {
+	for _, f := range files {
+		cur, err := readRenderTarget(root, dir, f.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cur != nil && renderSum(cur) != f.SHA256 && renderSum(cur) != prev[f.Path] {
+			foreign = append(foreign, f.Path)
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(prev)) {
+		if slices.ContainsFunc(files, func(f django.File) bool { return f.Path == p }) {
+			continue
+		}
+		cur, err := readRenderTarget(root, dir, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cur != nil && renderSum(cur) == prev[p] {
+			stale = append(stale, p)
+		}
+	}
+	if _, err := readRenderTarget(root, dir, renderManifest); err != nil {
+		return nil, nil, err
+	}
+	return foreign, stale, nil
 }
 
 func renderSum(b []byte) string {

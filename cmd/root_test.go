@@ -57,7 +57,7 @@ func TestHelpListsCommands(t *testing.T) {
 func TestVersionFromBuildInfo(t *testing.T) {
 	ios, _, out, _ := TestIO()
 	f := NewFactory(ios)
-	opts := &versionOptions{IO: f.IO, Globals: f.Globals, info: func() (*debug.BuildInfo, bool) {
+	opts := &versionOptions{commonOptions: newCommonOptions(f), info: func() (*debug.BuildInfo, bool) {
 		return &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
 			{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"},
 		}}, true

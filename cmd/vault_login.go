@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,19 +13,14 @@ import (
 )
 
 type vaultLoginOptions struct {
-	IO       *IOStreams
-	Globals  *GlobalOptions
-	Redactor *secret.Redactor
-	Context  context.Context
-	connect  *connector
-
+	commonOptions
 	Mount string
 	Role  string
 	Input string
 }
 
 func newVaultLoginCmd(f *Factory, runF func(*vaultLoginOptions) error) *cobra.Command {
-	opts := &vaultLoginOptions{IO: f.IO, Globals: f.Globals, Redactor: f.Redactor, connect: f.connector()}
+	opts := &vaultLoginOptions{commonOptions: newCommonOptions(f)}
 	cmd := &cobra.Command{
 		Use:   "login --mount PATH --role NAME [TOKEN-FILE|-]",
 		Short: "Log in to Vault's JWT auth with a token; print the entity, policies and TTL",
@@ -48,11 +42,7 @@ is 1; ssoctl inspect token --vault-role explains why.`,
 			if len(args) == 1 {
 				opts.Input = args[0]
 			}
-			opts.Context = cmd.Context()
-			if runF != nil {
-				return runF(opts)
-			}
-			return vaultLoginRun(opts)
+			return runCommand(cmd, opts, runF, vaultLoginRun)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Mount, "mount", "", "the JWT auth mount path, e.g. jwt")

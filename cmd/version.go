@@ -18,22 +18,18 @@ type VersionInfo struct {
 }
 
 type versionOptions struct {
-	IO      *IOStreams
-	Globals *GlobalOptions
-	info    func() (*debug.BuildInfo, bool)
+	commonOptions
+	info func() (*debug.BuildInfo, bool)
 }
 
 func newVersionCmd(f *Factory, runF func(*versionOptions) error) *cobra.Command {
-	opts := &versionOptions{IO: f.IO, Globals: f.Globals, info: debug.ReadBuildInfo}
+	opts := &versionOptions{commonOptions: newCommonOptions(f), info: debug.ReadBuildInfo}
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print ssoctl's version and commit",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			return versionRun(opts)
+			return runCommand(cmd, opts, runF, versionRun)
 		},
 	}
 }

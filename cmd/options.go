@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/spec"
+)
+
+// commonOptions are the dependencies every command's options carry, taken
+// from the Factory: streams, global flags, environment, redactor, clock,
+// the context of the run and the connector. Each command's options struct
+// embeds it, so opts.IO, opts.Getenv, … read as before.
+type commonOptions struct {
+	IO       *IOStreams
+	Globals  *GlobalOptions
+	Getenv   func(string) string
+	Redactor *secret.Redactor
+	Now      func() time.Time
+	Context  context.Context
+	connect  *connector
+}
+
+func newCommonOptions(f *Factory) commonOptions {
+	return commonOptions{IO: f.IO, Globals: f.Globals, Getenv: f.Getenv, Redactor: f.Redactor, Now: f.Now, connect: f.connector()}
+}
+
+func (o *commonOptions) common() *commonOptions { return o }
+
+// commandOptions is any options struct that embeds commonOptions.
+type commandOptions interface{ common() *commonOptions }
+
+// runCommand is the step every RunE ends with, once the flags are checked:
+// the command's context into opts, then runF when a test gave one, else
+// run.
+func runCommand[T commandOptions](cmd *cobra.Command, opts T, runF, run func(T) error) error {
+	opts.common().Context = cmd.Context()
+	if runF != nil {
+		return runF(opts)
+	}
+	return run(opts)
+}
+
+// keycloakOptions are the options of a command that talks to one realm:
+// --url and --realm, resolved from the environment before the run.
+type keycloakOptions struct {
+	commonOptions
+	keycloakTarget
+}
+
+func newKeycloakOptions(f *Factory) keycloakOptions {
+	return keycloakOptions{commonOptions: newCommonOptions(f)}
+}
+
+// resolveTarget fills --url and --realm from the environment and checks
+// them (resolve, with the command's environment).
+func (o *keycloakOptions) resolveTarget() error {
+	return o.resolve(o.Getenv)
+}
+
+// fileOptions are the options of a command that reads an sso.yaml: -f.
+type fileOptions struct {
+	commonOptions
+	File string
+}
+
+func newFileOptions(f *Factory) fileOptions {
+	return fileOptions{commonOptions: newCommonOptions(f)}
+}
+
+// addFileFlag adds -f/--file with its default and usage.
+func (o *fileOptions) addFileFlag(cmd *cobra.Command, value, usage string) {
+	cmd.Flags().StringVarP(&o.File, "file", "f", value, usage)
+}
+
+// load reads and checks the file -f names (- is stdin).
+func (o *fileOptions) load() (*spec.File, error) {
+	return spec.Load(o.File, o.IO.In, o.Getenv)
+}
