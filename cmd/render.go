@@ -87,7 +87,7 @@ func renderDjangoRun(opts *renderDjangoOptions) error {
 	if lib := django.Libraries[site.Library]; lib.Refusal != "" {
 		return &ExitError{Code: ExitFindings, Err: &django.RefusedError{Library: lib.Name, Reason: lib.Refusal, Nearest: lib.Nearest}}
 	}
-	k, needs, err := django.Apply(file)
+	k, needs, err := django.KeycloakWithNeeds(file)
 	if err != nil {
 		return err
 	}

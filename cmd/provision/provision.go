@@ -81,7 +81,7 @@ func Plan(ctx context.Context, file *spec.File, sys Systems, o Options) (*plan.P
 			ko.OnlyClients = []string{file.Rancher.SAMLClient}
 		}
 		// The Django sites' needs are part of their clients' desired state.
-		k, needs, err := django.Apply(file)
+		k, needs, err := django.KeycloakWithNeeds(file)
 		if err != nil {
 			return nil, err
 		}

@@ -716,10 +716,10 @@ func (d *doc) aliases(m *mount) {
 
 // django checks each site's needs against the live client.
 func (d *doc) django() {
-	exported := exportClient(d.live.client)
+	exported := d.live.client.TokenClient()
 	for i := range d.t.Sites {
 		s := &d.t.Sites[i]
-		problems := slices.DeleteFunc(djangoCheck(s, &exported), d.registered)
+		problems := slices.DeleteFunc(django.Check(s, &exported), d.registered)
 		if len(problems) == 0 {
 			d.ok(sysDjango, "django.needs", fmt.Sprintf("client %s meets everything site %s (%s) needs", d.t.Client, s.Name, s.Library))
 		}

@@ -17,7 +17,7 @@ import (
 // target. A mount whose discovery_url is another realm's is not the file's
 // to check, and of a mount only the file's roles are checked.
 func FileTargets(f *spec.File) ([]Target, error) {
-	k, _, err := django.Apply(f)
+	k, _, err := django.KeycloakWithNeeds(f)
 	if err != nil {
 		return nil, err
 	}

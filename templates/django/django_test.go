@@ -59,7 +59,7 @@ func TestApplyAddsEachLibrarysNeeds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f := load(t, siteFile(tt.lib, tt.api, ""))
-		k, needs, err := Apply(f)
+		k, needs, err := KeycloakWithNeeds(f)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.lib, err)
 		}
@@ -91,12 +91,12 @@ func TestApplyAddsEachLibrarysNeeds(t *testing.T) {
 			}
 		}
 		if len(f.Keycloak.Client("brewery").Mappers) != 0 {
-			t.Errorf("%s: Apply changed the file's own section", tt.lib)
+			t.Errorf("%s: KeycloakWithNeeds changed the file's own section", tt.lib)
 		}
 	}
 	// A managed redirect list gets the callback appended; what meets a need already is left alone.
 	f := load(t, siteFile(spec.LibSocial, "", "      redirect_uris: [http://other/cb]\n      mappers:\n        - audience: brewery\n        - groups: {claim: team}\n"))
-	k, needs, err := Apply(f)
+	k, needs, err := KeycloakWithNeeds(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestApplyRefusesContradictions(t *testing.T) {
 		{spec.LibMozilla, spec.APIDRFOIDC, "      mappers:\n        - audience: {client: brewery, access_token: false}\n", 7, "drf-oidc-auth checks the access token's aud"},
 	}
 	for _, tt := range tests {
-		_, _, err := Apply(load(t, siteFile(tt.lib, tt.api, tt.extra)))
+		_, _, err := KeycloakWithNeeds(load(t, siteFile(tt.lib, tt.api, tt.extra)))
 		var es spec.Errors
 		if !errors.As(err, &es) || len(es) != 1 || es[0].Line != tt.line || !strings.Contains(err.Error(), tt.want) ||
 			!strings.Contains(err.Error(), "django site brewery ("+tt.lib+")") || !es.BadInput() {
@@ -184,7 +184,7 @@ func TestRenderGolden(t *testing.T) {
 		{spec.LibSocialOIDC, ""}, {spec.LibAllauth, spec.APIKeycloakAut},
 	} {
 		f := load(t, siteFile(tt.lib, tt.api, ""))
-		k, _, err := Apply(f)
+		k, _, err := KeycloakWithNeeds(f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -258,7 +258,7 @@ django:
   sites:
     - {name: b, client: brewery, library: social-auth, url: http://x, roles: true, staff: [brewer], groups: {brewer: brewers}}
 `)
-	k, _, err := Apply(f)
+	k, _, err := KeycloakWithNeeds(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,14 +286,14 @@ func TestApplyCountsDefaultScopes(t *testing.T) {
 		return strings.Replace(siteFile(spec.LibMozilla, "", "      default_scopes: [profile, site-groups]\n"), "  clients:\n",
 			"  client_scopes:\n    - name: site-groups\n      mappers:\n        - groups: {claim: groups"+flags+"}\n  clients:\n", 1)
 	}
-	k, needs, err := Apply(load(t, file("")))
+	k, needs, err := KeycloakWithNeeds(load(t, file("")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(k.Clients[0].Mappers) != 0 || slices.ContainsFunc(needs, func(n Need) bool { return n.Kind == "mapper" }) {
 		t.Errorf("a groups mapper was added although the scope has one: %+v %+v", k.Clients[0].Mappers, needs)
 	}
-	_, _, err = Apply(load(t, file(", userinfo: false")))
+	_, _, err = KeycloakWithNeeds(load(t, file(", userinfo: false")))
 	var es spec.Errors
 	if !errors.As(err, &es) || len(es) != 1 || es[0].Key != "keycloak.client_scopes[0].mappers[0]" || es[0].Line != 7 || !strings.Contains(err.Error(), "userinfo: false") {
 		t.Errorf("scope mapper without userinfo: %v", err)

@@ -28,12 +28,14 @@ func (n Need) Note() string {
 // mapper names ssoctl gives the mappers it adds for a site.
 func rolesClaimMapper(client string) string { return "roles claim for " + client }
 
-// Apply returns a copy of the file's keycloak: section with every Django
-// site's needs added to its client, and the needs. A need the file
+// KeycloakWithNeeds returns the desired state that plan, apply and doctor
+// work from: a copy of the file's keycloak: section with every Django site's
+// needs added to its client, and the needs themselves. It changes nothing
+// anywhere; the file is not modified. A need the file
 // contradicts (userinfo_signed: true for allauth, a groups mapper without
 // the token the library reads) is an error naming the line, the library and
 // the reason.
-func Apply(f *spec.File) (*spec.Keycloak, []Need, error) {
+func KeycloakWithNeeds(f *spec.File) (*spec.Keycloak, []Need, error) {
 	if f.Django == nil || f.Keycloak == nil {
 		return f.Keycloak, nil, nil
 	}

@@ -34,7 +34,7 @@ type Endpoints struct {
 // Input is everything a render needs besides the file.
 type Input struct {
 	Site *spec.DjangoSite
-	// Client is the site's client as the file describes it, after Apply.
+	// Client is the site's client as the file describes it, after KeycloakWithNeeds.
 	Client *spec.Client
 	// KeycloakURL and Realm locate the realm.
 	KeycloakURL, Realm string
