@@ -174,3 +174,16 @@ const (
 	openBaoRoleWriteHead = "1 error occurred:\n\t* "
 	openBaoRoleWriteTail = "\n\n"
 )
+
+// A role write, POST auth/MOUNT/role/NAME (plugin path_role.go pathRoleCreateUpdate;
+// shared/reference/vault-jwt-oidc.md: user_claim is required). The role-file parser refuses
+// the same role with the same words.
+const vaultMsgUserClaimRequired = "a user claim must be defined on the role"
+
+// OpenBao's templated token_policies (docs/openbao.md): the truncate functions of its template
+// helper (sdk/helper/template funcs.go, truncate and truncateSHA256) refuse a length with these
+// words; a failed template fails the login. Vault has no templated policies.
+const (
+	openbaoMsgTruncate       = "max length must be > 0 but was %d"
+	openbaoMsgTruncateSHA256 = "max length must be > 8 but was %d"
+)

@@ -188,7 +188,7 @@ func VaultRoleFromMap(m map[string]any) (*VaultRole, error) {
 		return fail("user_claim", err)
 	}
 	if r.UserClaim == "" {
-		return nil, badInput("vault role", "a user claim must be defined on the role", nil)
+		return nil, badInput("vault role", vaultMsgUserClaimRequired, nil)
 	}
 	if r.TokenPoliciesTemplateClaims, err = mapBool(m, "token_policies_template_claims"); err != nil {
 		return fail("token_policies_template_claims", err)

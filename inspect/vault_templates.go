@@ -29,13 +29,13 @@ func templateFuncs(unpredictable *bool) template.FuncMap {
 	return template.FuncMap{
 		"truncate": func(n int, s string) (string, error) {
 			if n <= 0 {
-				return "", fmt.Errorf("max length must be > 0 but was %d", n)
+				return "", fmt.Errorf(openbaoMsgTruncate, n)
 			}
 			return s[:min(n, len(s))], nil
 		},
 		"truncate_sha256": func(n int, s string) (string, error) {
 			if n <= 8 {
-				return "", fmt.Errorf("max length must be > 8 but was %d", n)
+				return "", fmt.Errorf(openbaoMsgTruncateSHA256, n)
 			}
 			if len(s) <= n {
 				return s, nil
