@@ -11,6 +11,7 @@
 package httprecorder
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,11 +23,16 @@ import (
 )
 
 // Reply is one canned answer. A zero Status is 200; Location, when set, is
-// a path on the recorder and is sent as an absolute URL.
+// a path on the recorder and is sent as an absolute URL, or an absolute URL
+// elsewhere (a redirect to a client's callback) sent as it is.
 type Reply struct {
 	Status   int
 	Body     string
 	Location string
+	// Func, when set, makes the answer from the request (its body still
+	// readable): for answers that echo what the client sent, as an OAuth
+	// state or nonce, or that change from one request to the next.
+	Func func(r *http.Request) Reply
 }
 
 // Recorder is the server and what it saw.
@@ -138,8 +144,14 @@ func (rec *Recorder) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		rp = rec.Default(r)
 	}
-	if rp.Location != "" {
+	if rp.Func != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rp = rp.Func(r)
+	}
+	if strings.HasPrefix(rp.Location, "/") {
 		w.Header().Set("Location", rec.srv.URL+rp.Location)
+	} else if rp.Location != "" {
+		w.Header().Set("Location", rp.Location)
 	}
 	if rp.Body != "" {
 		w.Header().Set("Content-Type", "application/json")

@@ -128,3 +128,29 @@ func TestLocationAndSkip(t *testing.T) {
 		t.Errorf("errors %q", ft.errors)
 	}
 }
+
+// A Func route answers from the request.
+func TestFuncEchoes(t *testing.T) {
+	ft := &fakeT{TB: t}
+	rec := New(ft, map[string]Reply{"POST /echo": {Func: func(r *http.Request) Reply {
+		b, _ := io.ReadAll(r.Body)
+		return Reply{Status: 302, Location: "http://elsewhere/cb?state=" + r.URL.Query().Get("state") + "&body=" + string(b)}
+	}}})
+	c := rec.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := c.Post(rec.URL()+"/echo?state=s1", "text/plain", strings.NewReader("hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "http://elsewhere/cb?state=s1&body=hi" {
+		t.Errorf("%d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if string(rec.Body("POST /echo")) != "hi" {
+		t.Errorf("body %q", rec.Body("POST /echo"))
+	}
+	ft.end()
+	if len(ft.errors) != 0 {
+		t.Errorf("errors %q", ft.errors)
+	}
+}
