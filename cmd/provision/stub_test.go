@@ -121,6 +121,17 @@ func change(p *plan.Plan, kind, name string) *plan.Change {
 	return nil
 }
 
+// emptyVault answers what planning newRealmFile reads of a Vault that
+// holds none of it.
+func emptyVault() map[string]reply {
+	return map[string]reply{
+		"GET /v1/sys/seal-status":             {Body: sealStatus},
+		"GET /v1/sys/auth":                    {Body: `{"data":` + vaultMounts + `}`},
+		"LIST /v1/identity/group-alias/id":    vaultMissing,
+		"GET /v1/identity/group/name/manager": vaultMissing,
+	}
+}
+
 const newRealmFile = `
 keycloak:
   url: KC
@@ -165,12 +176,7 @@ vault:
 func TestPlanNewRealmThenVault(t *testing.T) {
 	s := newStubs(t, map[string]reply{
 		"GET /admin/realms/demo": {Status: 404, Body: `{"error":"Realm not found."}`},
-	}, map[string]reply{
-		"GET /v1/sys/seal-status":             {Body: sealStatus},
-		"GET /v1/sys/auth":                    {Body: `{"data":` + vaultMounts + `}`},
-		"LIST /v1/identity/group-alias/id":    vaultMissing,
-		"GET /v1/identity/group/name/manager": vaultMissing,
-	})
+	}, emptyVault())
 	f := s.file(t, newRealmFile)
 	p, err := Plan(context.Background(), f, s.sys, Options{Concurrency: 2, Getenv: func(string) string { return "" }})
 	if err != nil {
@@ -209,12 +215,7 @@ func TestPlanOnlyVaultReadsTheClientSecret(t *testing.T) {
 	s := newStubs(t, map[string]reply{
 		"GET /admin/realms/demo/clients":                  {Body: `[{"id":"u1","clientId":"vault","enabled":true,"publicClient":false}]`},
 		"GET /admin/realms/demo/clients/u1/client-secret": {Body: `{"type":"secret","value":"kc-secret-1"}`},
-	}, map[string]reply{
-		"GET /v1/sys/seal-status":             {Body: sealStatus},
-		"GET /v1/sys/auth":                    {Body: `{"data":` + vaultMounts + `}`},
-		"LIST /v1/identity/group-alias/id":    vaultMissing,
-		"GET /v1/identity/group/name/manager": vaultMissing,
-	})
+	}, emptyVault())
 	f := s.file(t, newRealmFile)
 	var secrets []string
 	p, err := Plan(context.Background(), f, s.sys, Options{Only: OnlyVault, OnSecret: func(v string) { secrets = append(secrets, v) }})
