@@ -365,3 +365,37 @@ func TestRunPasswordRefused(t *testing.T) {
 		t.Errorf("logins %+v", rep.Logins)
 	}
 }
+
+// The logout probe's first login must come back with the state it sent: a
+// redirect carrying another state fails that step, and the probe stops
+// there, before any logout.
+func TestLogoutStopsAtALoginWithAnotherState(t *testing.T) {
+	s := newStubServers(t, func(base string) map[string]stubReply {
+		return map[string]stubReply{
+			"GET /realms/demo/.well-known/openid-configuration": {Body: discoveryDoc(base)},
+			"GET /admin/realms/demo/clients": {Func: func(r *http.Request) stubReply {
+				id := r.URL.Query().Get("clientId")
+				return stubReply{Body: fmt.Sprintf(`[{"id":"u-%s","clientId":%q,"enabled":true,"publicClient":true,"bearerOnly":false,"standardFlowEnabled":true,"frontchannelLogout":false,"redirectUris":["http://127.0.0.1:9/%s/cb"],"attributes":{"post.logout.redirect.uris":"+"}}]`, id, id, id)}
+			}},
+			"GET /admin/realms/demo/users":                  {Body: `[{"id":"u-alice","username":"alice","enabled":true}]`},
+			"GET /admin/realms/demo/users/u-alice/sessions": {Body: `[]`},
+			"GET /realms/demo/protocol/openid-connect/auth": {Body: `<html><body><form id="kc-form-login" action="` + base +
+				`/realms/demo/login-actions/authenticate?session_code=sc1&amp;execution=ex1&amp;client_id=app1&amp;tab_id=t1" method="post">
+<input name="username" type="text"/><input name="password" type="password"/><input type="hidden" name="credentialId"/></form></body></html>`},
+			"POST /realms/demo/login-actions/authenticate": {Status: 302, Location: "http://127.0.0.1:9/app1/cb?state=not-the-one&code=c1"},
+		}
+	}, nil)
+	rep, err := Logout(context.Background(), LogoutTarget{KeycloakURL: s.kc.URL(), Realm: "demo", User: "alice", Password: "pw", First: "app1", Second: "app2"}, s.sys, LogoutOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := checkIDs(rep.Checks); !slices.Equal(got, []string{"fail " + LogoutLoginFirst}) || !rep.Failed() {
+		t.Errorf("checks %q", got)
+	}
+	if c := rep.Checks[0]; c.Message != "Keycloak's redirect to http://127.0.0.1:9/app1/cb carries no code or another state" || !strings.Contains(c.Evidence, "state=not-the-one") {
+		t.Errorf("check %+v", c)
+	}
+	if rep.Logout != nil || !slices.Equal(rep.Clients, []string{"app1", "app2"}) {
+		t.Errorf("report %+v", rep)
+	}
+}
