@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssoctl/ssoctl/internal/httprecorder"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -196,6 +197,13 @@ func TestAuthzRequests(t *testing.T) {
 		"GET /admin/realms/demo/clients/u-shop/authz/resource-server":                                                                  {Body: `{"id":"u-shop","policyEnforcementMode":"ENFORCING","decisionStrategy":"UNANIMOUS","allowRemoteResourceManagement":false,"resources":[]}`},
 		"GET /admin/realms/demo/clients/u-shop/authz/resource-server/resource?deep=false&exactName=true&first=0&max=-1&name=inventory": {Body: `[{"_id":"r1","name":"inventory"}]`},
 		"GET /admin/realms/demo/clients/u-shop/authz/resource-server/policy?first=0&max=-1&name=old":                                   {Body: `[{"id":"p1","name":"old"},{"id":"p2","name":"older"}]`},
+		// Keycloak's answers to the writes: a created scope comes back as
+		// a body (no Location), the rest is 204.
+		"PUT /admin/realms/demo/clients/u-shop/authz/resource-server":              {Status: 204},
+		"POST /admin/realms/demo/clients/u-shop/authz/resource-server/scope":       {Status: 201, Body: `{"id":"s1","name":"inventory:view"}`},
+		"PUT /admin/realms/demo/clients/u-shop/authz/resource-server/resource/r1":  {Status: 204},
+		"POST /admin/realms/demo/clients/u-shop/authz/resource-server/import":      {Status: 204},
+		"DELETE /admin/realms/demo/clients/u-shop/authz/resource-server/policy/p1": {Status: 204},
 	})
 	x := &executor{a: adminOf(rec), realm: "demo", ids: plan.NewIDs()}
 	x.ids.Set(clientRef("shop"), "u-shop")
@@ -298,7 +306,8 @@ func TestActiveRSAKey(t *testing.T) {
 		return base64.StdEncoding.EncodeToString(der)
 	}
 	spki, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	rec := newRecorder(t, map[string]reply{
+	// Public endpoints only: no admin login.
+	rec := httprecorder.New(t, map[string]reply{
 		"GET /realms/demo": {Body: fmt.Sprintf(`{"realm":"demo","public_key":%q}`, base64.StdEncoding.EncodeToString(spki))},
 		"GET /realms/demo/protocol/openid-connect/certs": {Body: fmt.Sprintf(`{"keys":[{"kid":"old","alg":"RS256","use":"sig","x5c":[%q]},{"kid":"k1","alg":"RS256","use":"sig","x5c":[%q]}]}`, certOf(other), certOf(key))},
 	})
@@ -318,8 +327,7 @@ func TestActiveRSAKey(t *testing.T) {
 
 // Nothing granted is Keycloak's 403 access_denied: an empty list.
 func TestUMAPermissions(t *testing.T) {
-	rec := newRecorder(t, map[string]reply{})
-	rec.Skip = nil
+	rec := httprecorder.New(t, nil) // the token endpoint only: no admin login
 	rec.Set("POST /realms/demo/protocol/openid-connect/token", reply{Status: 403, Body: `{"error":"access_denied","error_description":"not_authorized"}`})
 	got, err := UMAPermissions(context.Background(), rec.Client(), rec.URL(), "demo", "user-token", "shop", []string{"inventory#inventory:add"})
 	if err != nil || got == nil || len(got) != 0 {

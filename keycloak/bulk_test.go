@@ -214,6 +214,7 @@ func TestRefusedImportFallsBackPerObject(t *testing.T) {
 		"POST /admin/realms/demo/partialImport": {Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`},
 		"POST /admin/realms/demo/clients":       {Status: 201, Location: "/admin/realms/demo/clients/new-uuid"},
 		"POST /admin/realms/demo/groups":        {Status: 201, Location: "/admin/realms/demo/groups/new-gid"},
+		"PUT /admin/realms/demo":                {Status: 204}, // the ownership record
 	})
 	st := emptyState("demo", true)
 	p := mustDiff(t, desired(t, "  clients:\n"+clients.String()+"  groups:\n"+groups.String()), st)

@@ -30,23 +30,26 @@ import (
 
 type reply = httprecorder.Reply
 
-// newRecorder answers admin-API requests from routes, logins with a token,
-// other reads with Keycloak's 404 and writes with a 204.
+// adminToken is Keycloak's answer to the admin login.
+const adminToken = `{"access_token":"admin-token","expires_in":60,"refresh_expires_in":1800,"refresh_token":"refresh","token_type":"Bearer","not-before-policy":0,"session_state":"s1","scope":"profile email"}`
+
+// newRecorder answers admin-API requests from routes, strictly: every
+// request ssoctl sends must be in routes and every route used. The admin
+// login (realm master) is answered with a token unless routes say otherwise,
+// and kept out of the log.
 func newRecorder(t *testing.T, routes map[string]reply) *httprecorder.Recorder {
-	rec := httprecorder.New(t, routes)
-	isToken := func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") }
-	rec.Skip = isToken
-	rec.Default = func(r *http.Request) reply {
-		switch {
-		case isToken(r):
-			return reply{Body: `{"access_token":"admin-token","refresh_token":"refresh","expires_in":60}`}
-		case r.Method == http.MethodGet:
-			return reply{Status: 404, Body: `{"error":"Could not find it"}`}
-		}
-		return reply{Status: 204}
+	if routes == nil {
+		routes = map[string]reply{}
 	}
+	if _, ok := routes[masterToken]; !ok {
+		routes[masterToken] = reply{Body: adminToken}
+	}
+	rec := httprecorder.New(t, routes)
+	rec.Skip = func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/token") }
 	return rec
 }
+
+const masterToken = "POST /realms/master/protocol/openid-connect/token"
 
 func adminOf(rec *httprecorder.Recorder) *Admin {
 	return NewAdmin(rec.URL(), rec.Client(), Credentials{Username: "admin", Password: "pw-secret-1", Source: "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD"})
@@ -74,22 +77,19 @@ func bodyOf(t *testing.T, rec *httprecorder.Recorder, key string, out any) {
 
 func TestApplyNewRealmRequests(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"POST /admin/realms":                                                    {Status: 201},
-		"GET /admin/realms/demo":                                                {Body: `{"realm":"demo","attributes":{"frontendUrl":"http://x"}}`},
-		"POST /admin/realms/demo/clients":                                       {Status: 201, Location: "/admin/realms/demo/clients/uuid-1"},
-		"POST /admin/realms/demo/groups":                                        {Status: 201, Location: "/admin/realms/demo/groups/gid-1"},
-		"POST /admin/realms/demo/users":                                         {Status: 201, Location: "/admin/realms/demo/users/uid-1"},
-		"GET /admin/realms/demo/clients/uuid-1/roles/secret_manager":            {Body: `{"id":"role-sm","name":"secret_manager"}`},
-		"GET /admin/realms/demo/clients/uuid-1/roles/secret_reader":             {Body: `{"id":"role-sr","name":"secret_reader"}`},
-		"GET /admin/realms/demo/roles/auditor":                                  {Body: `{"id":"role-aud","name":"auditor"}`},
-		"POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1":     {Status: 204},
-		"POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models":        {Status: 201},
-		"POST /admin/realms/demo/clients/uuid-1/roles":                          {Status: 201},
-		"POST /admin/realms/demo/roles":                                         {Status: 201},
-		"PUT /admin/realms/demo":                                                {Status: 204},
-		"POST /admin/realms/demo/groups/gid-1/role-mappings/realm":              {Status: 204},
-		"GET /admin/realms/demo/clients?clientId=vault":                         {Body: `[]`},
-		"GET /admin/realms/demo/clients/uuid-1/roles/unused-never-requested-xx": {},
+		"POST /admin/realms":                                                {Status: 201},
+		"GET /admin/realms/demo":                                            {Body: `{"realm":"demo","attributes":{"frontendUrl":"http://x"}}`},
+		"POST /admin/realms/demo/clients":                                   {Status: 201, Location: "/admin/realms/demo/clients/uuid-1"},
+		"POST /admin/realms/demo/groups":                                    {Status: 201, Location: "/admin/realms/demo/groups/gid-1"},
+		"POST /admin/realms/demo/users":                                     {Status: 201, Location: "/admin/realms/demo/users/uid-1"},
+		"GET /admin/realms/demo/clients/uuid-1/roles/secret_manager":        {Body: `{"id":"role-sm","name":"secret_manager"}`},
+		"GET /admin/realms/demo/roles/auditor":                              {Body: `{"id":"role-aud","name":"auditor"}`},
+		"POST /admin/realms/demo/groups/gid-1/role-mappings/clients/uuid-1": {Status: 204},
+		"POST /admin/realms/demo/clients/uuid-1/protocol-mappers/models":    {Status: 201},
+		"POST /admin/realms/demo/clients/uuid-1/roles":                      {Status: 201},
+		"POST /admin/realms/demo/roles":                                     {Status: 201},
+		"PUT /admin/realms/demo":                                            {Status: 204},
+		"POST /admin/realms/demo/groups/gid-1/role-mappings/realm":          {Status: 204},
 	})
 	d := demoDesired(t)
 	d.Groups = d.Groups[1:] // kv-managers: a client role and a realm role
@@ -141,14 +141,9 @@ func TestApplyUpdatesAndPrunes(t *testing.T) {
 	st.Groups["kv-readers"].ClientRoles = map[string][]string{}
 	p := mustDiff(t, d, st)
 	p.IncludePrunable()
-	rec := newRecorder(t, map[string]reply{
-		"GET /admin/realms/demo": {Body: `{"realm":"demo","attributes":{}}`},
-	})
-	adminOf(rec).bind(p, "demo", st)
-	if err := p.Execute(context.Background(), 4, nil); err != nil {
-		t.Fatalf("execute: %v", err)
-	}
-	rec.Wants(t,
+	// Every write answered as Keycloak does (204, a create 201 with its
+	// Location); the recorder fails the test on any other request.
+	writes := []string{
 		"PUT /admin/realms/demo/clients/uuid-vault",
 		"PUT /admin/realms/demo/clients/uuid-vault/protocol-mappers/models/m-audience%20vault",
 		"DELETE /admin/realms/demo/clients/uuid-vault/protocol-mappers/models/m-groups",
@@ -165,7 +160,18 @@ func TestApplyUpdatesAndPrunes(t *testing.T) {
 		"DELETE /admin/realms/demo/groups/g-kv-managers/role-mappings/realm",
 		"DELETE /admin/realms/demo/users/u-alice/groups/g-old-app",
 		"PUT /admin/realms/demo",
-	)
+	}
+	routes := map[string]reply{"GET /admin/realms/demo": {Body: `{"realm":"demo","attributes":{}}`}}
+	for _, w := range writes {
+		routes[w] = reply{Status: 204}
+	}
+	routes["POST /admin/realms/demo/clients/uuid-vault/protocol-mappers/models"] = reply{Status: 201, Location: "/admin/realms/demo/clients/uuid-vault/protocol-mappers/models/m-new"}
+	rec := newRecorder(t, routes)
+	adminOf(rec).bind(p, "demo", st)
+	if err := p.Execute(context.Background(), 4, nil); err != nil {
+		t.Fatalf("execute: %v", err)
+	}
+	rec.Wants(t, writes...)
 	for _, r := range rec.Requests() {
 		if strings.Contains(r, "handmade") || strings.Contains(r, "account") {
 			t.Errorf("a request touches an object ssoctl does not own: %s", r)
@@ -185,15 +191,17 @@ func TestApplyUpdatesAndPrunes(t *testing.T) {
 
 func TestApplyAdoptsAndLooksUp(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"POST /admin/realms":                               {Status: 409, Body: `{"errorMessage":"Conflict detected. See logs for details"}`},
-		"POST /admin/realms/demo/clients":                  {Status: 409, Body: `{"errorMessage":"Client app already exists"}`},
-		"GET /admin/realms/demo/clients?clientId=app":      {Body: `[{"id":"found-uuid","clientId":"app"}]`},
-		"POST /admin/realms/demo/clients/found-uuid/roles": {Status: 409},
-		"POST /admin/realms/demo/groups":                   {Status: 409},
-		"GET /admin/realms/demo/group-by-path/team":        {Body: `{"id":"gid-team","path":"/team"}`},
-		"POST /admin/realms/demo/roles":                    {Status: 409},
-		"GET /admin/realms/demo":                           {Body: `{"realm":"demo"}`},
-		"GET /admin/realms/demo/roles/r":                   {Body: `{"id":"rid","name":"r"}`},
+		"POST /admin/realms":                                          {Status: 409, Body: `{"errorMessage":"Conflict detected. See logs for details"}`},
+		"POST /admin/realms/demo/clients":                             {Status: 409, Body: `{"errorMessage":"Client app already exists"}`},
+		"GET /admin/realms/demo/clients?clientId=app":                 {Body: `[{"id":"found-uuid","clientId":"app"}]`},
+		"POST /admin/realms/demo/clients/found-uuid/roles":            {Status: 409},
+		"POST /admin/realms/demo/groups":                              {Status: 409},
+		"GET /admin/realms/demo/group-by-path/team":                   {Body: `{"id":"gid-team","path":"/team"}`},
+		"POST /admin/realms/demo/roles":                               {Status: 409},
+		"GET /admin/realms/demo":                                      {Body: `{"realm":"demo"}`},
+		"GET /admin/realms/demo/roles/r":                              {Body: `{"id":"rid","name":"r"}`},
+		"POST /admin/realms/demo/groups/gid-team/role-mappings/realm": {Status: 204},
+		"PUT /admin/realms/demo":                                      {Status: 204},
 	})
 	d := desired(t, "  realm_roles: [r]\n  clients: [{client_id: app, roles: [x]}]\n  groups: [{name: team, realm_roles: [r]}]\n")
 	st := emptyState("demo", false)
@@ -207,12 +215,11 @@ func TestApplyAdoptsAndLooksUp(t *testing.T) {
 
 func TestApplyErrorsNameTheObject(t *testing.T) {
 	rec := newRecorder(t, map[string]reply{
-		"GET /admin/realms/demo":             {Body: `{"realm":"demo"}`},
-		"POST /admin/realms/demo/groups":     {Status: 201, Location: "/admin/realms/demo/groups/gid"},
-		"GET /admin/realms/demo/roles/nope":  {Status: 404, Body: `{"error":"Could not find role"}`},
-		"POST /admin/realms/demo/users":      {Status: 409, Body: `{"errorMessage":"User exists with same username"}`},
-		"GET /admin/realms/demo/clients":     {Body: `[]`},
-		"GET /admin/realms/demo/clients?x=1": {},
+		"GET /admin/realms/demo":            {Body: `{"realm":"demo"}`},
+		"POST /admin/realms/demo/groups":    {Status: 201, Location: "/admin/realms/demo/groups/gid"},
+		"GET /admin/realms/demo/roles/nope": {Status: 404, Body: `{"error":"Could not find role"}`},
+		"GET /admin/realms/demo/clients":    {Body: `[]`},
+		"PUT /admin/realms/demo":            {Status: 204},
 	})
 	d := desired(t, "  groups: [{name: g, realm_roles: [nope], client_roles: {other: [r]}}]\n  users: [{username: zed, groups: [g]}]\n")
 	st := emptyState("demo", true)
@@ -227,7 +234,8 @@ func TestApplyErrorsNameTheObject(t *testing.T) {
 	if !strings.Contains(msg, `role "nope" of realm demo not found`) || !strings.Contains(msg, `client "other" in realm "demo" not found`) {
 		t.Errorf("errors: %v", msg)
 	}
-	// The user step never ran: execution stops after a failed step.
+	// The user step never ran: execution stops after a failed step (and
+	// the recorder, which has no route for it, would fail the test too).
 	if slices.Contains(rec.Requests(), "POST /admin/realms/demo/users") {
 		t.Error("a later step ran after a failure")
 	}
@@ -246,7 +254,10 @@ func TestReadState(t *testing.T) {
 		"GET /admin/realms/demo/users?briefRepresentation=false&exact=true&username=ghost":   {Body: `[]`},
 		"GET /admin/realms/demo/users/ua/groups?briefRepresentation=true&first=0&max=-1":     {Body: `[{"id":"g2","path":"/top/sub"}]`},
 		"GET /admin/realms/demo/users/profile":                                               {Body: `{"unmanagedAttributePolicy":"ENABLED"}`},
-		"POST /realms/demo/protocol/openid-connect/token":                                    {Status: 401, Body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`},
+		// An admin without manage-realm: the export is refused and every
+		// kind is listed on its own.
+		"POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true": {Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`},
+		"POST /realms/demo/protocol/openid-connect/token":                                      {Status: 401, Body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`},
 	})
 	st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientRoles: []string{"vault", "missing"},
 		Users: []UserRead{{Username: "alice", Password: "old"}, {Username: "ghost"}}, UserProfile: true, Concurrency: 2})
@@ -375,6 +386,7 @@ func TestTokensSecretsAndDescriptor(t *testing.T) {
 		"GET /realms/demo/protocol/saml/descriptor":        {Body: `<md:EntityDescriptor/>`},
 		"GET /realms/big/protocol/saml/descriptor":         {Body: strings.Repeat("x", MaxDescriptorSize+1)},
 		"POST /realms/empty/protocol/openid-connect/token": {Body: `{"token_type":"Bearer"}`},
+		"GET /realms/nope/protocol/saml/descriptor":        {Status: 404, Body: `{"error":"Realm does not exist"}`},
 	})
 	tok, err := RequestToken(context.Background(), rec.Client(), rec.URL()+"/", TokenRequest{Realm: "demo", ClientID: "vault", ClientSecret: "s", Username: "alice", Password: "p", Scope: "profile"})
 	if err != nil || tok.AccessToken != "at" || tok.IDToken != "it" {

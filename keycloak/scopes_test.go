@@ -279,6 +279,23 @@ func TestApplyScopeRequests(t *testing.T) {
 		"POST /admin/realms/demo/client-scopes/s-roles/protocol-mappers/models": {Status: 409, Body: `{"errorMessage":"Protocol mapper exists with same name"}`},
 		"GET /admin/realms/demo/client-scopes/s-roles/protocol-mappers/models":  {Body: `[{"id":"m-cr","name":"client roles","protocolMapper":"oidc-usermodel-client-role-mapper"}]`},
 	})
+	// The writes, each answered 204 as Keycloak does; Wants below pins them.
+	writes := []string{
+		// profile leaves the default list and email is dropped; offline_access
+		// leaves the optional list; service_account stays; then the additions.
+		"DELETE /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-profile",
+		"DELETE /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-email",
+		"DELETE /admin/realms/demo/clients/uuid-vault/optional-client-scopes/s-offline_access",
+		"PUT /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-vault-groups",
+		"PUT /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-offline_access",
+		"PUT /admin/realms/demo/clients/uuid-vault/optional-client-scopes/s-profile",
+		"PUT /admin/realms/demo/client-scopes/s-vault-groups",
+		"PUT /admin/realms/demo/client-scopes/s-roles/protocol-mappers/models/m-cr",
+		"POST /admin/realms/demo/client-scopes/s-vault-groups/scope-mappings/realm",
+	}
+	for _, w := range writes {
+		rec.Set(w, reply{Status: 204})
+	}
 	x := &executor{a: adminOf(rec), realm: "demo", ids: plan.NewIDs()}
 	x.ids.Set(clientRef("vault"), "uuid-vault")
 	for _, s := range []string{"vault-groups", "roles", "offline_access", "profile"} {
@@ -296,20 +313,7 @@ func TestApplyScopeRequests(t *testing.T) {
 			t.Fatalf("%T: %v", o, err)
 		}
 	}
-	rec.Wants(t,
-		// profile leaves the default list and email is dropped; offline_access
-		// leaves the optional list; service_account stays; then the additions.
-		"DELETE /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-profile",
-		"DELETE /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-email",
-		"DELETE /admin/realms/demo/clients/uuid-vault/optional-client-scopes/s-offline_access",
-		"PUT /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-vault-groups",
-		"PUT /admin/realms/demo/clients/uuid-vault/default-client-scopes/s-offline_access",
-		"PUT /admin/realms/demo/clients/uuid-vault/optional-client-scopes/s-profile",
-		"PUT /admin/realms/demo/client-scopes/s-vault-groups",
-		"POST /admin/realms/demo/client-scopes/s-roles/protocol-mappers/models",
-		"PUT /admin/realms/demo/client-scopes/s-roles/protocol-mappers/models/m-cr",
-		"POST /admin/realms/demo/client-scopes/s-vault-groups/scope-mappings/realm",
-	)
+	rec.Wants(t, append(writes, "POST /admin/realms/demo/client-scopes/s-roles/protocol-mappers/models")...)
 	for _, r := range rec.Requests() {
 		if strings.Contains(r, "service_account") && !strings.HasPrefix(r, "GET") {
 			t.Errorf("touched service_account: %s", r)
@@ -370,6 +374,8 @@ func TestReadScopes(t *testing.T) {
 		"GET /admin/realms/demo/client-scopes/s1/scope-mappings":                 {Body: `{}`},
 		"GET /admin/realms/demo/groups?briefRepresentation=false&first=0&max=-1": {Body: `[]`},
 		"GET /admin/realms/demo/roles?briefRepresentation=true&first=0&max=-1":   {Body: `[]`},
+		// An admin without manage-realm: roles and groups are listed.
+		"POST /admin/realms/demo/partial-export?exportClients=false&exportGroupsAndRoles=true": {Status: 403, Body: `{"error":"HTTP 403 Forbidden"}`},
 	})
 	st, err := adminOf(rec).ReadState(context.Background(), "demo", ReadOptions{ClientScopes: true, RealmScopes: true, AllScopeMappings: true})
 	if err != nil {

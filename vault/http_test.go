@@ -27,8 +27,8 @@ import (
 type reply = httprecorder.Reply
 
 // newRecorder answers Vault API requests from routes, keyed
-// "METHOD /v1/path" with LIST for list requests; other reads get Vault's
-// 404 and writes a 204.
+// "METHOD /v1/path" with LIST for list requests, strictly: every request
+// must be in routes and every route used.
 func newRecorder(t *testing.T, routes map[string]reply) *httprecorder.Recorder {
 	rec := httprecorder.New(t, routes)
 	rec.Key = func(r *http.Request) string {
@@ -37,14 +37,15 @@ func newRecorder(t *testing.T, routes map[string]reply) *httprecorder.Recorder {
 		}
 		return r.Method + " " + r.URL.Path
 	}
-	rec.Default = func(r *http.Request) reply {
-		if r.Method == http.MethodGet {
-			return reply{Status: 404, Body: `{"errors":[]}`}
-		}
-		return reply{Status: 204}
-	}
 	return rec
 }
+
+// vaultMissing is Vault's answer to a read of a path that holds nothing;
+// vaultDone its answer to a write that returns no data.
+var (
+	vaultMissing = reply{Status: 404, Body: `{"errors":[]}`}
+	vaultDone    = reply{Status: 204}
+)
 
 func connOf(t *testing.T, rec *httprecorder.Recorder) *Conn {
 	t.Helper()
@@ -68,6 +69,18 @@ func TestVaultApplyRequests(t *testing.T) {
 		"GET /v1/sys/auth":                        {Body: mountsJSON},
 		"GET /v1/identity/group/name/manager":     {Body: `{"data":{"id":"gid-m"}}`},
 		"GET /v1/identity/group/name/manager-jwt": {Body: `{"data":{"id":"gid-mj"}}`},
+		"PUT /v1/sys/policies/acl/reader":         vaultDone,
+		"PUT /v1/sys/policies/acl/manager":        vaultDone,
+		"POST /v1/sys/auth/oidc":                  vaultDone,
+		"POST /v1/sys/auth/jwt":                   vaultDone,
+		"PUT /v1/auth/oidc/config":                vaultDone,
+		"PUT /v1/auth/jwt/config":                 vaultDone,
+		"PUT /v1/auth/oidc/role/default":          vaultDone,
+		"PUT /v1/auth/jwt/role/default":           vaultDone,
+		// A new group's and a new alias's ids come back as data.
+		"PUT /v1/identity/group/name/manager":     {Body: `{"data":{"id":"gid-m","name":"manager"}}`},
+		"PUT /v1/identity/group/name/manager-jwt": {Body: `{"data":{"id":"gid-mj","name":"manager-jwt"}}`},
+		"PUT /v1/identity/group-alias":            {Body: `{"data":{"canonical_id":"gid-m","id":"al-new"}}`},
 	})
 	v := demoVault(t)
 	var mu sync.Mutex
@@ -112,7 +125,11 @@ func TestVaultApplyPrunesAndRecords(t *testing.T) {
 	st.Aliases = append(st.Aliases, GroupAlias{ID: "al-x", Name: "team", MountAccessor: "acc-jwt", CanonicalID: "gid-x"})
 	p := mustDiff(t, v, st, demoOpts)
 	p.IncludePrunable()
-	rec := newRecorder(t, nil)
+	rec := newRecorder(t, map[string]reply{
+		"DELETE /v1/auth/jwt/role/old":       vaultDone,
+		"DELETE /v1/identity/group/id/gid-x": vaultDone,
+		"PUT /v1/sys/auth/jwt/tune":          vaultDone,
+	})
 	connOf(t, rec).bind(p, st, demoOpts)
 	if err := p.Execute(context.Background(), 2, nil); err != nil {
 		t.Fatal(err)
@@ -132,7 +149,7 @@ func TestVaultApplyFailures(t *testing.T) {
 		"POST /v1/sys/auth/same":               {Status: 400, Body: `{"errors":["path is already in use at same/"]}`},
 		"GET /v1/sys/auth":                     {Body: `{"data":{"taken/":{"type":"userpass","accessor":"a1"},"same/":{"type":"jwt","accessor":"a2"}}}`},
 		"PUT /v1/identity/group-alias/id/al-1": {Status: 500, Body: `{"errors":["internal error"]}`},
-		"PUT /v1/auth/public/config":           {},
+		"PUT /v1/identity/group/name/g":        {Body: `{"data":{"id":"gid","name":"g"}}`},
 		"GET /v1/identity/group/name/g":        {Body: `{"data":{"id":"gid"}}`},
 	})
 	c := connOf(t, rec)
@@ -245,11 +262,9 @@ func TestVaultLoginAndReads(t *testing.T) {
 		"GET /v1/auth/token/lookup-self": {Body: `{"data":{"display_name":"jwt-alice","identity_policies":["manager"]}}`},
 		"GET /v1/identity/entity/id/e1":  {Body: `{"data":{"group_ids":["g1"]}}`},
 		"GET /v1/identity/group/id/g1":   {Body: `{"data":{"name":"manager-jwt"}}`},
-		"PUT /v1/auth/jwt/login?x":       {},
 		"GET /v1/auth/jwt/role/default":  {Body: `{"data":{"role_type":"jwt"}}`},
 		"GET /v1/auth/jwt/config":        {Body: `{"data":{"jwks_url":"http://kc"}}`},
 		"PUT /v1/auth/other/login":       {Status: 400, Body: `{"errors":["invalid audience (aud) claim"]}`},
-		"GET /v1/sys/auth?x":             {},
 		"GET /v1/sys/auth":               {Body: mountsJSON},
 	})
 	c := connOf(t, rec)
@@ -286,7 +301,22 @@ func TestVaultLoginAndReads(t *testing.T) {
 }
 
 func TestVaultPlanChecksDiscoveryFirst(t *testing.T) {
-	rec := newRecorder(t, map[string]reply{"GET /v1/sys/auth": {Body: mountsJSON}})
+	// What a Vault that holds nothing of the file answers.
+	rec := newRecorder(t, map[string]reply{
+		"GET /v1/sys/auth":                        {Body: mountsJSON},
+		"GET /v1/sys/seal-status":                 vaultMissing, // a proxy without it: taken for Vault
+		"GET /v1/sys/policies/acl/reader":         vaultMissing,
+		"GET /v1/sys/policies/acl/manager":        vaultMissing,
+		"GET /v1/auth/oidc/config":                vaultMissing,
+		"GET /v1/auth/jwt/config":                 vaultMissing,
+		"LIST /v1/auth/oidc/role":                 vaultMissing,
+		"LIST /v1/auth/jwt/role":                  vaultMissing,
+		"GET /v1/auth/oidc/role/default":          vaultMissing,
+		"GET /v1/auth/jwt/role/default":           vaultMissing,
+		"LIST /v1/identity/group-alias/id":        vaultMissing,
+		"GET /v1/identity/group/name/manager":     vaultMissing,
+		"GET /v1/identity/group/name/manager-jwt": vaultMissing,
+	})
 	v := demoVault(t)
 	boom := errors.New("issuer differs")
 	_, err := connOf(t, rec).Plan(context.Background(), v, PlanOptions{CheckDiscovery: func(context.Context, string) error { return boom }})
