@@ -36,50 +36,53 @@ type tokenDecoder struct {
 var tokenDecoders = []tokenDecoder{
 	{"handwritten", func(b []byte) (map[string]any, error) { return decodeTokenJSON(b, 24) }},
 	{"encoding-json", decodeStd},
-	{"encoding-json+limits", func(b []byte) (map[string]any, error) {
-		m, err := decodeStd(b)
-		if err != nil {
-			return nil, err
-		}
-		return m, tokenLimits(m)
-	}},
+	{"encoding-json+limits", withLimits(decodeStd)},
 	{"goccy", decodeGoccy},
-	{"goccy+limits", func(b []byte) (map[string]any, error) {
-		m, err := decodeGoccy(b)
-		if err != nil {
-			return nil, err
-		}
-		return m, tokenLimits(m)
-	}},
+	{"goccy+limits", withLimits(decodeGoccy)},
 }
 
 // decodeStd is encoding/json as jwx uses it by default: a Decoder with UseNumber, and
 // anything but whitespace after the object refused.
 func decodeStd(b []byte) (map[string]any, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
-		return nil, err
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, errors.New("data after the object")
-	}
-	return m, nil
+	return decodeStream(d, func() error { _, err := d.Token(); return err })
 }
 
 // decodeGoccy is goccy/go-json the same way (its Unmarshal has no UseNumber option).
 func decodeGoccy(b []byte) (map[string]any, error) {
 	d := goccy.NewDecoder(bytes.NewReader(b))
+	return decodeStream(d, func() error { _, err := d.Token(); return err })
+}
+
+// streamDecoder is what encoding/json's and goccy's Decoders share.
+type streamDecoder interface {
+	UseNumber()
+	Decode(v any) error
+}
+
+// decodeStream decodes one object from d; next reads the token after it, which must be EOF
+// (goccy's InputOffset is wrong after a \u escape, so the check reads a token instead).
+func decodeStream(d streamDecoder, next func() error) (map[string]any, error) {
 	d.UseNumber()
 	var m map[string]any
 	if err := d.Decode(&m); err != nil {
 		return nil, err
 	}
-	if _, err := d.Token(); err != io.EOF {
+	if next() != io.EOF {
 		return nil, errors.New("data after the object")
 	}
 	return m, nil
+}
+
+// withLimits adds tokenLimits to a library's decode.
+func withLimits(decode func([]byte) (map[string]any, error)) func([]byte) (map[string]any, error) {
+	return func(b []byte) (map[string]any, error) {
+		m, err := decode(b)
+		if err != nil {
+			return nil, err
+		}
+		return m, tokenLimits(m)
+	}
 }
 
 // tokenLimits is what a library's result would need afterwards to refuse what the token
