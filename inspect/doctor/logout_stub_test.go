@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -86,6 +87,8 @@ type logoutKC struct {
 	confirm       bool // the logout asks "Do you want to log out?"
 	frontPage     bool // the logout answers with the front-channel page
 	ignoreLogout  bool // the logout ends nothing
+	// logoutRefused answers the logout with Keycloak's error page.
+	logoutRefused bool
 	// refreshDisabled refuses the refresh grant as a client whose
 	// refresh tokens are off does.
 	refreshDisabled bool
@@ -273,6 +276,10 @@ func (k *logoutKC) endSession(r *http.Request) stubReply {
 	q := r.URL.Query()
 	if q.Get("id_token_hint") != k.idTokens[k.a.id] || q.Get("client_id") != k.a.id {
 		k.t.Errorf("logout request %s", r.URL.RawQuery)
+	}
+	if k.logoutRefused {
+		return stubReply{Status: http.StatusBadRequest, Body: `<!DOCTYPE html><html><head><title>Sign in to demo</title></head><body><h1 id="kc-page-title">We are sorry...</h1>
+<p class="instruction">Invalid parameter: id_token_hint</p></body></html>`}
 	}
 	if k.confirm {
 		k.logoutQuery = q
@@ -642,5 +649,72 @@ func TestLogoutProbeVerdicts(t *testing.T) {
 			}
 			tt.check(t, k, rep)
 		})
+	}
+}
+
+// Each login step that goes wrong fails its check and stops the probe
+// before the logout; a logout Keycloak refuses fails the end-session check
+// without quoting the ID token.
+func TestLogoutProbeLoginFailures(t *testing.T) {
+	before := []string{lkLogout}
+	tests := []struct {
+		name    string
+		setup   func(k *logoutKC)
+		without []string
+		id, msg string
+		ev      string
+	}{
+		{"a wrong password", func(k *logoutKC) { k.wrongPassword = true }, []string{lkLogout, stubDemoToken},
+			LogoutLoginFirst, "the login of alice to app-a at Keycloak's form failed", "Keycloak rejected the credentials of alice: Invalid username or password."},
+		{"the form shown again", func(k *logoutKC) { k.formAgain = true }, before,
+			LogoutLoginSecond, "Keycloak showed the login form again for app-b: the SSO session of the login to app-a did not carry over", "/realms/demo/protocol/openid-connect/auth"},
+		{"the code refused", func(k *logoutKC) { k.codeRefused = true }, before,
+			LogoutLoginFirst, "Keycloak refused to exchange app-a's code (with the client secret read through the admin API)", "Keycloak answered 400: invalid_grant: Code not valid"},
+		{"another nonce", func(k *logoutKC) { k.otherNonce = true }, before,
+			LogoutLoginFirst, "the ID token for app-a carries another nonce than the login sent", `nonce "another-nonce"`},
+		{"no refresh token", func(k *logoutKC) { k.a.noRefresh = true }, before,
+			LogoutLoginFirst, "the token response for app-a has no refresh token", ""},
+		{"the logout refused", func(k *logoutKC) { k.logoutRefused = true }, nil,
+			LogoutEndSession, "Keycloak did not confirm the logout of app-a", "status 400 at " /* + the endpoint, no query */},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newLogoutKC(t, false)
+			tt.setup(k)
+			rep, s, err := k.run(LogoutOptions{}, tt.without...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := wantCheck(t, rep, tt.id, Fail, tt.msg, tt.ev)
+			if last := rep.Checks[len(rep.Checks)-1]; tt.id != LogoutEndSession && last.ID != tt.id {
+				t.Errorf("the probe went on after %s:\n%s", tt.id, checkLines(rep.Checks))
+			}
+			if tt.id == LogoutEndSession {
+				if !strings.Contains(c.Evidence, "status 400 at "+s.kc.URL()+"/realms/demo/protocol/openid-connect/logout: Sign in to demo We are sorry... Invalid parameter: id_token_hint") ||
+					strings.Contains(c.Evidence, k.idTokens["app-a"]) {
+					t.Errorf("evidence %q", c.Evidence)
+				}
+				if rep.Logout == nil || rep.Logout.Confirmed {
+					t.Errorf("logout %+v", rep.Logout)
+				}
+			}
+		})
+	}
+}
+
+// A client no browser can log in to is bad input, before any login.
+func TestLogoutProbeBadClients(t *testing.T) {
+	only := []string{lkAuth, lkAuthenticate, stubDemoToken, lkLogout}
+	k := newLogoutKC(t, false)
+	k.b.noStandardFlow = true
+	_, _, err := k.run(LogoutOptions{}, only...)
+	if !errors.Is(err, ErrLogoutInput) || err.Error() != "bad input: client app-b has the standard flow (authorization code) off, so no browser can log in to it" {
+		t.Errorf("standard flow off: %v", err)
+	}
+	k = newLogoutKC(t, false)
+	k.a.redirect = "/a/*"
+	_, _, err = k.run(LogoutOptions{}, only...)
+	if !errors.Is(err, ErrLogoutInput) || !strings.Contains(err.Error(), `client app-a allows no redirect URI a login can end at (valid redirect URIs ["/a/*"])`) {
+		t.Errorf("no usable redirect: %v", err)
 	}
 }
