@@ -42,6 +42,13 @@ var realmKey = func() *rsa.PrivateKey {
 // signed is a compact RS256 JWT of claims, signed with realmKey (kid k1).
 func signed(t *testing.T, claims map[string]any) string {
 	t.Helper()
+	return signedWith(t, realmKey, claims)
+}
+
+// signedWith is a compact RS256 JWT of claims signed with key, under the
+// realm key's kid k1 (a forgery, for any other key).
+func signedWith(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {
+	t.Helper()
 	enc := func(v any) string {
 		b, err := json.Marshal(v)
 		if err != nil {
@@ -51,7 +58,7 @@ func signed(t *testing.T, claims map[string]any) string {
 	}
 	in := enc(map[string]string{"alg": "RS256", "typ": "JWT", "kid": "k1"}) + "." + enc(claims)
 	sum := sha256.Sum256([]byte(in))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, realmKey, crypto.SHA256, sum[:])
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	if err != nil {
 		t.Fatal(err)
 	}
