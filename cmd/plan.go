@@ -1,6 +1,8 @@
 package cmd
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/cmd/provision"
@@ -107,10 +109,15 @@ func buildPlan(opts *planOptions, forApply bool) (*plan.Plan, error) {
 	}
 	sys := provision.Systems{
 		Keycloak: func(k *spec.Keycloak) (*keycloak.Admin, error) {
-			if kc != nil {
-				return kc, nil
+			a, err := kc, error(nil)
+			if a == nil {
+				if a, err = opts.connect.keycloakAdmin(k.URL, k.Admin); err != nil {
+					return nil, err
+				}
 			}
-			return opts.connect.keycloakAdmin(k.URL, k.Admin)
+			// Another file's apply may hold the ownership record's lock.
+			a.OnWait(func(msg string) { fmt.Fprintln(opts.IO.ErrOut, "ssoctl: "+msg) })
+			return a, nil
 		},
 		Vault: func(v *spec.Vault) (*vault.Conn, error) {
 			if vc != nil {

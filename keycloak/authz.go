@@ -162,7 +162,7 @@ func (ap authzPlan) label(kind, name string) string { return ap.cid + " " + kind
 // Keycloak's defaults.
 func (ap authzPlan) owned(kind string) func(string) bool {
 	return func(name string) bool {
-		return keycloakDefaults[name] || ap.b.st.Owned.Has(authzRef(kind, ap.cid, name))
+		return keycloakDefaults[name] || ap.b.mine[authzRef(kind, ap.cid, name)]
 	}
 }
 
@@ -170,7 +170,7 @@ func (ap authzPlan) owned(kind string) func(string) bool {
 func (ap authzPlan) extra(c *plan.Change, kind, name string) {
 	r := authzRef(kind, ap.cid, name)
 	if keycloakDefaults[name] {
-		ap.b.st.Owned[r] = true // Keycloak's defaults are ssoctl's to remove
+		ap.b.mine[r] = true // Keycloak's defaults are ssoctl's to remove
 	}
 	ap.b.extra(c, r)
 }

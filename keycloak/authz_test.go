@@ -123,7 +123,7 @@ func TestAuthzNewRealm(t *testing.T) {
 	if perm.Config["resources"] != "[]" || perm.Config["applyPolicies"] != `["admins"]` || perm.DecisionStrategy != "UNANIMOUS" {
 		t.Errorf("permission %+v", perm)
 	}
-	owned := find(t, p.Changes, "ownership-record", "").Op.(writeRecord).Owned
+	owned := find(t, p.Changes, "ownership-record", "").Op.(writeRecord).Mine
 	for _, r := range []plan.Ref{authzRef("scope", "shop", "inventory:add"), authzRef("resource", "shop", "inventory"), authzRef("policy", "shop", "view inventory")} {
 		if !owned.Has(r) {
 			t.Errorf("record lacks %v", r)

@@ -58,6 +58,11 @@ type Admin struct {
 	// issued is the last token's iat (Keycloak's clock) and received this
 	// machine's clock when it arrived: Keycloak sends no Date header.
 	issued, received time.Time
+	// onWait hears that a run waits for the ownership record's lock.
+	onWait func(msg string)
+	// lock takes the ownership record's lock; nil is lockRecord (tests
+	// of other requests replace it).
+	lock func(ctx context.Context, realm string) (unlock func() error, err error)
 }
 
 // NewAdmin returns an Admin for the server at baseURL (e.g.

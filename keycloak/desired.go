@@ -247,6 +247,11 @@ type Desired struct {
 	// OptionalScopes the realm's lists for new clients (nil = unmanaged).
 	ClientScopes                  []DesiredScope
 	DefaultScopes, OptionalScopes []string
+	// Owner is the file's owner in the ownership record ("" is the owner
+	// of objects recorded before owners), and AdoptFrom the owners whose
+	// objects the file may take over (spec.File).
+	Owner     string
+	AdoptFrom []string
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.

@@ -41,7 +41,8 @@ type DiffOptions struct {
 // unmanaged otherwise. The ownership record is updated to cover every
 // object the file names.
 func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
-	b := &builder{d: d, st: st, o: o, p: &plan.Plan{}, named: plan.Owned{}, pruned: plan.Owned{}}
+	b := &builder{d: d, st: st, o: o, p: &plan.Plan{}, named: plan.Owned{}, pruned: plan.Owned{}, dropped: plan.Owned{}}
+	b.ownership()
 	b.p.Warnings = append(b.p.Warnings, st.Warnings...)
 	b.realm()
 	if d.usesScopes() {
@@ -62,6 +63,9 @@ func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
 			return nil, err
 		}
 	}
+	if err := b.conflictError(); err != nil {
+		return nil, err
+	}
 	b.record()
 	return b.p, nil
 }
@@ -73,8 +77,15 @@ type builder struct {
 	o  DiffOptions
 	p  *plan.Plan
 	// named holds every object the file names; pruned the owned objects
-	// that prunable deletions remove.
-	named, pruned plan.Owned
+	// that prunable deletions remove; dropped the owned parts of named
+	// objects that the file no longer lists (removed without --prune).
+	named, pruned, dropped plan.Owned
+	// rec is the realm's ownership record, mine the part of it that
+	// this file's owner may prune, and conflicts the objects the file
+	// names that another owner owns.
+	rec       plan.Record
+	mine      plan.Owned
+	conflicts []plan.Ref
 }
 
 // change makes a change of an object in the realm.
@@ -82,17 +93,103 @@ func (b *builder) change(kind, name string, action plan.Action, step int, fields
 	return plan.NewChange("keycloak", plan.PhaseKeycloak, step, kind, b.d.Realm+"/"+name, action, fields, o)
 }
 
-// name records that the file names r.
-func (b *builder) name(r plan.Ref) { b.named[r] = true }
+// name records that the file names r. An object another owner owns is a
+// conflict, unless the file adopts from that owner.
+func (b *builder) name(r plan.Ref) {
+	b.named[r] = true
+	if o := b.rec[r]; o != "" && o != b.d.Owner && !slices.Contains(b.d.AdoptFrom, o) {
+		b.conflicts = append(b.conflicts, r)
+	}
+}
 
 // extra files the deletion c of an object the file does not name: prunable
-// when ssoctl owns r, listed as unmanaged otherwise.
+// when this file's owner owns r, listed with its owner when another owns
+// it, and as unmanaged otherwise.
 func (b *builder) extra(c *plan.Change, r plan.Ref) {
-	owned := b.st.Owned.Has(r)
-	if owned {
+	if b.mine[r] {
 		b.pruned[r] = true
+		b.p.AddExtra(c, true)
+		return
 	}
-	b.p.AddExtra(c, owned)
+	b.leaveAlone(c, r)
+}
+
+// drop files the removal of a part r (a membership, a mapper) of an object
+// the file still declares, which the file no longer lists: update, a
+// change of that object, is applied without --prune when this file's owner
+// owns the part; otherwise the part (the deletion part) is left alone.
+func (b *builder) drop(r plan.Ref, update, part *plan.Change) {
+	if b.mine[r] {
+		b.dropped[r] = true
+		b.p.Add(update)
+		return
+	}
+	b.leaveAlone(part, r)
+}
+
+// leaveAlone lists an object that is not this file's to remove: with its
+// owner when the record names one, as unmanaged otherwise.
+func (b *builder) leaveAlone(c *plan.Change, r plan.Ref) {
+	o, recorded := b.rec[r]
+	switch {
+	case !recorded:
+		b.p.AddExtra(c, false)
+	case o == "":
+		b.p.AddOthers(c, plan.Unowned)
+	default:
+		b.p.AddOthers(c, o)
+	}
+}
+
+// ownership splits the realm's record: mine is what this file's owner
+// owns, with the unowned objects when the file adopts them. Objects the
+// file names join it as they are named.
+func (b *builder) ownership() {
+	b.rec = b.st.Record
+	if b.rec == nil {
+		// A state built without a record (tests): its owned objects
+		// have no owner.
+		b.rec = plan.Record{}
+		for r := range b.st.Owned {
+			b.rec[r] = ""
+		}
+	}
+	adoptUnowned := slices.Contains(b.d.AdoptFrom, plan.Unowned)
+	b.mine = plan.Owned{}
+	for r, o := range b.rec {
+		if o == b.d.Owner || (o == "" && adoptUnowned) {
+			b.mine[r] = true
+		}
+	}
+}
+
+// maxConflictsShown bounds the objects a conflict error lists.
+const maxConflictsShown = 5
+
+// conflictError refuses a file that names objects another owner owns.
+func (b *builder) conflictError() error {
+	if len(b.conflicts) == 0 {
+		return nil
+	}
+	refs := plan.Owned{}
+	owners := map[string]bool{}
+	for _, r := range b.conflicts {
+		refs[r] = true
+		owners[b.rec[r]] = true
+	}
+	sorted := refs.Sorted()
+	var lines []string
+	for i, r := range sorted {
+		if i == maxConflictsShown {
+			lines = append(lines, fmt.Sprintf("and %d more", len(sorted)-i))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("%s (owned by %s)", r, b.rec[r]))
+	}
+	others := slices.Sorted(maps.Keys(owners))
+	return &InputError{Key: "owner", Msg: fmt.Sprintf(
+		"realm %s: this file (owner %s) declares objects that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
+		b.d.Realm, b.d.Owner, strings.Join(lines, ", "), strings.Join(others, ", "))}
 }
 
 // The refs that name Keycloak objects, in the ownership record and in the
@@ -124,32 +221,56 @@ func bindingRef(group, client, role string) plan.Ref {
 // object the file names is added before anything is created. With --prune
 // it is written again after the deletions, without the deleted objects and
 // without those that no longer exist.
+//
+// The record holds every owner's objects; this file writes only its own
+// owner's entries (writeRecord merges them into the record as it is then).
+// The parts the file drops (b.dropped) leave the record after their
+// removal, without --prune too.
 func (b *builder) record() {
-	start := b.st.Owned.Union(b.named)
-	if !start.Equal(b.st.Owned) {
-		b.p.Add(b.recordChange(b.st.Owned, start, stepRecord))
+	start := b.mine.Union(b.named)
+	if !b.rec.With(b.d.Owner, start).Equal(b.rec) {
+		b.p.Add(b.recordChange(b.mine, start, stepRecord))
+	}
+	kept := plan.Owned{}
+	for r := range start {
+		if !b.dropped[r] {
+			kept[r] = true
+		}
+	}
+	if !kept.Equal(start) {
+		b.p.Add(b.recordChange(start, kept, stepRecordAfter-1))
 	}
 	if b.d.Partial {
 		return
 	}
 	after := plan.Owned{}
-	for r := range start {
+	for r := range kept {
 		if !b.pruned[r] && (b.named[r] || !b.gone(r)) {
 			after[r] = true
 		}
 	}
-	if !after.Equal(start) {
-		b.p.AfterPrune = append(b.p.AfterPrune, b.recordChange(start, after, stepRecordAfter))
+	if !after.Equal(kept) {
+		b.p.AfterPrune = append(b.p.AfterPrune, b.recordChange(kept, after, stepRecordAfter))
 	}
 }
 
 func (b *builder) recordChange(old, nw plan.Owned, step int) *plan.Change {
 	action := plan.Update
-	if len(old) == 0 {
+	if len(b.rec) == 0 {
 		action = plan.Create
 	}
 	return plan.NewChange("keycloak", plan.PhaseKeycloak, step, "ownership-record", b.d.Realm+" attribute "+OwnershipAttribute, action,
-		[]plan.FieldDiff{{Field: "objects", Old: countOrNil(old), New: len(nw)}}, writeRecord{Owned: nw})
+		[]plan.FieldDiff{{Field: b.ownerField(), Old: countOrNil(old), New: len(nw)}},
+		writeRecord{Owner: b.d.Owner, Mine: nw, AdoptFrom: b.d.AdoptFrom})
+}
+
+// ownerField names the record's field a change writes: the owner's
+// objects.
+func (b *builder) ownerField() string {
+	if b.d.Owner == "" {
+		return "objects"
+	}
+	return "objects of " + b.d.Owner
 }
 
 func countOrNil(o plan.Owned) any {

@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -122,7 +123,7 @@ func named(t *testing.T, d *Desired) plan.Owned {
 	t.Helper()
 	p := mustDiff(t, d, emptyState(d.Realm, false))
 	rec := find(t, p.Changes, "ownership-record", "")
-	return rec.Op.(writeRecord).Owned
+	return rec.Op.(writeRecord).Mine
 }
 
 func mustDiff(t *testing.T, d *Desired, st *State) *plan.Plan {
@@ -153,7 +154,7 @@ func TestDiffNewRealmCreatesEverything(t *testing.T) {
 		t.Errorf("realm: %+v", c)
 	}
 	rec := find(t, p.Changes, "ownership-record", "")
-	owned := rec.Op.(writeRecord).Owned
+	owned := rec.Op.(writeRecord).Mine
 	for _, r := range []plan.Ref{clientRef("vault"), clientRoleRef("vault", "secret_manager"), mapperRef("vault", "audience vault"),
 		realmRoleRef("auditor"), groupRef("kv-managers"), bindingRef("kv-managers", "vault", "secret_manager"),
 		bindingRef("kv-managers", "", "auditor"), userGroupRef("alice", "kv-managers")} {
@@ -281,7 +282,7 @@ func TestDiffAdoptsExistingObjects(t *testing.T) {
 	if len(ws) != 1 || ws[0].Kind != "ownership-record" || ws[0].Action != plan.Create {
 		t.Fatalf("adopting should only write the record: %s", describe(ws))
 	}
-	if got, want := ws[0].Op.(writeRecord).Owned, named(t, d); !got.Equal(want) {
+	if got, want := ws[0].Op.(writeRecord).Mine, named(t, d); !got.Equal(want) {
 		t.Errorf("adopted %d objects, want %d", len(got), len(want))
 	}
 	// Partly owned: the record grows by what is missing.
@@ -318,15 +319,29 @@ func TestDiffPrunesOnlyWhatItOwns(t *testing.T) {
 	st := stateFor(t, d)
 	extras(st)
 	p := mustDiff(t, d, st)
-	if p.HasChanges() {
-		t.Fatalf("extras alone change nothing without --prune: %s", describe(written(p.Changes)))
+	// The owned parts of objects the file declares (a client's mapper, a
+	// group's binding, a user's membership) go without --prune: the file's
+	// lists are exact. Then the record forgets them.
+	var updates []string
+	for _, c := range written(p.Changes) {
+		f := ""
+		if len(c.Fields) > 0 {
+			f = fmt.Sprintf(" %s=%v", c.Fields[0].Field, c.Fields[0].Old)
+		}
+		updates = append(updates, string(c.Action)+" "+c.Kind+" "+c.Name+f)
+	}
+	wantUpdates := []string{"update client demo/vault mappers=old-app", "update group-role-binding demo/kv-managers realm-roles roles=[auditor old-app handmade]",
+		"update user demo/alice groups=old-app", "update ownership-record demo attribute ssoctl.owned objects=" + fmt.Sprint(len(st.Owned))}
+	slices.Sort(updates)
+	slices.Sort(wantUpdates)
+	if !slices.Equal(updates, wantUpdates) {
+		t.Fatalf("without --prune:\n got %v\nwant %v", updates, wantUpdates)
 	}
 	var prunable []string
 	for _, c := range p.Prunable {
 		prunable = append(prunable, c.Kind+" "+c.Name)
 	}
-	want := []string{"realm-role demo/old-app", "client demo/old-app", "client-role demo/vault/old-app", "mapper demo/vault/old-app",
-		"group-role-binding demo/kv-managers realm-roles", "group demo/old-app", "user-group demo/alice in old-app"}
+	want := []string{"realm-role demo/old-app", "client demo/old-app", "client-role demo/vault/old-app", "group demo/old-app"}
 	slices.Sort(prunable)
 	slices.Sort(want)
 	if !slices.Equal(prunable, want) {
@@ -348,14 +363,14 @@ func TestDiffPrunesOnlyWhatItOwns(t *testing.T) {
 			t.Errorf("%s %s: step %d op %v", c.Kind, c.Name, c.Step, c.Op)
 		}
 	}
-	if op := find(t, p.Prunable, "group-role-binding", "").Op.(unbindRoles); !slices.Equal(op.Roles, []string{"old-app"}) {
+	if op := find(t, written(p.Changes), "group-role-binding", "").Op.(unbindRoles); !slices.Equal(op.Roles, []string{"old-app"}) {
 		t.Errorf("only the owned binding is removed: %v", op.Roles)
 	}
 	// After the prune the record forgets what was deleted, nothing else.
 	if len(p.AfterPrune) != 1 {
 		t.Fatalf("after prune: %s", describe(p.AfterPrune))
 	}
-	after := p.AfterPrune[0].Op.(writeRecord).Owned
+	after := p.AfterPrune[0].Op.(writeRecord).Mine
 	if !after.Equal(named(t, d)) || p.AfterPrune[0].Step != stepRecordAfter {
 		t.Errorf("the record after prune holds %d refs, want the %d the file names", len(after), len(named(t, d)))
 	}
@@ -397,7 +412,7 @@ func TestDiffGroupSubtrees(t *testing.T) {
 	if !slices.Equal(unmanaged, []string{"demo/ops", "demo/ops/manual"}) {
 		t.Errorf("unmanaged: %v", unmanaged)
 	}
-	after := p.AfterPrune[0].Op.(writeRecord).Owned
+	after := p.AfterPrune[0].Op.(writeRecord).Mine
 	for _, g := range []string{"team", "team/a", "team/a/b"} {
 		if after.Has(groupRef(g)) {
 			t.Errorf("%s is deleted and must leave the record", g)
@@ -474,8 +489,15 @@ func TestDiffPartialPlansOnlyItsClients(t *testing.T) {
 	d.Clients = d.Clients[:1]
 	d.Clients[0].Mappers = d.Clients[0].Mappers[:2]
 	p := mustDiff(t, d, st)
-	if p.HasChanges() || len(p.Prunable) != 0 || len(p.Unmanaged) != 0 || len(p.AfterPrune) != 0 {
-		t.Errorf("a partial plan touches nothing outside its clients: %s, %d prunable, %v", describe(written(p.Changes)), len(p.Prunable), p.Unmanaged)
+	// Its clients' mappers are the file's list: the owned ones it no
+	// longer names go, the one made by hand stays.
+	for _, c := range written(p.Changes) {
+		if c.Kind != "ownership-record" && (c.Kind != "client" || c.Name != "demo/vault" || c.Fields[0].Field != "mappers") {
+			t.Errorf("a partial plan changes %s %s", c.Kind, c.Name)
+		}
+	}
+	if len(p.Prunable) != 0 || len(p.AfterPrune) != 0 || len(p.Unmanaged) != 1 || p.Unmanaged[0].Name != "demo/vault/handmade" {
+		t.Errorf("a partial plan prunes nothing: %d prunable, %v", len(p.Prunable), p.Unmanaged)
 	}
 	for _, c := range p.Changes {
 		if c.Kind == "group" || c.Kind == "user" || c.Kind == "realm-role" {
@@ -498,7 +520,7 @@ func TestDiffRecordForgetsWhatIsGone(t *testing.T) {
 	if p.HasChanges() {
 		t.Errorf("stale refs are no reason to write without --prune: %s", describe(written(p.Changes)))
 	}
-	after := p.AfterPrune[0].Op.(writeRecord).Owned
+	after := p.AfterPrune[0].Op.(writeRecord).Mine
 	want := named(t, d)
 	want[unknown] = true
 	if !after.Equal(want) {

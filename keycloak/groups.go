@@ -125,7 +125,7 @@ func (b *builder) extraGroups(named map[string]bool) {
 	prunable := map[string]bool{}
 	for i := len(extra) - 1; i >= 0; i-- {
 		p := extra[i]
-		ok := b.st.Owned.Has(groupRef(p))
+		ok := b.mine[groupRef(p)]
 		var keeps []string
 		for q := range b.st.Groups {
 			if strings.HasPrefix(q, p+"/") && strings.Count(q, "/") == strings.Count(p, "/")+1 && !prunable[q] {
@@ -148,8 +148,10 @@ func (b *builder) extraGroups(named map[string]bool) {
 		c := b.change("group", p, plan.Delete, stepPrune+1, nil, deleteGroup{p, b.st.Groups[p].ID})
 		if prunable[p] {
 			b.pruned[groupRef(p)] = true
+			b.p.AddExtra(c, true)
+			continue
 		}
-		b.p.AddExtra(c, prunable[p])
+		b.leaveAlone(c, groupRef(p))
 	}
 }
 
@@ -202,11 +204,11 @@ func (b *builder) bindings(g spec.Group) {
 			switch {
 			case it.Action == plan.Create:
 				add = append(add, it.Name)
-			case it.Action == plan.Delete && b.st.Owned.Has(r):
+			case it.Action == plan.Delete && b.mine[r]:
 				drop = append(drop, it.Name)
-				b.pruned[r] = true
+				b.dropped[r] = true
 			case it.Action == plan.Delete:
-				b.p.Unmanaged = append(b.p.Unmanaged, plan.Object{System: "keycloak", Kind: "group-role-binding", Name: b.d.Realm + "/" + label + "/" + it.Name})
+				b.leaveAlone(b.change("group-role-binding", label+"/"+it.Name, plan.Delete, stepPrune, nil, nil), r)
 			}
 			if it.Action != plan.Delete {
 				b.name(r)
@@ -221,8 +223,10 @@ func (b *builder) bindings(g spec.Group) {
 				bindRoles{Group: g.Name, Client: c.client, Roles: add}))
 		}
 		if len(drop) > 0 {
-			b.p.Prunable = append(b.p.Prunable, b.change("group-role-binding", label, plan.Delete, stepPrune,
-				[]plan.FieldDiff{{Field: "roles", Old: drop}}, unbindRoles{Group: g.Name, Client: c.client, Roles: drop}))
+			// The file's list is the group's list: the roles it no
+			// longer names go without --prune.
+			b.p.Add(b.change("group-role-binding", label, plan.Update, stepPrune,
+				[]plan.FieldDiff{{Field: "roles", Old: c.have, New: without(c.have, drop)}}, unbindRoles{Group: g.Name, Client: c.client, Roles: drop}))
 		}
 	}
 }
@@ -315,4 +319,15 @@ func (x *executor) roleMappings(ctx context.Context, method, group, client strin
 	}
 	_, err = x.a.do(ctx, method, ep, roles, nil)
 	return err
+}
+
+// without returns list without the items of drop.
+func without(list, drop []string) []string {
+	out := []string{}
+	for _, s := range list {
+		if !slices.Contains(drop, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

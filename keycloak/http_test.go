@@ -51,8 +51,16 @@ func newRecorder(t *testing.T, routes map[string]reply) *httprecorder.Recorder {
 
 const masterToken = "POST /realms/master/protocol/openid-connect/token"
 
+// adminOf is an admin of the recorder's server. The ownership record's
+// lock (its own requests, pinned in record_lock_test.go) is held in memory.
 func adminOf(rec *httprecorder.Recorder) *Admin {
-	return NewAdmin(rec.URL(), rec.Client(), Credentials{Username: "admin", Password: "pw-secret-1", Source: "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD"})
+	a := NewAdmin(rec.URL(), rec.Client(), Credentials{Username: "admin", Password: "pw-secret-1", Source: "$KEYCLOAK_ADMIN/$KEYCLOAK_ADMIN_PASSWORD"})
+	var held sync.Mutex
+	a.lock = func(context.Context, string) (func() error, error) {
+		held.Lock()
+		return func() error { held.Unlock(); return nil }, nil
+	}
+	return a
 }
 
 // grants lists the token requests as "grant_type username".

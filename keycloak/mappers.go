@@ -67,9 +67,15 @@ func (b *builder) mapperSet(o owner, want []Mapper, cur []gocloak.ProtocolMapper
 		label := o.label(it.Name)
 		switch it.Action {
 		case plan.Delete:
-			if !b.d.Partial {
-				b.extra(b.change("mapper", label, plan.Delete, stepPrune, nil, deleteMapper{o, deref(it.Have.ID)}), o.ref(it.Name))
+			// A declared client's (or scope's) mappers are the file's
+			// list: an owned one it no longer names goes without --prune.
+			del := deleteMapper{o, deref(it.Have.ID)}
+			kind := "client"
+			if o.Scope {
+				kind = "client-scope"
 			}
+			b.drop(o.ref(it.Name), b.change(kind, o.Name, plan.Update, stepPrune, []plan.FieldDiff{{Field: "mappers", Old: it.Name}}, del),
+				b.change("mapper", label, plan.Delete, stepPrune, nil, del))
 			continue
 		case plan.Create:
 			m := it.Want

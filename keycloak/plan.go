@@ -19,6 +19,10 @@ type PlanOptions struct {
 	// OnlyClients limits the plan to these clients of the file (apply
 	// --only rancher): nothing else is changed, and nothing is pruned.
 	OnlyClients []string
+	// Owner and AdoptFrom are the file's owner: and adopt_from: (see
+	// spec.File); planning prunes only Owner's objects.
+	Owner     string
+	AdoptFrom []string
 	// PerObject reads and creates object by object, without the realm's
 	// export and partial import (for comparing the two).
 	PerObject bool
@@ -44,6 +48,7 @@ type Outcome struct {
 // server for apply (bind).
 func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Outcome, error) {
 	d := Expand(k, o.Getenv)
+	d.Owner, d.AdoptFrom = o.Owner, o.AdoptFrom
 	if len(o.OnlyClients) > 0 {
 		d.Partial = true
 		var keep []DesiredClient

@@ -26,13 +26,16 @@ func (a *Admin) readRealm(ctx context.Context, st *State) error {
 		return err
 	}
 	st.RealmExists = true
+	st.Record = plan.Record{}
 	if raw := deref(rr.Attributes)[OwnershipAttribute]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &st.Owned); err != nil {
+		if err := json.Unmarshal([]byte(raw), &st.Record); err != nil {
+			st.Record = plan.Record{}
 			st.Warnings = append(st.Warnings, fmt.Sprintf("realm %s: the ownership record (attribute %s) cannot be read (%v); nothing is pruned until apply rewrites it", st.Realm, OwnershipAttribute, err))
 		}
 	}
-	if st.Owned == nil {
-		st.Owned = plan.Owned{}
+	st.Owned = plan.Owned{}
+	for r := range st.Record {
+		st.Owned[r] = true
 	}
 	return nil
 }
@@ -104,31 +107,5 @@ func (allowUnmanagedAttributes) apply(ctx context.Context, x *executor) error {
 	}
 	prof["unmanagedAttributePolicy"] = "ADMIN_EDIT"
 	_, err := x.a.do(ctx, http.MethodPut, x.path("users", "profile"), prof, nil)
-	return err
-}
-
-// writeRecord stores the ownership record in the realm attribute
-// OwnershipAttribute. Keycloak replaces a realm's attributes whole when an
-// update carries any (measured on 26.x), so the others are read first and
-// sent back as they are.
-type writeRecord struct{ Owned plan.Owned }
-
-func (o writeRecord) apply(ctx context.Context, x *executor) error {
-	data, err := json.Marshal(o.Owned)
-	if err != nil {
-		return err
-	}
-	var rr struct {
-		Attributes map[string]string `json:"attributes"`
-	}
-	if err := x.a.get(ctx, x.path(), &rr); err != nil {
-		return err
-	}
-	attrs := rr.Attributes
-	if attrs == nil {
-		attrs = map[string]string{}
-	}
-	attrs[OwnershipAttribute] = string(data)
-	_, err = x.a.do(ctx, http.MethodPut, x.path(), map[string]any{"attributes": attrs}, nil)
 	return err
 }

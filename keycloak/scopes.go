@@ -127,7 +127,7 @@ func (b *builder) clientScopes() {
 		}
 		var adopted func(string) bool
 		if it.Want.Builtin {
-			adopted = func(name string) bool { return !b.st.Owned.Has(scopeOwner(it.Name).ref(name)) }
+			adopted = func(name string) bool { _, made := b.rec[scopeOwner(it.Name).ref(name)]; return !made }
 		}
 		b.mapperSet(scopeOwner(it.Name), it.Want.Mappers, have, adopted, withRealm)
 		b.scopeMappings(scopeOwner(it.Name), it.Want.ScopeMappings, it.Have == nil)

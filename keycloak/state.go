@@ -45,8 +45,10 @@ type State struct {
 	// UnmanagedAttributePolicy is the user profile's policy for attributes
 	// it does not declare ("" means disabled), when asked for.
 	UnmanagedAttributePolicy string
-	// Owned is what ssoctl created or adopted in the realm, as recorded in
-	// the realm attribute OwnershipAttribute.
+	// Record is the ownership record (the realm attribute
+	// OwnershipAttribute): what ssoctl created or adopted, by owner.
+	Record plan.Record
+	// Owned is every object of Record, whoever owns it.
 	Owned plan.Owned
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).

@@ -223,7 +223,11 @@ func (b *builder) memberships(u DesiredUser, cur *User) {
 		r := userGroupRef(u.Username, it.Name)
 		switch it.Action {
 		case plan.Delete:
-			b.extra(b.change("user-group", label, plan.Delete, stepPrune, nil, leaveGroup{u.Username, id, it.Name}), r)
+			// The file's list is the user's list: an owned membership
+			// it no longer names goes without --prune.
+			leave := leaveGroup{u.Username, id, it.Name}
+			b.drop(r, b.change("user", u.Username, plan.Update, stepPrune, []plan.FieldDiff{{Field: "groups", Old: it.Name}}, leave),
+				b.change("user-group", label, plan.Delete, stepPrune, nil, leave))
 			continue
 		case plan.Create:
 			b.p.Add(b.change("user-group", label, plan.Create, stepMembership, nil, joinGroup{u.Username, id, it.Name}))

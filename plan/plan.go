@@ -65,6 +65,9 @@ type Object struct {
 	System string `json:"system"`
 	Kind   string `json:"kind"`
 	Name   string `json:"name"`
+	// Owner is set when another file owns the object (see spec.File.Owner):
+	// ssoctl manages it, for that file, and leaves it alone for this one.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Plan is an ordered change set plus any warnings found while planning.
@@ -167,6 +170,12 @@ func (p *Plan) AddExtra(c *Change, owned bool) {
 		return
 	}
 	p.Unmanaged = append(p.Unmanaged, Object{System: c.System, Kind: c.Kind, Name: c.Name})
+}
+
+// AddOthers files the deletion of an object the file does not name and
+// another owner owns: listed with its owner, left alone.
+func (p *Plan) AddOthers(c *Change, owner string) {
+	p.Unmanaged = append(p.Unmanaged, Object{System: c.System, Kind: c.Kind, Name: c.Name, Owner: owner})
 }
 
 // NewChange is how planners make a change: a no-op carries no operation.

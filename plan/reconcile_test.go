@@ -103,7 +103,7 @@ func TestExtrasPrunableAndBind(t *testing.T) {
 	if p.Changes[0].Op != nil {
 		t.Error("a no-op carries no operation")
 	}
-	if len(p.Prunable) != 1 || len(p.Unmanaged) != 1 || p.Unmanaged[0] != (Object{"keycloak", "client", "demo/theirs"}) {
+	if len(p.Prunable) != 1 || len(p.Unmanaged) != 1 || p.Unmanaged[0] != (Object{System: "keycloak", Kind: "client", Name: "demo/theirs"}) {
 		t.Fatalf("prunable %v unmanaged %v", p.Prunable, p.Unmanaged)
 	}
 	var ran []any
@@ -119,7 +119,7 @@ func TestExtrasPrunableAndBind(t *testing.T) {
 	if !slices.Equal(ran, []any{"delete-old", "record"}) {
 		t.Errorf("ran %v", ran)
 	}
-	other := &Plan{Warnings: []string{"w"}, Unmanaged: []Object{{"vault", "role", "jwt/x"}}, Prunable: []*Change{{Kind: "role"}}, AfterPrune: []*Change{{Kind: "r"}}}
+	other := &Plan{Warnings: []string{"w"}, Unmanaged: []Object{{System: "vault", Kind: "role", Name: "jwt/x"}}, Prunable: []*Change{{Kind: "role"}}, AfterPrune: []*Change{{Kind: "r"}}}
 	other.Add(&Change{Kind: "policy"})
 	p.Merge(other)
 	if len(p.Warnings) != 1 || len(p.Unmanaged) != 2 || len(p.Prunable) != 1 || len(p.AfterPrune) != 1 || p.Changes[len(p.Changes)-1].Kind != "policy" {

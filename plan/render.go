@@ -62,9 +62,27 @@ func (p *Plan) WriteText(w io.Writer, o RenderOptions) error {
 			fmt.Fprintf(&b, "%s %s %s %s\n", style("delete", "-"), c.System, c.Kind, c.Name)
 		}
 	}
-	if len(p.Unmanaged) > 0 {
+	var others, unmanaged []Object
+	for _, u := range p.Unmanaged {
+		if u.Owner != "" {
+			others = append(others, u)
+		} else {
+			unmanaged = append(unmanaged, u)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(&b, "%s\n", style("muted", "Owned by another file, left alone:"))
+		for _, u := range others {
+			note := "(owned by " + u.Owner + ")"
+			if u.Owner == Unowned {
+				note = "(recorded without an owner: a file that names it takes it; adopt_from: [unowned] takes them all)"
+			}
+			fmt.Fprintf(&b, "%s %s %s %s  %s\n", style("muted", "="), u.System, u.Kind, u.Name, style("muted", note))
+		}
+	}
+	if len(unmanaged) > 0 {
 		fmt.Fprintf(&b, "%s\n", style("muted", "Not managed by ssoctl, left alone (not in the file, not created or adopted by ssoctl):"))
-		for _, u := range p.Unmanaged {
+		for _, u := range unmanaged {
 			fmt.Fprintf(&b, "%s %s %s %s\n", style("muted", "?"), u.System, u.Kind, u.Name)
 		}
 	}

@@ -10,10 +10,24 @@ import "strings"
 
 // File is a parsed sso.yaml. Every section is optional.
 type File struct {
-	Keycloak *Keycloak `yaml:"keycloak,omitempty"`
+	// Owner names this file in the ownership records that ssoctl keeps in
+	// the systems: --prune deletes only this owner's objects, and an object
+	// another owner's file declares is refused. Left out, it is derived
+	// from the file's path (DefaultOwner).
+	Owner string `yaml:"owner,omitempty"`
+	// AdoptFrom lists owners whose objects this file may take over: an
+	// object it declares that one of them owns moves to this file's owner.
+	// The name "unowned" takes every object recorded without an owner (by
+	// ssoctl before owners), so that --prune can delete the ones no file
+	// names any more.
+	AdoptFrom []string `yaml:"adopt_from,omitempty"`
+	Keycloak  *Keycloak `yaml:"keycloak,omitempty"`
 	Vault    *Vault    `yaml:"vault,omitempty"`
 	Rancher  *Rancher  `yaml:"rancher,omitempty"`
 	Django   *Django   `yaml:"django,omitempty"`
+
+	// OwnerDerived is set when Owner was derived from the path.
+	OwnerDerived bool `yaml:"-"`
 
 	// Path is the file the spec was read from, for messages.
 	Path string `yaml:"-"`

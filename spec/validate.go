@@ -77,6 +77,7 @@ func (f *File) validate(getenv func(string) string) Errors {
 	if f.Keycloak == nil && f.Vault == nil && f.Rancher == nil && f.Django == nil {
 		v.errs = append(v.errs, &Error{File: f.Path, Line: 1, Msg: "nothing to do: the file has none of keycloak:, vault:, rancher:, django:"})
 	}
+	v.owner(f)
 	if f.Keycloak != nil {
 		v.keycloak(f.Keycloak, getenv)
 	}

@@ -76,7 +76,8 @@ func Plan(ctx context.Context, file *spec.File, sys Systems, o Options) (*plan.P
 	newClients := map[string]bool{}
 	pendingIssuers := map[string]bool{}
 	if file.Keycloak != nil && o.Only != OnlyVault {
-		ko := keycloak.PlanOptions{Getenv: o.Getenv, ForApply: o.ForApply, Concurrency: o.Concurrency}
+		ko := keycloak.PlanOptions{Getenv: o.Getenv, ForApply: o.ForApply, Concurrency: o.Concurrency,
+			Owner: file.Owner, AdoptFrom: file.AdoptFrom}
 		if o.Only == OnlyRancher {
 			ko.OnlyClients = []string{file.Rancher.SAMLClient}
 		}
