@@ -20,11 +20,11 @@ type File struct {
 	// The name "unowned" takes every object recorded without an owner (by
 	// ssoctl before owners), so that --prune can delete the ones no file
 	// names any more.
-	AdoptFrom []string `yaml:"adopt_from,omitempty"`
+	AdoptFrom []string  `yaml:"adopt_from,omitempty"`
 	Keycloak  *Keycloak `yaml:"keycloak,omitempty"`
-	Vault    *Vault    `yaml:"vault,omitempty"`
-	Rancher  *Rancher  `yaml:"rancher,omitempty"`
-	Django   *Django   `yaml:"django,omitempty"`
+	Vault     *Vault    `yaml:"vault,omitempty"`
+	Rancher   *Rancher  `yaml:"rancher,omitempty"`
+	Django    *Django   `yaml:"django,omitempty"`
 
 	// OwnerDerived is set when Owner was derived from the path.
 	OwnerDerived bool `yaml:"-"`
