@@ -473,3 +473,36 @@ func TestIntegrationConcurrentAppliesOfTwoOwners(t *testing.T) {
 		t.Error("the record's lock is left behind")
 	}
 }
+
+// A lock left by a run that died is taken over once its lease has run out:
+// at once when it has, after saying so when it has not.
+func TestIntegrationRecordLockLease(t *testing.T) {
+	s := newSharedRealm(t)
+	s.run(t, 0, "apply", "-f", s.shop)
+	lock := func(until time.Time) {
+		s.kcRequest(http.MethodPost, "/roles", map[string]any{"name": keycloak.RecordLockRole, "attributes": map[string][]string{
+			"ssoctl.lease-until": {fmt.Sprint(until.UnixMilli())}, "ssoctl.holder": {"a run that died"}}}, nil)
+	}
+	lock(time.Now().Add(-time.Minute))
+	out := s.run(t, 0, "apply", "-f", s.blog)
+	if strings.Contains(out, "waiting") || s.exists(t, "/roles/"+url.PathEscape(keycloak.RecordLockRole)) {
+		t.Fatalf("a lock whose lease ran out is taken over at once, and released:\n%s", out)
+	}
+	s.write(t, s.blog, strings.Replace(s.blogText, "  groups:\n", "  groups:\n    - name: after-wait\n", 1))
+	lock(time.Now().Add(3 * time.Second))
+	start := time.Now()
+	out = s.run(t, 0, "apply", "-f", s.blog)
+	if !strings.Contains(out, "ssoctl: waiting for the ownership record of realm "+s.realm+": a run that died holds it, for at most ") ||
+		time.Since(start) < 2*time.Second {
+		t.Fatalf("a held lock is waited for, and said so (%s):\n%s", time.Since(start), out)
+	}
+	if s.record(t)[plan.Ref{Kind: "group", Name: "after-wait"}] != "blog/sso" {
+		t.Fatal("the apply that waited did not record its group")
+	}
+	// The lock is never a realm role of the plan.
+	lock(time.Now().Add(time.Minute))
+	defer s.kcRequest(http.MethodDelete, "/roles/"+url.PathEscape(keycloak.RecordLockRole), nil, nil)
+	if out := s.run(t, 0, "plan", "-f", s.shop); strings.Contains(out, keycloak.RecordLockRole) {
+		t.Fatalf("plan lists the lock:\n%s", out)
+	}
+}

@@ -97,9 +97,11 @@ func (b *builder) realmRoles() {
 	}
 }
 
-// defaultRealmRole reports the roles Keycloak creates in every realm.
+// defaultRealmRole reports the roles Keycloak creates in every realm, and
+// the lock of ssoctl's ownership record (RecordLockRole), which no plan or
+// export shows.
 func defaultRealmRole(realm, name string) bool {
-	return name == "offline_access" || name == "uma_authorization" || name == "default-roles-"+realm || name == "admin" || name == "create-realm"
+	return name == RecordLockRole || name == "offline_access" || name == "uma_authorization" || name == "default-roles-"+realm || name == "admin" || name == "create-realm"
 }
 
 // roleUsedByGroups keeps realm roles that a named group binds from being
