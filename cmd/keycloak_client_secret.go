@@ -46,11 +46,8 @@ or a certificate, has no secret: exit code 2. A client or realm that does
 not exist: exit code 1.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolveTarget(); err != nil {
+			if err := opts.resolveClientTarget(opts.ClientID); err != nil {
 				return err
-			}
-			if opts.ClientID == "" {
-				return usageErrorf("--client is required")
 			}
 			return runCommand(cmd, opts, runF, clientSecretRun)
 		},

@@ -40,6 +40,14 @@ func summaryOpts(globals GlobalOptions, prune, dryRun bool) (*planOptions, inter
 	return opts, out
 }
 
+// runKnownPlan prints knownPlan as apply does when apply, else as plan.
+func runKnownPlan(opts *planOptions, apply bool, writes *atomic.Int32) error {
+	if apply {
+		return applyPlan(opts, knownPlan(writes))
+	}
+	return writePlan(opts, knownPlan(writes))
+}
+
 // lastLine is the last line of s.
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
@@ -70,12 +78,7 @@ func TestSummaryLines(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var writes atomic.Int32
 			opts, out := summaryOpts(GlobalOptions{Output: "text"}, tt.prune, tt.dryRun)
-			var err error
-			if tt.apply {
-				err = applyPlan(opts, knownPlan(&writes))
-			} else {
-				err = writePlan(opts, knownPlan(&writes))
-			}
+			err := runKnownPlan(opts, tt.apply, &writes)
 			text := out.String()
 			if err != nil || lastLine(text) != tt.want || writes.Load() != tt.writes {
 				t.Fatalf("err %v, %d writes (want %d), last line %q, want %q\n%s", err, writes.Load(), tt.writes, lastLine(text), tt.want, text)
@@ -116,12 +119,7 @@ func TestSummaryJSON(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var writes atomic.Int32
 			opts, out := summaryOpts(GlobalOptions{Output: "json"}, tt.prune, tt.dryRun)
-			var err error
-			if tt.apply {
-				err = applyPlan(opts, knownPlan(&writes))
-			} else {
-				err = writePlan(opts, knownPlan(&writes))
-			}
+			err := runKnownPlan(opts, tt.apply, &writes)
 			var doc struct {
 				Changes []struct {
 					Action string `json:"action"`
