@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -149,5 +150,48 @@ func TestIntegrationSmallClientSecret(t *testing.T) {
 		if code != tt.code || stdout != "" || !strings.Contains(stderr, tt.want) {
 			t.Errorf("client %s: exit %d (want %d) %q %q", tt.client, code, tt.code, stdout, stderr)
 		}
+	}
+}
+
+// The export line render django prints, pasted into sh with the built
+// ssoctl on PATH, sets the site's variable to the secret Keycloak holds,
+// for a client id that a shell would otherwise run.
+func TestIntegrationSmallRenderExportLine(t *testing.T) {
+	tb := testbed.Load(t)
+	env := testEnv(tb)
+	client := `web $(touch pwned) 'x'`
+	q := "'" + strings.ReplaceAll(client, "'", "''") + "'"
+	path, realm := smallFile(t, tb, env, "small-render", "  clients:\n    - client_id: "+q+"\n"+
+		"django:\n  sites:\n    - name: shop\n      client: "+q+"\n      library: mozilla-django-oidc\n      url: http://127.0.0.1:8000\n")
+	code, _, stderr := runEnv(t, env, "", "render", "django", "-f", path, "--out", t.TempDir())
+	i := strings.Index(stderr, "    export SHOP_OIDC_SECRET=")
+	if code != 0 || i < 0 {
+		t.Fatalf("render: exit %d\n%s", code, stderr)
+	}
+	line := strings.TrimSpace(stderr[i : i+strings.Index(stderr[i:], "\n")])
+	if strings.Contains(line, "--url") {
+		t.Errorf("the file's URL is $KEYCLOAK_URL, yet the line names it: %s", line)
+	}
+
+	bin := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "ssoctl"), "./ssoctl").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	sh := exec.Command("sh", "-c", line+"\nprintf '%s' \"$SHOP_OIDC_SECRET\"")
+	sh.Dir = work
+	sh.Env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + work,
+		"KEYCLOAK_URL=" + tb.KeycloakURL, "KEYCLOAK_ADMIN=" + tb.KeycloakAdmin, "KEYCLOAK_ADMIN_PASSWORD=" + tb.KeycloakAdminPassword}
+	got, err := sh.Output()
+	if err != nil {
+		t.Fatalf("sh: %v\n%s", err, line)
+	}
+	admin := keycloak.NewAdmin(tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: tb.KeycloakAdmin, Password: tb.KeycloakAdminPassword})
+	want, err := admin.ClientSecret(context.Background(), realm, client)
+	if err != nil || len(want) < 24 || string(got) != want {
+		t.Fatalf("$SHOP_OIDC_SECRET %q, Keycloak holds %q (%v)\n%s", got, want, err, line)
+	}
+	if entries, _ := os.ReadDir(work); len(entries) != 0 {
+		t.Errorf("pasting the line made files: %v", entries)
 	}
 }
