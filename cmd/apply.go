@@ -32,7 +32,7 @@ users. An interrupted apply converges when run again.`,
 	}
 	addSpecFlags(cmd, opts)
 	cmd.Flags().BoolVar(&opts.Prune, "prune", false, "also delete the objects ssoctl manages that the file no longer names")
-	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "only print the plan (same as ssoctl plan)")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "only print what apply would do (ssoctl plan, with --prune's deletions counted when --prune is given)")
 	return cmd
 }
 
@@ -49,6 +49,12 @@ func applyRun(opts *planOptions) error {
 	if err != nil {
 		return err
 	}
+	return applyPlan(opts, p)
+}
+
+// applyPlan prints p, applies it (with --prune, its prunable deletions
+// too) and prints the outcome.
+func applyPlan(opts *planOptions, p *plan.Plan) error {
 	if opts.Prune {
 		p.IncludePrunable()
 	}

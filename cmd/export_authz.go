@@ -34,11 +34,8 @@ client's own client roles, and no logic or decision strategy. Each policy and
 permission it would read differently is named on stderr.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolveTarget(); err != nil {
+			if err := opts.resolveClientTarget(opts.Client); err != nil {
 				return err
-			}
-			if opts.Client == "" {
-				return usageErrorf("--client is required")
 			}
 			return runCommand(cmd, opts, runF, exportAuthzRun)
 		},

@@ -44,11 +44,8 @@ the whole token response. On a terminal the token is masked unless
   ssoctl keycloak token --realm demo --client vault --user alice -o json | ssoctl inspect token -`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.resolveTarget(); err != nil {
+			if err := opts.resolveClientTarget(opts.ClientID); err != nil {
 				return err
-			}
-			if opts.ClientID == "" {
-				return usageErrorf("--client is required")
 			}
 			if opts.ClientSecretEnv != "" && !spec.IsVarName(opts.ClientSecretEnv) {
 				// The value may be the secret itself: never echo it.

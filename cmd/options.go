@@ -61,6 +61,18 @@ func (o *keycloakOptions) resolveTarget() error {
 	return o.resolve(o.Getenv)
 }
 
+// resolveClientTarget is resolveTarget for a command about one client,
+// which --client (its value, client) must name.
+func (o *keycloakOptions) resolveClientTarget(client string) error {
+	if err := o.resolveTarget(); err != nil {
+		return err
+	}
+	if client == "" {
+		return usageErrorf("--client is required")
+	}
+	return nil
+}
+
 // fileOptions are the options of a command that reads an sso.yaml: -f.
 type fileOptions struct {
 	commonOptions

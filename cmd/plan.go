@@ -138,6 +138,17 @@ func planRun(opts *planOptions) error {
 	if err != nil {
 		return err
 	}
+	return writePlan(opts, p)
+}
+
+// writePlan prints p for plan and apply --dry-run. apply --prune --dry-run
+// shows what that apply would do: the prunable deletions (and the record
+// updates after them) move into the change list and the summary, as
+// applyPlan moves them.
+func writePlan(opts *planOptions, p *plan.Plan) error {
+	if opts.DryRun && opts.Prune {
+		p.IncludePrunable()
+	}
 	if opts.Globals.JSON() {
 		if err := writeJSON(opts.IO.Out, p.JSON(opts.Globals.ShowSecrets)); err != nil {
 			return err

@@ -67,6 +67,9 @@ type renderDoc struct {
 	Requirements  []string      `json:"requirements"`
 	KeycloakNeeds []renderNeed  `json:"keycloak_needs"`
 	Warnings      []string      `json:"warnings"`
+
+	// keycloakURL and realm are the file's Keycloak, for the next steps.
+	keycloakURL, realm string
 }
 
 type renderNeed struct {
@@ -107,7 +110,7 @@ func renderDjangoRun(opts *renderDjangoOptions) error {
 		return err
 	}
 	doc := renderDoc{Site: site.Name, Library: site.Library, Files: files, Requirements: django.Requirements(site),
-		KeycloakNeeds: []renderNeed{}, Warnings: warnings}
+		KeycloakNeeds: []renderNeed{}, Warnings: warnings, keycloakURL: k.URL, realm: k.Realm}
 	for _, n := range needs {
 		if n.Site == site.Name {
 			doc.KeycloakNeeds = append(doc.KeycloakNeeds, renderNeed{Kind: n.Kind, Value: n.Value, Why: n.Why})
@@ -161,10 +164,38 @@ Next steps for site %[1]s (%[2]s):
   pip install %[3]s
   In settings.py, last:  from keycloak_sso.settings import configure; configure(globals())
   In urls.py, first:     path("", include("keycloak_sso.urls")),
-  The client secret:     export %[4]s=...   (the secret of Keycloak client %[5]s)
+  The client secret, which the settings read from $%[4]s (with $KEYCLOAK_ADMIN and $KEYCLOAK_ADMIN_PASSWORD set):
+    %[5]s
   ssoctl apply -f %[6]s  makes the client meet the site's needs (ssoctl plan shows them).
-`, site.Name, site.Library, strings.Join(django.Requirements(site), " "), site.ClientSecretEnv, site.Client, opts.File)
+`, site.Name, site.Library, strings.Join(django.Requirements(site), " "), site.ClientSecretEnv,
+		secretExportLine(site.ClientSecretEnv, doc.keycloakURL, opts.Getenv("KEYCLOAK_URL"), doc.realm, site.Client), opts.File)
 	return nil
+}
+
+// secretExportLine is the shell line that puts client's secret into the
+// variable env the rendered settings read: --url is left out when url is
+// the default ($KEYCLOAK_URL, defaultURL). Every value from the file is
+// shell-quoted, so that pasting the line runs nothing but ssoctl, whatever
+// the realm or client id holds; env is a variable name (spec checks it).
+func secretExportLine(env, url, defaultURL, realm, client string) string {
+	args := []string{"ssoctl", "keycloak", "client-secret"}
+	if url != defaultURL {
+		args = append(args, shellWord("--url="+url))
+	}
+	// --flag=value: a value that starts with - stays the flag's.
+	args = append(args, shellWord("--realm="+realm), shellWord("--client="+client), "--show-secrets")
+	return fmt.Sprintf(`export %s="$(%s)"`, env, strings.Join(args, " "))
+}
+
+// shellWord quotes s as one word for a POSIX shell: as is when it holds
+// only characters no shell treats specially, else in single quotes (inside
+// which nothing is special), each ' in s replaced by a closing quote, an
+// escaped quote and an opening quote.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./:@%+,=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func pickSite(file *spec.File, name string) (*spec.DjangoSite, error) {

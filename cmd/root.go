@@ -244,8 +244,8 @@ func topCommands(f *Factory) []topCommand {
 				newInspectTokenCmd(f, nil), newInspectDiscoveryCmd(f, nil))
 		}},
 		{"keycloak", func() *cobra.Command {
-			return newGroupCmd("keycloak <command>", "Fetch tokens, keys and SAML metadata from Keycloak, and its authorization decisions",
-				newKeycloakTokenCmd(f, nil), newKeycloakDescriptorCmd(f, nil), newKeycloakPublicKeyCmd(f, nil), newKeycloakAuthzCmd(f, nil))
+			return newGroupCmd("keycloak <command>", "Fetch tokens, client secrets, keys and SAML metadata from Keycloak, and its authorization decisions",
+				newKeycloakTokenCmd(f, nil), newKeycloakClientSecretCmd(f, nil), newKeycloakDescriptorCmd(f, nil), newKeycloakPublicKeyCmd(f, nil), newKeycloakAuthzCmd(f, nil))
 		}},
 		{"vault", func() *cobra.Command {
 			return newGroupCmd("vault <command>", "Log in to Vault with a JWT and show what it grants", newVaultLoginCmd(f, nil))

@@ -11,25 +11,77 @@ import (
 )
 
 // ClientSecret reads a confidential client's secret through the admin API.
+// A public client has none: its secret is "" and no error.
 func (a *Admin) ClientSecret(ctx context.Context, realm, clientID string) (string, error) {
-	var found []gocloak.Client
-	if err := a.get(ctx, "/"+esc(realm)+"/clients?clientId="+url.QueryEscape(clientID), &found); err != nil {
+	c, err := a.findClient(ctx, realm, clientID)
+	if err != nil || deref(c.PublicClient) {
 		return "", err
 	}
-	for _, c := range found {
-		if deref(c.ClientID) != clientID {
-			continue
-		}
-		if deref(c.PublicClient) {
-			return "", nil // public clients have no secret
-		}
-		var cred gocloak.CredentialRepresentation
-		if err := a.get(ctx, "/"+esc(realm)+"/clients/"+esc(deref(c.ID))+"/client-secret", &cred); err != nil {
-			return "", err
-		}
-		return deref(cred.Value), nil
+	return a.readClientSecret(ctx, realm, c)
+}
+
+// RequiredClientSecret is ClientSecret for a caller that needs a secret to
+// hand on: a public or bearer-only client, or one that authenticates with
+// something other than a secret (a signed JWT, an X.509 certificate), is a
+// *NoSecretError instead of an empty secret. A missing client is a
+// *NotFoundError.
+func (a *Admin) RequiredClientSecret(ctx context.Context, realm, clientID string) (string, error) {
+	c, err := a.findClient(ctx, realm, clientID)
+	if err != nil {
+		return "", err
 	}
-	return "", &NotFoundError{What: fmt.Sprintf("client %q in realm %q on %s", clientID, realm, a.base)}
+	no := func(why string) error { return &NoSecretError{Realm: realm, Client: clientID, Why: why} }
+	switch auth := deref(c.ClientAuthenticatorType); {
+	case deref(c.PublicClient):
+		return "", no("it is a public client (access: public); public clients log in without a secret")
+	case deref(c.BearerOnly):
+		return "", no("it is a bearer-only client (access: bearer-only), which never logs in or gets a token")
+	case auth != "" && auth != "client-secret":
+		return "", no(fmt.Sprintf("it authenticates with %q, not with a client secret", auth))
+	}
+	s, err := a.readClientSecret(ctx, realm, c)
+	if err == nil && s == "" {
+		err = no("Keycloak holds no secret for it (regenerate one under Clients > " + clientID + " > Credentials)")
+	}
+	return s, err
+}
+
+// NoSecretError reports a client that has no secret to give: bad input for
+// a command asked for one (exit code 2).
+type NoSecretError struct {
+	Realm, Client string
+	// Why says what kind of client it is.
+	Why string
+}
+
+func (e *NoSecretError) Error() string {
+	return fmt.Sprintf("client %q in realm %q has no secret: %s", e.Client, e.Realm, e.Why)
+}
+
+// BadInput marks the error as the caller's input (exit code 2).
+func (e *NoSecretError) BadInput() bool { return true }
+
+// findClient reads the client whose clientId is clientID.
+func (a *Admin) findClient(ctx context.Context, realm, clientID string) (*gocloak.Client, error) {
+	var found []gocloak.Client
+	if err := a.get(ctx, "/"+esc(realm)+"/clients?clientId="+url.QueryEscape(clientID), &found); err != nil {
+		return nil, err
+	}
+	for i := range found {
+		if deref(found[i].ClientID) == clientID {
+			return &found[i], nil
+		}
+	}
+	return nil, &NotFoundError{What: fmt.Sprintf("client %q in realm %q on %s", clientID, realm, a.base)}
+}
+
+// readClientSecret reads c's secret from its credentials endpoint.
+func (a *Admin) readClientSecret(ctx context.Context, realm string, c *gocloak.Client) (string, error) {
+	var cred gocloak.CredentialRepresentation
+	if err := a.get(ctx, "/"+esc(realm)+"/clients/"+esc(deref(c.ID))+"/client-secret", &cred); err != nil {
+		return "", err
+	}
+	return deref(cred.Value), nil
 }
 
 // TokenRequest asks realm's token endpoint for tokens as client ClientID:
