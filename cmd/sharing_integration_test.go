@@ -4,7 +4,11 @@ package cmd
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -504,5 +508,77 @@ func TestIntegrationRecordLockLease(t *testing.T) {
 	defer s.kcRequest(http.MethodDelete, "/roles/"+url.PathEscape(keycloak.RecordLockRole), nil, nil)
 	if out := s.run(t, 0, "plan", "-f", s.shop); strings.Contains(out, keycloak.RecordLockRole) {
 		t.Fatalf("plan lists the lock:\n%s", out)
+	}
+}
+
+// Two files share one Vault JWT mount: each owner's roles are recorded in an
+// option of its own, and each file prunes only its own roles.
+func TestIntegrationVaultRolesPerOwner(t *testing.T) {
+	tb := testbed.Load(t)
+	env := testEnv(tb)
+	mount := fmt.Sprintf("share-jwt-%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() { tb.Vault().Sys().DisableAuth(mount) })
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pemText := strings.ReplaceAll(strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))), "\n", "\\n")
+	file := func(owner string, roles ...string) string {
+		var b strings.Builder
+		if owner != "" {
+			b.WriteString("owner: " + owner + "\n")
+		}
+		fmt.Fprintf(&b, "vault:\n  auth:\n    - path: %s\n      type: jwt\n      jwt_validation_pubkeys: [\"%s\"]\n      roles:\n", mount, pemText)
+		for _, r := range roles {
+			fmt.Fprintf(&b, "        %s: {user_claim: sub, bound_audiences: [%s]}\n", r, r)
+		}
+		return b.String()
+	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "blog"), 0o700)
+	shop, blog := filepath.Join(dir, "shop.yaml"), filepath.Join(dir, "blog", "sso.yaml")
+	write := func(path, text string) {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := runEnv(t, env, "", args...)
+		if code != want {
+			t.Fatalf("ssoctl %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+		}
+		return out + errOut
+	}
+	write(shop, file("shop-site", "shop-a", "shop-b"))
+	write(blog, file("", "blog-a"))
+	run(0, "apply", "-f", shop)
+	run(0, "apply", "-f", blog)
+	mounts, err := tb.Vault().Sys().ListAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := mounts[mount+"/"].Options
+	if opts["ssoctl.roles.shop-site"] != "shop-a,shop-b" || opts["ssoctl.roles.blog/sso"] != "blog-a" {
+		t.Fatalf("mount options: %v", opts)
+	}
+	if out := run(0, "plan", "-f", shop); !strings.Contains(out, "role "+mount+"/blog-a  (owned by blog/sso)") {
+		t.Fatalf("shop's plan:\n%s", out)
+	}
+	write(shop, file("shop-site", "shop-a"))
+	run(0, "apply", "--prune", "-f", shop)
+	write(blog, file("", "blog-a", "shop-a"))
+	if out := run(2, "plan", "-f", blog); !strings.Contains(out, "role "+mount+"/shop-a (owned by shop-site)") {
+		t.Fatalf("blog declaring shop's role:\n%s", out)
+	}
+	write(blog, file(""))
+	run(0, "apply", "--prune", "-f", blog)
+	list, err := tb.Vault().Logical().List("auth/" + mount + "/role")
+	if err != nil || list == nil {
+		t.Fatalf("roles: %v %v", list, err)
+	}
+	if got := fmt.Sprint(list.Data["keys"]); got != "[shop-a]" {
+		t.Errorf("roles left: %s, want shop-a only", got)
 	}
 }

@@ -217,7 +217,7 @@ func TestDiffVaultPrunesOnlyWhatItOwns(t *testing.T) {
 	if op := p.Prunable[1].Op.(deleteGroup); op.ID != "gid-old-group" {
 		t.Errorf("delete group %+v", op)
 	}
-	if len(p.AfterPrune) != 1 || p.AfterPrune[0].Op.(recordRoles).Roles[0] != "default" || len(p.AfterPrune[0].Op.(recordRoles).Roles) != 1 {
+	if len(p.AfterPrune) != 1 || p.AfterPrune[0].Op.(recordRoles).Options[RolesOption] != "default" || len(p.AfterPrune[0].Op.(recordRoles).Options) != 1 {
 		t.Errorf("after prune the record holds the named roles only: %s %+v", describe(p.AfterPrune), p.AfterPrune)
 	}
 }

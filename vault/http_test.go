@@ -151,6 +151,7 @@ func TestVaultApplyFailures(t *testing.T) {
 		"PUT /v1/identity/group-alias/id/al-1": {Status: 500, Body: `{"errors":["internal error"]}`},
 		"PUT /v1/identity/group/name/g":        {Body: `{"data":{"id":"gid","name":"g"}}`},
 		"GET /v1/identity/group/name/g":        {Body: `{"data":{"id":"gid"}}`},
+		"PUT /v1/sys/auth/same/tune":           {Status: 204},
 	})
 	c := connOf(t, rec)
 	x := &executor{c: c, ids: plan.NewIDs(), o: PlanOptions{ClientSecret: func(context.Context, string) (string, error) { return "", nil }}}
@@ -172,8 +173,12 @@ func TestVaultApplyFailures(t *testing.T) {
 	if err := (enableMount{Path: "taken", Type: "jwt"}).apply(ctx, x); !errors.As(err, &ae) {
 		t.Errorf("a path held by another type: %v", err)
 	}
-	if err := (enableMount{Path: "same", Type: "jwt"}).apply(ctx, x); err != nil {
+	if err := (enableMount{Path: "same", Type: "jwt", Owner: "blog", Roles: []string{"r"}}).apply(ctx, x); err != nil {
 		t.Errorf("a mount of the same type enabled meanwhile is adopted: %v", err)
+	}
+	// ... and this owner's roles are recorded in its own option.
+	if got := string(rec.Body("PUT /v1/sys/auth/same/tune")); got != `{"options":{"ssoctl.roles.blog":"r"}}` {
+		t.Errorf("tune after adopting: %s", got)
 	}
 	if id, _ := x.ids.Get(mountRef("same")); id != "a2" {
 		t.Errorf("the adopted mount's accessor: %q", id)

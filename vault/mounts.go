@@ -26,7 +26,7 @@ func (b *builder) mount(a spec.AuthMount) error {
 	case !exists:
 		b.p.Add(b.change("auth-mount", a.Path, plan.Create, stepMounts,
 			[]plan.FieldDiff{{Field: "type", New: a.Type}, {Field: "description", New: a.Description}},
-			enableMount{Path: a.Path, Type: a.Type, Description: a.Description, Roles: named}))
+			enableMount{Path: a.Path, Type: a.Type, Description: a.Description, Owner: b.o.Owner, Roles: named}))
 	case a.Description != "" && a.Description != cur.Description:
 		b.p.Add(b.change("auth-mount", a.Path, plan.Update, stepMounts,
 			[]plan.FieldDiff{{Field: "description", Old: cur.Description, New: a.Description}}, tuneMount{Path: a.Path, Description: a.Description}))
@@ -41,7 +41,7 @@ func (b *builder) mount(a spec.AuthMount) error {
 		return err
 	}
 	if exists {
-		b.rolesRecord(a.Path, b.st.OwnedRoles(a.Path), named, pruned)
+		b.rolesRecord(a.Path, named, pruned)
 	}
 	return b.groups(a)
 }
@@ -50,15 +50,24 @@ func (b *builder) mount(a spec.AuthMount) error {
 // Without --prune it only grows: every role the file names is added before
 // the roles are written. With --prune it is written again after the
 // deletions, without the deleted roles and those that no longer exist.
-func (b *builder) rolesRecord(path string, owned map[string]bool, named []string, pruned map[string]bool) {
+//
+// Each owner's roles are an option of their own (RolesOptionOf), and Vault
+// merges the options a tune sends into the mount's, so two files' applies
+// never write over each other's. A role this file takes from another
+// owner (adopt_from, or a role recorded before owners) leaves that owner's
+// option in the same tune.
+func (b *builder) rolesRecord(path string, named []string, pruned map[string]bool) {
+	owners := b.st.RoleOwners(path)
+	owned := b.mine(owners)
 	start := maps.Clone(owned)
 	for _, n := range named {
 		start[n] = true
 	}
-	label := path + "/ option " + RolesOption
-	if !maps.Equal(start, owned) {
+	label := path + "/ option " + RolesOptionOf(b.o.Owner)
+	if taken := b.taken(owners, named); !maps.Equal(start, owned) || len(taken) > 0 {
 		b.p.Add(b.change("ownership-record", label, plan.Update, stepConfig,
-			[]plan.FieldDiff{{Field: "roles", Old: joinSet(owned), New: joinSet(start)}}, recordRoles{Path: path, Roles: slices.Sorted(maps.Keys(start))}))
+			[]plan.FieldDiff{{Field: "roles", Old: joinSet(owned), New: joinSet(start)}},
+			recordRoles{Path: path, Options: b.rolesOptions(owners, start, taken)}))
 	}
 	exists := map[string]bool{}
 	for _, n := range b.st.RoleNames[path] {
@@ -72,8 +81,51 @@ func (b *builder) rolesRecord(path string, owned map[string]bool, named []string
 	}
 	if !maps.Equal(after, start) {
 		b.p.AfterPrune = append(b.p.AfterPrune, b.change("ownership-record", label, plan.Update, stepRecordAfter,
-			[]plan.FieldDiff{{Field: "roles", Old: joinSet(start), New: joinSet(after)}}, recordRoles{Path: path, Roles: slices.Sorted(maps.Keys(after))}))
+			[]plan.FieldDiff{{Field: "roles", Old: joinSet(start), New: joinSet(after)}},
+			recordRoles{Path: path, Options: map[string]string{RolesOptionOf(b.o.Owner): joinSet(after)}}))
 	}
+}
+
+// mine returns the roles of owners that this file may prune: its owner's,
+// and those recorded before owners when it adopts them.
+func (b *builder) mine(owners map[string]string) map[string]bool {
+	adoptUnowned := slices.Contains(b.o.AdoptFrom, plan.Unowned)
+	out := map[string]bool{}
+	for n, o := range owners {
+		if o == b.o.Owner || (o == "" && adoptUnowned) {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// taken returns the named roles that another owner's option lists (the
+// file adopts them), by that owner.
+func (b *builder) taken(owners map[string]string, named []string) map[string][]string {
+	out := map[string][]string{}
+	for _, n := range named {
+		if o, ok := owners[n]; ok && o != b.o.Owner {
+			out[o] = append(out[o], n)
+		}
+	}
+	return out
+}
+
+// rolesOptions is the tune that records start as this owner's roles and
+// removes the taken roles from their former owners' options (an empty
+// value deletes an option).
+func (b *builder) rolesOptions(owners map[string]string, start map[string]bool, taken map[string][]string) map[string]string {
+	opts := map[string]string{RolesOptionOf(b.o.Owner): joinSet(start)}
+	for o, roles := range taken {
+		left := map[string]bool{}
+		for n, oo := range owners {
+			if oo == o && !slices.Contains(roles, n) {
+				left[n] = true
+			}
+		}
+		opts[RolesOptionOf(o)] = joinSet(left)
+	}
+	return opts
 }
 
 func joinSet(s map[string]bool) string { return strings.Join(slices.Sorted(maps.Keys(s)), ",") }
@@ -156,13 +208,15 @@ func (b *builder) config(a spec.AuthMount, mountExists bool) error {
 // adopted.
 type enableMount struct {
 	Path, Type, Description string
-	Roles                   []string
+	// Owner is the file's owner, whose option lists Roles.
+	Owner string
+	Roles []string
 }
 
 func (o enableMount) apply(ctx context.Context, x *executor) error {
 	c := x.c
-	opts := &vaultapi.EnableAuthOptions{Type: o.Type, Description: o.Description,
-		Options: map[string]string{RolesOption: strings.Join(o.Roles, ",")}}
+	record := map[string]string{RolesOptionOf(o.Owner): strings.Join(o.Roles, ",")}
+	opts := &vaultapi.EnableAuthOptions{Type: o.Type, Description: o.Description, Options: record}
 	err := c.wrap("POST", "sys/auth/"+o.Path, c.api.Sys().EnableAuthWithOptionsWithContext(ctx, o.Path, opts))
 	var e *APIError
 	if err != nil && !(errors.As(err, &e) && strings.Contains(strings.Join(e.Errors, " "), "path is already in use")) {
@@ -182,6 +236,11 @@ func (o enableMount) apply(ctx context.Context, x *executor) error {
 		return fmt.Errorf("auth mount %s/ is missing right after it was enabled", o.Path)
 	}
 	x.ids.Set(mountRef(o.Path), m.Accessor)
+	if err != nil {
+		// Another file's apply enabled it: record this file's roles in
+		// this owner's option, which leaves the others' alone.
+		return recordRoles{Path: o.Path, Options: record}.apply(ctx, x)
+	}
 	return nil
 }
 
@@ -196,12 +255,14 @@ func (o tuneMount) apply(ctx context.Context, x *executor) error {
 // recordRoles writes the mount option that lists ssoctl's roles. Tuning
 // merges options: the mount's other options stay.
 type recordRoles struct {
-	Path  string
-	Roles []string
+	Path string
+	// Options are the mount options to set: owner's option, and those of
+	// owners whose roles it takes.
+	Options map[string]string
 }
 
 func (o recordRoles) apply(ctx context.Context, x *executor) error {
-	_, err := x.c.write(ctx, "sys/auth/"+o.Path+"/tune", map[string]any{"options": map[string]string{RolesOption: strings.Join(o.Roles, ",")}})
+	_, err := x.c.write(ctx, "sys/auth/"+o.Path+"/tune", map[string]any{"options": o.Options})
 	return err
 }
 

@@ -30,6 +30,11 @@ const (
 // PlanOptions carry what the vault section needs from outside it.
 type PlanOptions struct {
 	Getenv func(string) string
+	// Owner and AdoptFrom are the file's owner: and adopt_from: (see
+	// spec.File): planning prunes only Owner's roles, and refuses a role
+	// another owner has unless the file adopts from it.
+	Owner     string
+	AdoptFrom []string
 	// KeycloakClients are the clients the file's keycloak: section
 	// describes: a mount whose client_id is one of them gets that client's
 	// secret from ClientSecret, when its config is written.

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,7 +63,11 @@ func (b *builder) roles(a spec.AuthMount) (map[string]bool, error) {
 		have[n] = nil // listed: its body is read only when the file names it
 	}
 	maps.Copy(have, b.st.Roles[a.Path])
-	owned := b.st.OwnedRoles(a.Path)
+	owners := b.st.RoleOwners(a.Path)
+	if err := b.conflicts(a.Path, owners, slices.Sorted(maps.Keys(a.Roles))); err != nil {
+		return nil, err
+	}
+	owned := b.mine(owners)
 	pruned := map[string]bool{}
 	for _, it := range plan.Reconcile(plan.Set[string, map[string]any]{
 		Want:  slices.Sorted(maps.Keys(a.Roles)),
@@ -75,7 +80,12 @@ func (b *builder) roles(a spec.AuthMount) (map[string]bool, error) {
 		switch it.Action {
 		case plan.Delete:
 			pruned[it.Name] = it.Owned
-			b.p.AddExtra(b.change("role", label, plan.Delete, stepPrune, nil, deleteRole{a.Path, it.Name}), it.Owned)
+			c := b.change("role", label, plan.Delete, stepPrune, nil, deleteRole{a.Path, it.Name})
+			if o, recorded := owners[it.Name]; recorded && !it.Owned {
+				b.p.AddOthers(c, cmp.Or(o, plan.Unowned))
+				continue
+			}
+			b.p.AddExtra(c, it.Owned)
 		case plan.Create:
 			want := bodies[it.Name]
 			var fields []plan.FieldDiff
@@ -133,4 +143,22 @@ type deleteRole struct{ Path, Name string }
 
 func (o deleteRole) apply(ctx context.Context, x *executor) error {
 	return x.c.delete(ctx, "auth/"+o.Path+"/role/"+o.Name)
+}
+
+// conflicts refuses roles the file names that another owner's option
+// lists, unless the file adopts from that owner.
+func (b *builder) conflicts(path string, owners map[string]string, named []string) error {
+	var taken []string
+	others := map[string]bool{}
+	for _, n := range named {
+		if o := owners[n]; o != "" && o != b.o.Owner && !slices.Contains(b.o.AdoptFrom, o) {
+			taken = append(taken, fmt.Sprintf("role %s/%s (owned by %s)", path, n, o))
+			others[o] = true
+		}
+	}
+	if len(taken) == 0 {
+		return nil
+	}
+	return &InputError{Msg: fmt.Sprintf("this file (owner %s) declares roles that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
+		b.o.Owner, strings.Join(taken, ", "), strings.Join(slices.Sorted(maps.Keys(others)), ", "))}
 }

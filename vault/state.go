@@ -47,14 +47,45 @@ type GroupAlias struct {
 // OwnedRoles returns the roles that the mount at path records as ssoctl's.
 func (st *State) OwnedRoles(path string) map[string]bool {
 	out := map[string]bool{}
-	if m := st.Mounts[path]; m != nil {
-		for _, n := range strings.Split(m.Options[RolesOption], ",") {
+	for n := range st.RoleOwners(path) {
+		out[n] = true
+	}
+	return out
+}
+
+// RoleOwners returns the roles that the mount at path records, by owner
+// (see spec.File.Owner): each owner's roles are in an option of its own,
+// RolesOption + "." + owner, and the option RolesOption holds the roles
+// recorded before owners (owner "").
+func (st *State) RoleOwners(path string) map[string]string {
+	out := map[string]string{}
+	m := st.Mounts[path]
+	if m == nil {
+		return out
+	}
+	for key, val := range m.Options {
+		owner, ok := "", key == RolesOption
+		if rest, found := strings.CutPrefix(key, RolesOption+"."); found && rest != "" {
+			owner, ok = rest, true
+		}
+		if !ok {
+			continue
+		}
+		for _, n := range strings.Split(val, ",") {
 			if n != "" {
-				out[n] = true
+				out[n] = owner
 			}
 		}
 	}
 	return out
+}
+
+// RolesOptionOf is the mount option that lists owner's roles.
+func RolesOptionOf(owner string) string {
+	if owner == "" {
+		return RolesOption
+	}
+	return RolesOption + "." + owner
 }
 
 // ReadState reads the mounts, policies, configs, roles, groups and aliases

@@ -109,7 +109,8 @@ func Plan(ctx context.Context, file *spec.File, sys Systems, o Options) (*plan.P
 		return nil, err
 	}
 	vo := vault.PlanOptions{Getenv: o.Getenv, NewSecrets: newClients, CheckDiscovery: sys.CheckDiscovery,
-		PendingIssuers: pendingIssuers, ForApply: o.ForApply, Concurrency: o.Concurrency, KeycloakClients: map[string]bool{}}
+		PendingIssuers: pendingIssuers, ForApply: o.ForApply, Concurrency: o.Concurrency, KeycloakClients: map[string]bool{},
+		Owner: file.Owner, AdoptFrom: file.AdoptFrom}
 	if admin != nil {
 		for _, c := range file.Keycloak.Clients {
 			vo.KeycloakClients[c.ClientID] = true
