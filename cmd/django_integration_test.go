@@ -354,10 +354,30 @@ func (s *site) scenario() {
 		s.t.Errorf("the admin let carol in: %s %.200s", page.URL, page.Text())
 	}
 
-	// bob moves from customers to creators in Keycloak; his next login moves him in Django.
-	bobID := s.id("/users?exact=true&username=bob")
-	s.kcAdmin(http.MethodDelete, "/users/"+bobID+"/groups/"+s.id("/groups?exact=true&search=customers"), nil, nil)
-	s.kcAdmin(http.MethodPut, "/users/"+bobID+"/groups/"+s.id("/groups?exact=true&search=creators"), nil, nil)
+	// bob moves from customers to creators in the file, and apply without
+	// --prune makes the file's list his list; his next login moves him in
+	// Django.
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	moved := strings.Replace(string(data), "{username: bob, password_env: BOB_PASSWORD, groups: [customers]}", "{username: bob, password_env: BOB_PASSWORD, groups: [creators]}", 1)
+	if moved == string(data) {
+		s.t.Fatal("the file has no bob in customers to move")
+	}
+	if err := os.WriteFile(s.path, []byte(moved), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	if code, stdout, stderr := s.ssoctl("apply", "-f", s.path); code != 0 || !strings.Contains(stdout, `groups: "customers" -> (none)`) {
+		s.t.Fatalf("moving bob: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var groups []struct {
+		Path string `json:"path"`
+	}
+	s.kcAdmin(http.MethodGet, "/users/"+s.id("/users?exact=true&username=bob")+"/groups", nil, &groups)
+	if len(groups) != 1 || groups[0].Path != "/creators" {
+		s.t.Errorf("bob's Keycloak groups after the move: %+v, want [/creators]", groups)
+	}
 	bob, _ = s.login("bob")
 	if st := s.user("bob"); !slices.Equal(st.Groups, []string{"creators"}) {
 		s.t.Errorf("bob after the move: %+v, want [creators]", st)
