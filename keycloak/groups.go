@@ -82,8 +82,9 @@ func flattenGroups(reps []groupRep, st *State) {
 // groups plans the file's groups, parents first (a subgroup's parents are
 // implied), their role bindings, and the realm's other groups.
 func (b *builder) groups() {
-	named := map[string]bool{}
+	named, declared := map[string]bool{}, map[string]bool{}
 	for _, g := range b.d.Groups {
+		declared[g.Name] = true
 		for _, p := range ancestors(g.Name) {
 			named[p] = true
 		}
@@ -95,6 +96,12 @@ func (b *builder) groups() {
 	}) {
 		if it.Action == plan.Delete {
 			continue // below, with their descendants
+		}
+		// A parent the file only implies may be another owner's: two
+		// files keep their groups under one parent.
+		if o := b.rec[groupRef(it.Name)]; !declared[it.Name] && o != "" && o != b.d.Owner {
+			b.p.Add(b.change("group", it.Name, plan.NoOp, stepGroups, nil, nil))
+			continue
 		}
 		b.name(groupRef(it.Name))
 		if it.Action == plan.NoOp {

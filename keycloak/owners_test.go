@@ -98,3 +98,25 @@ func TestWriteRecordRefusesAnObjectClaimedMeanwhile(t *testing.T) {
 		t.Errorf("adopted: %v", err)
 	}
 }
+
+// A parent group that a file only implies may be another owner's: no
+// conflict, and it stays that owner's.
+func TestDiffImpliedParentOfAnotherOwner(t *testing.T) {
+	d := demoDesired(t)
+	d.Owner = "blog"
+	d.Groups = []spec.Group{{Name: "sites/blog"}}
+	st := stateFor(t, d)
+	st.Groups["sites"] = &Group{ID: "g-sites", Path: "sites"}
+	st.Groups["sites/blog"] = &Group{ID: "g-sb", Path: "sites/blog"}
+	ownedBy(t, d, st, "blog", plan.Record{groupRef("sites"): "shop", groupRef("sites/blog"): ""})
+	p := mustDiff(t, d, st)
+	rec := find(t, p.Changes, "ownership-record", "").Op.(writeRecord)
+	if rec.Mine.Has(groupRef("sites")) || !rec.Mine.Has(groupRef("sites/blog")) {
+		t.Errorf("blog records %v", rec.Mine.Sorted())
+	}
+	// Declared, the parent is a conflict.
+	d.Groups = append(d.Groups, spec.Group{Name: "sites"})
+	if _, err := Diff(d, st, DiffOptions{}); err == nil || !strings.Contains(err.Error(), "group sites (owned by shop)") {
+		t.Errorf("a declared parent of another owner: %v", err)
+	}
+}
