@@ -18,6 +18,8 @@ func env(kv ...string) func(string) string {
 
 func TestExampleLoads(t *testing.T) {
 	matches, _ := filepath.Glob("../examples/*.yaml")
+	more, _ := filepath.Glob("../examples/*/*/*.yaml")
+	matches = append(matches, more...)
 	if len(matches) == 0 {
 		t.Fatal("no examples found")
 	}
