@@ -84,8 +84,10 @@ keycloak:
       mappers:
         - groups: {claim: groups}
         - attribute: {user_attribute: tier, claim: tier}
+  realm_roles: [shop-reader, shop-writer]
   groups:
     - name: shop-viewers
+      realm_roles: [shop-reader, shop-writer]
     - name: shop-editors
   users:
     - {username: shopper, password_env: ALICE_PASSWORD, groups: [shop-viewers]}
@@ -213,6 +215,22 @@ func (s *sharedRealm) groupExists(t *testing.T, name string) bool {
 	}) bool {
 		return g.Name == name
 	})
+}
+
+func (s *sharedRealm) groupID(t *testing.T, name string) string {
+	t.Helper()
+	var found []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	s.kcRequest(http.MethodGet, "/groups?exact=true&search="+url.QueryEscape(name), nil, &found)
+	for _, g := range found {
+		if g.Name == name {
+			return g.ID
+		}
+	}
+	t.Fatalf("no group %s", name)
+	return ""
 }
 
 func (s *sharedRealm) clientExists(t *testing.T, clientID string) bool {
@@ -352,12 +370,14 @@ func TestIntegrationExactSetsWithoutPrune(t *testing.T) {
 	moved := strings.Replace(s.shopText, "groups: [shop-viewers]", "groups: [shop-editors]", 1)
 	moved = strings.Replace(moved, "        - attribute: {user_attribute: tier, claim: tier}\n", "", 1)
 	moved = strings.Replace(moved, "redirect_uris: [http://shop.example/oidc/callback/]", "redirect_uris: [http://shop.example/cb2/]", 1)
+	moved = strings.Replace(moved, "      realm_roles: [shop-reader, shop-writer]\n", "      realm_roles: [shop-reader]\n", 1)
 	s.write(t, s.shop, moved)
 	out := s.run(t, 0, "plan", "-f", s.shop)
 	for _, want := range []string{
 		"~ keycloak user " + s.realm + "/shopper\n    groups: \"shop-viewers\" -> (none)",
 		"~ keycloak client " + s.realm + "/shop\n    mappers: \"attribute tier\" -> (none)",
 		"user-group " + s.realm + "/shopper in blog-readers",
+		"~ keycloak group-role-binding " + s.realm + "/shop-viewers realm-roles\n    roles: [\"shop-reader\",\"shop-writer\"] -> [\"shop-reader\"]",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan lacks %q:\n%s", want, out)
@@ -381,6 +401,13 @@ func TestIntegrationExactSetsWithoutPrune(t *testing.T) {
 			return m.Name == "attribute tier"
 		}) {
 		t.Errorf("shop client: %+v", clients)
+	}
+	var bound []struct {
+		Name string `json:"name"`
+	}
+	s.kcRequest(http.MethodGet, "/groups/"+s.groupID(t, "shop-viewers")+"/role-mappings/realm", nil, &bound)
+	if len(bound) != 1 || bound[0].Name != "shop-reader" || !s.exists(t, "/roles/shop-writer") {
+		t.Errorf("shop-viewers' realm roles: %+v (shop-writer unbound, not deleted)", bound)
 	}
 	if _, ok := s.record(t)[plan.Ref{Kind: "user-group", Scope: "shopper", Name: "shop-viewers"}]; ok {
 		t.Error("the record still holds the dropped membership")
