@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,13 +36,36 @@ type commandOptions interface{ common() *commonOptions }
 
 // runCommand is the step every RunE ends with, once the flags are checked:
 // the command's context into opts, then runF when a test gave one, else
-// run.
+// run; then the admin sessions the run opened are logged out (a failure
+// there is a warning, never the run's error).
 func runCommand[T commandOptions](cmd *cobra.Command, opts T, runF, run func(T) error) error {
-	opts.common().Context = cmd.Context()
+	c := opts.common()
+	c.Context = cmd.Context()
 	if runF != nil {
 		return runF(opts)
 	}
+	defer c.closeConnections()
 	return run(opts)
+}
+
+// closeConnections logs out the admin connections of the run and warns on
+// stderr about each session it could not end.
+func (o *commonOptions) closeConnections() {
+	for _, err := range o.connect.close(o.Context) {
+		o.warn(err)
+	}
+}
+
+// warn prints a warning line on stderr, secrets redacted.
+func (o *commonOptions) warn(err error) {
+	if o.IO == nil {
+		return
+	}
+	msg := err.Error()
+	if o.Redactor != nil {
+		msg = o.Redactor.Redact(msg)
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%s %s\n", o.IO.ErrTheme().Warn.Render("warning:"), msg)
 }
 
 // keycloakOptions are the options of a command that talks to one realm:
