@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -103,4 +104,24 @@ func (o *fileOptions) addFileFlag(cmd *cobra.Command, value, usage string) {
 // load reads and checks the file -f names (- is stdin).
 func (o *fileOptions) load() (*spec.File, error) {
 	return spec.Load(o.File, o.IO.In, o.Getenv)
+}
+
+// endBrowserSessions ends the Keycloak sessions a browser login of user
+// opened (their ids from the login's cookies), through the admin API of the
+// file's Keycloak, one by one: no other session of the user is touched.
+// Each one left (no admin credentials, a refusal) is a warning naming it.
+func (o *commonOptions) endBrowserSessions(k *spec.Keycloak, user string, sids []string) {
+	if len(sids) == 0 {
+		return
+	}
+	admin, err := o.connect.keycloakAdmin(k.URL, k.Admin)
+	if err != nil {
+		for _, sid := range sids {
+			o.warn(&keycloak.SessionLeftError{Realm: k.Realm, User: user, Session: sid, Err: fmt.Errorf("no admin login to end it: %w", err)})
+		}
+		return
+	}
+	for _, err := range admin.EndSessions(o.Context, k.Realm, user, sids) {
+		o.warn(err)
+	}
 }

@@ -101,13 +101,10 @@ func rancherLoginRun(opts *rancherLoginOptions) error {
 	if err != nil {
 		return err
 	}
-	password := filePassword(file, opts.User, opts.Getenv)
-	if password == "" {
-		if password, err = readPassword(opts.IO, opts.Getenv, "Password for "+opts.User+": "); err != nil {
-			return err
-		}
+	password, err := userPassword(opts.IO, opts.Getenv, opts.Redactor, file, opts.User)
+	if err != nil {
+		return err
 	}
-	opts.Redactor.Add(password)
 	hc, err := opts.connect.plainHTTP()
 	if err != nil {
 		return err
@@ -122,6 +119,7 @@ func rancherLoginRun(opts *rancherLoginOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.endBrowserSessions(file.Keycloak, opts.User, res.Sessions)
 	if opts.Globals.JSON() {
 		if err := writeJSON(opts.IO.Out, rancherLoginJSON(res)); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -156,4 +157,16 @@ func (a *Admin) Close(ctx context.Context) error {
 		return &SessionLeftError{Realm: g.Realm, User: g.User, Session: sid, Err: fmt.Errorf("%v; then the admin API: %w", err, derr)}
 	}
 	return nil
+}
+
+// SessionIDs are the sessions the KEYCLOAK_IDENTITY cookies of a browser
+// login name (browser.KeycloakIdentities), without repeats.
+func SessionIDs(identities []string) []string {
+	var out []string
+	for _, c := range identities {
+		if sid := SessionID(c); sid != "" && !slices.Contains(out, sid) {
+			out = append(out, sid)
+		}
+	}
+	return out
 }
