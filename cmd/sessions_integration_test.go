@@ -202,6 +202,43 @@ func TestIntegrationRunsLeaveNoSessions(t *testing.T) {
 	if got := r.sessions(realm, "alice"); !slices.Equal(got, before) {
 		t.Errorf("after the refresh token's logout: sessions %v, want %v", got, before)
 	}
+	wrongPasswordCountsOnce(r, realm, path)
+}
+
+// wrongPasswordCountsOnce turns on brute-force detection and runs doctor
+// --user and plan with a wrong password: each run counts one login failure,
+// however many logins doctor would make.
+func wrongPasswordCountsOnce(r *traceRig, realm, path string) {
+	t := r.t
+	ctx := context.Background()
+	if err := r.tb.KeycloakAdminRequest(ctx, http.MethodPut, "/"+realm, map[string]any{"bruteForceProtected": true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	id := r.userID(realm, "alice")
+	failures := func() float64 {
+		var st map[string]any
+		if err := r.tb.KeycloakAdminRequest(ctx, http.MethodGet, "/"+realm+"/attack-detection/brute-force/users/"+id, nil, &st); err != nil {
+			t.Fatal(err)
+		}
+		n, _ := st["numFailures"].(float64)
+		return n
+	}
+	wrong := maps.Clone(r.env)
+	wrong["ALICE_PASSWORD"] = "alice-Wrong-Pw-0"
+	out := r.noTrace(wrong, realm, "alice", ExitFindings, "doctor", "-f", path, "--user", "alice", "-o", "json")
+	var rep doctor.Report
+	json.Unmarshal([]byte(out), &rep)
+	if !slices.ContainsFunc(rep.Checks, func(c doctor.Check) bool { return strings.Contains(c.Message, "was not tried: Keycloak refused the password") }) {
+		t.Errorf("doctor with a wrong password tried every login: %+v", rep.Checks)
+	}
+	if n := failures(); n != 1 {
+		t.Errorf("doctor with a wrong password: %v login failures, want 1", n)
+	}
+	time.Sleep(1100 * time.Millisecond) // past Keycloak's quick-login check
+	r.noTrace(wrong, realm, "alice", 0, "plan", "-f", path)
+	if n := failures(); n != 2 {
+		t.Errorf("then plan: %v login failures, want 2", n)
+	}
 }
 
 func (r *traceRig) clientSecret(realm, clientID string) string {
