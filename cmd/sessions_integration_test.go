@@ -44,7 +44,9 @@ func newTraceRig(t *testing.T) *traceRig {
 		t.Fatal(err)
 	}
 	id := r.userID("master", r.admin)
-	t.Cleanup(func() { tb.KeycloakAdminRequest(context.Background(), http.MethodDelete, "/master/users/"+id, nil, nil) })
+	t.Cleanup(func() {
+		tb.KeycloakAdminRequest(context.Background(), http.MethodDelete, "/master/users/"+id, nil, nil)
+	})
 	var role map[string]any
 	if err := tb.KeycloakAdminRequest(ctx, http.MethodGet, "/master/roles/admin", nil, &role); err != nil {
 		t.Fatal(err)
@@ -228,7 +230,9 @@ func wrongPasswordCountsOnce(r *traceRig, realm, path string) {
 	out := r.noTrace(wrong, realm, "alice", ExitFindings, "doctor", "-f", path, "--user", "alice", "-o", "json")
 	var rep doctor.Report
 	json.Unmarshal([]byte(out), &rep)
-	if !slices.ContainsFunc(rep.Checks, func(c doctor.Check) bool { return strings.Contains(c.Message, "was not tried: Keycloak refused the password") }) {
+	if !slices.ContainsFunc(rep.Checks, func(c doctor.Check) bool {
+		return strings.Contains(c.Message, "was not tried: Keycloak refused the password")
+	}) {
 		t.Errorf("doctor with a wrong password tried every login: %+v", rep.Checks)
 	}
 	if n := failures(); n != 1 {
