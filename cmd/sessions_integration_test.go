@@ -295,3 +295,27 @@ func TestIntegrationAuthzLeavesNoSession(t *testing.T) {
 		t.Fatalf("keycloak authz: %v %s", err, out)
 	}
 }
+
+// doctor --user's Django site login (a browser login through the site's
+// Keycloak button) leaves no session either.
+func TestIntegrationDoctorSiteLoginLeavesNoSession(t *testing.T) {
+	r := newTraceRig(t)
+	s := newSite(t, "mozilla-django-oidc", "")
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realm := "trace-" + s.realm
+	os.WriteFile(s.path, []byte(strings.Replace(string(data), "realm: "+s.realm, "realm: "+realm, 1)), 0o600)
+	s.realm = realm // the cleanup deletes this one
+	s.setUp()
+	env := maps2(r.env, "BREWERY_OIDC_SECRET", s.env["BREWERY_OIDC_SECRET"])
+	out := r.noTrace(env, realm, "alice", 0, "doctor", "-f", s.path, "--user", "alice", "-o", "json")
+	var rep doctor.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rep.Logins, func(l doctor.Login) bool { return l.Path == "django brewery" && l.OK }) {
+		t.Errorf("doctor made no Django login: %+v", rep.Logins)
+	}
+}
