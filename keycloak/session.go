@@ -48,6 +48,7 @@ func (e *SessionLeftError) Error() string {
 		e.Session, who, e.Realm, e.Err)
 }
 
+// Unwrap is the refusal that left the session open.
 func (e *SessionLeftError) Unwrap() error { return e.Err }
 
 // LogoutGrant ends the session of a token response at realm's logout
