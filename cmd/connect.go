@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,8 @@ type connector struct {
 	getenv     func(string) string
 	httpClient func(httpclient.Options) (*http.Client, error)
 	redactor   *secret.Redactor
+	// admins are the admin connections made so far, logged out by close.
+	admins []*keycloak.Admin
 }
 
 func (f *Factory) connector() *connector {
@@ -92,7 +95,32 @@ func (c *connector) keycloakAdmin(url string, admin spec.Admin) (*keycloak.Admin
 	if err != nil {
 		return nil, err
 	}
-	return keycloak.NewAdmin(url, hc, creds), nil
+	a := keycloak.NewAdmin(url, hc, creds)
+	c.admins = append(c.admins, a)
+	return a, nil
+}
+
+// close ends the admin sessions the command's connections opened (one per
+// admin that logged in with a password) and returns what it could not end.
+// It runs after the command, so it gets a context of its own, bounded, that
+// an interrupted run's cancellation does not end.
+func (c *connector) close(parent context.Context) []error {
+	if c == nil || len(c.admins) == 0 {
+		return nil
+	}
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, a := range c.admins {
+		if err := a.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.admins = nil
+	return errs
 }
 
 // vaultConn connects to Vault (or OpenBao) the way their CLIs do:

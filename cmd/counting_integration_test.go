@@ -18,8 +18,12 @@ import (
 // cancelAfter set it cancels a context once that many writes were sent.
 type requestCounter struct {
 	reads, writes, logins atomic.Int64
-	cancelAfter           int64
-	cancel                context.CancelFunc
+	// logouts end the sessions the run's own logins opened (the logout
+	// endpoint, the admin API's delete of one session): not writes to the
+	// configuration.
+	logouts     atomic.Int64
+	cancelAfter int64
+	cancel      context.CancelFunc
 }
 
 // countedTransport sends through base and counts into c; each HTTP client
@@ -36,6 +40,9 @@ func (t *countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	case strings.Contains(r.URL.Path, "openid-connect/token"), strings.HasSuffix(r.URL.Path, "/login"), strings.HasSuffix(r.URL.Path, "/oidc/auth_url"),
 		strings.Contains(r.URL.Path, "/login-actions/"): // a login form submitted
 		c.logins.Add(1)
+	case strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/logout"),
+		r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/sessions/"):
+		c.logouts.Add(1)
 	case r.Method == http.MethodGet || r.Method == "LIST",
 		strings.HasSuffix(r.URL.Path, "/partial-export"):
 		c.reads.Add(1)

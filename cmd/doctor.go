@@ -66,12 +66,17 @@ made by hand: --realm and --client, each --vault-mount with its --vault-role(s)
 (all roles when none is named), --site-url with --library for a Django site,
 --rancher-url (with --rancher-metadata and --rancher-fields) for Rancher.
 
-With --user NAME (password from $SSOCTL_PASSWORD, a prompt, or stdin) doctor
-logs in for real: the password grant, Vault JWT logins per JWT role with the ID
+With --user NAME doctor logs in for real (the password: with -f, the variable
+the file's users: entry for NAME names in password_env, when it is set; else
+$SSOCTL_PASSWORD, a prompt, or stdin): the password grant, Vault JWT logins per JWT role with the ID
 token and with the access token, Vault's browser flow per OIDC role (auth_url, Keycloak's login form,
 Vault's callback: it proves the redirect URI and the client secret Vault holds),
 and each Django site that is running. The step that broke is reported with the
-server's own message.
+server's own message. Each Keycloak session these logins open is ended when
+they are done (the password grant's by its refresh token, the browser logins'
+by the admin API's delete of exactly those sessions); one that cannot be is a
+warning naming it. A password Keycloak refuses is not tried again in the run,
+so a wrong one counts once toward the realm's brute-force lockout.
 
 --fix (with -f) merges the fixes' sso.yaml lines into the file, keeping its
 comments and order, then prints the plan. Doctor itself never writes to
@@ -92,7 +97,7 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 	fl := cmd.Flags()
 	opts.addFileFlag(cmd, "", "check the systems this sso.yaml names")
 	fl.BoolVar(&opts.Fix, "fix", false, "merge the fixes into the file (-f), then print the plan")
-	fl.StringVar(&opts.User, "user", "", "log in for real as this user (password from $SSOCTL_PASSWORD, a prompt or stdin)")
+	fl.StringVar(&opts.User, "user", "", "log in for real as this user (password from the file's password_env, $SSOCTL_PASSWORD, a prompt or stdin)")
 	opts.addFlags(cmd, "the realm to check")
 	fl.StringVar(&opts.Client, "client", "", "the client to check (without -f)")
 	fl.Var(&mountFlag{opts: opts}, "vault-mount", "a Vault auth mount that trusts the client (repeatable)")
@@ -161,7 +166,7 @@ func doctorRun(opts *doctorOptions) error {
 		return err
 	}
 	o := doctor.Options{User: opts.User}
-	if o.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User); err != nil {
+	if o.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, in.file, opts.User); err != nil {
 		return err
 	}
 	if opts.RancherMetadata != "" {

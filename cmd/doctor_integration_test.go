@@ -435,7 +435,12 @@ func TestIntegrationDoctorOnlyReads(t *testing.T) {
 	if rc.writes.Load() != 0 {
 		t.Errorf("doctor wrote %d times", rc.writes.Load())
 	}
-	t.Logf("doctor --user: %d reads, %d logins", rc.reads.Load(), rc.logins.Load())
+	t.Logf("doctor --user: %d reads, %d logins, %d logouts", rc.reads.Load(), rc.logins.Load(), rc.logouts.Load())
+	// The password grant's logout, the delete of the OIDC login's session
+	// and the admin's logout: each session the run opened, ended.
+	if rc.logouts.Load() != 3 {
+		t.Errorf("doctor --user ended %d sessions, want 3", rc.logouts.Load())
+	}
 	// Nothing secret is printed: not the password, not the client secret.
 	a := keycloak.NewAdmin(r.tb.KeycloakURL, http.DefaultClient, keycloak.Credentials{Username: r.tb.KeycloakAdmin, Password: r.tb.KeycloakAdminPassword})
 	secret, err := a.ClientSecret(context.Background(), r.realm, "vault")

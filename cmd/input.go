@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/spec"
 )
 
 // maxInput bounds what is read from a token file or stdin.
@@ -49,17 +50,26 @@ func openFile(name string) (*os.File, error) {
 	return file, nil
 }
 
-// userPassword is the password of --user: "" without one, else
-// readPassword's, registered with the redactor. Commands that log a user in
-// (doctor, keycloak token, keycloak authz) call it before their first
-// request, so that a missing password is exit 2 with no server asked.
-func userPassword(ios *IOStreams, getenv func(string) string, r *secret.Redactor, user string) (string, error) {
+// userPassword is the password of --user: "" without one; else, first,
+// the variable the file's users: entry for the user names (password_env,
+// when file is not nil and that variable is set), then readPassword's
+// ($SSOCTL_PASSWORD, a prompt, stdin); registered with the redactor.
+// Commands that log a user in (doctor, rancher login, keycloak token,
+// keycloak authz) call it before their first request, so that a missing
+// password is exit 2 with no server asked.
+func userPassword(ios *IOStreams, getenv func(string) string, r *secret.Redactor, file *spec.File, user string) (string, error) {
 	if user == "" {
 		return "", nil
 	}
-	p, err := readPassword(ios, getenv, "Password for "+user+": ")
-	if err != nil {
-		return "", err
+	p := ""
+	if file != nil {
+		p = filePassword(file, user, getenv)
+	}
+	var err error
+	if p == "" {
+		if p, err = readPassword(ios, getenv, "Password for "+user+": "); err != nil {
+			return "", err
+		}
 	}
 	r.Add(p)
 	return p, nil

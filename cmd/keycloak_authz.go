@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -31,7 +32,9 @@ func newKeycloakAuthzCmd(f *Factory, runF func(*keycloakAuthzOptions) error) *co
 $SSOCTL_PASSWORD, a prompt, or stdin), then the UMA grant
 (grant_type=urn:ietf:params:oauth:grant-type:uma-ticket, audience=C) returns
 the permissions granted. Every resource and scope of the client (or those
---resource and --scope name) is printed as granted or denied.
+--resource and --scope name) is printed as granted or denied. The user's
+login is logged out when the answer is in (its refresh token, else the admin
+API's delete of that one session), so the run leaves no session.
 
 --explain runs the admin console's policy evaluator too and names the
 permissions and policies that decided.`,
@@ -64,7 +67,7 @@ func keycloakAuthzRun(opts *keycloakAuthzOptions) error {
 	if err != nil {
 		return err
 	}
-	password, err := userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User)
+	password, err := userPassword(opts.IO, opts.Getenv, opts.Redactor, nil, opts.User)
 	if err != nil {
 		return err
 	}
@@ -77,6 +80,9 @@ func keycloakAuthzRun(opts *keycloakAuthzOptions) error {
 	rep, err := admin.Decide(opts.Context, hc, q, func(s string) { opts.Redactor.Add(s) })
 	if err != nil {
 		return err
+	}
+	for _, w := range rep.Warnings {
+		opts.warn(errors.New(w))
 	}
 	if opts.Globals.JSON() {
 		return writeJSON(opts.IO.Out, rep)

@@ -33,6 +33,12 @@ direct_access_grants: true); the password is read from $SSOCTL_PASSWORD, or
 prompted for on a terminal, or read from the first line of stdin. Without
 --user, the client-credentials grant is used (service_accounts: true).
 
+The password grant opens a Keycloak session for the user, and this command
+hands it to you with the tokens: unlike ssoctl's other logins it does not end
+it (stderr says so). End it with the refresh token (-o json prints it):
+POST /realms/R/protocol/openid-connect/logout with client_id, client_secret
+and refresh_token; or let it expire at the realm's SSO idle timeout.
+
 The client's secret is read from the variable named by --client-secret-env,
 or else fetched through the admin API (with $KEYCLOAK_ADMIN and
 $KEYCLOAK_ADMIN_PASSWORD).
@@ -80,7 +86,7 @@ func keycloakTokenRun(opts *keycloakTokenOptions) error {
 	} else if admin, err = opts.connect.keycloakAdmin(opts.URL, spec.Admin{}); err != nil {
 		return err
 	}
-	if req.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, opts.User); err != nil {
+	if req.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, nil, opts.User); err != nil {
 		return err
 	}
 	if admin != nil {
@@ -94,6 +100,10 @@ func keycloakTokenRun(opts *keycloakTokenOptions) error {
 		return err
 	}
 	opts.Redactor.Add(tok.AccessToken, tok.IDToken, tok.RefreshToken)
+	if opts.User != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "%s this login opened Keycloak session %s for %s, which stays open with the tokens: its refresh token ends it at /realms/%s/protocol/openid-connect/logout\n",
+			opts.IO.ErrTheme().Muted.Render("note:"), orNone(keycloak.SessionID(tok.AccessToken)), opts.User, opts.Realm)
+	}
 	show := opts.Globals.ShowSecrets || !opts.IO.IsStdoutTTY()
 	mask := func(s string) string {
 		if show {

@@ -2,11 +2,13 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/internal/secret"
+	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -35,13 +37,36 @@ type commandOptions interface{ common() *commonOptions }
 
 // runCommand is the step every RunE ends with, once the flags are checked:
 // the command's context into opts, then runF when a test gave one, else
-// run.
+// run; then the admin sessions the run opened are logged out (a failure
+// there is a warning, never the run's error).
 func runCommand[T commandOptions](cmd *cobra.Command, opts T, runF, run func(T) error) error {
-	opts.common().Context = cmd.Context()
+	c := opts.common()
+	c.Context = cmd.Context()
 	if runF != nil {
 		return runF(opts)
 	}
+	defer c.closeConnections()
 	return run(opts)
+}
+
+// closeConnections logs out the admin connections of the run and warns on
+// stderr about each session it could not end.
+func (o *commonOptions) closeConnections() {
+	for _, err := range o.connect.close(o.Context) {
+		o.warn(err)
+	}
+}
+
+// warn prints a warning line on stderr, secrets redacted.
+func (o *commonOptions) warn(err error) {
+	if o.IO == nil {
+		return
+	}
+	msg := err.Error()
+	if o.Redactor != nil {
+		msg = o.Redactor.Redact(msg)
+	}
+	fmt.Fprintf(o.IO.ErrOut, "%s %s\n", o.IO.ErrTheme().Warn.Render("warning:"), msg)
 }
 
 // keycloakOptions are the options of a command that talks to one realm:
@@ -91,4 +116,24 @@ func (o *fileOptions) addFileFlag(cmd *cobra.Command, value, usage string) {
 // load reads and checks the file -f names (- is stdin).
 func (o *fileOptions) load() (*spec.File, error) {
 	return spec.Load(o.File, o.IO.In, o.Getenv)
+}
+
+// endBrowserSessions ends the Keycloak sessions a browser login of user
+// opened (their ids from the login's cookies), through the admin API of the
+// file's Keycloak, one by one: no other session of the user is touched.
+// Each one left (no admin credentials, a refusal) is a warning naming it.
+func (o *commonOptions) endBrowserSessions(k *spec.Keycloak, user string, sids []string) {
+	if len(sids) == 0 {
+		return
+	}
+	admin, err := o.connect.keycloakAdmin(k.URL, k.Admin)
+	if err != nil {
+		for _, sid := range sids {
+			o.warn(&keycloak.SessionLeftError{Realm: k.Realm, User: user, Session: sid, Err: fmt.Errorf("no admin login to end it: %w", err)})
+		}
+		return
+	}
+	for _, err := range admin.EndSessions(o.Context, k.Realm, user, sids) {
+		o.warn(err)
+	}
 }

@@ -38,7 +38,9 @@ decryption), and the principal is resolved as Rancher's provider resolves it:
 each field by the attribute's friendly name, else its name.
 
 The password comes from the variable the file's users: entry names
-(password_env), else $SSOCTL_PASSWORD, a prompt or stdin. Without --sp-cert and
+(password_env), else $SSOCTL_PASSWORD, a prompt or stdin. The Keycloak session
+the login opens is deleted afterwards through the admin API (the file's admin
+login), that session only; without admin credentials a warning names it. Without --sp-cert and
 --sp-key a throwaway pair signs the request; give Rancher's pair when Keycloak
 verifies request signatures or encrypts assertions.
 
@@ -101,13 +103,10 @@ func rancherLoginRun(opts *rancherLoginOptions) error {
 	if err != nil {
 		return err
 	}
-	password := filePassword(file, opts.User, opts.Getenv)
-	if password == "" {
-		if password, err = readPassword(opts.IO, opts.Getenv, "Password for "+opts.User+": "); err != nil {
-			return err
-		}
+	password, err := userPassword(opts.IO, opts.Getenv, opts.Redactor, file, opts.User)
+	if err != nil {
+		return err
 	}
-	opts.Redactor.Add(password)
 	hc, err := opts.connect.plainHTTP()
 	if err != nil {
 		return err
@@ -122,6 +121,7 @@ func rancherLoginRun(opts *rancherLoginOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.endBrowserSessions(file.Keycloak, opts.User, res.Sessions)
 	if opts.Globals.JSON() {
 		if err := writeJSON(opts.IO.Out, rancherLoginJSON(res)); err != nil {
 			return err

@@ -63,6 +63,11 @@ type Admin struct {
 	// lock takes the ownership record's lock; nil is lockRecord (tests
 	// of other requests replace it).
 	lock func(ctx context.Context, realm string) (unlock func() error, err error)
+
+	// passwords are the verdicts of the users' password checks so far, so
+	// that a run tries each password once (see passwordStale).
+	pwMu      sync.Mutex
+	passwords map[string]bool
 }
 
 // NewAdmin returns an Admin for the server at baseURL (e.g.
@@ -198,21 +203,24 @@ func (a *Admin) Clock(ctx context.Context) (server, local time.Time, err error) 
 // issuedAt reads a JWT's iat without verifying it: the token is only a
 // clock reading here, never a credential we trust.
 func issuedAt(jwt string) time.Time {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return time.Time{}
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return time.Time{}
-	}
 	var claims struct {
 		IAT float64 `json:"iat"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || claims.IAT <= 0 {
+	if !unverifiedClaims(jwt, &claims) || claims.IAT <= 0 {
 		return time.Time{}
 	}
 	return time.Unix(int64(claims.IAT), 0)
+}
+
+// unverifiedClaims decodes a JWT's payload into out without checking its
+// signature; false when jwt is not a JWT with a JSON payload.
+func unverifiedClaims(jwt string, out any) bool {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	return err == nil && json.Unmarshal(payload, out) == nil
 }
 
 func (a *Admin) login(ctx context.Context) (*gocloak.JWT, error) {

@@ -38,12 +38,16 @@ type Decisions struct {
 	Client    string            `json:"client"`
 	Decisions []Decision        `json:"decisions"`
 	Explain   []EvaluatedPolicy `json:"explain,omitempty"`
+	// Warnings are what the run could not tidy up (the login's session
+	// left open); printed on stderr, never in the JSON.
+	Warnings []string `json:"-"`
 }
 
 // Decide asks the real Keycloak for q's decisions: it reads the client's
 // resources and scopes through the admin API, logs the user in to the
 // client itself (password grant, with the client's secret), and asks the
-// UMA grant for every resource and scope pair. hc is the client for the
+// UMA grant for every resource and scope pair, then ends the login's
+// session (Warnings say when it could not). hc is the client for the
 // realm's public token endpoint. secret is called with the client secret
 // and the user's access token as soon as each is known, so a caller can
 // redact them. A question that names no pair of the client is an
@@ -72,10 +76,16 @@ func (a *Admin) Decide(ctx context.Context, hc *http.Client, q DecisionQuery, se
 		ask = append(ask, p[0]+"#"+p[1])
 	}
 	granted, err := UMAPermissions(ctx, hc, a.BaseURL(), q.Realm, tok.AccessToken, q.Client, ask)
+	// The login's session has served: it is ended whatever the answer.
+	left := a.EndGrant(ctx, hc, Grant{Realm: q.Realm, ClientID: q.Client, ClientSecret: clientSecret, User: q.User,
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken})
 	if err != nil {
 		return nil, err
 	}
 	rep := &Decisions{User: q.User, Client: q.Client, Decisions: []Decision{}}
+	if left != nil {
+		rep.Warnings = append(rep.Warnings, left.Error())
+	}
 	for _, p := range pairs {
 		ok := slices.ContainsFunc(granted, func(g UMAPermission) bool {
 			return g.Resource == p[0] && (p[1] == "" || slices.Contains(g.Scopes, p[1]))

@@ -36,8 +36,8 @@ type counter struct {
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := c.base.RoundTrip(r)
-	if strings.Contains(r.URL.Path, "/protocol/openid-connect/token") {
-		return resp, err // logins are neither reads nor writes of the realm
+	if strings.Contains(r.URL.Path, "/protocol/openid-connect/token") || strings.HasSuffix(r.URL.Path, "/protocol/openid-connect/logout") {
+		return resp, err // logins and their logouts are neither reads nor writes of the realm
 	}
 	// The realm's partial export is a POST that writes nothing.
 	if r.Method == http.MethodGet || strings.HasSuffix(r.URL.Path, "/partial-export") {

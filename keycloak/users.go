@@ -42,10 +42,16 @@ func (r *reader) readUser(ur UserRead) error {
 		if err := r.acquire(r.ctx); err != nil {
 			return err
 		}
-		u.PasswordStale, err = r.a.passwordStale(r.ctx, r.realm, ur.Username, ur.Password)
+		var left error
+		u.PasswordStale, left, err = r.a.passwordStale(r.ctx, r.realm, ur.Username, ur.Password)
 		r.release()
 		if err != nil {
 			return err
+		}
+		if left != nil {
+			r.mu.Lock()
+			r.st.Warnings = append(r.st.Warnings, left.Error())
+			r.mu.Unlock()
 		}
 	}
 	r.mu.Lock()
@@ -81,18 +87,37 @@ func readUser(get func(string, any) error, realm, username string) (*User, error
 // passwordStale checks a user's password with one password grant through
 // the realm's admin-cli client: true when Keycloak says the credentials are
 // invalid. Any other refusal (a required action, a disabled direct grant)
-// means the password itself was accepted.
-func (a *Admin) passwordStale(ctx context.Context, realm, username, password string) (bool, error) {
-	_, err := TokenGrant(ctx, a.http, a.base, realm, url.Values{
+// means the password itself was accepted. The grant's session is ended at
+// once (left, a *SessionLeftError, when that failed). Each user's password
+// is tried at most once per Admin (one run), so a stale password counts one
+// login failure toward brute-force detection per run, however often the run
+// reads the realm.
+func (a *Admin) passwordStale(ctx context.Context, realm, username, password string) (stale bool, left, err error) {
+	key := realm + "\x00" + username + "\x00" + password
+	a.pwMu.Lock()
+	v, ok := a.passwords[key]
+	a.pwMu.Unlock()
+	if ok {
+		return v, nil, nil
+	}
+	tok, err := TokenGrant(ctx, a.http, a.base, realm, url.Values{
 		"grant_type": {"password"}, "client_id": {"admin-cli"}, "username": {username}, "password": {password}})
 	var apiErr *APIError
 	switch {
 	case err == nil:
-		return false, nil
+		left = a.EndGrant(ctx, a.http, Grant{Realm: realm, ClientID: "admin-cli", User: username, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken})
 	case errors.As(err, &apiErr):
-		return (apiErr.Status == 400 || apiErr.Status == 401) && strings.Contains(apiErr.Message, "Invalid user credentials"), nil
+		stale = (apiErr.Status == 400 || apiErr.Status == 401) && strings.Contains(apiErr.Message, "Invalid user credentials")
+	default:
+		return false, nil, err
 	}
-	return false, err
+	a.pwMu.Lock()
+	if a.passwords == nil {
+		a.passwords = map[string]bool{}
+	}
+	a.passwords[key] = stale
+	a.pwMu.Unlock()
+	return stale, left, nil
 }
 
 // users plans the file's users (for demos and test logins): created with

@@ -5,8 +5,10 @@
 // fix, as a Keycloak or Vault setting and as the sso.yaml lines that make it.
 //
 // Its checks only read configuration. What it changes is said here so no
-// one is surprised: a test login (--user) opens a Keycloak session for that
-// user, as any login does; the logout probe (doctor logout) logs the user
+// one is surprised: a test login (--user) opens Keycloak sessions for that
+// user, as any login does, and ends each one it opened when the logins are
+// done (the refresh token's logout, else the admin API's delete of that
+// session); the logout probe (doctor logout) logs the user
 // in to two clients and logs out of the first, which ends that SSO session
 // in Keycloak and sends its back-channel logouts (the point of the probe);
 // and --fix edits the sso.yaml, which the CLI writes.
@@ -153,6 +155,11 @@ type doc struct {
 	// saml is Rancher's setup as the checks read it, for the SAML login;
 	// nil when there is no rancher: section or it could not be read.
 	saml *samlSetup
+	// sessions are the Keycloak sessions the browser logins opened, ended
+	// when the logins are done; refused is the login at which Keycloak
+	// refused the password ("" none), after which no login tries it again.
+	sessions []string
+	refused  string
 }
 
 // samlSetup is the live SAML client facing Rancher and the IdP metadata

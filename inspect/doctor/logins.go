@@ -45,8 +45,10 @@ func systemOf(path string) string {
 
 // logins performs the real logins: the password grant, each JWT role with
 // the ID token, each OIDC role through the browser flow, and each Django
-// site that is running.
+// site that is running. Every Keycloak session they open is ended at the
+// end, and a password Keycloak refuses is not tried again in this run.
 func (d *doc) logins(ctx context.Context, user, password string) {
+	defer d.endSessions(ctx, user)
 	if d.saml != nil {
 		d.rancherLogin(ctx, user, password)
 	}
@@ -59,20 +61,7 @@ func (d *doc) logins(ctx context.Context, user, password string) {
 		d.login(Login{Path: "keycloak", User: user, Step: "reading the client secret", Message: err.Error()})
 		return
 	}
-	var tok *keycloak.TokenResponse
-	if d.live.client.Settings().DirectGrants {
-		tok, err = keycloak.RequestToken(ctx, d.sys.HTTP, d.t.KeycloakURL, keycloak.TokenRequest{Realm: d.t.Realm, ClientID: d.t.Client,
-			ClientSecret: secret, Username: user, Password: password})
-		if err != nil {
-			d.login(Login{Path: "keycloak", User: user, Step: "the password grant", Message: keycloakMessage(err)})
-			tok = nil
-		} else {
-			d.login(Login{Path: "keycloak", User: user, OK: true, Granted: "ID and access tokens from the password grant"})
-		}
-	} else {
-		d.add(Check{ID: "login.keycloak", System: sysKeycloak, Status: Warn,
-			Message: "client " + d.t.Client + " allows no direct grants, so no token was fetched for the JWT logins (the browser logins still run)"})
-	}
+	tok := d.passwordGrant(ctx, user, password, secret)
 	for _, m := range d.live.mounts {
 		for _, name := range m.names {
 			r := m.roles[name]
@@ -83,9 +72,83 @@ func (d *doc) logins(ctx context.Context, user, password string) {
 			}
 		}
 	}
+	if tok != nil {
+		d.endGrant(ctx, user, secret, tok)
+	}
 	for _, s := range d.t.Sites {
 		d.siteLogin(ctx, s.Name, s.URL, user, password)
 	}
+}
+
+// passwordGrant logs user in to the client with the password grant, when
+// the client allows it; nil when there is no token.
+func (d *doc) passwordGrant(ctx context.Context, user, password, secret string) *keycloak.TokenResponse {
+	if !d.live.client.Settings().DirectGrants {
+		d.add(Check{ID: "login.keycloak", System: sysKeycloak, Status: Warn,
+			Message: "client " + d.t.Client + " allows no direct grants, so no token was fetched for the JWT logins (the browser logins still run)"})
+		return nil
+	}
+	if d.skipRefused("keycloak", user) {
+		return nil
+	}
+	tok, err := keycloak.RequestToken(ctx, d.sys.HTTP, d.t.KeycloakURL, keycloak.TokenRequest{Realm: d.t.Realm, ClientID: d.t.Client,
+		ClientSecret: secret, Username: user, Password: password})
+	if err != nil {
+		d.noteRefused("keycloak", err.Error())
+		d.login(Login{Path: "keycloak", User: user, Step: "the password grant", Message: keycloakMessage(err)})
+		return nil
+	}
+	d.login(Login{Path: "keycloak", User: user, OK: true, Granted: "ID and access tokens from the password grant"})
+	return tok
+}
+
+// endGrant logs the password grant's session out once its tokens have
+// served the JWT logins (Vault keeps its own tokens).
+func (d *doc) endGrant(ctx context.Context, user, secret string, tok *keycloak.TokenResponse) {
+	err := d.sys.Keycloak.EndGrant(ctx, d.sys.HTTP, keycloak.Grant{Realm: d.t.Realm, ClientID: d.t.Client, ClientSecret: secret,
+		User: user, AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken})
+	if err != nil {
+		d.add(Check{ID: "login.session", System: sysKeycloak, Status: Warn, Message: err.Error()})
+	}
+}
+
+// opened records the sessions browser b's login opened.
+func (d *doc) opened(b *browser.Browser) {
+	for _, sid := range keycloak.SessionIDs(b.KeycloakIdentities()) {
+		if !slices.Contains(d.sessions, sid) {
+			d.sessions = append(d.sessions, sid)
+		}
+	}
+}
+
+// endSessions deletes, through the admin API, exactly the sessions the
+// browser logins opened; each one that stays is a warning naming it.
+func (d *doc) endSessions(ctx context.Context, user string) {
+	for _, err := range d.sys.Keycloak.EndSessions(ctx, d.t.Realm, user, d.sessions) {
+		d.add(Check{ID: "login.session", System: sysKeycloak, Status: Warn, Message: err.Error()})
+	}
+	d.sessions = nil
+}
+
+// noteRefused remembers that Keycloak refused the password at path when
+// msg says so.
+func (d *doc) noteRefused(path, msg string) {
+	if d.refused == "" && (strings.Contains(msg, "Invalid user credentials") || strings.Contains(msg, "Invalid username or password")) {
+		d.refused = path
+	}
+}
+
+// skipRefused reports whether the login at path must not be tried because
+// Keycloak already refused the password in this run, and says so: each
+// further try would count one more login failure toward the realm's
+// brute-force lockout.
+func (d *doc) skipRefused(path, user string) bool {
+	if d.refused == "" {
+		return false
+	}
+	d.add(Check{ID: "login." + strings.SplitN(path, " ", 2)[0], System: systemOf(path), Status: Warn,
+		Message: fmt.Sprintf("%s as %s was not tried: Keycloak refused the password at the %s login, and doctor tries a refused password once per run so as not to count more failures toward brute-force lockout", path, user, d.refused)})
+	return true
 }
 
 func keycloakMessage(err error) string {
@@ -164,14 +227,19 @@ func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password stri
 		d.login(Login{Path: path, User: user, Step: "Vault's auth_url", Message: msg})
 		return
 	}
+	if d.skipRefused(path, user) {
+		return
+	}
 	target, _ := url.Parse(redirect)
 	b := browser.Over(d.sys.HTTP)
+	defer d.opened(b)
 	b.Stop = func(u *url.URL) bool { return u.Host == target.Host && u.Path == target.Path }
 	page, err := b.Get(ctx, authURL)
 	if err == nil && page.Form("kc-form-login") != nil {
 		page, err = b.KeycloakLogin(ctx, page, user, password)
 	}
 	if err != nil {
+		d.noteRefused(path, err.Error())
 		d.login(Login{Path: path, User: user, Step: "Keycloak's login", Message: err.Error()})
 		return
 	}
@@ -201,9 +269,14 @@ func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) 
 		d.add(Check{ID: "login.django", System: sysDjango, Status: Warn, Message: "site " + name + " is not running at " + site + "; its login was not tried"})
 		return
 	}
+	if d.skipRefused(path, user) {
+		return
+	}
+	defer d.opened(b)
 	page, err := b.AppLogin(ctx, site+"/admin/login/?next=/admin/", "keycloak-sso-login", user, password)
 	switch {
 	case err != nil:
+		d.noteRefused(path, err.Error())
 		d.login(Login{Path: path, User: user, Step: "the login through Keycloak", Message: err.Error()})
 	case page.Status >= 400:
 		d.login(Login{Path: path, User: user, Step: "the site's callback", Message: fmt.Sprintf("%d at %s: %.300s", page.Status, page.URL.Path, page.Text())})
@@ -225,10 +298,14 @@ func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 		d.login(Login{Path: "rancher saml", User: user, Step: "Keycloak's SAML endpoint", Message: err.Error()})
 		return
 	}
+	d.sessions = append(d.sessions, res.Sessions...)
 	var failed []string
 	for _, f := range res.Findings {
 		if f.ID == login.FindingThrowawayPair {
 			continue // doctor never holds Rancher's key pair
+		}
+		if f.ID == login.FindingKeycloakRefused {
+			d.noteRefused("rancher saml", f.Message)
 		}
 		st := Warn
 		if f.Severity == rancher.SeverityError {

@@ -227,6 +227,9 @@ func TestRunWithLogins(t *testing.T) {
 		accessToken = signed(t, claims)
 		r[stubDemoToken] = stubReply{Body: fmt.Sprintf(`{"access_token":%q,"expires_in":300,"refresh_expires_in":1800,"refresh_token":"rt","token_type":"Bearer","id_token":%q,"not-before-policy":0,"session_state":"sid-1","scope":"openid profile email"}`, accessToken, idToken)}
 		r["GET /admin/realms/demo/clients/u1/client-secret"] = stubReply{Body: `{"type":"secret","value":"vault-secret"}`}
+		// The password grant's session is logged out once the JWT logins
+		// are done.
+		r["POST /realms/demo/protocol/openid-connect/logout"] = stubReply{Status: 204}
 		// Vault's auth_url leads to Keycloak's login form; the form's
 		// answer redirects to the CLI's listener with the code.
 		r["GET /realms/demo/protocol/openid-connect/auth"] = stubReply{Body: `<!DOCTYPE html><html><body><form id="kc-form-login" onsubmit="login.disabled = true; return true;" action="` + base +

@@ -94,3 +94,25 @@ func (p *Page) SAMLPost() *Form {
 	}
 	return nil
 }
+
+// KeycloakIdentities are the KEYCLOAK_IDENTITY cookies the browser holds
+// for the Keycloak realms it visited (each hop under /realms/R/), one per
+// realm. Each is a JWT whose sid claim names the SSO session the login
+// opened, so the caller can end exactly that session.
+func (b *Browser) KeycloakIdentities() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, h := range b.Hops {
+		u, err := url.Parse(h.URL)
+		if err != nil || !strings.HasPrefix(u.Path, "/realms/") {
+			continue
+		}
+		for _, c := range b.client.Jar.Cookies(u) {
+			if c.Name == "KEYCLOAK_IDENTITY" && c.Value != "" && !seen[c.Value] {
+				seen[c.Value] = true
+				out = append(out, c.Value)
+			}
+		}
+	}
+	return out
+}

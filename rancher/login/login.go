@@ -15,6 +15,7 @@ import (
 
 	"github.com/ssoctl/ssoctl/internal/browser"
 	"github.com/ssoctl/ssoctl/internal/httpclient"
+	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/rancher"
 )
 
@@ -54,6 +55,9 @@ type Result struct {
 	Attributes map[string][]string `json:"attributes"`
 	Response   ResponseShape       `json:"response"`
 	Findings   []rancher.Finding   `json:"findings"`
+	// Sessions are the Keycloak SSO sessions the login opened (the sid of
+	// the browser's KEYCLOAK_IDENTITY cookie), for the caller to end.
+	Sessions []string `json:"-"`
 }
 
 // OK reports whether Rancher would log the user in with every field
@@ -99,6 +103,7 @@ func Run(ctx context.Context, hc *http.Client, cfg Config, user, password string
 	}
 
 	b := browser.Over(hc)
+	defer func() { res.Sessions = keycloak.SessionIDs(b.KeycloakIdentities()) }()
 	page, err := b.Get(ctx, redirect.String())
 	if err != nil {
 		return nil, unreachable(ssoURL, err)
