@@ -330,7 +330,7 @@ func TestDiffPrunesOnlyWhatItOwns(t *testing.T) {
 		}
 		updates = append(updates, string(c.Action)+" "+c.Kind+" "+c.Name+f)
 	}
-	wantUpdates := []string{"update client demo/vault mappers=old-app", "update group-role-binding demo/kv-managers realm-roles roles=[auditor old-app handmade]",
+	wantUpdates := []string{"update client demo/vault mappers=old-app", "update group-role-binding demo/kv-managers realm-roles roles=[auditor handmade old-app]",
 		"update user demo/alice groups=old-app", "update ownership-record demo attribute ssoctl.owned objects=" + fmt.Sprint(len(st.Owned))}
 	slices.Sort(updates)
 	slices.Sort(wantUpdates)

@@ -233,7 +233,7 @@ func (b *builder) bindings(g spec.Group) {
 			// The file's list is the group's list: the roles it no
 			// longer names go without --prune.
 			b.p.Add(b.change("group-role-binding", label, plan.Update, stepPrune,
-				[]plan.FieldDiff{{Field: "roles", Old: c.have, New: without(c.have, drop)}}, unbindRoles{Group: g.Name, Client: c.client, Roles: drop}))
+				[]plan.FieldDiff{{Field: "roles", Old: sortedCopy(c.have), New: sortedCopy(without(c.have, drop))}}, unbindRoles{Group: g.Name, Client: c.client, Roles: drop}))
 		}
 	}
 }
@@ -336,5 +336,13 @@ func without(list, drop []string) []string {
 			out = append(out, s)
 		}
 	}
+	return out
+}
+
+// sortedCopy returns list sorted, for a plan that reads the same whatever
+// order the server listed it in.
+func sortedCopy(list []string) []string {
+	out := slices.Clone(list)
+	slices.Sort(out)
 	return out
 }
