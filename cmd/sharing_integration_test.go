@@ -551,6 +551,13 @@ func TestIntegrationVaultRolesPerOwner(t *testing.T) {
 	}
 	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	pemText := strings.ReplaceAll(strings.TrimSpace(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))), "\n", "\\n")
+	// Each file also has an external group with an alias on the mount.
+	groupOf := map[string]string{"shop-site": mount + "-shop", "": mount + "-blog"}
+	t.Cleanup(func() {
+		for _, g := range groupOf {
+			tb.Vault().Logical().Delete("identity/group/name/" + g)
+		}
+	})
 	file := func(owner string, roles ...string) string {
 		var b strings.Builder
 		if owner != "" {
@@ -560,7 +567,19 @@ func TestIntegrationVaultRolesPerOwner(t *testing.T) {
 		for _, r := range roles {
 			fmt.Fprintf(&b, "        %s: {user_claim: sub, bound_audiences: [%s]}\n", r, r)
 		}
+		if len(roles) > 0 {
+			fmt.Fprintf(&b, "      groups:\n        - {name: %s, policies: [default], alias: %s}\n", groupOf[owner], groupOf[owner])
+		}
 		return b.String()
+	}
+	groupOwner := func(name string) (string, bool) {
+		s, err := tb.Vault().Logical().Read("identity/group/name/" + name)
+		if err != nil || s == nil {
+			return "", false
+		}
+		md, _ := s.Data["metadata"].(map[string]any)
+		o, _ := md["ssoctl-owner"].(string)
+		return o, true
 	}
 	dir := t.TempDir()
 	os.MkdirAll(filepath.Join(dir, "blog"), 0o700)
@@ -590,7 +609,14 @@ func TestIntegrationVaultRolesPerOwner(t *testing.T) {
 	if opts["ssoctl.roles.shop-site"] != "shop-a,shop-b" || opts["ssoctl.roles.blog/sso"] != "blog-a" {
 		t.Fatalf("mount options: %v", opts)
 	}
-	if out := run(0, "plan", "-f", shop); !strings.Contains(out, "role "+mount+"/blog-a  (owned by blog/sso)") {
+	if o, _ := groupOwner(groupOf["shop-site"]); o != "shop-site" {
+		t.Errorf("shop's group is marked %q", o)
+	}
+	if o, _ := groupOwner(groupOf[""]); o != "blog/sso" {
+		t.Errorf("blog's group is marked %q", o)
+	}
+	if out := run(0, "plan", "-f", shop); !strings.Contains(out, "role "+mount+"/blog-a  (owned by blog/sso)") ||
+		!strings.Contains(out, "group "+groupOf[""]+" (alias") || !strings.Contains(out, "(owned by blog/sso)") || strings.Contains(out, "would delete") {
 		t.Fatalf("shop's plan:\n%s", out)
 	}
 	write(shop, file("shop-site", "shop-a"))
@@ -607,5 +633,11 @@ func TestIntegrationVaultRolesPerOwner(t *testing.T) {
 	}
 	if got := fmt.Sprint(list.Data["keys"]); got != "[shop-a]" {
 		t.Errorf("roles left: %s, want shop-a only", got)
+	}
+	if _, ok := groupOwner(groupOf[""]); ok {
+		t.Error("blog's --prune kept its group")
+	}
+	if _, ok := groupOwner(groupOf["shop-site"]); !ok {
+		t.Error("blog's --prune deleted shop's group")
 	}
 }

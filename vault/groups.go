@@ -1,9 +1,11 @@
 package vault
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/ssoctl/ssoctl/plan"
@@ -32,26 +34,39 @@ func (b *builder) groups(a spec.AuthMount) error {
 			}
 		}
 	}
+	if err := b.groupConflicts(a, have); err != nil {
+		return err
+	}
 	for _, it := range plan.Reconcile(plan.Set[spec.ExternalGroup, map[string]any]{
-		Want:  a.Groups,
-		Have:  have,
-		Name:  func(g spec.ExternalGroup) string { return g.Name },
-		Diff:  groupDiff,
-		Owned: func(name string) bool { return ownedGroup(have[name]) },
+		Want: a.Groups,
+		Have: have,
+		Name: func(g spec.ExternalGroup) string { return g.Name },
+		Diff: func(g spec.ExternalGroup, cur map[string]any) []plan.FieldDiff { return groupDiff(g, cur, b.o.Owner) },
+		Owned: func(name string) bool {
+			managed, owner := groupOwner(have[name])
+			return managed && (owner == b.o.Owner || (owner == "" && slices.Contains(b.o.AdoptFrom, plan.Unowned)))
+		},
 	}) {
 		g, cur := it.Want, it.Have
 		switch it.Action {
 		case plan.Delete:
 			alias, _ := cur["alias"].(map[string]any)
 			label := fmt.Sprintf("%s (alias %q on %s/)", it.Name, str(alias["name"]), a.Path)
-			b.p.AddExtra(b.change("group", label, plan.Delete, stepPrune, nil, deleteGroup{ID: str(cur["id"])}), it.Owned)
+			c := b.change("group", label, plan.Delete, stepPrune, nil, deleteGroup{ID: str(cur["id"])})
+			if managed, owner := groupOwner(cur); managed && !it.Owned {
+				b.p.AddOthers(c, cmp.Or(owner, plan.Unowned))
+				continue
+			}
+			b.p.AddExtra(c, it.Owned)
 			continue
 		case plan.Create:
-			b.p.Add(b.change("group", g.Name, plan.Create, stepGroups,
-				[]plan.FieldDiff{{Field: "type", New: "external"}, {Field: "policies", New: nonNil(g.Policies)}, {Field: "metadata." + ManagedByKey, New: ManagedByThis}},
-				upsertGroup{g.Name, groupBody(g, nil)}))
+			fields := []plan.FieldDiff{{Field: "type", New: "external"}, {Field: "policies", New: nonNil(g.Policies)}, {Field: "metadata." + ManagedByKey, New: ManagedByThis}}
+			if b.o.Owner != "" {
+				fields = append(fields, plan.FieldDiff{Field: "metadata." + OwnerKey, New: b.o.Owner})
+			}
+			b.p.Add(b.change("group", g.Name, plan.Create, stepGroups, fields, upsertGroup{g.Name, groupBody(g, nil, b.o.Owner)}))
 		default:
-			b.p.Add(b.change("group", g.Name, it.Action, stepGroups, it.Fields, upsertGroup{g.Name, groupBody(g, cur)}))
+			b.p.Add(b.change("group", g.Name, it.Action, stepGroups, it.Fields, upsertGroup{g.Name, groupBody(g, cur, b.o.Owner)}))
 		}
 		if g.Alias != "" {
 			if err := b.alias(a, g, cur); err != nil {
@@ -63,20 +78,42 @@ func (b *builder) groups(a spec.AuthMount) error {
 }
 
 // groupBody is an external group as the name endpoint takes it: the file's
-// policies, and the group's metadata with ssoctl's marker added.
-func groupBody(g spec.ExternalGroup, cur map[string]any) map[string]any {
+// policies, and the group's metadata with ssoctl's marker and the file's
+// owner added.
+func groupBody(g spec.ExternalGroup, cur map[string]any, owner string) map[string]any {
 	md := map[string]string{}
 	have, _ := cur["metadata"].(map[string]any)
 	for k, v := range have {
 		md[k] = str(v)
 	}
 	md[ManagedByKey] = ManagedByThis
+	if owner != "" {
+		md[OwnerKey] = owner
+	}
 	return map[string]any{"type": "external", "policies": nonNil(g.Policies), "metadata": md}
 }
 
-// groupDiff compares a group's policies, as a set, and ssoctl's marker: a
-// group named in the file without it is adopted.
-func groupDiff(g spec.ExternalGroup, cur map[string]any) []plan.FieldDiff {
+// groupConflicts refuses groups the file names that another owner's
+// marker claims, unless the file adopts from that owner.
+func (b *builder) groupConflicts(a spec.AuthMount, have map[string]map[string]any) error {
+	var taken []string
+	others := map[string]bool{}
+	for _, g := range a.Groups {
+		if managed, o := groupOwner(have[g.Name]); managed && o != "" && o != b.o.Owner && !slices.Contains(b.o.AdoptFrom, o) {
+			taken = append(taken, fmt.Sprintf("group %s (owned by %s)", g.Name, o))
+			others[o] = true
+		}
+	}
+	if len(taken) == 0 {
+		return nil
+	}
+	return &InputError{Msg: fmt.Sprintf("this file (owner %s) declares Vault groups that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
+		b.o.Owner, strings.Join(taken, ", "), strings.Join(slices.Sorted(maps.Keys(others)), ", "))}
+}
+
+// groupDiff compares a group's policies, as a set, ssoctl's marker (a
+// group named in the file without it is adopted) and its owner.
+func groupDiff(g spec.ExternalGroup, cur map[string]any, owner string) []plan.FieldDiff {
 	var fields []plan.FieldDiff
 	havePol := stringList(cur["policies"])
 	if !plan.Equal(sortedAny(normalize(havePol)), sortedAny(normalize(nonNil(g.Policies)))) {
@@ -88,6 +125,13 @@ func groupDiff(g spec.ExternalGroup, cur map[string]any) []plan.FieldDiff {
 			old = str(md[ManagedByKey])
 		}
 		fields = append(fields, plan.FieldDiff{Field: "metadata." + ManagedByKey, Old: old, New: ManagedByThis})
+	}
+	if _, have := groupOwner(cur); owner != "" && have != owner {
+		var old any
+		if have != "" {
+			old = have
+		}
+		fields = append(fields, plan.FieldDiff{Field: "metadata." + OwnerKey, Old: old, New: owner})
 	}
 	return fields
 }

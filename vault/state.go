@@ -22,6 +22,9 @@ const (
 	RolesOption   = "ssoctl.roles"
 	ManagedByKey  = "managed-by"
 	ManagedByThis = "ssoctl"
+	// OwnerKey is the metadata key that names the owner (spec.File.Owner)
+	// of an external group ssoctl manages.
+	OwnerKey = "ssoctl-owner"
 )
 
 // State is what Vault holds now for the objects a file manages.
@@ -247,8 +250,15 @@ func (c *Conn) readOthers(ctx context.Context, v *spec.Vault, st *State, conc in
 
 // ownedGroup reports whether a group carries ssoctl's marker.
 func ownedGroup(grp map[string]any) bool {
+	managed, _ := groupOwner(grp)
+	return managed
+}
+
+// groupOwner reads a group's metadata: whether ssoctl manages it, and for
+// which owner ("" for a group marked before owners).
+func groupOwner(grp map[string]any) (managed bool, owner string) {
 	md, _ := grp["metadata"].(map[string]any)
-	return str(md[ManagedByKey]) == ManagedByThis
+	return str(md[ManagedByKey]) == ManagedByThis, str(md[OwnerKey])
 }
 
 func str(v any) string {
