@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/Nerzal/gocloak/v13"
+	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -289,6 +290,11 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 		d.Users = append(d.Users, du)
 	}
 	return d
+}
+
+// claimant is the file as the ownership record sees it.
+func (d *Desired) claimant() plan.Claimant {
+	return plan.Claimant{Owner: d.Owner, AdoptFrom: d.AdoptFrom}
 }
 
 // client returns the desired client with clientID, or nil.

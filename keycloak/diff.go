@@ -97,7 +97,7 @@ func (b *builder) change(kind, name string, action plan.Action, step int, fields
 // conflict, unless the file adopts from that owner.
 func (b *builder) name(r plan.Ref) {
 	b.named[r] = true
-	if o := b.rec[r]; o != "" && o != b.d.Owner && !slices.Contains(b.d.AdoptFrom, o) {
+	if b.d.claimant().Refuses(b.rec[r]) {
 		b.conflicts = append(b.conflicts, r)
 	}
 }
@@ -154,17 +154,13 @@ func (b *builder) ownership() {
 			b.rec[r] = ""
 		}
 	}
-	adoptUnowned := slices.Contains(b.d.AdoptFrom, plan.Unowned)
 	b.mine = plan.Owned{}
 	for r, o := range b.rec {
-		if o == b.d.Owner || (o == "" && adoptUnowned) {
+		if b.d.claimant().Prunes(o) {
 			b.mine[r] = true
 		}
 	}
 }
-
-// maxConflictsShown bounds the objects a conflict error lists.
-const maxConflictsShown = 5
 
 // conflictError refuses a file that names objects another owner owns.
 func (b *builder) conflictError() error {
@@ -172,24 +168,15 @@ func (b *builder) conflictError() error {
 		return nil
 	}
 	refs := plan.Owned{}
-	owners := map[string]bool{}
 	for _, r := range b.conflicts {
 		refs[r] = true
-		owners[b.rec[r]] = true
 	}
-	sorted := refs.Sorted()
-	var lines []string
-	for i, r := range sorted {
-		if i == maxConflictsShown {
-			lines = append(lines, fmt.Sprintf("and %d more", len(sorted)-i))
-			break
-		}
-		lines = append(lines, fmt.Sprintf("%s (owned by %s)", r, b.rec[r]))
+	var objects, owners []string
+	for _, r := range refs.Sorted() {
+		objects = append(objects, fmt.Sprintf("%s (owned by %s)", r, b.rec[r]))
+		owners = append(owners, b.rec[r])
 	}
-	others := slices.Sorted(maps.Keys(owners))
-	return &InputError{Key: "owner", Msg: fmt.Sprintf(
-		"realm %s: this file (owner %s) declares objects that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
-		b.d.Realm, b.d.Owner, strings.Join(lines, ", "), strings.Join(others, ", "))}
+	return &InputError{Key: "owner", Msg: "realm " + b.d.Realm + ": " + b.d.claimant().Conflict("objects", objects, owners)}
 }
 
 // The refs that name Keycloak objects, in the ownership record and in the
@@ -261,7 +248,7 @@ func (b *builder) recordChange(old, nw plan.Owned, step int) *plan.Change {
 	}
 	return plan.NewChange("keycloak", plan.PhaseKeycloak, step, "ownership-record", b.d.Realm+" attribute "+OwnershipAttribute, action,
 		[]plan.FieldDiff{{Field: b.ownerField(), Old: countOrNil(old), New: len(nw)}},
-		writeRecord{Owner: b.d.Owner, Mine: nw, AdoptFrom: b.d.AdoptFrom})
+		writeRecord{Claimant: b.d.claimant(), Mine: nw})
 }
 
 // ownerField names the record's field a change writes: the owner's

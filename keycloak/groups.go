@@ -99,7 +99,7 @@ func (b *builder) groups() {
 		}
 		// A parent the file only implies may be another owner's: two
 		// files keep their groups under one parent.
-		if o := b.rec[groupRef(it.Name)]; !declared[it.Name] && o != "" && o != b.d.Owner {
+		if o := b.rec[groupRef(it.Name)]; !declared[it.Name] && o != "" && !b.d.claimant().Prunes(o) {
 			b.p.Add(b.change("group", it.Name, plan.NoOp, stepGroups, nil, nil))
 			continue
 		}

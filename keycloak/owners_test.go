@@ -84,7 +84,7 @@ func TestDiffRefusesAnotherOwnersObject(t *testing.T) {
 }
 
 func TestWriteRecordRefusesAnObjectClaimedMeanwhile(t *testing.T) {
-	w := writeRecord{Owner: "blog", Mine: plan.Owned{clientRef("x"): true}}
+	w := writeRecord{Claimant: plan.Claimant{Owner: "blog"}, Mine: plan.Owned{clientRef("x"): true}}
 	if err := w.claimedMeanwhile("demo", plan.Record{clientRef("x"): "shop"}); err == nil || !strings.Contains(err.Error(), "just recorded by owner shop") {
 		t.Errorf("got %v", err)
 	}

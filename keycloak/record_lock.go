@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"time"
 
@@ -181,9 +180,8 @@ func ignore404(loc string, err error) (string, error) {
 // owners' entries included, go back as they were read a moment before.
 // An object of Mine that another owner took meanwhile fails the write.
 type writeRecord struct {
-	Owner     string
-	Mine      plan.Owned
-	AdoptFrom []string
+	plan.Claimant
+	Mine plan.Owned
 }
 
 func (o writeRecord) apply(ctx context.Context, x *executor) (err error) {
@@ -229,11 +227,7 @@ func (o writeRecord) apply(ctx context.Context, x *executor) (err error) {
 // once).
 func (o writeRecord) claimedMeanwhile(realm string, rec plan.Record) error {
 	for r := range o.Mine {
-		other := rec[r]
-		if other == "" || other == o.Owner {
-			continue
-		}
-		if !slices.Contains(o.AdoptFrom, other) {
+		if other := rec[r]; o.Refuses(other) {
 			return &InputError{Key: "owner", Msg: fmt.Sprintf("realm %s: %s was just recorded by owner %s, and this file (owner %s) declares it too; declare it in one file only, or move it here with adopt_from: [%s]",
 				realm, r, other, o.Owner, other)}
 		}

@@ -3,6 +3,8 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Record is an ownership record: every object ssoctl created or adopted,
@@ -93,4 +95,39 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	}
 	*r = out
 	return nil
+}
+
+// Claimant is a file as the ownership records see it: its owner, and the
+// owners whose objects it may take over (spec.File.AdoptFrom). Every
+// system's planner asks it the same two questions.
+type Claimant struct {
+	Owner     string
+	AdoptFrom []string
+}
+
+// Prunes reports whether an object recorded for owner o is the file's to
+// prune: its own, or one recorded without an owner when it adopts those.
+func (c Claimant) Prunes(o string) bool {
+	return o == c.Owner || (o == "" && slices.Contains(c.AdoptFrom, Unowned))
+}
+
+// Refuses reports whether the file may not declare an object recorded for
+// owner o: another owner's, that it does not adopt from.
+func (c Claimant) Refuses(o string) bool {
+	return o != "" && o != c.Owner && !slices.Contains(c.AdoptFrom, o)
+}
+
+// maxConflictsShown bounds the objects a conflict message lists.
+const maxConflictsShown = 5
+
+// Conflict says that the file declares objects (each "kind name (owned by
+// X)") that the owners own, and how to fix it.
+func (c Claimant) Conflict(what string, objects, owners []string) string {
+	shown := slices.Clone(objects)
+	if len(shown) > maxConflictsShown {
+		shown = append(shown[:maxConflictsShown], fmt.Sprintf("and %d more", len(objects)-maxConflictsShown))
+	}
+	owners = slices.Compact(slices.Sorted(slices.Values(owners)))
+	return fmt.Sprintf("this file (owner %s) declares %s that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
+		c.Owner, what, strings.Join(shown, ", "), strings.Join(owners, ", "))
 }

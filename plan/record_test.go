@@ -45,3 +45,23 @@ func TestRecordWith(t *testing.T) {
 		t.Error("Equal ignores owners or refs")
 	}
 }
+
+func TestClaimant(t *testing.T) {
+	c := Claimant{Owner: "shop", AdoptFrom: []string{"blog"}}
+	for _, tt := range []struct {
+		o               string
+		prunes, refuses bool
+	}{{"shop", true, false}, {"", false, false}, {"blog", false, false}, {"wiki", false, true}} {
+		if c.Prunes(tt.o) != tt.prunes || c.Refuses(tt.o) != tt.refuses {
+			t.Errorf("%q: prunes %v refuses %v", tt.o, c.Prunes(tt.o), c.Refuses(tt.o))
+		}
+	}
+	if !(Claimant{AdoptFrom: []string{Unowned}}).Prunes("") || (Claimant{Owner: "x"}).Prunes("") {
+		t.Error("unowned objects are the file's to prune only when it adopts them")
+	}
+	msg := c.Conflict("objects", []string{"a (owned by wiki)", "b", "c", "d", "e", "f", "g"}, []string{"wiki", "docs", "wiki"})
+	want := "this file (owner shop) declares objects that another file owns: a (owned by wiki), b, c, d, e, and 2 more; declare each in one file only, or move them to this one with adopt_from: [docs, wiki]"
+	if msg != want {
+		t.Errorf("got  %s\nwant %s", msg, want)
+	}
+}

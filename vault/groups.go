@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/ssoctl/ssoctl/plan"
@@ -44,7 +43,7 @@ func (b *builder) groups(a spec.AuthMount) error {
 		Diff: func(g spec.ExternalGroup, cur map[string]any) []plan.FieldDiff { return groupDiff(g, cur, b.o.Owner) },
 		Owned: func(name string) bool {
 			managed, owner := groupOwner(have[name])
-			return managed && (owner == b.o.Owner || (owner == "" && slices.Contains(b.o.AdoptFrom, plan.Unowned)))
+			return managed && b.o.claimant().Prunes(owner)
 		},
 	}) {
 		g, cur := it.Want, it.Have
@@ -96,19 +95,17 @@ func groupBody(g spec.ExternalGroup, cur map[string]any, owner string) map[strin
 // groupConflicts refuses groups the file names that another owner's
 // marker claims, unless the file adopts from that owner.
 func (b *builder) groupConflicts(a spec.AuthMount, have map[string]map[string]any) error {
-	var taken []string
-	others := map[string]bool{}
+	var taken, others []string
 	for _, g := range a.Groups {
-		if managed, o := groupOwner(have[g.Name]); managed && o != "" && o != b.o.Owner && !slices.Contains(b.o.AdoptFrom, o) {
+		if managed, o := groupOwner(have[g.Name]); managed && b.o.claimant().Refuses(o) {
 			taken = append(taken, fmt.Sprintf("group %s (owned by %s)", g.Name, o))
-			others[o] = true
+			others = append(others, o)
 		}
 	}
 	if len(taken) == 0 {
 		return nil
 	}
-	return &InputError{Msg: fmt.Sprintf("this file (owner %s) declares Vault groups that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
-		b.o.Owner, strings.Join(taken, ", "), strings.Join(slices.Sorted(maps.Keys(others)), ", "))}
+	return &InputError{Msg: b.o.claimant().Conflict("Vault groups", taken, others)}
 }
 
 // groupDiff compares a group's policies, as a set, ssoctl's marker (a

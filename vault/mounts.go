@@ -89,10 +89,9 @@ func (b *builder) rolesRecord(path string, named []string, pruned map[string]boo
 // mine returns the roles of owners that this file may prune: its owner's,
 // and those recorded before owners when it adopts them.
 func (b *builder) mine(owners map[string]string) map[string]bool {
-	adoptUnowned := slices.Contains(b.o.AdoptFrom, plan.Unowned)
 	out := map[string]bool{}
 	for n, o := range owners {
-		if o == b.o.Owner || (o == "" && adoptUnowned) {
+		if b.o.claimant().Prunes(o) {
 			out[n] = true
 		}
 	}

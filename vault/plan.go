@@ -119,6 +119,11 @@ type builder struct {
 	p  *plan.Plan
 }
 
+// claimant is the file as the ownership records see it.
+func (o PlanOptions) claimant() plan.Claimant {
+	return plan.Claimant{Owner: o.Owner, AdoptFrom: o.AdoptFrom}
+}
+
 // change makes a change of a Vault object.
 func (b *builder) change(kind, name string, action plan.Action, step int, fields []plan.FieldDiff, o op) *plan.Change {
 	return plan.NewChange("vault", plan.PhaseVault, step, kind, name, action, fields, o)

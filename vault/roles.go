@@ -148,17 +148,15 @@ func (o deleteRole) apply(ctx context.Context, x *executor) error {
 // conflicts refuses roles the file names that another owner's option
 // lists, unless the file adopts from that owner.
 func (b *builder) conflicts(path string, owners map[string]string, named []string) error {
-	var taken []string
-	others := map[string]bool{}
+	var taken, others []string
 	for _, n := range named {
-		if o := owners[n]; o != "" && o != b.o.Owner && !slices.Contains(b.o.AdoptFrom, o) {
+		if o := owners[n]; b.o.claimant().Refuses(o) {
 			taken = append(taken, fmt.Sprintf("role %s/%s (owned by %s)", path, n, o))
-			others[o] = true
+			others = append(others, o)
 		}
 	}
 	if len(taken) == 0 {
 		return nil
 	}
-	return &InputError{Msg: fmt.Sprintf("this file (owner %s) declares roles that another file owns: %s; declare each in one file only, or move them to this one with adopt_from: [%s]",
-		b.o.Owner, strings.Join(taken, ", "), strings.Join(slices.Sorted(maps.Keys(others)), ", "))}
+	return &InputError{Msg: b.o.claimant().Conflict("roles", taken, others)}
 }
