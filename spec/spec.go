@@ -81,6 +81,13 @@ type Keycloak struct {
 	Groups               []Group  `yaml:"groups,omitempty"`
 	// Users are for demos and test logins only.
 	Users []User `yaml:"users,omitempty"`
+
+	// Settings, RequiredActions, Flows and Bindings manage the realm
+	// itself (see realm.go); each left out is not managed.
+	Settings        *RealmSettings   `yaml:"settings,omitempty"`
+	RequiredActions []RequiredAction `yaml:"required_actions,omitempty"`
+	Flows           []Flow           `yaml:"flows,omitempty"`
+	Bindings        *FlowBindings    `yaml:"bindings,omitempty"`
 }
 
 // Admin says how ssoctl logs in to the admin API: a user's password grant
@@ -150,6 +157,10 @@ type Client struct {
 	// default. "" clears one.
 	SingleLogoutURLPost     *string `yaml:"single_logout_url_post,omitempty"`
 	SingleLogoutURLRedirect *string `yaml:"single_logout_url_redirect,omitempty"`
+
+	// Flows overrides the realm's browser and direct grant flows for this
+	// client.
+	Flows *ClientFlows `yaml:"flows,omitempty"`
 
 	// Attributes are raw Keycloak client attributes, for anything the keys
 	// above do not cover. They win over the keys above.

@@ -186,6 +186,7 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 			}
 		}
 	}
+	v.realm(k)
 	users := map[string]bool{}
 	for i := range k.Users {
 		u := &k.Users[i]
