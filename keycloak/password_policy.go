@@ -329,3 +329,15 @@ func utf16Units(s string) []uint16 {
 	}
 	return out
 }
+
+// PasswordRefusal is Keycloak's message for the first of policy's built-in
+// checks that password fails for the user, in the order Keycloak checks
+// them; "" when none does (or the policy does not parse). Policies that
+// need the server are not checked.
+func PasswordRefusal(policy, username, email, password string) string {
+	terms, err := parsePolicy(policy)
+	if err != nil {
+		return ""
+	}
+	return refusal(terms, strings.ToLower(username), email, password)
+}

@@ -379,8 +379,8 @@ func IsStatus(err error, status int) bool {
 // and checks the file's users' passwords against the policy in force.
 func (b *builder) realmSettings() error {
 	s := b.d.Settings
-	if err := b.checkUserPasswords(); err != nil || s == nil {
-		return err
+	if s == nil {
+		return b.checkUserPasswords()
 	}
 	rep := b.realmRep()
 	var fields []plan.FieldDiff
@@ -419,6 +419,9 @@ func (b *builder) realmSettings() error {
 			fields = append(fields, plan.FieldDiff{Field: "password_policy", Old: nilIfEmpty(old), New: normalPolicy(*p)})
 			body["passwordPolicy"] = normalPolicy(*p)
 		}
+	}
+	if err := b.checkUserPasswords(); err != nil {
+		return err
 	}
 	op := updateRealmSettings{Body: body}
 	if err := b.smtp(rep, &fields, &op); err != nil {
