@@ -256,10 +256,10 @@ func TestIntegrationRealmSettingsExample(t *testing.T) {
 		"loginWithEmailAllowed": true, "duplicateEmailsAllowed": false, "editUsernameAllowed": false,
 		"accessTokenLifespan": 300.0, "ssoSessionIdleTimeout": 1800.0, "ssoSessionMaxLifespan": 36000.0,
 		"offlineSessionIdleTimeout": 2592000.0, "accessCodeLifespan": 60.0,
-		"passwordPolicy": "length(12) and digits(1) and notUsername",
+		"passwordPolicy":      "length(12) and digits(1) and notUsername",
 		"bruteForceProtected": true, "failureFactor": 5.0, "waitIncrementSeconds": 60.0, "maxFailureWaitSeconds": 900.0,
 		"otpPolicyType": "totp", "otpPolicyAlgorithm": "HmacSHA1", "otpPolicyDigits": 6.0, "otpPolicyPeriod": 30.0,
-		"loginTheme": "keycloak.v2",
+		"loginTheme":    "keycloak.v2",
 		"eventsEnabled": true, "adminEventsEnabled": true, "adminEventsDetailsEnabled": true, "eventsExpiration": 604800.0,
 	}
 	for field, v := range want {
