@@ -287,6 +287,8 @@ func wantedSettings(s *spec.RealmSettings) []wanted {
 // shownOld writes Keycloak's value the way the file writes it.
 func shownOld(kind settingKind, v any) any {
 	switch kind {
+	case kString:
+		return nilIfEmpty(v.(string))
 	case kDur:
 		return spec.FormatSeconds(v.(int64))
 	case kDurMs:
@@ -414,7 +416,7 @@ func (b *builder) realmSettings() error {
 				providers = b.st.ServerInfo.PasswordPolicies
 			}
 			if _, err := checkPolicy(*p, providers); err != nil {
-				return &InputError{Key: "keycloak.settings.password_policy", Msg: "password_policy: " + err.Error()}
+				return &InputError{Key: "keycloak.settings.password_policy", Msg: err.Error()}
 			}
 			fields = append(fields, plan.FieldDiff{Field: "password_policy", Old: nilIfEmpty(old), New: normalPolicy(*p)})
 			body["passwordPolicy"] = normalPolicy(*p)
@@ -549,7 +551,7 @@ func (b *builder) smtp(rep map[string]json.RawMessage, fields *[]plan.FieldDiff,
 	_ = json.Unmarshal(rep["smtpServer"], &cur)
 	want := smtpConfig(m)
 	changed := false
-	for _, k := range slices.Sorted(maps.Keys(want)) {
+	for _, k := range smtpOrder {
 		if smtpValue(cur, k) != want[k] {
 			*fields = append(*fields, plan.FieldDiff{Field: "smtp." + smtpKeys[k], Old: nilIfEmpty(smtpValue(cur, k)), New: want[k]})
 			changed = true
@@ -598,6 +600,9 @@ func (b *builder) smtp(rep map[string]json.RawMessage, fields *[]plan.FieldDiff,
 	op.Body["smtpServer"] = body
 	return nil
 }
+
+// smtpOrder is the order in which plans show the SMTP keys.
+var smtpOrder = []string{"host", "port", "from", "fromDisplayName", "replyTo", "envelopeFrom", "starttls", "ssl", "auth", "user"}
 
 // smtpKeys names the server's SMTP keys as the file does.
 var smtpKeys = map[string]string{"host": "host", "port": "port", "from": "from", "fromDisplayName": "from_display_name",

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -151,6 +152,19 @@ keycloak:
 		t.Errorf("CONFIGURE_TOTP lost its name or priority: %v", ras["CONFIGURE_TOTP"])
 	}
 	h.reapplyWritesNothing(t, ctx, k)
+
+	// The export's required actions are the listing's.
+	bulk, err := h.admin.ReadState(ctx, h.realm, keycloak.ReadOptions{RequiredActions: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	each, err := h.admin.ReadState(ctx, h.realm, keycloak.ReadOptions{RequiredActions: true, PerObject: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bulk.RequiredActions) < 14 || !reflect.DeepEqual(bulk.RequiredActions, each.RequiredActions) {
+		t.Errorf("required actions from the export differ from the listing's:\n%v\n%v", bulk.RequiredActions, each.RequiredActions)
+	}
 
 	// An action deleted from the realm is registered again.
 	if err := h.env.KeycloakAdminRequest(ctx, http.MethodDelete, "/"+h.realm+"/authentication/required-actions/TERMS_AND_CONDITIONS", nil, nil); err != nil {

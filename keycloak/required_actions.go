@@ -56,10 +56,15 @@ func requiredActionsByAlias(list []*RequiredActionRep) map[string]*RequiredActio
 	return out
 }
 
-// readRequiredActions reads the required actions when they are needed and
-// the export did not hold them.
+// readRequiredActions reads the required actions when they are asked for
+// and the export did not hold them; not asked for, they are dropped, so
+// that the state is the same whichever way it was read.
 func (a *Admin) readRequiredActions(ctx context.Context, st *State, o ReadOptions) error {
-	if !o.RequiredActions || st.RequiredActions != nil {
+	if !o.RequiredActions {
+		st.RequiredActions = nil
+		return nil
+	}
+	if st.RequiredActions != nil {
 		return nil
 	}
 	var list []*RequiredActionRep
