@@ -31,6 +31,16 @@ type Browser struct {
 	// Stop, when set, ends redirect following at a location it accepts: the
 	// redirect is returned as the page (e.g. to a CLI's local listener).
 	Stop func(*url.URL) bool
+	// OTP, when set, answers Keycloak's one-time-code page; SetupOTP lets
+	// the login complete the CONFIGURE_TOTP required action (the secret
+	// it reads becomes OTP), naming the device OTPDevice (default
+	// "ssoctl"); AcceptTerms accepts TERMS_AND_CONDITIONS. Without them a
+	// login that meets those pages stops with ErrOTPRequired, ErrOTPSetup
+	// or ErrTerms.
+	OTP         *OTP
+	SetupOTP    bool
+	OTPDevice   string
+	AcceptTerms bool
 }
 
 // Hop is one request and its answer.
