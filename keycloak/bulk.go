@@ -36,6 +36,8 @@ type exportedRealm struct {
 		Realm []*gocloak.Role `json:"realm"`
 	} `json:"roles"`
 	Groups []groupRep `json:"groups"`
+	// RequiredActions are the realm's registered required actions.
+	RequiredActions []*RequiredActionRep `json:"requiredActions"`
 }
 
 // pickedRole is one entry of the admin console's role picker.
@@ -103,6 +105,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 		r.st.RealmRoles[deref(role.Name)] = briefRole(role)
 	}
 	flattenGroups(groups.Groups, r.st)
+	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
 	if errP != nil {
 		return nil, nil
 	}

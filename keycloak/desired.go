@@ -254,6 +254,12 @@ type Desired struct {
 	// objects the file may take over (spec.File).
 	Owner     string
 	AdoptFrom []string
+	// Settings and RequiredActions are the realm's own (realm_settings.go,
+	// required_actions.go); SMTPPassword is read from settings.smtp's
+	// password_env ("" when not set).
+	Settings        *spec.RealmSettings
+	RequiredActions []spec.RequiredAction
+	SMTPPassword    string
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -286,6 +292,10 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 	}
 	for _, sc := range k.ClientScopes {
 		d.ClientScopes = append(d.ClientScopes, ExpandScope(sc))
+	}
+	d.Settings, d.RequiredActions = k.Settings, k.RequiredActions
+	if s := k.Settings; s != nil && s.SMTP != nil && s.SMTP.PasswordEnv != "" {
+		d.SMTPPassword = getenv(s.SMTP.PasswordEnv)
 	}
 	for _, u := range k.Users {
 		du := DesiredUser{User: u}
