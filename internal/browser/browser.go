@@ -41,6 +41,9 @@ type Browser struct {
 	SetupOTP    bool
 	OTPDevice   string
 	AcceptTerms bool
+	// OnPage, when set, sees every answer (tests save Keycloak's pages
+	// with it).
+	OnPage func(*Page)
 }
 
 // Hop is one request and its answer.
@@ -111,7 +114,11 @@ func (b *Browser) Do(ctx context.Context, method, target string, form url.Values
 		return nil, err
 	}
 	b.Hops = append(b.Hops, Hop{method, target, resp.StatusCode})
-	return &Page{URL: req.URL, Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+	p := &Page{URL: req.URL, Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if b.OnPage != nil {
+		b.OnPage(p)
+	}
+	return p, nil
 }
 
 // Get fetches target and follows its redirects.

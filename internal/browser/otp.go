@@ -210,6 +210,19 @@ func (o *OTP) Code(ctx context.Context) (string, error) {
 	return code, nil
 }
 
+// FreshAt is when another OTP of the same key (another process's, or the
+// next run's) first gets a code this one has not handed out: the start of
+// the step after the last one given.
+func (o *OTP) FreshAt() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	period := o.Policy.Period
+	if period <= 0 {
+		period = 30
+	}
+	return time.Unix(int64((o.last+1)*uint64(period)), 0)
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil

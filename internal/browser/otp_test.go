@@ -13,8 +13,9 @@ import (
 )
 
 // savedPage is a page saved from the testbed's Keycloak 26.7.3
-// (testdata/*.html, written by TestIntegrationLoginPages with
-// SSOCTL_SAVE_PAGES set).
+// (testdata/*.html, written by cmd's TestIntegrationLoginsConfigureTOTP and
+// TestIntegrationLoginsTerms with SSOCTL_SAVE_PAGES set; the setup page
+// shows that realm's otp_policy HmacSHA256, 8 digits, 10 s).
 func savedPage(t *testing.T, name string) *Page {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("testdata", name))
@@ -28,7 +29,7 @@ func savedPage(t *testing.T, name string) *Page {
 func TestPageIDs(t *testing.T) {
 	for name, want := range map[string]string{
 		"login-config-totp.html": PageConfigTOTP, "login-config-totp-manual.html": PageConfigTOTP, "login-config-totp-invalid.html": PageConfigTOTP,
-		"login-otp.html": PageOTP, "login-otp-invalid.html": PageOTP, "login-terms.html": PageTerms, "login-invalid.html": PageLogin,
+		"login-otp.html": PageOTP, "login-otp-invalid.html": PageOTP, "terms.html": PageTerms, "login-invalid.html": PageLogin,
 	} {
 		if got := savedPage(t, name).PageID(); got != want {
 			t.Errorf("%s: page id %q, want %q", name, got, want)
@@ -46,7 +47,7 @@ func TestReadOTPSetupManualMode(t *testing.T) {
 	if string(s.Key) != posted || len(posted) != 20 {
 		t.Fatalf("key %q, the form posts %q", s.Key, posted)
 	}
-	if s.Policy != (totp.Policy{Algorithm: "HmacSHA1", Digits: 6, Period: 30}) {
+	if s.Policy != (totp.Policy{Algorithm: "HmacSHA256", Digits: 8, Period: 10}) {
 		t.Fatalf("policy %+v", s.Policy)
 	}
 	if got := p.ElementText("kc-totp-secret-key"); len(strings.Fields(got)) != 8 {
@@ -93,7 +94,7 @@ func TestOTPAndTermsForms(t *testing.T) {
 	if otp == nil || otp.Method != "POST" || otp.Fields.Get("selectedCredentialId") == "" || !otp.Fields.Has("otp") {
 		t.Fatalf("OTP form %+v", otp)
 	}
-	terms := savedPage(t, "login-terms.html").Form("kc-accept")
+	terms := savedPage(t, "terms.html").Form("kc-accept")
 	if terms == nil || !strings.Contains(terms.Action, "execution=TERMS_AND_CONDITIONS") {
 		t.Fatalf("terms form %+v", terms)
 	}
