@@ -203,7 +203,8 @@ func (b *builder) createUser(su DesiredUser, key string) error {
 			}
 			creds, _ := body["credentials"].([]map[string]any)
 			body["credentials"] = append(creds, cred)
-			fields = append(fields, plan.FieldDiff{Field: "otp", New: u.TOTPSecret, Secret: true},
+			// Not even the masked form: its ends are 40 bits of the key.
+			fields = append(fields, plan.FieldDiff{Field: "otp", New: "a TOTP secret from $" + u.TOTPSecretEnv},
 				plan.FieldDiff{Field: "otp_policy", New: fmt.Sprintf("%s, %d digits, %d s", u.OTPPolicy.Algorithm, u.OTPPolicy.Digits, u.OTPPolicy.Period)})
 		}
 	}
