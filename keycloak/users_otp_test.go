@@ -2,8 +2,8 @@ package keycloak
 
 import (
 	"encoding/base32"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
