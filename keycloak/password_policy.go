@@ -62,7 +62,7 @@ import (
 // not checked: Keycloak may still refuse a password for them at apply.
 
 // MaxPasswordPolicy bounds the policy string a file may give.
-const MaxPasswordPolicy = 4096
+const MaxPasswordPolicy = spec.MaxPasswordPolicy
 
 // policyTerm is one term of a password policy.
 type policyTerm struct {

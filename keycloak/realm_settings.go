@@ -566,8 +566,14 @@ func (b *builder) smtp(rep map[string]json.RawMessage, fields *[]plan.FieldDiff,
 			}
 			b.p.Warn("%v; apply will stop before writing anything", err)
 		case cur["password"] == "" || !fingerprintMatches(b.attribute(rep, SMTPFingerprintAttribute), pw):
-			old := any(nil)
-			if cur["password"] != "" {
+			// The realm's password is never shown: ssoctl knows only
+			// whether it is the one it sent last (the fingerprint).
+			var old any
+			switch {
+			case cur["password"] == "":
+			case b.attribute(rep, SMTPFingerprintAttribute) == "":
+				old = "(set, not by ssoctl)"
+			default:
 				old = "(differs)"
 			}
 			*fields = append(*fields, plan.FieldDiff{Field: "smtp.password", Old: old, New: pw, Secret: true})

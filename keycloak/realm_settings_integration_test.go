@@ -256,10 +256,10 @@ func TestIntegrationRealmSettingsExample(t *testing.T) {
 		"loginWithEmailAllowed": true, "duplicateEmailsAllowed": false, "editUsernameAllowed": false,
 		"accessTokenLifespan": 300.0, "ssoSessionIdleTimeout": 1800.0, "ssoSessionMaxLifespan": 36000.0,
 		"offlineSessionIdleTimeout": 2592000.0, "accessCodeLifespan": 60.0,
-		"passwordPolicy": "length(12) and digits(1) and notUsername",
+		"passwordPolicy":      "length(12) and digits(1) and notUsername",
 		"bruteForceProtected": true, "failureFactor": 5.0, "waitIncrementSeconds": 60.0, "maxFailureWaitSeconds": 900.0,
 		"otpPolicyType": "totp", "otpPolicyAlgorithm": "HmacSHA1", "otpPolicyDigits": 6.0, "otpPolicyPeriod": 30.0,
-		"loginTheme": "keycloak.v2",
+		"loginTheme":    "keycloak.v2",
 		"eventsEnabled": true, "adminEventsEnabled": true, "adminEventsDetailsEnabled": true, "eventsExpiration": 604800.0,
 	}
 	for field, v := range want {
@@ -597,4 +597,60 @@ func TestIntegrationPasswordWordsMatchKeycloak(t *testing.T) {
 			t.Errorf("%q: Keycloak said %s; ssoctl says %s", pw, got, ours)
 		}
 	}
+}
+
+func TestIntegrationRealmSettingsExportRoundTrip(t *testing.T) {
+	src := newSetHarness(t)
+	ctx := context.Background()
+	f := src.load(t, "../examples/realm.yaml")
+	k := f.Keycloak
+	k.Flows, k.Bindings = nil, nil
+	k.Settings.Tokens.SSOSessionIdle = ptrTo("1h")
+	k.Settings.Tokens.OfflineSessionMax = ptrTo("90d")
+	k.Settings.BruteForce.QuickLoginCheck = ptrTo("3s")
+	k.Settings.OTPPolicy.Digits = ptrTo(8)
+	k.Settings.Attributes = map[string]string{"hset.exported": "yes"}
+	k.RequiredActions = append(k.RequiredActions, spec.RequiredAction{Alias: "UPDATE_PROFILE", Enabled: ptrTo(false)},
+		spec.RequiredAction{Alias: "UPDATE_PASSWORD", Config: map[string]string{"max_auth_age": "120"}})
+	env := map[string]string{"SMTP_PASSWORD": "smtp-Secret-1"}
+	getenv := func(k string) string { return env[k] }
+	applyWith(t, ctx, src.admin, k, getenv)
+	exported, err := src.admin.Export(ctx, src.realm, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := spec.Marshal(&spec.File{Keycloak: exported})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sso_session_idle: 1h", "offline_session_max: 90d", "quick_login_check: 3s", "digits: 8", "max_failures: 5",
+		"password_policy: length(12) and digits(1) and notUsername", "password_env: SMTP_PASSWORD", "login: keycloak.v2", "expiration: 7d",
+		"hset.exported: \"yes\"", "alias: CONFIGURE_TOTP", "alias: UPDATE_PROFILE", "max_auth_age: \"120\""} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("export lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"ssoctl.", "access_token_lifespan", "VERIFY_EMAIL", "otp_policy:\n      type"} {
+		if strings.Contains(string(text), unwanted) {
+			t.Errorf("export has %q (a default, or ssoctl's own)", unwanted)
+		}
+	}
+	reparsed, err := spec.Parse("export.yaml", text, func(string) string { return src.env.KeycloakURL })
+	if err != nil {
+		t.Fatalf("export does not load: %v\n%s", err, text)
+	}
+	dst := newSetHarness(t)
+	reparsed.Keycloak.Realm = dst.realm
+	reparsed.Keycloak.CreateRealm = true
+	applyWith(t, ctx, dst.admin, reparsed.Keycloak, getenv)
+	again, err := dst.admin.Export(ctx, dst.realm, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.Realm = src.realm
+	text2, _ := spec.Marshal(&spec.File{Keycloak: again})
+	if string(text) != string(text2) {
+		t.Fatalf("round trip differs:\n--- source\n%s\n--- copy\n%s", text, text2)
+	}
+	dst.reapplyWritesNothing(t, ctx, reparsed.Keycloak, getenv)
 }
