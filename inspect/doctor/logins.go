@@ -321,7 +321,7 @@ func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) 
 func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 	r := d.t.Rancher
 	cfg := login.Config{RancherURL: r.URL, EntityID: r.SAMLClient, ClientName: r.SAMLClient, Metadata: d.saml.metadata, Client: d.saml.client,
-		Fields: rancher.FieldsOf(r.Fields)}
+		Fields: rancher.FieldsOf(r.Fields), OTP: d.otp}
 	res, err := login.Run(ctx, d.sys.HTTP, cfg, user, password)
 	if err != nil {
 		d.login(Login{Path: "rancher saml", User: user, Step: "Keycloak's SAML endpoint", Message: err.Error()})
@@ -335,6 +335,9 @@ func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 		}
 		if f.ID == login.FindingKeycloakRefused {
 			d.noteRefused("rancher saml", f.Message)
+			if strings.Contains(f.Message, browser.ErrOTPRequired.Error()) {
+				f.Message, f.Fix = d.otpMissing(user), ""
+			}
 		}
 		st := Warn
 		if f.Severity == rancher.SeverityError {
