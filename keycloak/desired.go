@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/Nerzal/gocloak/v13"
+	"github.com/ssoctl/ssoctl/internal/totp"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -270,6 +271,10 @@ type Desired struct {
 type DesiredUser struct {
 	spec.User
 	Password string
+	// TOTPSecret is the base32 secret totp_secret_env holds ("" none),
+	// OTPPolicy the policy its credential is created under (users.go).
+	TOTPSecret string
+	OTPPolicy  totp.Policy
 }
 
 // Expand turns the keycloak: section into its desired state. getenv reads
@@ -297,6 +302,7 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 		if u.PasswordEnv != "" {
 			du.Password = getenv(u.PasswordEnv)
 		}
+		du.TOTPSecret, du.OTPPolicy = userOTP(k, u, getenv)
 		d.Users = append(d.Users, du)
 	}
 	return d
