@@ -314,6 +314,8 @@ keycloak:
   create_realm: true
   settings:
     otp_policy: {digits: 6, period: 10}
+  required_actions:
+    - {alias: CONFIGURE_TOTP, default: true}
   clients:
     - client_id: vault
       redirect_uris: [http://localhost:8250/oidc/callback]
@@ -340,6 +342,15 @@ func TestIntegrationLoginsTOTPUserFromFile(t *testing.T) {
 	r := newLoginRig(t, "file", text, env...)
 	if got := r.credentialTypes("dave"); !slices.Equal(got, []string{"password", "otp"}) {
 		t.Fatalf("dave's credentials %v", got)
+	}
+	// CONFIGURE_TOTP is a default action: Keycloak gives it to every new
+	// user, and ssoctl takes it back from the one created with its
+	// credential (else the direct grant says "Account is not fully set up").
+	if ra := fmt.Sprint(r.userRep("dave")["requiredActions"]); strings.Contains(ra, "CONFIGURE_TOTP") {
+		t.Errorf("dave, created with an OTP credential, still has to configure one: %s", ra)
+	}
+	if ra := fmt.Sprint(r.userRep("erin")["requiredActions"]); !strings.Contains(ra, "CONFIGURE_TOTP") {
+		t.Errorf("erin, without OTP, lost the default action: %s", ra)
 	}
 	_, err := r.login(r.browser(), "dave", "dave-Pw-4")
 	if !errors.Is(err, browser.ErrOTPRequired) {
