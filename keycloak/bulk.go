@@ -36,6 +36,7 @@ type exportedRealm struct {
 		Realm []*gocloak.Role `json:"realm"`
 	} `json:"roles"`
 	Groups []groupRep `json:"groups"`
+	authExport
 }
 
 // pickedRole is one entry of the admin console's role picker.
@@ -103,6 +104,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 		r.st.RealmRoles[deref(role.Name)] = briefRole(role)
 	}
 	flattenGroups(groups.Groups, r.st)
+	r.st.Auth = groups.authState()
 	if errP != nil {
 		return nil, nil
 	}

@@ -79,6 +79,9 @@ type DesiredClient struct {
 
 	// FrontchannelLogout is the client's top-level frontchannelLogout.
 	FrontchannelLogout *bool
+
+	// Flows are the client's flow overrides, by alias; nil = unmanaged.
+	Flows *spec.ClientFlows
 }
 
 // resolve turns the required URIs of d into managed lists against the
@@ -160,6 +163,8 @@ func ExpandClient(c spec.Client) DesiredClient {
 		ScopeMappings:    roleSet(c.ScopeMappings),
 
 		FrontchannelLogout: c.FrontchannelLogout,
+
+		Flows: c.Flows,
 	}
 	if c.Authorization != nil {
 		d.Authz = ExpandAuthz(c.Authorization)
@@ -253,6 +258,10 @@ type Desired struct {
 	// objects the file may take over (spec.File).
 	Owner     string
 	AdoptFrom []string
+	// Flows and Bindings are the file's authentication flows and the
+	// realm's flow bindings (flows.go).
+	Flows    []spec.Flow
+	Bindings *spec.FlowBindings
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -274,6 +283,7 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 	}
 	d := &Desired{Realm: k.Realm, CreateRealm: k.CreateRealm, RealmRoles: k.RealmRoles, Groups: k.Groups,
 		DefaultScopes: k.DefaultClientScopes, OptionalScopes: k.OptionalClientScopes}
+	d.Flows, d.Bindings = k.Flows, k.Bindings
 	for i, c := range k.Clients {
 		dc := ExpandClient(c)
 		dc.Key = fmt.Sprintf("keycloak.clients[%d]", i)

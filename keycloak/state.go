@@ -50,6 +50,9 @@ type State struct {
 	Record plan.Record
 	// Owned is every object of Record, whoever owns it.
 	Owned plan.Owned
+	// Auth is the realm's authentication flows and bindings (flows.go),
+	// from the export; nil when not read.
+	Auth *AuthState
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).
 	Warnings []string
@@ -78,6 +81,9 @@ type ReadOptions struct {
 	// AllAuthz reads those of every client that has them (for export).
 	Authz    []string
 	AllAuthz bool
+	// Flows reads the flows without the export when the export is not
+	// available (with it, they come for free).
+	Flows bool
 	// PerObject reads the realm roles, clients, client roles and groups
 	// kind by kind and client by client, instead of from the realm's
 	// export; ReadState falls back to it by itself when the export is
@@ -206,6 +212,11 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 	}
 	if err := errors.Join(err, clients.Wait()); err != nil {
 		return err
+	}
+	if o.Flows && r.st.Auth == nil {
+		if err := r.readFlowListings(); err != nil {
+			return err
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
