@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ssoctl/ssoctl/internal/browser"
+	"github.com/ssoctl/ssoctl/internal/httpclient"
 	"github.com/ssoctl/ssoctl/internal/totp"
 	"github.com/ssoctl/ssoctl/testbed"
 )
@@ -101,6 +103,40 @@ func (fr *flowRealm) apply(t *testing.T, text string) (*requestCounter, string) 
 		t.Fatalf("apply: exit %d\n%s", code, out)
 	}
 	return rc, out
+}
+
+// planPaths plans text and returns the paths of the requests it made.
+func (fr *flowRealm) planPaths(t *testing.T, text string) []string {
+	t.Helper()
+	path := filepath.Join(fr.dir, "sso.yaml")
+	os.WriteFile(path, []byte(text), 0o600)
+	ios, _, out, errOut := TestIO()
+	f := NewFactory(ios)
+	f.Getenv = func(k string) string { return fr.env[k] }
+	var mu sync.Mutex
+	var paths []string
+	f.HTTPClient = func(o httpclient.Options) (*http.Client, error) {
+		hc, err := httpclient.New(o)
+		if err != nil {
+			return nil, err
+		}
+		hc.Transport = recordPaths{hc.Transport, func(p string) { mu.Lock(); paths = append(paths, p); mu.Unlock() }}
+		return hc, nil
+	}
+	if code := Run(f, []string{"plan", "-f", path}); code != 0 {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	return paths
+}
+
+type recordPaths struct {
+	base http.RoundTripper
+	rec  func(string)
+}
+
+func (r recordPaths) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.rec(req.Method + " " + req.URL.Path)
+	return r.base.RoundTrip(req)
 }
 
 // executions lists a flow's executions as "level name requirement", with
@@ -314,6 +350,10 @@ func TestIntegrationFlowsChangeInPlaceKeepsLoginsAlive(t *testing.T) {
 	if w := rc.writes.Load(); w != 0 {
 		t.Fatalf("a re-apply wrote %d times:\n%s", w, out)
 	}
+	// A no-op plan reads the flows from the export it reads anyway.
+	if paths := fr.planPaths(t, flowsText(fr.realm, flow, flow, false)); slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(p, "/authentication/") }) {
+		t.Fatalf("a no-op plan asked for flows:\n%s", strings.Join(paths, "\n"))
+	}
 
 	users := fr.importOTPUsers(t, nLogins)
 	ls := fr.startAll(t, users)
@@ -435,4 +475,183 @@ func first(s []string) string {
 		return "(nothing)"
 	}
 	return s[0]
+}
+
+// A realm with flows (one with a config, one copied from Keycloak's
+// registration flow, with its form-flow), bindings and a client's
+// override: exported, applied to an empty realm, exported again: the
+// same text; a plan of the copy has nothing to do.
+func TestIntegrationFlowsExportApplyExport(t *testing.T) {
+	fr := newFlowRealm(t, "export")
+	text := flowsText(fr.realm, "browser-otp", "browser-otp", true)
+	text = strings.Replace(text, "  bindings: {browser: browser-otp}", `    - alias: idp-first
+      executions:
+        - {authenticator: identity-provider-redirector, requirement: ALTERNATIVE, config: {defaultProvider: corp}}
+        - {authenticator: auth-username-password-form, requirement: ALTERNATIVE}
+    - alias: my-registration
+      copy_of: registration
+  bindings: {browser: browser-otp, registration: my-registration}`, 1)
+	text = strings.Replace(text, "      access: public\n", "      access: public\n      flows: {browser: idp-first}\n", 1)
+	fr.apply(t, text)
+
+	export := func(realm string) string {
+		t.Helper()
+		code, out, errOut := runEnv(t, fr.env, "", "export", "keycloak", "--realm", realm)
+		if code != 0 {
+			t.Fatalf("export %s: exit %d\n%s", realm, code, errOut)
+		}
+		return out
+	}
+	first := export(fr.realm)
+	for _, s := range []string{"alias: browser-otp", "alias: idp-first", "defaultProvider: corp", "alias: my-registration", "subflow: my-registration registration form",
+		"type: form-flow", "authenticator: registration-user-creation", "browser: browser-otp", "registration: my-registration", "flows:\n        browser: idp-first"} {
+		if !strings.Contains(first, s) {
+			t.Errorf("export lacks %q:\n%s", s, first)
+		}
+	}
+	if strings.Contains(first, "alias: browser\n") || strings.Contains(first, "direct_grant: direct grant") {
+		t.Errorf("export holds built-in flows or default bindings:\n%s", first)
+	}
+	copyRealm := fr.realm + "-copy"
+	t.Cleanup(func() { fr.tb.DeleteRealm(context.Background(), copyRealm) })
+	copyPath := filepath.Join(t.TempDir(), "copy.yaml")
+	os.WriteFile(copyPath, []byte(strings.Replace(first, "realm: "+fr.realm+"\n", "realm: "+copyRealm+"\n  create_realm: true\n", 1)), 0o600)
+	if code, stdout, stderr := runEnv(t, fr.env, "", "apply", "-f", copyPath); code != 0 {
+		t.Fatalf("apply the export: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	second := export(copyRealm)
+	if a, b := first, strings.ReplaceAll(second, copyRealm, fr.realm); a != b {
+		t.Errorf("export -> apply -> export differs:\n%s\n---\n%s", a, b)
+	}
+	if code, stdout, _ := runEnv(t, fr.env, "", "plan", "-f", copyPath, "--detailed-exitcode"); code != 0 {
+		t.Errorf("plan of the copy: exit %d\n%s", code, stdout)
+	}
+}
+
+// Planning refuses what only the server can tell: an authenticator it does
+// not offer, a requirement the authenticator does not allow, a binding to
+// a flow nobody has; each an exit 2 naming the file's line.
+func TestIntegrationFlowsPlanRefusesBadFlows(t *testing.T) {
+	fr := newFlowRealm(t, "refuse")
+	good := flowsText(fr.realm, "browser-otp", "browser-otp", false)
+	fr.apply(t, good)
+	path := filepath.Join(fr.dir, "sso.yaml")
+	for _, tc := range []struct{ name, text, want string }{
+		{"unknown authenticator", strings.Replace(good, "auth-otp-form", "auth-otp-from", 1),
+			`keycloak.flows[0].executions[1].executions[1].executions[1].authenticator`},
+		{"requirement not allowed", strings.Replace(good, "{authenticator: auth-cookie, requirement: ALTERNATIVE}", "{authenticator: auth-cookie, requirement: CONDITIONAL}", 1),
+			`auth-cookie cannot be CONDITIONAL; Keycloak allows REQUIRED, ALTERNATIVE, DISABLED`},
+		{"binding to nothing", strings.Replace(good, "bindings: {browser: browser-otp}", "bindings: {browser: nowhere}", 1),
+			`bindings.browser names flow "nowhere"`},
+	} {
+		os.WriteFile(path, []byte(tc.text), 0o600)
+		code, out, errOut := runEnv(t, fr.env, "", "plan", "-f", path)
+		if code != 2 || !strings.Contains(errOut, tc.want) || !regexp.MustCompile(`sso\.yaml:\d+: keycloak\.`).MatchString(errOut) {
+			t.Errorf("%s: exit %d, want 2 with %q and the file's line:\n%s\n%s", tc.name, code, tc.want, out, errOut)
+		}
+		t.Logf("%s: %s", tc.name, errOut)
+		if tc.name == "unknown authenticator" && !strings.Contains(errOut, "auth-otp-form") {
+			t.Errorf("the error lists what the server offers: %s", errOut)
+		}
+	}
+}
+
+// A flow ssoctl created that the file no longer names is pruned only with
+// --prune, and never while a client's override binds it.
+func TestIntegrationFlowsPrune(t *testing.T) {
+	fr := newFlowRealm(t, "prune")
+	base := flowsText(fr.realm, "browser-otp", "browser-otp", false)
+	extra := `    - alias: spare
+      executions:
+        - {authenticator: auth-username-password-form}
+`
+	withSpare := strings.Replace(base, "  bindings:", extra+"  bindings:", 1)
+	fr.apply(t, withSpare)
+	exists := func(alias string) bool {
+		var flows []struct{ Alias string }
+		fr.admin(t, http.MethodGet, "/authentication/flows", nil, &flows)
+		return slices.ContainsFunc(flows, func(f struct{ Alias string }) bool { return f.Alias == alias })
+	}
+	if !exists("spare") {
+		t.Fatal("spare was not created")
+	}
+	path := filepath.Join(fr.dir, "sso.yaml")
+	// Bound by a client's override, it stays even with --prune.
+	bound := strings.Replace(base, "      access: public\n", "      access: public\n      flows: {browser: spare}\n", 1)
+	os.WriteFile(path, []byte(bound), 0o600)
+	if code, out, errOut := runEnv(t, fr.env, "", "apply", "-f", path, "--prune"); code != 0 || !strings.Contains(out+errOut, "binds it") {
+		t.Fatalf("apply --prune with spare bound: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !exists("spare") {
+		t.Fatal("a bound flow was pruned")
+	}
+	// Unbound: listed, kept without --prune, deleted with it.
+	noOverride := strings.Replace(base, "      access: public\n", "      access: public\n      flows: {browser: ''}\n", 1)
+	fr.apply(t, noOverride)
+	code, out, _ := runEnv(t, fr.env, "", "plan", "-f", path)
+	if code != 0 || !strings.Contains(out, "apply --prune would delete") || !strings.Contains(out, "keycloak flow "+fr.realm+"/spare") {
+		t.Fatalf("plan lists spare as prunable: exit %d\n%s", code, out)
+	}
+	if !exists("spare") {
+		t.Fatal("spare was deleted without --prune")
+	}
+	if code, out, errOut := runEnv(t, fr.env, "", "apply", "-f", path, "--prune"); code != 0 {
+		t.Fatalf("apply --prune: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if exists("spare") {
+		t.Fatal("apply --prune kept spare")
+	}
+	if !exists("browser-otp") {
+		t.Fatal("apply --prune deleted the flow the file names")
+	}
+}
+
+// An apply cut off in the middle of changing a flow (its context cancelled
+// after a few writes) leaves the flow half changed; the next apply
+// finishes it, and the one after writes nothing.
+func TestIntegrationFlowsInterruptedApplyConverges(t *testing.T) {
+	fr := newFlowRealm(t, "interrupt")
+	flow := "browser-otp"
+	fr.apply(t, flowsText(fr.realm, flow, flow, false))
+	_, before := fr.executions(t, flow)
+	changed := flowsText(fr.realm, flow, flow, true)
+	// More: a new subflow with two executions, and the OTP form dropped.
+	changed = strings.Replace(changed, "                - {authenticator: auth-otp-form, requirement: REQUIRED}\n",
+		"        - subflow: extra-step\n          requirement: DISABLED\n          executions:\n            - {authenticator: auth-otp-form}\n            - {authenticator: auth-password-form}\n", 1)
+	path := filepath.Join(fr.dir, "sso.yaml")
+	os.WriteFile(path, []byte(changed), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rc := &requestCounter{cancelAfter: 3, cancel: cancel}
+	code, out := runApply(ctx, fr.env, path, rc)
+	if code == 0 {
+		t.Fatalf("the cut-off apply succeeded (%d writes):\n%s", rc.writes.Load(), out)
+	}
+	rows, _ := fr.executions(t, flow)
+	t.Logf("after the cut (%d writes): %v", rc.writes.Load(), rows)
+	fr.apply(t, changed)
+	rows, after := fr.executions(t, flow)
+	want := []string{
+		"0 auth-cookie ALTERNATIVE",
+		"0 auth-spnego DISABLED",
+		"0 flow:browser-otp-forms REQUIRED",
+		"1 auth-username-password-form REQUIRED",
+		"1 flow:browser-otp-conditional CONDITIONAL",
+		"2 conditional-user-configured REQUIRED",
+		"0 flow:extra-step DISABLED",
+		"1 auth-otp-form REQUIRED",
+		"1 auth-password-form REQUIRED",
+	}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("after the second apply:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+	for _, name := range []string{"auth-cookie", "flow:browser-otp-forms", "auth-username-password-form", "conditional-user-configured"} {
+		if before[name] != after[name] {
+			t.Errorf("%s changed id across the interrupted apply", name)
+		}
+	}
+	rc2, out := fr.apply(t, changed)
+	if w := rc2.writes.Load(); w != 0 {
+		t.Fatalf("a third apply wrote %d times:\n%s", w, out)
+	}
 }

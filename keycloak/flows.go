@@ -611,8 +611,21 @@ func (b *builder) boundFlows(as *AuthState) map[string]string {
 			bound[alias] = "the realm's " + bf.key + " binding"
 		}
 	}
+	// A client's override, as the file leaves it. Keycloak 26.7.3
+	// answers 500 to the deletion of a flow a client's override names.
+	for _, c := range b.d.Clients {
+		for _, o := range clientOverrides(c.Flows) {
+			if o.alias != "" && bound[o.alias] == "" {
+				bound[o.alias] = "client " + c.ClientID
+			}
+		}
+	}
 	for _, cid := range slices.Sorted(maps.Keys(b.st.Clients)) {
-		for _, id := range deref(b.st.Clients[cid].AuthenticationFlowBindingOverrides) {
+		dc := b.d.client(cid)
+		for key, id := range deref(b.st.Clients[cid].AuthenticationFlowBindingOverrides) {
+			if dc != nil && slices.ContainsFunc(clientOverrides(dc.Flows), func(o clientOverride) bool { return o.key == key }) {
+				continue
+			}
 			if f := as.flowByID(id); f != nil && bound[f.Alias] == "" {
 				bound[f.Alias] = "client " + cid
 			}
