@@ -256,7 +256,7 @@ func (l *pendingLogin) finish(ctx context.Context) (code string, shown string, e
 		}
 	}
 	text := next.Text()
-	return "", fmt.Sprintf("status %d at %s: %.400s", next.Status, next.URL.Path, text), nil
+	return "", fmt.Sprintf("status %d at %s: %.800s", next.Status, next.URL.Path, text), nil
 }
 
 // startAll brings every user's login to its OTP page.
@@ -421,6 +421,12 @@ func TestIntegrationFlowsDeleteAndRecreateBreaksLogins(t *testing.T) {
 		t.Fatalf("%d of %d logins in progress survived the flow's deletion and re-creation; want none (measured: the OTP post is refused)", codes, nLogins)
 	}
 	wantRestarted(t, shown)
+	// The login starts over: an empty sign-in page, no message.
+	for _, s := range shown {
+		if strings.Contains(s, "Restart login") {
+			t.Errorf("want an empty sign-in page, got %s", s)
+		}
+	}
 }
 
 // (d) The suggested way: the changed flow built beside the old one
@@ -456,6 +462,13 @@ func TestIntegrationFlowsRebuildBesideAndRebindBreaksLogins(t *testing.T) {
 		t.Fatalf("%d of %d logins in progress survived the rebind to a flow built beside; want none (measured: the OTP post is refused)", codes, nLogins)
 	}
 	wantRestarted(t, shown)
+	// The new flow runs from its start, with the user already named: the
+	// password page with "Restart login" beside the username.
+	for _, s := range shown {
+		if !strings.Contains(s, "Restart login") {
+			t.Errorf("want the password asked again for the user already named, got %s", s)
+		}
+	}
 }
 
 // wantRestarted checks Keycloak's answer to an OTP post whose flow is
