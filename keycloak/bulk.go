@@ -104,7 +104,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 		r.st.RealmRoles[deref(role.Name)] = briefRole(role)
 	}
 	flattenGroups(groups.Groups, r.st)
-	r.st.Auth = groups.authState()
+	r.auth = groups.authState()
 	if errP != nil {
 		return nil, nil
 	}

@@ -78,8 +78,9 @@ func (s *flowStep) label() string {
 	return s.Authenticator + " " + s.Requirement
 }
 
-// liveFlow is a top-level flow of the realm, its steps as a tree.
-type liveFlow struct {
+// LiveFlow is a top-level flow of the realm as planning read it, its
+// executions as a tree.
+type LiveFlow struct {
 	ID, Alias, Description string
 	// ProviderID is basic-flow or client-flow.
 	ProviderID string
@@ -92,7 +93,7 @@ type liveFlow struct {
 type AuthState struct {
 	// Flows are the top-level flows by alias; Subflows every subflow's
 	// alias (a subflow alias is unique in the realm too).
-	Flows    map[string]*liveFlow
+	Flows    map[string]*LiveFlow
 	Subflows map[string]bool
 	// Bindings are the realm's flow bindings by the realm field
 	// (browserFlow, …), as flow aliases.
@@ -100,7 +101,7 @@ type AuthState struct {
 }
 
 // flowByID finds a top-level flow by id.
-func (as *AuthState) flowByID(id string) *liveFlow {
+func (as *AuthState) flowByID(id string) *LiveFlow {
 	for _, f := range as.Flows {
 		if f.ID == id {
 			return f
@@ -195,7 +196,7 @@ func (e *authExport) authState() *AuthState {
 	for i := range e.AuthenticatorConfig {
 		configs[e.AuthenticatorConfig[i].Alias] = &e.AuthenticatorConfig[i]
 	}
-	as := &AuthState{Flows: map[string]*liveFlow{}, Subflows: map[string]bool{}, Bindings: map[string]string{
+	as := &AuthState{Flows: map[string]*LiveFlow{}, Subflows: map[string]bool{}, Bindings: map[string]string{
 		"browserFlow": e.BrowserFlow, "registrationFlow": e.RegistrationFlow, "directGrantFlow": e.DirectGrantFlow,
 		"resetCredentialsFlow": e.ResetCredentials, "clientAuthenticationFlow": e.ClientAuthFlow,
 		"dockerAuthenticationFlow": e.DockerAuthFlow, "firstBrokerLoginFlow": e.FirstBrokerLogin,
@@ -232,7 +233,7 @@ func (e *authExport) authState() *AuthState {
 			as.Subflows[f.Alias] = true
 			continue
 		}
-		as.Flows[f.Alias] = &liveFlow{ID: f.ID, Alias: f.Alias, Description: f.Description, ProviderID: cmp.Or(f.ProviderID, "basic-flow"),
+		as.Flows[f.Alias] = &LiveFlow{ID: f.ID, Alias: f.Alias, Description: f.Description, ProviderID: cmp.Or(f.ProviderID, "basic-flow"),
 			BuiltIn: f.BuiltIn, Steps: steps(f, 0)}
 	}
 	return as
@@ -306,7 +307,7 @@ func (r *reader) readFlowListings() error {
 	if err := r.get("/"+esc(r.realm), &realm); err != nil {
 		return err
 	}
-	as := &AuthState{Flows: map[string]*liveFlow{}, Subflows: map[string]bool{}, Bindings: map[string]string{}}
+	as := &AuthState{Flows: map[string]*LiveFlow{}, Subflows: map[string]bool{}, Bindings: map[string]string{}}
 	for _, b := range bindingFields {
 		as.Bindings[b.field], _ = realm[b.field].(string)
 	}
@@ -315,11 +316,14 @@ func (r *reader) readFlowListings() error {
 		if err := r.get("/"+esc(r.realm)+"/authentication/flows/"+esc(f.Alias)+"/executions", &list); err != nil {
 			return err
 		}
-		lf := &liveFlow{ID: f.ID, Alias: f.Alias, Description: f.Description, ProviderID: cmp.Or(f.ProviderID, "basic-flow"), BuiltIn: f.BuiltIn, Steps: listedTree(list)}
+		lf := &LiveFlow{ID: f.ID, Alias: f.Alias, Description: f.Description, ProviderID: cmp.Or(f.ProviderID, "basic-flow"), BuiltIn: f.BuiltIn, Steps: listedTree(list)}
 		if err := walkSteps(lf.Steps, func(s *flowStep) error {
 			if s.Subflow != "" {
 				as.Subflows[s.Subflow] = true
 			}
+			// As the export reads them: without the executions' ids and
+			// choices.
+			s.ID, s.Choices = "", nil
 			if s.ConfigID == "" {
 				return nil
 			}
@@ -531,7 +535,7 @@ const stepFlows = stepRoles
 func (b *builder) flows() error {
 	as := b.st.Auth
 	if as == nil {
-		as = &AuthState{Flows: map[string]*liveFlow{}, Subflows: map[string]bool{}, Bindings: map[string]string{}}
+		as = &AuthState{Flows: map[string]*LiveFlow{}, Subflows: map[string]bool{}, Bindings: map[string]string{}}
 	}
 	want := expandFlows(b.d.Flows)
 	named := map[string]bool{}
@@ -853,4 +857,15 @@ func (x *executor) bindFlows(st *State) {
 	for alias, f := range st.Auth.Flows {
 		x.ids.Set(flowRef(alias), f.ID)
 	}
+}
+
+// ownsFlows reports whether the ownership record lists a flow: planning
+// then reads the flows (to prune them) even when the file names none.
+func ownsFlows(o plan.Owned) bool {
+	for r := range o {
+		if r.Kind == "flow" {
+			return true
+		}
+	}
+	return false
 }

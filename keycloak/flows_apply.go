@@ -59,7 +59,7 @@ func (o syncFlow) apply(ctx context.Context, x *executor) error {
 
 // topFlow reads a top-level flow by alias from the flow listing; nil when
 // the realm has none.
-func (x *executor) topFlow(ctx context.Context, alias string) (*liveFlow, error) {
+func (x *executor) topFlow(ctx context.Context, alias string) (*LiveFlow, error) {
 	var flows []struct {
 		ID          string `json:"id"`
 		Alias       string `json:"alias"`
@@ -75,7 +75,7 @@ func (x *executor) topFlow(ctx context.Context, alias string) (*liveFlow, error)
 			if f.BuiltIn {
 				return nil, fmt.Errorf("flow %s is one of Keycloak's built-in flows, which ssoctl never edits", alias)
 			}
-			return &liveFlow{ID: f.ID, Alias: f.Alias, Description: f.Description, ProviderID: cmp.Or(f.ProviderID, "basic-flow")}, nil
+			return &LiveFlow{ID: f.ID, Alias: f.Alias, Description: f.Description, ProviderID: cmp.Or(f.ProviderID, "basic-flow")}, nil
 		}
 	}
 	return nil, nil
@@ -83,7 +83,7 @@ func (x *executor) topFlow(ctx context.Context, alias string) (*liveFlow, error)
 
 // createFlow creates an empty top-level flow, or a copy of f.CopyOf; a
 // flow created meanwhile is taken as it is.
-func (x *executor) createFlow(ctx context.Context, f desiredFlow) (*liveFlow, error) {
+func (x *executor) createFlow(ctx context.Context, f desiredFlow) (*LiveFlow, error) {
 	var err error
 	if f.CopyOf != "" {
 		body := map[string]any{"newName": f.Alias}

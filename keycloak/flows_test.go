@@ -34,14 +34,14 @@ const otpFlow = `  flows:
 func flowState(t *testing.T, d *Desired) *State {
 	t.Helper()
 	st := emptyState("demo", true)
-	st.Auth = &AuthState{Flows: map[string]*liveFlow{
+	st.Auth = &AuthState{Flows: map[string]*LiveFlow{
 		"browser": {ID: "id-browser", Alias: "browser", ProviderID: "basic-flow", BuiltIn: true},
 	}, Subflows: map[string]bool{}, Bindings: map[string]string{}}
 	for k, v := range defaultBindings {
 		st.Auth.Bindings[k] = v
 	}
 	for _, f := range expandFlows(d.Flows) {
-		st.Auth.Flows[f.Alias] = &liveFlow{ID: "id-" + f.Alias, Alias: f.Alias, Description: f.Description, ProviderID: f.Type, Steps: f.Steps}
+		st.Auth.Flows[f.Alias] = &LiveFlow{ID: "id-" + f.Alias, Alias: f.Alias, Description: f.Description, ProviderID: f.Type, Steps: f.Steps}
 	}
 	return st
 }

@@ -114,6 +114,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	if !st.RealmExists {
 		return st, nil
 	}
+	o.Flows = o.Flows || ownsFlows(st.Owned)
 	r := newReader(ctx, a, st, o.Concurrency)
 	r.spawn(func() error { return r.readRealmObjects(o) })
 	if o.ClientScopes {
@@ -147,6 +148,8 @@ type reader struct {
 	ctx   context.Context // the group's: cancelled by its first error
 	sem   chan struct{}
 	conc  int
+	// auth is the flows the export held (State.Auth when asked for).
+	auth *AuthState
 }
 
 func newReader(ctx context.Context, a *Admin, st *State, conc int) *reader {
@@ -213,9 +216,11 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 	if err := errors.Join(err, clients.Wait()); err != nil {
 		return err
 	}
-	if o.Flows && r.st.Auth == nil {
-		if err := r.readFlowListings(); err != nil {
-			return err
+	if o.Flows {
+		if r.st.Auth = r.auth; r.auth == nil {
+			if err := r.readFlowListings(); err != nil {
+				return err
+			}
 		}
 	}
 	r.mu.Lock()
