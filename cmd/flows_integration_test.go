@@ -567,6 +567,16 @@ func TestIntegrationFlowsPlanRefusesBadFlows(t *testing.T) {
 			t.Errorf("the error lists what the server offers: %s", errOut)
 		}
 	}
+	// A realm still to be created is checked too (against master's
+	// providers and flows).
+	fresh := flowsText(fr.realm+"-new", "browser-otp", "browser-otp", false)
+	for _, bad := range []string{strings.Replace(fresh, "auth-otp-form", "auth-otp-from", 1),
+		strings.Replace(fresh, "{authenticator: auth-cookie, requirement: ALTERNATIVE}", "{authenticator: auth-cookie, requirement: CONDITIONAL}", 1)} {
+		os.WriteFile(path, []byte(bad), 0o600)
+		if code, _, errOut := runEnv(t, fr.env, "", "plan", "-f", path); code != 2 || !strings.Contains(errOut, "keycloak.flows[0].executions") {
+			t.Errorf("a new realm's bad flow: exit %d, want 2: %s", code, errOut)
+		}
+	}
 }
 
 // A flow ssoctl created that the file no longer names is pruned only with

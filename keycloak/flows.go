@@ -753,12 +753,18 @@ var providerListings = []string{"authenticator-providers", "form-action-provider
 // listings show them; Keycloak itself accepts any requirement). Called
 // only when some flow differs.
 func (a *Admin) checkFlowsWithServer(ctx context.Context, d *Desired, st *State) error {
+	// A realm still to be created has Keycloak's providers and built-in
+	// flows: master's tell the same.
+	realm := d.Realm
+	if !st.RealmExists {
+		realm = "master"
+	}
 	offered := map[string]bool{}
 	for _, l := range providerListings {
 		var ps []struct {
 			ID string `json:"id"`
 		}
-		if err := a.get(ctx, "/"+esc(d.Realm)+"/authentication/"+l, &ps); err != nil {
+		if err := a.get(ctx, "/"+esc(realm)+"/authentication/"+l, &ps); err != nil {
 			if refused(err) {
 				return nil // an admin who may not list them: Keycloak's own error at apply
 			}
@@ -770,10 +776,6 @@ func (a *Admin) checkFlowsWithServer(ctx context.Context, d *Desired, st *State)
 	}
 	var unknown error
 	choices := map[string][]string{}
-	var flows []string
-	if st.Auth != nil {
-		flows = slices.Sorted(maps.Keys(st.Auth.Flows))
-	}
 	needChoices := false
 	for i, f := range d.Flows {
 		_ = walkSpec(fmt.Sprintf("keycloak.flows[%d].executions", i), f.Executions, func(key string, e *spec.Execution) error {
@@ -793,9 +795,26 @@ func (a *Admin) checkFlowsWithServer(ctx context.Context, d *Desired, st *State)
 	if !needChoices {
 		return nil
 	}
+	var flows []string
+	if st.Auth != nil {
+		flows = slices.Sorted(maps.Keys(st.Auth.Flows))
+	} else {
+		var top []struct {
+			Alias string `json:"alias"`
+		}
+		if err := a.get(ctx, "/"+esc(realm)+"/authentication/flows", &top); err != nil {
+			if refused(err) {
+				return nil
+			}
+			return err
+		}
+		for _, f := range top {
+			flows = append(flows, f.Alias)
+		}
+	}
 	for _, alias := range flows {
 		var list []listedExecution
-		if err := a.get(ctx, "/"+esc(d.Realm)+"/authentication/flows/"+esc(alias)+"/executions", &list); err != nil {
+		if err := a.get(ctx, "/"+esc(realm)+"/authentication/flows/"+esc(alias)+"/executions", &list); err != nil {
 			if IsNotFound(err) {
 				continue
 			}
