@@ -543,6 +543,9 @@ func (b *builder) flows() error {
 		named[f.Alias] = true
 		b.name(flowRef(f.Alias))
 		cur := as.Flows[f.Alias]
+		if err := b.checkSubflowAliases(f, cur, as); err != nil {
+			return err
+		}
 		if cur == nil {
 			if f.CopyOf != "" && as.Flows[f.CopyOf] == nil && (b.st.RealmExists || !slices.Contains(spec.BuiltinFlows, f.CopyOf)) {
 				return &InputError{Key: f.Key + ".copy_of", Msg: fmt.Sprintf("flow %s: copy_of names flow %s, which realm %s does not have", spec.Quote(f.Alias), spec.Quote(f.CopyOf), b.d.Realm)}
@@ -887,4 +890,22 @@ func ownsFlows(o plan.Owned) bool {
 		}
 	}
 	return false
+}
+
+// checkSubflowAliases refuses a subflow alias that another flow of the
+// realm already uses (Keycloak refuses it when the subflow is added).
+func (b *builder) checkSubflowAliases(f desiredFlow, cur *LiveFlow, as *AuthState) error {
+	mine := map[string]bool{}
+	if cur != nil {
+		_ = walkSteps(slices.Clone(cur.Steps), func(s *flowStep) error {
+			mine[s.Subflow] = true
+			return nil
+		})
+	}
+	return walkSteps(slices.Clone(f.Steps), func(s *flowStep) error {
+		if s.Subflow != "" && !mine[s.Subflow] && (as.Subflows[s.Subflow] || as.Flows[s.Subflow] != nil) {
+			return &InputError{Key: f.Key + ".executions", Msg: fmt.Sprintf("flow %s: subflow alias %s is taken in realm %s by another flow; flow aliases are unique in a realm", spec.Quote(f.Alias), spec.Quote(s.Subflow), b.d.Realm)}
+		}
+		return nil
+	})
 }

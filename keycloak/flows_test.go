@@ -316,3 +316,20 @@ func TestListedTreeAndExportAgree(t *testing.T) {
 		t.Fatalf("form-flow subflow read as %+v", s)
 	}
 }
+
+func TestDiffSubflowAliasTakenByAnotherFlow(t *testing.T) {
+	d := desired(t, otpFlow)
+	st := flowState(t, desired(t, "  realm_roles: [r]\n"))
+	st.Auth.Subflows["browser-otp-conditional"] = true // another flow's subflow
+	_, err := Diff(d, st, DiffOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Msg, `"browser-otp-conditional" is taken`) {
+		t.Fatalf("got %v", err)
+	}
+	// Its own subflows are no conflict.
+	st = flowState(t, d)
+	st.Auth.Subflows["browser-otp-conditional"] = true
+	if _, err := Diff(d, st, DiffOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
