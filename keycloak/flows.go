@@ -598,8 +598,8 @@ func (b *builder) flows() error {
 		}
 		c := b.change("flow", alias, plan.Delete, stepPrune+2, nil, deleteFlow{Alias: alias, ID: f.ID})
 		if by := bound[alias]; by != "" && b.mine[flowRef(alias)] {
+			// Kept in the record: pruned once nothing binds it.
 			b.p.Warn("keycloak flow %q: no longer in the file, but %s binds it; it is not pruned until nothing does", alias, by)
-			b.leaveAlone(c, plan.Ref{Kind: "flow-bound", Name: alias})
 			continue
 		}
 		b.extra(c, flowRef(alias))
