@@ -500,7 +500,10 @@ func TestIntegrationFlowsExportApplyExport(t *testing.T) {
 	text = strings.Replace(text, "  bindings: {browser: browser-otp}", `    - alias: idp-first
       executions:
         - {authenticator: identity-provider-redirector, requirement: ALTERNATIVE, config: {defaultProvider: corp}}
-        - {authenticator: auth-username-password-form, requirement: ALTERNATIVE}
+        - subflow: idp-first-forms      # auth-username-password-form allows only REQUIRED
+          requirement: ALTERNATIVE
+          executions:
+            - {authenticator: auth-username-password-form}
     - alias: my-registration
       copy_of: registration
   bindings: {browser: browser-otp, registration: my-registration}`, 1)

@@ -51,7 +51,10 @@ func TestIntegrationFlowsExportReadMatchesListings(t *testing.T) {
     - alias: idp-first
       executions:
         - {authenticator: identity-provider-redirector, requirement: ALTERNATIVE, config: {defaultProvider: corp}, config_alias: corp-first}
-        - {authenticator: auth-username-password-form, requirement: ALTERNATIVE}
+        - subflow: idp-first-forms      # auth-username-password-form allows only REQUIRED
+          requirement: ALTERNATIVE
+          executions:
+            - {authenticator: auth-username-password-form}
     - alias: my-registration
       copy_of: registration
   bindings: {browser: browser-otp, registration: my-registration}
