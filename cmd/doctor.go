@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssoctl/ssoctl/inspect/doctor"
+	"github.com/ssoctl/ssoctl/internal/totp"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -19,6 +20,9 @@ type doctorOptions struct {
 	fileOptions
 	Fix  bool
 	User string
+	// TOTPSecretEnv names the variable holding the user's base32 OTP
+	// secret (default: the file's totp_secret_env for the user).
+	TOTPSecretEnv string
 	keycloakTarget
 	Client          string
 	Mounts          []doctor.Mount
@@ -78,6 +82,17 @@ by the admin API's delete of exactly those sessions); one that cannot be is a
 warning naming it. A password Keycloak refuses is not tried again in the run,
 so a wrong one counts once toward the realm's brute-force lockout.
 
+A user with an OTP credential logs in with one-time codes computed from the
+base32 secret in the variable --totp-secret-env names (with -f, default the
+file's totp_secret_env for the user): the password grant sends the code,
+the browser logins fill Keycloak's one-time-code page, each with a code of
+its own (Keycloak refuses a code used before; a run of many logins may wait
+for the next time step). Without it, such a login stops and says what to
+pass. A user that brute-force detection locked is reported with the time
+the lock ends, and no login is tried. When the realm stores LOGIN events,
+each login names the event Keycloak stored for it; when it does not, that
+is a warning.
+
 --fix (with -f) merges the fixes' sso.yaml lines into the file, keeping its
 comments and order, then prints the plan. Doctor itself never writes to
 Keycloak or Vault. The file must be a regular file (not -f -); it is read
@@ -98,6 +113,7 @@ Exit codes: 0 every check passed (warnings may be printed), 3 a check failed,
 	opts.addFileFlag(cmd, "", "check the systems this sso.yaml names")
 	fl.BoolVar(&opts.Fix, "fix", false, "merge the fixes into the file (-f), then print the plan")
 	fl.StringVar(&opts.User, "user", "", "log in for real as this user (password from the file's password_env, $SSOCTL_PASSWORD, a prompt or stdin)")
+	fl.StringVar(&opts.TOTPSecretEnv, "totp-secret-env", "", "the variable holding --user's base32 OTP secret, for logins through an OTP flow")
 	opts.addFlags(cmd, "the realm to check")
 	fl.StringVar(&opts.Client, "client", "", "the client to check (without -f)")
 	fl.Var(&mountFlag{opts: opts}, "vault-mount", "a Vault auth mount that trusts the client (repeatable)")
@@ -119,6 +135,10 @@ func validateDoctorOptions(opts *doctorOptions, fileMode bool) error {
 		return usageErrorf("give -f, or --realm/--client with the mounts, not both")
 	case fileMode && (opts.SiteURL != "" || opts.RancherURL != "" || len(opts.RancherFields) > 0):
 		return usageErrorf("with -f, the file names the Django sites and Rancher")
+	case opts.TOTPSecretEnv != "" && opts.User == "":
+		return usageErrorf("--totp-secret-env is the secret of --user: give --user too")
+	case opts.TOTPSecretEnv != "" && !spec.IsVarName(opts.TOTPSecretEnv):
+		return usageErrorf("--totp-secret-env %q: want a variable name, not its value", opts.TOTPSecretEnv)
 	case opts.Fix && !fileMode:
 		return usageErrorf("--fix edits the file: it needs -f")
 	case opts.Fix && opts.File == "-":
@@ -169,6 +189,9 @@ func doctorRun(opts *doctorOptions) error {
 	if o.Password, err = userPassword(opts.IO, opts.Getenv, opts.Redactor, in.file, opts.User); err != nil {
 		return err
 	}
+	if o.TOTPKey, o.TOTPEnv, err = userTOTP(opts, in.file); err != nil {
+		return err
+	}
 	if opts.RancherMetadata != "" {
 		if in.targets[0].RancherMetadata, err = readRancherMetadataFlag(opts, in.targets[0]); err != nil {
 			return err
@@ -198,6 +221,38 @@ func doctorRun(opts *doctorOptions) error {
 		return &ExitError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// userTOTP reads --user's OTP secret from the variable --totp-secret-env
+// names, else the file's totp_secret_env for the user (when set), and
+// registers it with the redactor. Without either it returns no key, and the
+// variable to name in messages (the file's, when it names one).
+func userTOTP(opts *doctorOptions, file *spec.File) ([]byte, string, error) {
+	if opts.User == "" {
+		return nil, "", nil
+	}
+	env := opts.TOTPSecretEnv
+	if env == "" && file != nil && file.Keycloak != nil {
+		for _, u := range file.Keycloak.Users {
+			if strings.EqualFold(u.Username, opts.User) && u.TOTPSecretEnv != "" && opts.Getenv(u.TOTPSecretEnv) != "" {
+				env = u.TOTPSecretEnv
+			}
+		}
+	}
+	if env == "" {
+		return nil, "", nil
+	}
+	v := opts.Getenv(env)
+	if v == "" {
+		return nil, env, inputErrorf("--totp-secret-env %s: $%s is not set", env, env)
+	}
+	opts.Redactor.Add(v)
+	key, err := totp.DecodeSecret(v)
+	if err != nil {
+		return nil, env, inputErrorf("$%s (--totp-secret-env): %v", env, err)
+	}
+	opts.Redactor.Add(string(key))
+	return key, env, nil
 }
 
 // readDoctorInput reads the file (-f) and its targets, or builds the
@@ -336,6 +391,9 @@ func writeDoctor(ios *IOStreams, rep *doctor.Report) {
 		for _, l := range rep.Logins {
 			if l.OK {
 				fmt.Fprintf(w, "  %s %s as %s: %s\n", th.OK.Render("✓"), l.Path, l.User, l.Granted)
+				if l.Evidence != "" {
+					fmt.Fprintf(w, "      %s\n", th.Muted.Render("seen: "+l.Evidence))
+				}
 			} else {
 				fmt.Fprintf(w, "  %s %s as %s broke at %s: %s\n", th.Fail.Render("✗"), l.Path, l.User, l.Step, l.Message)
 			}

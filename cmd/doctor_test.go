@@ -44,6 +44,9 @@ func TestNewCmdDoctor(t *testing.T) {
 		{"unknown library", []string{"--realm", "demo", "--client", "vault", "--site-url", "http://s", "--library", "flask"}, `unknown --library "flask"`, nil},
 		{"metadata without rancher", []string{"--realm", "demo", "--client", "vault", "--rancher-metadata", "idp.xml"}, "need --rancher-url", nil},
 		{"extra argument", []string{"x"}, "takes 0 argument(s)", nil},
+		{"totp secret", []string{"-f", "sso.yaml", "--user", "alice", "--totp-secret-env", "ALICE_TOTP"}, "", func(o *doctorOptions) bool { return o.TOTPSecretEnv == "ALICE_TOTP" }},
+		{"totp secret without a user", []string{"-f", "sso.yaml", "--totp-secret-env", "ALICE_TOTP"}, "give --user too", nil},
+		{"totp secret given as a value", []string{"-f", "sso.yaml", "--user", "alice", "--totp-secret-env", "JBSW Y3DP"}, "want a variable name, not its value", nil},
 	}
 	for _, tt := range tests {
 		got, err := parse(t, newDoctorCmd, env, tt.argv...)

@@ -105,6 +105,9 @@ func buildPlan(opts *planOptions, forApply bool) (*plan.Plan, error) {
 			if u.PasswordEnv != "" && opts.Getenv(u.PasswordEnv) == "" {
 				return nil, &plan.MissingSecretError{Object: "user " + u.Username, Env: u.PasswordEnv}
 			}
+			if u.TOTPSecretEnv != "" && opts.Getenv(u.TOTPSecretEnv) == "" {
+				return nil, &plan.MissingSecretError{Object: "user " + u.Username + "'s OTP credential", Env: u.TOTPSecretEnv}
+			}
 		}
 	}
 	sys := provision.Systems{

@@ -37,6 +37,8 @@ type exportedRealm struct {
 	} `json:"roles"`
 	Groups []groupRep `json:"groups"`
 	authExport
+	// RequiredActions are the realm's registered required actions.
+	RequiredActions []*RequiredActionRep `json:"requiredActions"`
 }
 
 // pickedRole is one entry of the admin console's role picker.
@@ -105,6 +107,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 	}
 	flattenGroups(groups.Groups, r.st)
 	r.auth = groups.authState()
+	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
 	if errP != nil {
 		return nil, nil
 	}

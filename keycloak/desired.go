@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/Nerzal/gocloak/v13"
+	"github.com/ssoctl/ssoctl/internal/totp"
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -262,6 +263,12 @@ type Desired struct {
 	// realm's flow bindings (flows.go).
 	Flows    []spec.Flow
 	Bindings *spec.FlowBindings
+	// Settings and RequiredActions are the realm's own (realm_settings.go,
+	// required_actions.go); SMTPPassword is read from settings.smtp's
+	// password_env ("" when not set).
+	Settings        *spec.RealmSettings
+	RequiredActions []spec.RequiredAction
+	SMTPPassword    string
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -273,6 +280,10 @@ type Desired struct {
 type DesiredUser struct {
 	spec.User
 	Password string
+	// TOTPSecret is the base32 secret totp_secret_env holds ("" none),
+	// OTPPolicy the policy its credential is created under (users.go).
+	TOTPSecret string
+	OTPPolicy  totp.Policy
 }
 
 // Expand turns the keycloak: section into its desired state. getenv reads
@@ -292,11 +303,16 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 	for _, sc := range k.ClientScopes {
 		d.ClientScopes = append(d.ClientScopes, ExpandScope(sc))
 	}
+	d.Settings, d.RequiredActions = k.Settings, k.RequiredActions
+	if s := k.Settings; s != nil && s.SMTP != nil && s.SMTP.PasswordEnv != "" {
+		d.SMTPPassword = getenv(s.SMTP.PasswordEnv)
+	}
 	for _, u := range k.Users {
 		du := DesiredUser{User: u}
 		if u.PasswordEnv != "" {
 			du.Password = getenv(u.PasswordEnv)
 		}
+		du.TOTPSecret, du.OTPPolicy = userOTP(k, u, getenv)
 		d.Users = append(d.Users, du)
 	}
 	return d

@@ -45,6 +45,14 @@ func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
 	b.ownership()
 	b.p.Warnings = append(b.p.Warnings, st.Warnings...)
 	b.realm()
+	if !d.Partial {
+		if err := b.realmSettings(); err != nil {
+			return nil, err
+		}
+		if err := b.requiredActions(); err != nil {
+			return nil, err
+		}
+	}
 	if d.usesScopes() {
 		if err := b.checkScopeNames(); err != nil {
 			return nil, err

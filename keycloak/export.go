@@ -21,7 +21,7 @@ import (
 func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
 	// One read: with no clients named, every non-built-in client and its roles.
 	ro := ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0, ClientScopes: true, RealmScopes: len(clientIDs) == 0,
-		AllScopeMappings: true, AllAuthz: true, Flows: true}
+		AllScopeMappings: true, AllAuthz: true, RequiredActions: true, Flows: true}
 	st, err := a.ReadState(ctx, realm, ro)
 	if err != nil {
 		return nil, err
@@ -50,6 +50,9 @@ func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, e
 		}
 	}
 	out := &spec.Keycloak{Realm: realm}
+	if len(clientIDs) == 0 {
+		out.Settings, out.RequiredActions = exportSettings(st.RealmRep), exportRequiredActions(st)
+	}
 	for _, name := range slices.Sorted(maps.Keys(st.RealmRoles)) {
 		if !defaultRealmRole(realm, name) {
 			out.RealmRoles = append(out.RealmRoles, name)

@@ -70,6 +70,9 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 	if !st.RealmExists && !d.CreateRealm {
 		return nil, &NotFoundError{What: fmt.Sprintf("realm %q on %s (set create_realm: true to create it)", d.Realm, a.base)}
 	}
+	if err := a.readSettingsFacts(ctx, d, st); err != nil {
+		return nil, err
+	}
 	p, err := Diff(d, st, DiffOptions{ForApply: o.ForApply})
 	if err != nil {
 		return nil, err
@@ -115,6 +118,7 @@ func readOptions(d *Desired, conc int) ReadOptions {
 	if d.Partial {
 		return ro
 	}
+	ro.RequiredActions = len(d.RequiredActions) > 0
 	for _, u := range d.Users {
 		ro.Users = append(ro.Users, UserRead{Username: u.Username, Password: u.Password})
 		ro.UserProfile = ro.UserProfile || len(u.Attributes) > 0

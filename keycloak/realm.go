@@ -3,6 +3,7 @@ package keycloak
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -18,12 +19,16 @@ const OwnershipAttribute = "ssoctl.owned"
 // readRealm reads the realm and its ownership record into st; a realm that
 // does not exist leaves st.RealmExists false.
 func (a *Admin) readRealm(ctx context.Context, st *State) error {
-	var rr gocloak.RealmRepresentation
-	if err := a.get(ctx, "/"+esc(st.Realm), &rr); err != nil {
+	var raw json.RawMessage
+	if err := a.get(ctx, "/"+esc(st.Realm), &raw); err != nil {
 		if IsNotFound(err) {
 			return nil
 		}
 		return err
+	}
+	var rr gocloak.RealmRepresentation
+	if err := errors.Join(json.Unmarshal(raw, &rr), json.Unmarshal(raw, &st.RealmRep)); err != nil {
+		return fmt.Errorf("decoding realm %s: %w", st.Realm, err)
 	}
 	st.RealmExists = true
 	st.Record = plan.Record{}

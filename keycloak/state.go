@@ -2,6 +2,7 @@ package keycloak
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -56,6 +57,15 @@ type State struct {
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).
 	Warnings []string
+
+	// The realm's settings and required actions (realm_settings.go,
+	// required_actions.go): RealmRep is the realm's GET field by field;
+	// RequiredActions by alias, from the partial export (nil when not read);
+	// UnregisteredActions and ServerInfo only when planning needs them.
+	RealmRep            map[string]json.RawMessage
+	RequiredActions     map[string]*RequiredActionRep
+	UnregisteredActions []UnregisteredAction
+	ServerInfo          *ServerInfo
 }
 
 // ReadOptions say which per-object reads are needed.
@@ -91,6 +101,9 @@ type ReadOptions struct {
 	PerObject bool
 	// Concurrency bounds parallel reads; default 8.
 	Concurrency int
+	// RequiredActions reads the required actions when the export did not
+	// give them (PerObject, or the export refused).
+	RequiredActions bool
 }
 
 // ReadState reads realm's current state. A missing realm is not an error:
@@ -130,6 +143,9 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		r.spawn(func() error { return r.readUser(ur) })
 	}
 	if err := r.g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := a.readRequiredActions(ctx, st, o); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -2,6 +2,8 @@ package keycloak
 
 import (
 	"context"
+	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -12,7 +14,9 @@ import (
 
 	"github.com/Nerzal/gocloak/v13"
 
+	"github.com/ssoctl/ssoctl/internal/totp"
 	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
 )
 
 // User is a user with the paths of its groups.
@@ -125,10 +129,10 @@ func (a *Admin) passwordStale(ctx context.Context, realm, username, password str
 // password reset when Keycloak refused it, and their group memberships.
 // Users are never deleted.
 func (b *builder) users() error {
-	for _, u := range b.d.Users {
+	for i, u := range b.d.Users {
 		cur := b.st.Users[u.Username]
 		if cur == nil {
-			if err := b.createUser(u); err != nil {
+			if err := b.createUser(u, fmt.Sprintf("keycloak.users[%d]", i)); err != nil {
 				return err
 			}
 			for _, g := range u.Groups {
@@ -157,7 +161,7 @@ func userDefaults(u DesiredUser) DesiredUser {
 	return u
 }
 
-func (b *builder) createUser(su DesiredUser) error {
+func (b *builder) createUser(su DesiredUser, key string) error {
 	u := userDefaults(su)
 	if u.PasswordEnv != "" && u.Password == "" {
 		err := &plan.MissingSecretError{Object: "user " + u.Username, Env: u.PasswordEnv}
@@ -185,12 +189,34 @@ func (b *builder) createUser(su DesiredUser) error {
 		body["credentials"] = []map[string]any{{"type": "password", "value": u.Password, "temporary": false}}
 		fields = append(fields, plan.FieldDiff{Field: "password", New: u.Password, Secret: true})
 	}
+	if u.TOTPSecretEnv != "" {
+		if u.TOTPSecret == "" {
+			err := &plan.MissingSecretError{Object: "user " + u.Username + "'s OTP credential", Env: u.TOTPSecretEnv}
+			if b.o.ForApply {
+				return err
+			}
+			b.p.Warn("%v; apply will stop before writing anything", err)
+		} else {
+			cred, err := otpCredential(u.TOTPSecret, u.OTPPolicy)
+			if err != nil {
+				return &InputError{Key: key + ".totp_secret_env", Msg: fmt.Sprintf("user %s: $%s: %v", u.Username, u.TOTPSecretEnv, err)}
+			}
+			creds, _ := body["credentials"].([]map[string]any)
+			body["credentials"] = append(creds, cred)
+			// Not even the masked form: its ends are 40 bits of the key.
+			fields = append(fields, plan.FieldDiff{Field: "otp", New: "a TOTP secret from $" + u.TOTPSecretEnv},
+				plan.FieldDiff{Field: "otp_policy", New: fmt.Sprintf("%s, %d digits, %d s", u.OTPPolicy.Algorithm, u.OTPPolicy.Digits, u.OTPPolicy.Period)})
+		}
+	}
 	b.p.Add(b.change("user", u.Username, plan.Create, stepUsers, fields, createUser{u.Username, body}))
 	return nil
 }
 
 func (b *builder) updateUser(su DesiredUser, cur *User) {
 	id := deref(cur.Rep.ID)
+	if su.TOTPSecretEnv != "" && !deref(cur.Rep.Totp) {
+		b.p.Warn("keycloak user %s/%s exists without an OTP credential: totp_secret_env gives one only to a user ssoctl creates, and an existing user's credentials are left alone (delete the user to have it created with the credential, or let it set one up at its next login with CONFIGURE_TOTP)", b.d.Realm, su.Username)
+	}
 	if cur.PasswordStale && su.Password != "" {
 		b.p.Add(b.change("user-password", su.Username, plan.Update, stepUsers,
 			[]plan.FieldDiff{{Field: "password", Old: "(differs)", New: su.Password, Secret: true}},
@@ -324,4 +350,55 @@ func (o leaveGroup) apply(ctx context.Context, x *executor) error {
 		return nil
 	}
 	return ignoreNotFound(x.a.do(ctx, http.MethodDelete, x.path("users", esc(o.UserID), "groups", esc(gid)), nil, nil))
+}
+
+// userOTP is the TOTP secret of a file's user (the value of its
+// totp_secret_env) and the policy its credential is made under: the
+// file's otp_policy where it sets a field, else Keycloak's defaults
+// (HmacSHA1, 6 digits, 30 s).
+func userOTP(k *spec.Keycloak, u spec.User, getenv func(string) string) (string, totp.Policy) {
+	p := totp.Policy{Algorithm: "HmacSHA1", Digits: 6, Period: 30}
+	if k.Settings != nil && k.Settings.OTPPolicy != nil {
+		op := k.Settings.OTPPolicy
+		if op.Algorithm != nil {
+			p.Algorithm = *op.Algorithm
+		}
+		if op.Digits != nil {
+			p.Digits = *op.Digits
+		}
+		if op.Period != nil {
+			p.Period = *op.Period
+		}
+	}
+	if u.TOTPSecretEnv == "" {
+		return "", p
+	}
+	return getenv(u.TOTPSecretEnv), p
+}
+
+// otpCredential is a TOTP credential as POST /users takes it among a new
+// user's credentials (measured on Keycloak 26.7.3: the user is created with
+// it and logs in with its codes, through the browser's OTP page and the
+// direct grant's totp field). The secret is kept in base32 with
+// credentialData's secretEncoding BASE32, which Keycloak decodes before
+// computing codes: a secret whose bytes are not UTF-8 text works too (the
+// raw form, secretData's value as the key's characters, would not carry
+// such bytes through JSON). The codes follow the credential's algorithm,
+// digits and period, not the realm's policy of the day (Keycloak's
+// OTPCredentialProvider).
+func otpCredential(secret string, p totp.Policy) (map[string]any, error) {
+	key, err := totp.DecodeSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) < 10 {
+		return nil, fmt.Errorf("the OTP secret is %d bytes: want at least 10 (RFC 4226; Keycloak makes 20)", len(key))
+	}
+	if _, err := totp.HOTP(key, 0, p); err != nil {
+		return nil, err
+	}
+	data, _ := json.Marshal(map[string]any{"subType": "totp", "digits": p.Digits, "counter": 0, "period": p.Period,
+		"algorithm": p.Algorithm, "secretEncoding": "BASE32"})
+	value, _ := json.Marshal(map[string]string{"value": base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key)})
+	return map[string]any{"type": "otp", "userLabel": "ssoctl", "secretData": string(value), "credentialData": string(data)}, nil
 }

@@ -418,6 +418,12 @@ type User struct {
 	PasswordEnv string              `yaml:"password_env,omitempty"`
 	Groups      []string            `yaml:"groups,omitempty"`
 	Attributes  map[string][]string `yaml:"attributes,omitempty"`
+	// TOTPSecretEnv names the variable holding a base32 OTP secret: the
+	// user is created with that TOTP credential (under the file's
+	// otp_policy, else Keycloak's default SHA1, 6 digits, 30 s), so that
+	// a demo or test user logs in through an OTP flow without setting a
+	// device up. An existing user's credentials are left alone.
+	TOTPSecretEnv string `yaml:"totp_secret_env,omitempty"`
 }
 
 // Vault is the vault: section: ACL policies and JWT/OIDC auth mounts.

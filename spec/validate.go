@@ -200,6 +200,9 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 			v.errorf(key+".username", "user %s is declared twice", Quote(u.Username))
 		}
 		users[u.Username] = true
+		if u.TOTPSecretEnv != "" && k.Settings != nil && k.Settings.OTPPolicy != nil && k.Settings.OTPPolicy.Type != nil && *k.Settings.OTPPolicy.Type == "hotp" {
+			v.errorf(key+".totp_secret_env", "totp_secret_env makes a time-based (TOTP) credential, and settings.otp_policy.type is hotp")
+		}
 		for j := range u.Groups {
 			u.Groups[j] = strings.Trim(u.Groups[j], "/")
 		}

@@ -12,6 +12,12 @@ const (
 	MaxFlows          = 100
 	MaxFlowDepth      = 8
 	MaxFlowExecutions = 200 // in one flow, its subflows' included
+
+	// MaxRequiredActions, MaxRealmAttributes and MaxPasswordPolicy bound
+	// required_actions, settings.attributes and settings.password_policy.
+	MaxRequiredActions = 100
+	MaxRealmAttributes = 200
+	MaxPasswordPolicy  = 4096
 )
 
 // Requirements are an execution's requirements, as Keycloak names them.
@@ -35,6 +41,10 @@ type durationCheck struct {
 func (v *validator) realm(k *Keycloak) {
 	if s := k.Settings; s != nil {
 		v.settings(s)
+	}
+	if len(k.RequiredActions) > MaxRequiredActions {
+		v.errorf("keycloak.required_actions", "%d required actions; at most %d", len(k.RequiredActions), MaxRequiredActions)
+		return
 	}
 	seen := map[string]bool{}
 	for i, ra := range k.RequiredActions {
@@ -246,6 +256,12 @@ func (v *validator) settings(s *RealmSettings) {
 		if m.User != "" && m.PasswordEnv == "" {
 			v.errorf("keycloak.settings.smtp", "user: needs password_env: (the variable holding the SMTP password)")
 		}
+	}
+	if len(s.Attributes) > MaxRealmAttributes {
+		v.errorf("keycloak.settings.attributes", "%d attributes; at most %d", len(s.Attributes), MaxRealmAttributes)
+	}
+	if p := s.PasswordPolicy; p != nil && len(*p) > MaxPasswordPolicy {
+		v.errorf("keycloak.settings.password_policy", "the policy is %d characters long; at most %d", len(*p), MaxPasswordPolicy)
 	}
 	for name := range s.Attributes {
 		if strings.HasPrefix(name, "ssoctl.") {

@@ -21,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ssoctl/ssoctl/internal/browser"
 	"github.com/ssoctl/ssoctl/keycloak"
 	"github.com/ssoctl/ssoctl/spec"
 	"github.com/ssoctl/ssoctl/vault"
@@ -62,6 +63,12 @@ type Login struct {
 	Message string `json:"message,omitempty"`
 	// Granted summarises what the login got (policies, groups, page).
 	Granted string `json:"granted,omitempty"`
+	// Evidence is the login's server-side trace: the LOGIN event Keycloak
+	// stored for the session it opened (events.go).
+	Evidence string `json:"evidence,omitempty"`
+
+	sessions []string // the Keycloak sessions the login opened
+	check    int      // index of its check in the report
 }
 
 // Report is what doctor found.
@@ -110,6 +117,11 @@ type Systems struct {
 type Options struct {
 	// User and Password, when set, make doctor log in for real.
 	User, Password string
+	// TOTPKey is the user's OTP secret, for logins through an OTP flow;
+	// TOTPEnv names the variable it came from (for messages), or the
+	// variable to name when it is missing.
+	TOTPKey []byte
+	TOTPEnv string
 }
 
 // Run checks t and returns the report. An error means a system could not
@@ -122,7 +134,7 @@ func Run(ctx context.Context, t Target, sys Systems, o Options) (*Report, error)
 	if err != nil {
 		return nil, err
 	}
-	d := &doc{t: t, sys: sys, live: live, rep: &Report{Checks: []Check{}, Logins: []Login{}}}
+	d := &doc{t: t, sys: sys, live: live, rep: &Report{Checks: []Check{}, Logins: []Login{}}, totpKey: o.TOTPKey, totpEnv: o.TOTPEnv}
 	d.checkLive()
 	d.rancher(ctx)
 	if o.User != "" {
@@ -160,6 +172,12 @@ type doc struct {
 	// refused the password ("" none), after which no login tries it again.
 	sessions []string
 	refused  string
+	// totpKey and totpEnv are Options'; otp hands out the run's codes
+	// and status is the user's login status, both set by logins.
+	totpKey []byte
+	totpEnv string
+	otp     *browser.OTP
+	status  *keycloak.LoginStatus
 }
 
 // samlSetup is the live SAML client facing Rancher and the IdP metadata

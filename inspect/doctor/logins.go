@@ -22,6 +22,7 @@ import (
 const cliCallback = "http://localhost:8250/oidc/callback"
 
 func (d *doc) login(l Login) {
+	l.check = len(d.rep.Checks)
 	d.rep.Logins = append(d.rep.Logins, l)
 	id := "login." + strings.SplitN(l.Path, " ", 2)[0]
 	if l.OK {
@@ -49,6 +50,11 @@ func systemOf(path string) string {
 // end, and a password Keycloak refuses is not tried again in this run.
 func (d *doc) logins(ctx context.Context, user, password string) {
 	defer d.endSessions(ctx, user)
+	if !d.loginStatus(ctx, user) {
+		return // locked: every login would be refused
+	}
+	defer d.loginEvents(ctx, user)
+	defer d.lockedByRun(ctx, user)
 	if d.saml != nil {
 		d.rancherLogin(ctx, user, password)
 	}
@@ -91,14 +97,36 @@ func (d *doc) passwordGrant(ctx context.Context, user, password, secret string) 
 	if d.skipRefused("keycloak", user) {
 		return nil
 	}
-	tok, err := keycloak.RequestToken(ctx, d.sys.HTTP, d.t.KeycloakURL, keycloak.TokenRequest{Realm: d.t.Realm, ClientID: d.t.Client,
-		ClientSecret: secret, Username: user, Password: password})
+	req := keycloak.TokenRequest{Realm: d.t.Realm, ClientID: d.t.Client, ClientSecret: secret, Username: user, Password: password}
+	if d.status != nil && d.status.OTP != nil {
+		if d.otp == nil {
+			// Measured on 26.7.3: a direct grant without the code is
+			// "Invalid user credentials" and counts a login failure.
+			d.login(Login{Path: "keycloak", User: user, Step: "the password grant's one-time code", Message: d.otpMissing(user) + "; the grant was not sent, as Keycloak would count it a failed login"})
+			return nil
+		}
+		code, err := d.otp.Code(ctx)
+		if err != nil {
+			d.login(Login{Path: "keycloak", User: user, Step: "the password grant's one-time code", Message: err.Error()})
+			return nil
+		}
+		req.OTP = code
+	}
+	tok, err := keycloak.RequestToken(ctx, d.sys.HTTP, d.t.KeycloakURL, req)
 	if err != nil {
 		d.noteRefused("keycloak", err.Error())
-		d.login(Login{Path: "keycloak", User: user, Step: "the password grant", Message: keycloakMessage(err)})
+		msg := keycloakMessage(err)
+		if req.OTP != "" && strings.Contains(msg, "Invalid user credentials") {
+			msg += " (Keycloak answers so to a wrong password and to a wrong one-time code alike: check that $" + d.totpEnv + " holds " + user + "'s secret)"
+		}
+		d.login(Login{Path: "keycloak", User: user, Step: "the password grant", Message: msg})
 		return nil
 	}
-	d.login(Login{Path: "keycloak", User: user, OK: true, Granted: "ID and access tokens from the password grant"})
+	granted := "ID and access tokens from the password grant"
+	if req.OTP != "" {
+		granted += " with a one-time code"
+	}
+	d.login(Login{Path: "keycloak", User: user, OK: true, Granted: granted, sessions: keycloak.SessionIDs([]string{tok.IDToken})})
 	return tok
 }
 
@@ -231,7 +259,7 @@ func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password stri
 		return
 	}
 	target, _ := url.Parse(redirect)
-	b := browser.Over(d.sys.HTTP)
+	b := d.browser()
 	defer d.opened(b)
 	b.Stop = func(u *url.URL) bool { return u.Host == target.Host && u.Path == target.Path }
 	page, err := b.Get(ctx, authURL)
@@ -240,7 +268,7 @@ func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password stri
 	}
 	if err != nil {
 		d.noteRefused(path, err.Error())
-		d.login(Login{Path: path, User: user, Step: "Keycloak's login", Message: err.Error()})
+		d.login(Login{Path: path, User: user, Step: "Keycloak's login", Message: d.browserMessage(user, err)})
 		return
 	}
 	loc, lerr := url.Parse(page.Header.Get("Location"))
@@ -257,14 +285,15 @@ func (d *doc) oidcLogin(ctx context.Context, m *mount, role, user, password stri
 		d.login(Login{Path: path, User: user, Step: "Vault's callback", Message: "Vault answered without a token"})
 		return
 	}
-	d.login(Login{Path: path, User: user, OK: true, Granted: "policies " + strings.Join(append(res.TokenPolicies, res.IdentityPolicies...), ", ")})
+	d.login(Login{Path: path, User: user, OK: true, Granted: "policies " + strings.Join(append(res.TokenPolicies, res.IdentityPolicies...), ", "),
+		sessions: keycloak.SessionIDs(b.KeycloakIdentities())})
 }
 
 // siteLogin logs in to a running Django site through its admin login
 // page's Keycloak button.
 func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) {
 	path := "django " + name
-	b := browser.Over(d.sys.HTTP)
+	b := d.browser()
 	if p, err := b.Do(ctx, http.MethodGet, site+"/admin/login/", nil, ""); err != nil || p.Status != 200 {
 		d.add(Check{ID: "login.django", System: sysDjango, Status: Warn, Message: "site " + name + " is not running at " + site + "; its login was not tried"})
 		return
@@ -277,13 +306,13 @@ func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) 
 	switch {
 	case err != nil:
 		d.noteRefused(path, err.Error())
-		d.login(Login{Path: path, User: user, Step: "the login through Keycloak", Message: err.Error()})
+		d.login(Login{Path: path, User: user, Step: "the login through Keycloak", Message: d.browserMessage(user, err)})
 	case page.Status >= 400:
 		d.login(Login{Path: path, User: user, Step: "the site's callback", Message: fmt.Sprintf("%d at %s: %.300s", page.Status, page.URL.Path, page.Text())})
 	case strings.Contains(page.Text(), "not authorized"):
-		d.login(Login{Path: path, User: user, OK: true, Granted: "logged in, but not staff: the admin refuses the user"})
+		d.login(Login{Path: path, User: user, OK: true, Granted: "logged in, but not staff: the admin refuses the user", sessions: keycloak.SessionIDs(b.KeycloakIdentities())})
 	default:
-		d.login(Login{Path: path, User: user, OK: true, Granted: fmt.Sprintf("logged in; the admin answered %d at %s", page.Status, page.URL.Path)})
+		d.login(Login{Path: path, User: user, OK: true, Granted: fmt.Sprintf("logged in; the admin answered %d at %s", page.Status, page.URL.Path), sessions: keycloak.SessionIDs(b.KeycloakIdentities())})
 	}
 }
 
@@ -292,7 +321,7 @@ func (d *doc) siteLogin(ctx context.Context, name, site, user, password string) 
 func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 	r := d.t.Rancher
 	cfg := login.Config{RancherURL: r.URL, EntityID: r.SAMLClient, ClientName: r.SAMLClient, Metadata: d.saml.metadata, Client: d.saml.client,
-		Fields: rancher.FieldsOf(r.Fields)}
+		Fields: rancher.FieldsOf(r.Fields), OTP: d.otp}
 	res, err := login.Run(ctx, d.sys.HTTP, cfg, user, password)
 	if err != nil {
 		d.login(Login{Path: "rancher saml", User: user, Step: "Keycloak's SAML endpoint", Message: err.Error()})
@@ -306,6 +335,9 @@ func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 		}
 		if f.ID == login.FindingKeycloakRefused {
 			d.noteRefused("rancher saml", f.Message)
+			if strings.Contains(f.Message, browser.ErrOTPRequired.Error()) {
+				f.Message, f.Fix = d.otpMissing(user), ""
+			}
 		}
 		st := Warn
 		if f.Severity == rancher.SeverityError {
@@ -327,7 +359,7 @@ func (d *doc) rancherLogin(ctx context.Context, user, password string) {
 	if len(p.Groups) > 0 {
 		groups = "groups " + strings.Join(p.Groups, ", ")
 	}
-	d.login(Login{Path: "rancher saml", User: user, OK: true, Granted: fmt.Sprintf("Rancher user %s (%s), %s", p.ID, cmp.Or(p.DisplayName, p.Username), groups)})
+	d.login(Login{Path: "rancher saml", User: user, OK: true, Granted: fmt.Sprintf("Rancher user %s (%s), %s", p.ID, cmp.Or(p.DisplayName, p.Username), groups), sessions: res.Sessions})
 }
 
 // flavor is the model's flavour for the Vault doctor talks to: OpenBao's

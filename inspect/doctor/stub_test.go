@@ -240,6 +240,7 @@ func TestRunWithLogins(t *testing.T) {
 <input tabindex="4" name="login" id="kc-login" type="submit" value="Sign In"/></form></body></html>`}
 		r["POST /realms/demo/login-actions/authenticate"] = stubReply{Status: 302,
 			Location: "http://localhost:8250/oidc/callback?state=st1&session_state=sid-1&iss=" + base + "%2Frealms%2Fdemo&code=code-1"}
+		addLoginStatus(r, "")
 		return r
 	}, func(base string) map[string]stubReply {
 		return map[string]stubReply{
@@ -275,7 +276,9 @@ func TestRunWithLogins(t *testing.T) {
 		// The site's needs are not met by client vault.
 		"fail redirect.django", "fail claims.django-groups",
 		"ok clock.keycloak-vault", "ok clock.skew", "ok clock.skew",
-		"ok login.keycloak", "ok login.vault-jwt", "ok login.vault-jwt", "ok login.vault-oidc", "warning login.django"}
+		"ok login.keycloak", "ok login.vault-jwt", "ok login.vault-jwt", "ok login.vault-oidc", "warning login.django",
+		// The stub realm stores no events.
+		"warning login.events"}
 	if got := checkIDs(rep.Checks); !slices.Equal(got, want) {
 		t.Errorf("checks\n got %q\nwant %q", got, want)
 	}
@@ -361,6 +364,7 @@ func TestRunPasswordRefused(t *testing.T) {
 		r := keycloakRoutes(base)
 		r["GET /admin/realms/demo/clients/u1/client-secret"] = stubReply{Body: `{"type":"secret","value":"vault-secret"}`}
 		r[stubDemoToken] = stubReply{Status: 401, Body: `{"error":"invalid_grant","error_description":"Invalid user credentials"}`}
+		addLoginStatus(r, "")
 		return r
 	}, nil)
 	rep, err := Run(context.Background(), Target{KeycloakURL: s.kc.URL(), Realm: "demo", Client: "vault"}, s.sys, Options{User: "alice", Password: "wrong"})

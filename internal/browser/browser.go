@@ -31,6 +31,19 @@ type Browser struct {
 	// Stop, when set, ends redirect following at a location it accepts: the
 	// redirect is returned as the page (e.g. to a CLI's local listener).
 	Stop func(*url.URL) bool
+	// OTP, when set, answers Keycloak's one-time-code page; SetupOTP lets
+	// the login complete the CONFIGURE_TOTP required action (the secret
+	// it reads becomes OTP), naming the device OTPDevice (default
+	// "ssoctl"); AcceptTerms accepts TERMS_AND_CONDITIONS. Without them a
+	// login that meets those pages stops with ErrOTPRequired, ErrOTPSetup
+	// or ErrTerms.
+	OTP         *OTP
+	SetupOTP    bool
+	OTPDevice   string
+	AcceptTerms bool
+	// OnPage, when set, sees every answer (tests save Keycloak's pages
+	// with it).
+	OnPage func(*Page)
 }
 
 // Hop is one request and its answer.
@@ -101,7 +114,11 @@ func (b *Browser) Do(ctx context.Context, method, target string, form url.Values
 		return nil, err
 	}
 	b.Hops = append(b.Hops, Hop{method, target, resp.StatusCode})
-	return &Page{URL: req.URL, Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
+	p := &Page{URL: req.URL, Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if b.OnPage != nil {
+		b.OnPage(p)
+	}
+	return p, nil
 }
 
 // Get fetches target and follows its redirects.

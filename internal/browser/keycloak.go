@@ -9,8 +9,10 @@ import (
 
 // KeycloakLogin fills Keycloak's login form (form id kc-form-login, as the
 // keycloak.v2 theme renders it) on page p with the user's credentials and
-// follows the redirects back to the application. A page that still holds the
-// form, or Keycloak's error page, is an error quoting Keycloak's message.
+// follows the redirects back to the application, passing the one-time
+// code, OTP setup and terms pages as b is told to (afterPassword). A page
+// that still holds the form, or Keycloak's error page, is an error quoting
+// Keycloak's message.
 func (b *Browser) KeycloakLogin(ctx context.Context, p *Page, username, password string) (*Page, error) {
 	f := p.Form("kc-form-login")
 	if f == nil {
@@ -19,6 +21,11 @@ func (b *Browser) KeycloakLogin(ctx context.Context, p *Page, username, password
 	next, err := b.Submit(ctx, p, f, url.Values{"username": {username}, "password": {password}, "credentialId": {""}})
 	if err != nil {
 		return nil, err
+	}
+	if next.Form("kc-form-login") == nil {
+		if next, err = b.afterPassword(ctx, next, username); err != nil {
+			return nil, err
+		}
 	}
 	if next.Status/100 == 3 {
 		return next, nil // a redirect b.Stop kept: back to the application
@@ -38,7 +45,7 @@ func (b *Browser) KeycloakLogin(ctx context.Context, p *Page, username, password
 // keycloakMessage is the error Keycloak shows on a page.
 func keycloakMessage(p *Page) string {
 	text := p.Text()
-	for _, marker := range []string{"Invalid username or password.", "Account is disabled", "Invalid parameter", "Restart login cookie not found"} {
+	for _, marker := range []string{"Invalid username or password.", "Invalid authenticator code.", "Account is disabled", "Account is temporarily disabled", "Invalid parameter", "Restart login cookie not found"} {
 		if i := strings.Index(text, marker); i >= 0 {
 			end := min(len(text), i+200)
 			return text[i:end]

@@ -103,6 +103,7 @@ func Run(ctx context.Context, hc *http.Client, cfg Config, user, password string
 	}
 
 	b := browser.Over(hc)
+	b.OTP = cfg.OTP
 	defer func() { res.Sessions = keycloak.SessionIDs(b.KeycloakIdentities()) }()
 	page, err := b.Get(ctx, redirect.String())
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/xml"
 	"fmt"
+	"github.com/ssoctl/ssoctl/internal/browser"
 	"math/big"
 	"net/url"
 	"time"
@@ -52,6 +53,9 @@ type Config struct {
 	Client *rancher.SAMLClient
 	// ClientName names the client in fixes ("" is the entity ID).
 	ClientName string
+	// OTP answers Keycloak's one-time-code page (nil: a login that meets
+	// it stops there, as a Keycloak refusal).
+	OTP *browser.OTP
 }
 
 // idpMetadata is the root Rancher decodes the IdP metadata into (its own
