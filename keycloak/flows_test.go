@@ -10,6 +10,7 @@ import (
 	"github.com/Nerzal/gocloak/v13"
 
 	"github.com/ssoctl/ssoctl/plan"
+	"github.com/ssoctl/ssoctl/spec"
 )
 
 const otpFlow = `  flows:
@@ -331,5 +332,53 @@ func TestDiffSubflowAliasTakenByAnotherFlow(t *testing.T) {
 	st.Auth.Subflows["browser-otp-conditional"] = true
 	if _, err := Diff(d, st, DiffOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// examples/realm.yaml's flow and binding, planned for a new realm: the
+// flow created with its six executions in file order, then bound.
+func TestDiffExampleRealmFlow(t *testing.T) {
+	f, err := spec.Load("../examples/realm.yaml", nil, func(k string) string {
+		return map[string]string{"KEYCLOAK_URL": "http://kc", "SMTP_PASSWORD": "x"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Expand(f.Keycloak, nil)
+	p := mustDiff(t, d, emptyState(d.Realm, false))
+	var c *plan.Change
+	for _, ch := range p.Changes {
+		if ch.Kind == "flow" {
+			c = ch
+		}
+	}
+	if c == nil || c.Action != plan.Create {
+		t.Fatalf("no flow created: %v", c)
+	}
+	var steps []string
+	for _, fd := range c.Fields {
+		if strings.HasPrefix(fd.Field, "executions") {
+			steps = append(steps, fd.Field+" "+fd.New.(string))
+		}
+	}
+	want := []string{
+		"executions[0] auth-cookie ALTERNATIVE",
+		"executions[1] subflow browser-otp-forms ALTERNATIVE",
+		"executions[1].executions[0] auth-username-password-form REQUIRED",
+		"executions[1].executions[1] subflow browser-otp-conditional CONDITIONAL",
+		"executions[1].executions[1].executions[0] conditional-user-configured REQUIRED",
+		"executions[1].executions[1].executions[1] auth-otp-form REQUIRED",
+	}
+	if !slices.Equal(steps, want) {
+		t.Fatalf("steps:\n%s", strings.Join(steps, "\n"))
+	}
+	var bound bool
+	for _, ch := range p.Changes {
+		if ch.Kind == "flow-bindings" && ch.Action == plan.Update && len(ch.Fields) == 1 && ch.Fields[0].New == "browser-otp" {
+			bound = true
+		}
+	}
+	if !bound {
+		t.Fatal("the browser binding is not planned")
 	}
 }
