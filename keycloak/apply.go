@@ -46,6 +46,7 @@ func (a *Admin) bind(p *plan.Plan, realm string, st *State) {
 			x.ids.Set(clientRoleRef(cid, name), deref(r.ID))
 		}
 	}
+	x.bindFlows(st)
 	p.Bind("keycloak", func(ctx context.Context, c *plan.Change) error {
 		o, ok := c.Op.(op)
 		if !ok {

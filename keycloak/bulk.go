@@ -36,6 +36,7 @@ type exportedRealm struct {
 		Realm []*gocloak.Role `json:"realm"`
 	} `json:"roles"`
 	Groups []groupRep `json:"groups"`
+	authExport
 	// RequiredActions are the realm's registered required actions.
 	RequiredActions []*RequiredActionRep `json:"requiredActions"`
 }
@@ -105,6 +106,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 		r.st.RealmRoles[deref(role.Name)] = briefRole(role)
 	}
 	flattenGroups(groups.Groups, r.st)
+	r.auth = groups.authState()
 	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
 	if errP != nil {
 		return nil, nil

@@ -99,8 +99,10 @@ func listedClient(c *gocloak.Client) *gocloak.Client {
 func (b *builder) clients() {
 	for _, it := range plan.Reconcile(plan.Set[DesiredClient, *gocloak.Client]{
 		Want: b.d.Clients, Have: b.st.Clients,
-		Name:   func(d DesiredClient) string { return d.ClientID },
-		Diff:   func(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff { return clientDiff(resolve(d, cur), cur) },
+		Name: func(d DesiredClient) string { return d.ClientID },
+		Diff: func(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff {
+			return append(clientDiff(resolve(d, cur), cur), b.clientFlowDiff(d, cur)...)
+		},
 		Ignore: func(cid string, _ *gocloak.Client) bool { return b.d.Partial || isBuiltinClient(b.d.Realm, cid) },
 	}) {
 		d := resolve(it.Want, it.Have)
@@ -117,7 +119,8 @@ func (b *builder) clients() {
 			if d.OptionalScopes != nil {
 				body["optionalClientScopes"] = d.OptionalScopes
 			}
-			b.p.Add(b.change("client", d.ClientID, plan.Create, stepClients, createFields(body), createClient{d.ClientID, body}))
+			fields := append(createFields(body), b.clientFlowDiff(d, nil)...)
+			b.p.Add(b.change("client", d.ClientID, plan.Create, stepClients, fields, createClient{d.ClientID, body, clientOverrides(d.Flows)}))
 		default:
 			cur := it.Have
 			uuid := deref(cur.ID)
@@ -130,7 +133,7 @@ func (b *builder) clients() {
 			if deref(cur.AuthorizationServicesEnabled) {
 				body["authorizationServicesEnabled"] = true
 			}
-			b.p.Add(b.change("client", d.ClientID, it.Action, stepClients, it.Fields, updateClient{d.ClientID, uuid, body}))
+			b.p.Add(b.change("client", d.ClientID, it.Action, stepClients, it.Fields, updateClient{d.ClientID, uuid, body, clientOverrides(d.Flows)}))
 		}
 		b.name(clientRef(d.ClientID))
 		b.clientRoles(d)
@@ -247,10 +250,16 @@ func clientDiff(d DesiredClient, cur *gocloak.Client) []plan.FieldDiff {
 type createClient struct {
 	ClientID string
 	Body     map[string]any
+	// Flows are the client's flow overrides by alias (flows.go).
+	Flows []clientOverride
 }
 
 func (o createClient) apply(ctx context.Context, x *executor) error {
-	id, err := x.a.create(ctx, x.path("clients"), o.Body)
+	body, err := x.withOverrides(ctx, o.Body, o.Flows)
+	if err != nil {
+		return err
+	}
+	id, err := x.a.create(ctx, x.path("clients"), body)
 	if IsConflict(err) {
 		id, err = x.lookupClient(ctx, o.ClientID)
 	}
@@ -265,10 +274,16 @@ func (o createClient) apply(ctx context.Context, x *executor) error {
 type updateClient struct {
 	ClientID, UUID string
 	Body           map[string]any
+	// Flows are the client's flow overrides by alias (flows.go).
+	Flows []clientOverride
 }
 
 func (o updateClient) apply(ctx context.Context, x *executor) error {
-	_, err := x.a.do(ctx, http.MethodPut, x.path("clients", esc(o.UUID)), o.Body, nil)
+	body, err := x.withOverrides(ctx, o.Body, o.Flows)
+	if err != nil {
+		return err
+	}
+	_, err = x.a.do(ctx, http.MethodPut, x.path("clients", esc(o.UUID)), body, nil)
 	return err
 }
 

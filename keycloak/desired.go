@@ -80,6 +80,9 @@ type DesiredClient struct {
 
 	// FrontchannelLogout is the client's top-level frontchannelLogout.
 	FrontchannelLogout *bool
+
+	// Flows are the client's flow overrides, by alias; nil = unmanaged.
+	Flows *spec.ClientFlows
 }
 
 // resolve turns the required URIs of d into managed lists against the
@@ -161,6 +164,8 @@ func ExpandClient(c spec.Client) DesiredClient {
 		ScopeMappings:    roleSet(c.ScopeMappings),
 
 		FrontchannelLogout: c.FrontchannelLogout,
+
+		Flows: c.Flows,
 	}
 	if c.Authorization != nil {
 		d.Authz = ExpandAuthz(c.Authorization)
@@ -254,6 +259,10 @@ type Desired struct {
 	// objects the file may take over (spec.File).
 	Owner     string
 	AdoptFrom []string
+	// Flows and Bindings are the file's authentication flows and the
+	// realm's flow bindings (flows.go).
+	Flows    []spec.Flow
+	Bindings *spec.FlowBindings
 	// Settings and RequiredActions are the realm's own (realm_settings.go,
 	// required_actions.go); SMTPPassword is read from settings.smtp's
 	// password_env ("" when not set).
@@ -285,6 +294,7 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 	}
 	d := &Desired{Realm: k.Realm, CreateRealm: k.CreateRealm, RealmRoles: k.RealmRoles, Groups: k.Groups,
 		DefaultScopes: k.DefaultClientScopes, OptionalScopes: k.OptionalClientScopes}
+	d.Flows, d.Bindings = k.Flows, k.Bindings
 	for i, c := range k.Clients {
 		dc := ExpandClient(c)
 		dc.Key = fmt.Sprintf("keycloak.clients[%d]", i)

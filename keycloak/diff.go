@@ -66,6 +66,14 @@ func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
 	}
 	b.clients()
 	if !d.Partial {
+		if err := b.flows(); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.checkClientFlows(); err != nil {
+		return nil, err
+	}
+	if !d.Partial {
 		b.groups()
 		if err := b.users(); err != nil {
 			return nil, err
@@ -314,6 +322,8 @@ func (b *builder) gone(r plan.Ref) bool {
 		return u != nil && !slices.Contains(u.Groups, r.Name)
 	case "user":
 		return false
+	case "flow":
+		return st.Auth != nil && st.Auth.Flows[r.Name] == nil
 	case "client-scope":
 		return st.ClientScopes[r.Name] == nil
 	case "authz-scope", "authz-resource", "authz-policy":

@@ -21,7 +21,7 @@ import (
 func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
 	// One read: with no clients named, every non-built-in client and its roles.
 	ro := ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0, ClientScopes: true, RealmScopes: len(clientIDs) == 0,
-		AllScopeMappings: true, AllAuthz: true, RequiredActions: true}
+		AllScopeMappings: true, AllAuthz: true, RequiredActions: true, Flows: true}
 	st, err := a.ReadState(ctx, realm, ro)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,11 @@ func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, e
 		if a := st.Authz[cid]; a != nil {
 			c.Authorization = exportAuthz(a)
 		}
+		c.Flows = exportClientFlows(st, st.Clients[cid])
 		out.Clients = append(out.Clients, c)
+	}
+	if len(clientIDs) == 0 {
+		exportFlows(st, out)
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.Groups)) {
 		g := st.Groups[p]

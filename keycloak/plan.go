@@ -77,6 +77,11 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 	if err != nil {
 		return nil, err
 	}
+	if flowsDiffer(p) {
+		if err := a.checkFlowsWithServer(ctx, d, st); err != nil {
+			return nil, err
+		}
+	}
 	if !o.PerObject {
 		batch(p, st)
 	}
@@ -102,6 +107,7 @@ func readOptions(d *Desired, conc int) ReadOptions {
 			ro.Authz = append(ro.Authz, c.ClientID)
 		}
 	}
+	ro.Flows = d.usesFlows()
 	ro.ClientScopes = d.usesScopes() || len(ro.ScopeMappingsOf) > 0
 	ro.RealmScopes = d.DefaultScopes != nil || d.OptionalScopes != nil
 	for _, sc := range d.ClientScopes {

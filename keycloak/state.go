@@ -51,6 +51,9 @@ type State struct {
 	Record plan.Record
 	// Owned is every object of Record, whoever owns it.
 	Owned plan.Owned
+	// Auth is the realm's authentication flows and bindings (flows.go),
+	// from the export; nil when not read.
+	Auth *AuthState
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).
 	Warnings []string
@@ -88,6 +91,9 @@ type ReadOptions struct {
 	// AllAuthz reads those of every client that has them (for export).
 	Authz    []string
 	AllAuthz bool
+	// Flows reads the flows without the export when the export is not
+	// available (with it, they come for free).
+	Flows bool
 	// PerObject reads the realm roles, clients, client roles and groups
 	// kind by kind and client by client, instead of from the realm's
 	// export; ReadState falls back to it by itself when the export is
@@ -121,6 +127,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 	if !st.RealmExists {
 		return st, nil
 	}
+	o.Flows = o.Flows || ownsFlows(st.Owned)
 	r := newReader(ctx, a, st, o.Concurrency)
 	r.spawn(func() error { return r.readRealmObjects(o) })
 	if o.ClientScopes {
@@ -157,6 +164,8 @@ type reader struct {
 	ctx   context.Context // the group's: cancelled by its first error
 	sem   chan struct{}
 	conc  int
+	// auth is the flows the export held (State.Auth when asked for).
+	auth *AuthState
 }
 
 func newReader(ctx context.Context, a *Admin, st *State, conc int) *reader {
@@ -222,6 +231,13 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 	}
 	if err := errors.Join(err, clients.Wait()); err != nil {
 		return err
+	}
+	if o.Flows {
+		if r.st.Auth = r.auth; r.auth == nil {
+			if err := r.readFlowListings(); err != nil {
+				return err
+			}
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
