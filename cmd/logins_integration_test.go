@@ -314,6 +314,7 @@ keycloak:
   create_realm: true
   settings:
     otp_policy: {digits: 6, period: 10}
+    brute_force: {enabled: true, max_failures: 5}
   required_actions:
     - {alias: CONFIGURE_TOTP, default: true}
   clients:
@@ -365,6 +366,17 @@ func TestIntegrationLoginsTOTPUserFromFile(t *testing.T) {
 	code, stdout, stderr := runEnv(t, r.env, "", "plan", "-f", r.path)
 	if code != 0 || strings.Contains(stdout+stderr, grouped) || strings.Contains(stdout+stderr, strings.ToUpper(strings.ReplaceAll(grouped, " ", ""))) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+
+	// The plan does not check dave's password: a grant without a code
+	// would be refused as a wrong password and counted as a failure.
+	if strings.Contains(stdout, "user-password") {
+		t.Errorf("plan resets the password of a user with OTP:\n%s", stdout)
+	}
+	var bf map[string]any
+	r.kc(http.MethodGet, "/attack-detection/brute-force/users/"+r.userRep("dave")["id"].(string), nil, &bf)
+	if n, _ := bf["numFailures"].(float64); n != 0 {
+		t.Errorf("plan counted %v failed logins for dave", n)
 	}
 
 	// doctor -f: the file's totp_secret_env for dave.

@@ -42,7 +42,11 @@ func (r *reader) readUser(ur UserRead) error {
 	if err != nil || u == nil {
 		return err
 	}
-	if ur.Password != "" {
+	// A user with an OTP credential: Keycloak answers a password grant
+	// without its code "Invalid user credentials", the words of a wrong
+	// password, and counts it as a failed login (brute-force detection), so
+	// its password is not checked (and not reset) at plan time.
+	if ur.Password != "" && !deref(u.Rep.Totp) {
 		if err := r.acquire(r.ctx); err != nil {
 			return err
 		}
