@@ -685,7 +685,7 @@ type updateRealmSettings struct {
 	SMTPPassword string
 }
 
-func (o updateRealmSettings) apply(ctx context.Context, x *executor) (err error) {
+func (o updateRealmSettings) apply(ctx context.Context, x *executor) error {
 	body := maps.Clone(o.Body)
 	attrs := maps.Clone(o.Attributes)
 	if o.SMTPPassword != "" {
@@ -705,29 +705,10 @@ func (o updateRealmSettings) apply(ctx context.Context, x *executor) (err error)
 		_, err := x.a.do(ctx, http.MethodPut, x.path(), body, nil)
 		return err
 	}
-	unlock, err := x.a.takeLock(ctx, x.realm)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if uerr := unlock(); err == nil && uerr != nil {
-			err = fmt.Errorf("releasing the ownership record's lock: %w", uerr)
-		}
-	}()
-	var rr struct {
-		Attributes map[string]string `json:"attributes"`
-	}
-	if err := x.a.get(ctx, x.path(), &rr); err != nil {
-		return err
-	}
-	merged := rr.Attributes
-	if merged == nil {
-		merged = map[string]string{}
-	}
-	maps.Copy(merged, attrs)
-	body["attributes"] = merged
-	_, err = x.a.do(ctx, http.MethodPut, x.path(), body, nil)
-	return err
+	return x.withAttributes(ctx, body, func(cur map[string]string) error {
+		maps.Copy(cur, attrs)
+		return nil
+	})
 }
 
 // exportSettings writes the realm's settings that differ from a new

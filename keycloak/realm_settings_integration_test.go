@@ -246,7 +246,7 @@ func TestIntegrationRealmSettingsExample(t *testing.T) {
 	ctx := context.Background()
 	f := h.load(t, "../examples/realm.yaml")
 	k := f.Keycloak
-	k.Flows, k.Bindings = nil, nil // other parts of issue 24
+	k.Flows, k.Bindings, k.Users = nil, nil, nil // flows are proven in flows_integration_test.go, the TOTP user in cmd
 	k.Settings.Attributes = map[string]string{"hset.named": "one"}
 	// The realm exists with an attribute the file does not name.
 	if err := h.env.KeycloakAdminRequest(ctx, http.MethodPost, "", map[string]any{"realm": h.realm, "enabled": true,
@@ -266,7 +266,7 @@ func TestIntegrationRealmSettingsExample(t *testing.T) {
 
 	r := h.realmJSON(t, "")
 	want := map[string]any{
-		"displayName": "Shop", "registrationAllowed": false, "rememberMe": true, "resetPasswordAllowed": true, "verifyEmail": false,
+		"displayName": "Staff", "registrationAllowed": false, "rememberMe": true, "resetPasswordAllowed": true, "verifyEmail": false,
 		"loginWithEmailAllowed": true, "duplicateEmailsAllowed": false, "editUsernameAllowed": false,
 		"accessTokenLifespan": 300.0, "ssoSessionIdleTimeout": 1800.0, "ssoSessionMaxLifespan": 36000.0,
 		"offlineSessionIdleTimeout": 2592000.0, "accessCodeLifespan": 60.0,
@@ -618,7 +618,7 @@ func TestIntegrationRealmSettingsExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	f := src.load(t, "../examples/realm.yaml")
 	k := f.Keycloak
-	k.Flows, k.Bindings = nil, nil
+	k.Flows, k.Bindings, k.Users = nil, nil, nil
 	k.Settings.Tokens.SSOSessionIdle = ptrTo("1h")
 	k.Settings.Tokens.OfflineSessionMax = ptrTo("90d")
 	k.Settings.BruteForce.QuickLoginCheck = ptrTo("3s")

@@ -184,7 +184,32 @@ type writeRecord struct {
 	Mine plan.Owned
 }
 
-func (o writeRecord) apply(ctx context.Context, x *executor) (err error) {
+func (o writeRecord) apply(ctx context.Context, x *executor) error {
+	return x.withAttributes(ctx, nil, func(attrs map[string]string) error {
+		rec := plan.Record{}
+		if raw := attrs[OwnershipAttribute]; raw != "" {
+			if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+				rec = plan.Record{} // unreadable: rewritten, as planned
+			}
+		}
+		if err := o.claimedMeanwhile(x.realm, rec); err != nil {
+			return err
+		}
+		data, err := json.Marshal(rec.With(o.Owner, o.Mine))
+		if err != nil {
+			return err
+		}
+		attrs[OwnershipAttribute] = string(data)
+		return nil
+	})
+}
+
+// withAttributes makes one realm update that carries attributes, under
+// the record's lock: the realm's attributes are read again, edit changes
+// them (or refuses), and all of them go back with the rest of body.
+// Keycloak replaces a realm's attributes whole when an update carries any,
+// so this is the only way ssoctl writes them.
+func (x *executor) withAttributes(ctx context.Context, body map[string]any, edit func(attrs map[string]string) error) (err error) {
 	unlock, err := x.a.takeLock(ctx, x.realm)
 	if err != nil {
 		return err
@@ -204,21 +229,14 @@ func (o writeRecord) apply(ctx context.Context, x *executor) (err error) {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	rec := plan.Record{}
-	if raw := attrs[OwnershipAttribute]; raw != "" {
-		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-			rec = plan.Record{} // unreadable: rewritten, as planned
-		}
-	}
-	if err := o.claimedMeanwhile(x.realm, rec); err != nil {
+	if err := edit(attrs); err != nil {
 		return err
 	}
-	data, err := json.Marshal(rec.With(o.Owner, o.Mine))
-	if err != nil {
-		return err
+	if body == nil {
+		body = map[string]any{}
 	}
-	attrs[OwnershipAttribute] = string(data)
-	_, err = x.a.do(ctx, http.MethodPut, x.path(), map[string]any{"attributes": attrs}, nil)
+	body["attributes"] = attrs
+	_, err = x.a.do(ctx, http.MethodPut, x.path(), body, nil)
 	return err
 }
 
