@@ -138,7 +138,8 @@ func validateDoctorOptions(opts *doctorOptions, fileMode bool) error {
 	case opts.TOTPSecretEnv != "" && opts.User == "":
 		return usageErrorf("--totp-secret-env is the secret of --user: give --user too")
 	case opts.TOTPSecretEnv != "" && !spec.IsVarName(opts.TOTPSecretEnv):
-		return usageErrorf("--totp-secret-env %q: want a variable name, not its value", opts.TOTPSecretEnv)
+		// Not quoted back: what was given may be the secret itself.
+		return usageErrorf("--totp-secret-env takes the name of a variable that holds the secret, not the secret itself")
 	case opts.Fix && !fileMode:
 		return usageErrorf("--fix edits the file: it needs -f")
 	case opts.Fix && opts.File == "-":
@@ -243,6 +244,10 @@ func userTOTP(opts *doctorOptions, file *spec.File) ([]byte, string, error) {
 		return nil, "", nil
 	}
 	v := opts.Getenv(env)
+	if v == "" && looksLikeSecret(env) {
+		// A base32 secret is also a valid variable name: not quoted back.
+		return nil, "", inputErrorf("--totp-secret-env: the variable it names is not set, and its name looks like a base32 secret: give the name of a variable that holds the secret, not the secret itself")
+	}
 	if v == "" {
 		return nil, env, inputErrorf("--totp-secret-env %s: $%s is not set", env, env)
 	}
@@ -253,6 +258,21 @@ func userTOTP(opts *doctorOptions, file *spec.File) ([]byte, string, error) {
 	}
 	opts.Redactor.Add(string(key))
 	return key, env, nil
+}
+
+// looksLikeSecret reports whether a variable name could be a base32 OTP
+// secret given by mistake: 16 or more characters of the base32 alphabet
+// (Keycloak's secrets are 32), as no variable is usually named.
+func looksLikeSecret(name string) bool {
+	if len(name) < 16 {
+		return false
+	}
+	for _, r := range name {
+		if (r < 'A' || r > 'Z') && (r < '2' || r > '7') {
+			return false
+		}
+	}
+	return true
 }
 
 // readDoctorInput reads the file (-f) and its targets, or builds the

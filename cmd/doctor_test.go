@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"github.com/ssoctl/ssoctl/internal/secret"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -46,10 +47,13 @@ func TestNewCmdDoctor(t *testing.T) {
 		{"extra argument", []string{"x"}, "takes 0 argument(s)", nil},
 		{"totp secret", []string{"-f", "sso.yaml", "--user", "alice", "--totp-secret-env", "ALICE_TOTP"}, "", func(o *doctorOptions) bool { return o.TOTPSecretEnv == "ALICE_TOTP" }},
 		{"totp secret without a user", []string{"-f", "sso.yaml", "--totp-secret-env", "ALICE_TOTP"}, "give --user too", nil},
-		{"totp secret given as a value", []string{"-f", "sso.yaml", "--user", "alice", "--totp-secret-env", "JBSW Y3DP"}, "want a variable name, not its value", nil},
+		{"totp secret given as a value", []string{"-f", "sso.yaml", "--user", "alice", "--totp-secret-env", "JBSW Y3DP"}, "not the secret itself", nil},
 	}
 	for _, tt := range tests {
 		got, err := parse(t, newDoctorCmd, env, tt.argv...)
+		if err != nil && strings.Contains(err.Error(), "JBSW") {
+			t.Errorf("%s: the error quotes what may be the secret: %v", tt.name, err)
+		}
 		switch {
 		case tt.wantErr != "":
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitCode(err) != ExitUsage {
@@ -194,5 +198,21 @@ func TestDoctorFixMergesTheBytesItRead(t *testing.T) {
 	got, _ = os.ReadFile(path)
 	if err == nil || !strings.Contains(err.Error(), "changed while doctor ran") || string(got) != doc+"# edited meanwhile\n" {
 		t.Errorf("a file changed meanwhile: %v\n%s", err, got)
+	}
+}
+
+// A base32 secret passed as --totp-secret-env's variable name is a valid
+// name: the error that it is unset does not quote it.
+func TestDoctorTOTPSecretGivenAsName(t *testing.T) {
+	value := "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	opts := &doctorOptions{User: "alice", TOTPSecretEnv: value}
+	opts.Getenv, opts.Redactor = func(string) string { return "" }, &secret.Redactor{}
+	_, _, err := userTOTP(opts, nil)
+	if err == nil || exitCode(err) != ExitUsage || strings.Contains(err.Error(), value) || !strings.Contains(err.Error(), "not the secret itself") {
+		t.Fatalf("err = %v", err)
+	}
+	opts.TOTPSecretEnv = "ALICE_TOTP"
+	if _, _, err := userTOTP(opts, nil); err == nil || !strings.Contains(err.Error(), "$ALICE_TOTP is not set") {
+		t.Fatalf("an unset variable: %v", err)
 	}
 }
