@@ -1,8 +1,8 @@
 package cmd
 
 import (
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"context"
+	"github.com/ssoctl/ssoctl/internal/secret"
 	"net/http"
 	"net/http/httptest"
 	"os"
