@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"github.com/ssoctl/ssoctl/internal/secret"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ssoctl/ssoctl/inspect/doctor"
+	"github.com/ssoctl/ssoctl/internal/secret"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
