@@ -28,6 +28,10 @@ type Env struct {
 	// DjangoPython is the python of the venv with the pinned Django
 	// libraries (testbed/django/requirements.txt).
 	DjangoPython string
+	// LDAPURL (ldap://127.0.0.1:PORT), LDAPBaseDN, LDAPBindDN and
+	// LDAPBindPassword describe the directory testbed/ldap-up started
+	// (UnboundID's in-memory server, seeded from testbed/ldap/seed.ldif).
+	LDAPURL, LDAPBaseDN, LDAPBindDN, LDAPBindPassword string
 }
 
 // EnvFile is the path of testbed/.env in this checkout, or the file named by
@@ -100,6 +104,10 @@ func Read(path string) (Env, error) {
 		BaoToken:              kv["BAO_TOKEN"],
 		BaoBin:                kv["BAO_BIN"],
 		DjangoPython:          kv["DJANGO_PYTHON"],
+		LDAPURL:               kv["LDAP_URL"],
+		LDAPBaseDN:            kv["LDAP_BASE_DN"],
+		LDAPBindDN:            kv["LDAP_BIND_DN"],
+		LDAPBindPassword:      kv["LDAP_BIND_PASSWORD"],
 	}
 	for k, v := range map[string]string{
 		"KEYCLOAK_URL": env.KeycloakURL, "KEYCLOAK_ADMIN": env.KeycloakAdmin,
@@ -141,4 +149,31 @@ func (e Env) NeedDjango(t testing.TB) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
+}
+
+// NeedLDAP fails the test under CI, and skips it otherwise, when the testbed
+// has no LDAP server (LDAP_URL, LDAP_BASE_DN, LDAP_BIND_DN and
+// LDAP_BIND_PASSWORD in testbed/.env).
+func (e Env) NeedLDAP(t testing.TB) {
+	t.Helper()
+	if err := e.ldapMissing(); err != "" {
+		msg := "the testbed has no LDAP server (" + err + " missing in testbed/.env); run testbed/up"
+		if inCI() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// ldapMissing names the first LDAP setting that is empty, or returns "".
+func (e Env) ldapMissing() string {
+	for _, kv := range [][2]string{
+		{"LDAP_URL", e.LDAPURL}, {"LDAP_BASE_DN", e.LDAPBaseDN},
+		{"LDAP_BIND_DN", e.LDAPBindDN}, {"LDAP_BIND_PASSWORD", e.LDAPBindPassword},
+	} {
+		if kv[1] == "" {
+			return kv[0]
+		}
+	}
+	return ""
 }
