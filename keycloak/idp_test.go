@@ -255,3 +255,27 @@ func TestIdPPlanRefusals(t *testing.T) {
 		t.Fatalf("type change: %v", err)
 	}
 }
+
+// examples/upstream.yaml and examples/broker.yaml parse and plan for new
+// realms: the upstream's client and groups, the broker's provider and its
+// four mappers.
+func TestIdPExamplesPlan(t *testing.T) {
+	getenv := func(k string) string {
+		return map[string]string{"KEYCLOAK_URL": "http://kc", "CORP_IDP_SECRET": "s", "OLGA_PASSWORD": "p", "ADAM_PASSWORD": "p"}[k]
+	}
+	for _, name := range []string{"upstream", "broker"} {
+		f, err := spec.Load("../examples/"+name+".yaml", nil, getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Expand(f.Keycloak, getenv)
+		p, err := Diff(d, emptyState(d.Realm, false), DiffOptions{ForApply: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		n := len(idpChanges(p))
+		if want := map[string]int{"upstream": 0, "broker": 5}[name]; n != want {
+			t.Fatalf("%s: %d identity provider changes, want %d", name, n, want)
+		}
+	}
+}
