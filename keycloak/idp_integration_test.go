@@ -100,7 +100,8 @@ func planText(p *plan.Plan) string {
 }
 
 // brokerLogin logs olga in to the broker's client app through corp and
-// returns the groups of her access token.
+// returns the groups of her access token, and her roles of client app
+// as app/ROLE.
 func brokerLogin(t *testing.T, ctx context.Context, admin *keycloak.Admin, kcURL, realm, user, password string) []string {
 	t.Helper()
 	const cb = "http://127.0.0.1:8400/callback"
@@ -140,11 +141,18 @@ func brokerLogin(t *testing.T, ctx context.Context, admin *keycloak.Admin, kcURL
 	parts := strings.Split(tok.AccessToken, ".")
 	payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
 	var claims struct {
-		Groups []string `json:"groups"`
+		Groups   []string `json:"groups"`
+		Resource map[string]struct {
+			Roles []string `json:"roles"`
+		} `json:"resource_access"`
 	}
 	_ = json.Unmarshal(payload, &claims)
-	slices.Sort(claims.Groups)
-	return claims.Groups
+	groups := claims.Groups
+	for _, r := range claims.Resource["app"].Roles {
+		groups = append(groups, "app/"+r) // the client roles, beside the groups
+	}
+	slices.Sort(groups)
+	return groups
 }
 
 // The upstream realm (examples/upstream.yaml) as the corporate IdP of the
@@ -191,6 +199,12 @@ func TestIntegrationIdPBrokeredLogin(t *testing.T) {
 	// (a) olga, in the upstream's ops group, logs in through corp.
 	if got := brokerLogin(t, ctx, admin, env.KeycloakURL, down, "olga", vars["OLGA_PASSWORD"]); !slices.Equal(got, []string{"/brokered", "/operators"}) {
 		t.Fatalf("olga's groups = %v, want /brokered and /operators", got)
+	}
+
+	// adam, in the upstream's admins, gets app/manager through
+	// claim_to_role, and only /brokered.
+	if got := brokerLogin(t, ctx, admin, env.KeycloakURL, down, "adam", vars["ADAM_PASSWORD"]); !slices.Equal(got, []string{"/brokered", "app/manager"}) {
+		t.Fatalf("adam's groups and roles = %v, want /brokered and app/manager", got)
 	}
 
 	// (b) re-apply writes nothing; the providers cost no read of their own.
