@@ -108,7 +108,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 	}
 	flattenGroups(groups.Groups, r.st)
 	r.auth = groups.authState()
-	r.st.IdPs = groups.idpState()
+	r.idps = groups.idpState()
 	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
 	if errP != nil {
 		return nil, nil

@@ -207,6 +207,22 @@ func TestIntegrationIdPBrokeredLogin(t *testing.T) {
 		t.Fatalf("adam's groups and roles = %v, want /brokered and app/manager", got)
 	}
 
+	// The providers read from the export are those of the listings (the
+	// fallback when the export is refused).
+	bulk, err := admin.ReadState(ctx, down, keycloak.ReadOptions{IdPs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	each, err := admin.ReadState(ctx, down, keycloak.ReadOptions{IdPs: true, PerObject: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jb, _ := json.Marshal(bulk.IdPs)
+	je, _ := json.Marshal(each.IdPs)
+	if bulk.IdPs == nil || len(bulk.IdPs.Providers) != 2 || len(bulk.IdPs.Mappers["corp"]) != 4 || string(jb) != string(je) {
+		t.Fatalf("identity providers:\n export:   %s\n listings: %s", jb, je)
+	}
+
 	// (b) re-apply writes nothing; the providers cost no read of their own.
 	without := *dnK
 	without.IdentityProviders = nil

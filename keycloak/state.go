@@ -172,6 +172,9 @@ type reader struct {
 	conc  int
 	// auth is the flows the export held (State.Auth when asked for).
 	auth *AuthState
+	// idps is the identity providers the export held (State.IdPs when
+	// asked for).
+	idps *IdPState
 }
 
 func newReader(ctx context.Context, a *Admin, st *State, conc int) *reader {
@@ -245,9 +248,11 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 			}
 		}
 	}
-	if o.IdPs && r.st.IdPs == nil {
-		if err := r.readIdPListings(); err != nil {
-			return err
+	if o.IdPs {
+		if r.st.IdPs = r.idps; r.idps == nil {
+			if err := r.readIdPListings(); err != nil {
+				return err
+			}
 		}
 	}
 	r.mu.Lock()
