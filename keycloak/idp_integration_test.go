@@ -324,3 +324,130 @@ func TestIntegrationIdPBrokeredLogin(t *testing.T) {
 		t.Fatalf("the copy's re-apply has changes:\n%s", planText(p))
 	}
 }
+
+// A SAML provider made from the upstream realm's descriptor logs a user in:
+// the upstream's SAML client for the broker (its entity id is the broker
+// realm's URL), NameID the username; the broker's mappers put the user in
+// /brokered and copy her email.
+func TestIntegrationIdPSAMLLogin(t *testing.T) {
+	env := testbed.Load(t)
+	ctx := context.Background()
+	admin := keycloak.NewAdmin(env.KeycloakURL, &http.Client{Timeout: time.Minute}, keycloak.Credentials{Username: env.KeycloakAdmin, Password: env.KeycloakAdminPassword, Source: "testbed"})
+	n := time.Now().UnixNano() % 1e8
+	up, down := fmt.Sprintf("hidp-sup-%d", n), fmt.Sprintf("hidp-sdn-%d", n)
+	for _, r := range []string{up, down} {
+		t.Cleanup(func() { env.DeleteRealm(context.Background(), r) })
+	}
+	vars := map[string]string{"SAM_PASSWORD": "sam-Pw-1", "KEYCLOAK_URL": env.KeycloakURL}
+	getenv := func(k string) string { return vars[k] }
+	kc := env.KeycloakURL
+	parse := func(s string) *spec.Keycloak {
+		f, err := spec.Parse("sso.yaml", []byte(s), getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f.Keycloak
+	}
+	applyWith(t, ctx, admin, parse(`keycloak:
+  realm: `+up+`
+  create_realm: true
+  clients:
+    - client_id: `+kc+`/realms/`+down+`
+      protocol: saml
+      redirect_uris: [`+kc+`/realms/`+down+`/broker/corp-saml/endpoint]
+      client_signature: false
+      name_id_format: username
+      attributes: {saml_force_name_id_format: "true"}
+  users:
+    - {username: sam, email: sam@corp.test, first_name: Sam, last_name: Saml, password_env: SAM_PASSWORD}
+`), getenv)
+	dn := parse(`keycloak:
+  realm: ` + down + `
+  create_realm: true
+  clients:
+    - client_id: app
+      access: confidential
+      redirect_uris: [http://127.0.0.1:8400/callback]
+      mappers:
+        - groups: {claim: groups, full_path: true}
+  groups: [{name: brokered}]
+  identity_providers:
+    - alias: corp-saml
+      type: saml
+      display_name: Corporate SAML
+      metadata_url: ` + kc + `/realms/` + up + `/protocol/saml/descriptor
+      trust_email: true
+      mappers:
+        - hardcoded_group: {group: /brokered}
+`)
+	applyWith(t, ctx, admin, dn, getenv)
+	if p := applyWith(t, ctx, admin, dn, getenv); p.HasChanges() {
+		t.Fatalf("re-apply has changes:\n%s", planText(p))
+	}
+	const cb = "http://127.0.0.1:8400/callback"
+	b := browser.New()
+	b.Stop = func(u *url.URL) bool { return u.Host == "127.0.0.1:8400" }
+	p, err := b.Get(ctx, kc+"/realms/"+down+"/protocol/openid-connect/auth?"+url.Values{"client_id": {"app"}, "redirect_uri": {cb},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s1"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The upstream's login form, then its SAML POST back to the broker.
+	link := p.Link("social-corp-saml")
+	if link == "" {
+		t.Fatalf("no SAML button: %.400s", p.Text())
+	}
+	p, err = b.Get(ctx, link)
+	for i := 0; err == nil && i < 3 && p.SAMLPost() != nil; i++ {
+		p, err = b.Submit(ctx, p, p.SAMLPost(), nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := p.Form("kc-form-login")
+	if f == nil {
+		t.Fatalf("no upstream login form at %s: %.400s\n%s", p.URL.Redacted(), p.Text(), b.Trail())
+	}
+	p, err = b.Submit(ctx, p, f, url.Values{"username": {"sam"}, "password": {vars["SAM_PASSWORD"]}, "credentialId": {""}})
+	for i := 0; err == nil && i < 3 && p.SAMLPost() != nil; i++ {
+		p, err = b.Submit(ctx, p, p.SAMLPost(), nil)
+	}
+	for i := 0; err == nil && i < 3 && p.Status/100 != 3; i++ {
+		var form *browser.Form
+		for _, id := range []string{"kc-idp-review-profile-form", "kc-update-profile-form"} {
+			if form = p.Form(id); form != nil {
+				break
+			}
+		}
+		if form == nil {
+			t.Fatalf("the SAML login stopped at %s (status %d): %.400s\n%s", p.URL.Redacted(), p.Status, p.Text(), b.Trail())
+		}
+		fill := url.Values{}
+		for k, v := range map[string]string{"email": "sam@corp.test", "firstName": "Sam", "lastName": "Saml", "username": "sam"} {
+			if form.Fields.Get(k) == "" {
+				fill.Set(k, v)
+			}
+		}
+		p, err = b.Submit(ctx, p, form, fill)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := url.Parse(p.Header.Get("Location"))
+	if loc == nil || loc.Query().Get("code") == "" {
+		t.Fatalf("no code: %v\n%s", loc, b.Trail())
+	}
+	var users []struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+	}
+	if err := env.KeycloakAdminRequest(ctx, http.MethodGet, "/"+down+"/users?username=sam&exact=true", nil, &users); err != nil || len(users) != 1 {
+		t.Fatalf("the brokered user: %v %v", err, users)
+	}
+	var groups []struct {
+		Path string `json:"path"`
+	}
+	if err := env.KeycloakAdminRequest(ctx, http.MethodGet, "/"+down+"/users/"+users[0].ID+"/groups", nil, &groups); err != nil || len(groups) != 1 || groups[0].Path != "/brokered" {
+		t.Fatalf("sam's groups: %v %v", err, groups)
+	}
+}
