@@ -37,6 +37,7 @@ type exportedRealm struct {
 	} `json:"roles"`
 	Groups []groupRep `json:"groups"`
 	authExport
+	idpExport
 	// RequiredActions are the realm's registered required actions.
 	RequiredActions []*RequiredActionRep `json:"requiredActions"`
 }
@@ -107,6 +108,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 	}
 	flattenGroups(groups.Groups, r.st)
 	r.auth = groups.authState()
+	r.idps = groups.idpState()
 	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
 	if errP != nil {
 		return nil, nil

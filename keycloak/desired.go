@@ -269,6 +269,8 @@ type Desired struct {
 	Settings        *spec.RealmSettings
 	RequiredActions []spec.RequiredAction
 	SMTPPassword    string
+	// IdPs are the file's identity providers (idp.go).
+	IdPs []DesiredIdP
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -295,6 +297,7 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 	d := &Desired{Realm: k.Realm, CreateRealm: k.CreateRealm, RealmRoles: k.RealmRoles, Groups: k.Groups,
 		DefaultScopes: k.DefaultClientScopes, OptionalScopes: k.OptionalClientScopes}
 	d.Flows, d.Bindings = k.Flows, k.Bindings
+	d.IdPs = expandIdPs(k.IdentityProviders, getenv)
 	for i, c := range k.Clients {
 		dc := ExpandClient(c)
 		dc.Key = fmt.Sprintf("keycloak.clients[%d]", i)

@@ -69,6 +69,9 @@ func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
 		if err := b.flows(); err != nil {
 			return nil, err
 		}
+		if err := b.identityProviders(); err != nil {
+			return nil, err
+		}
 	}
 	if err := b.checkClientFlows(); err != nil {
 		return nil, err
@@ -322,6 +325,8 @@ func (b *builder) gone(r plan.Ref) bool {
 		return u != nil && !slices.Contains(u.Groups, r.Name)
 	case "user":
 		return false
+	case "idp", "idp-mapper":
+		return st.idpGone(r)
 	case "flow":
 		return st.Auth != nil && st.Auth.Flows[r.Name] == nil
 	case "client-scope":

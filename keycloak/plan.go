@@ -73,6 +73,9 @@ func (a *Admin) Plan(ctx context.Context, k *spec.Keycloak, o PlanOptions) (*Out
 	if err := a.readSettingsFacts(ctx, d, st); err != nil {
 		return nil, err
 	}
+	if err := a.discoverIdPs(ctx, d, st); err != nil {
+		return nil, err
+	}
 	p, err := Diff(d, st, DiffOptions{ForApply: o.ForApply})
 	if err != nil {
 		return nil, err
@@ -119,6 +122,8 @@ func readOptions(d *Desired, conc int) ReadOptions {
 		return ro
 	}
 	ro.RequiredActions = len(d.RequiredActions) > 0
+	ro.IdPs = len(d.IdPs) > 0
+	ro.Flows = ro.Flows || len(d.IdPs) > 0 // a provider's first broker login flow is checked
 	for _, u := range d.Users {
 		ro.Users = append(ro.Users, UserRead{Username: u.Username, Password: u.Password})
 		ro.UserProfile = ro.UserProfile || len(u.Attributes) > 0

@@ -54,6 +54,9 @@ type State struct {
 	// Auth is the realm's authentication flows and bindings (flows.go),
 	// from the export; nil when not read.
 	Auth *AuthState
+	// IdPs is the realm's identity providers and their mappers (idp.go),
+	// from the export; nil when not read.
+	IdPs *IdPState
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).
 	Warnings []string
@@ -104,6 +107,8 @@ type ReadOptions struct {
 	// RequiredActions reads the required actions when the export did not
 	// give them (PerObject, or the export refused).
 	RequiredActions bool
+	// IdPs reads the identity providers when the export did not give them.
+	IdPs bool
 }
 
 // ReadState reads realm's current state. A missing realm is not an error:
@@ -128,6 +133,7 @@ func (a *Admin) ReadState(ctx context.Context, realm string, o ReadOptions) (*St
 		return st, nil
 	}
 	o.Flows = o.Flows || ownsFlows(st.Owned)
+	o.IdPs = o.IdPs || ownsIdPs(st.Owned)
 	r := newReader(ctx, a, st, o.Concurrency)
 	r.spawn(func() error { return r.readRealmObjects(o) })
 	if o.ClientScopes {
@@ -166,6 +172,9 @@ type reader struct {
 	conc  int
 	// auth is the flows the export held (State.Auth when asked for).
 	auth *AuthState
+	// idps is the identity providers the export held (State.IdPs when
+	// asked for).
+	idps *IdPState
 }
 
 func newReader(ctx context.Context, a *Admin, st *State, conc int) *reader {
@@ -235,6 +244,13 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 	if o.Flows {
 		if r.st.Auth = r.auth; r.auth == nil {
 			if err := r.readFlowListings(); err != nil {
+				return err
+			}
+		}
+	}
+	if o.IdPs {
+		if r.st.IdPs = r.idps; r.idps == nil {
+			if err := r.readIdPListings(); err != nil {
 				return err
 			}
 		}

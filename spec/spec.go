@@ -88,6 +88,8 @@ type Keycloak struct {
 	RequiredActions []RequiredAction `yaml:"required_actions,omitempty"`
 	Flows           []Flow           `yaml:"flows,omitempty"`
 	Bindings        *FlowBindings    `yaml:"bindings,omitempty"`
+	// IdentityProviders are brokered identity providers (idp.go).
+	IdentityProviders []IdentityProvider `yaml:"identity_providers,omitempty"`
 }
 
 // Admin says how ssoctl logs in to the admin API: a user's password grant
