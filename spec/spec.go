@@ -88,6 +88,8 @@ type Keycloak struct {
 	RequiredActions []RequiredAction `yaml:"required_actions,omitempty"`
 	Flows           []Flow           `yaml:"flows,omitempty"`
 	Bindings        *FlowBindings    `yaml:"bindings,omitempty"`
+	// UserFederation are LDAP/AD user storage providers (federation.go).
+	UserFederation []Federation `yaml:"user_federation,omitempty"`
 }
 
 // Admin says how ssoctl logs in to the admin API: a user's password grant
