@@ -101,8 +101,11 @@ func (m *FederationMapper) Kind() string {
 }
 
 // MapperName is the mapper's name in Keycloak: the one given, or one made
-// from its kind and what it maps (group:ou=groups,…, attribute:mail,
-// role:vault).
+// from its kind and what it maps ("group ou=groups,…", "role vault"). An
+// attribute mapper is named after its Keycloak attribute, which is how
+// Keycloak names the mappers it adds to a new provider ("email",
+// "username"), so that the file's {ldap: mail, user: email} is Keycloak's
+// own email mapper.
 func (m *FederationMapper) MapperName() string {
 	switch {
 	case m.Group != nil:
@@ -114,7 +117,7 @@ func (m *FederationMapper) MapperName() string {
 		if m.Attribute.Name != "" {
 			return m.Attribute.Name
 		}
-		return "attribute " + m.Attribute.LDAP
+		return m.Attribute.User
 	case m.Role != nil:
 		if m.Role.Name != "" {
 			return m.Role.Name
