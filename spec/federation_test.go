@@ -42,7 +42,7 @@ func TestFederationValidation(t *testing.T) {
 		{base + "      user_filter: \"(" + strings.Repeat("a", 2000) + ")\"\n", "at most 1024", 8},
 		{base + "      mappers:\n        - {attribute: {ldap: mail}}\n", "both ldap:", 9},
 		{base + "      mappers:\n        - {attribute: {ldap: mail, user: email}, role: {roles_dn: x}}\n", "exactly one of", 9},
-		{base + "      mappers:\n        - {attribute: {ldap: mail, user: email}}\n        - {attribute: {ldap: mail, user: e2}}\n", "give one a name", 10},
+		{base + "      mappers:\n        - {attribute: {ldap: mail, user: email}}\n        - {attribute: {ldap: mail2, user: email}}\n", "give one a name", 10},
 		{base + "      mappers:\n        - {group: {groups_dn: ou=g, membership_type: CN}}\n", "want one of DN, UID", 9},
 	}
 	for _, c := range cases {
