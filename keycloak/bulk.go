@@ -39,6 +39,8 @@ type exportedRealm struct {
 	authExport
 	// RequiredActions are the realm's registered required actions.
 	RequiredActions []*RequiredActionRep `json:"requiredActions"`
+	// Components are the realm's components by provider type (federation.go).
+	Components map[string][]componentRep `json:"components"`
 }
 
 // pickedRole is one entry of the admin console's role picker.
@@ -108,6 +110,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 	flattenGroups(groups.Groups, r.st)
 	r.auth = groups.authState()
 	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
+	r.st.Federations = decodeFederations(groups.Components)
 	if errP != nil {
 		return nil, nil
 	}

@@ -269,6 +269,10 @@ type Desired struct {
 	Settings        *spec.RealmSettings
 	RequiredActions []spec.RequiredAction
 	SMTPPassword    string
+	// Federations are the file's LDAP providers; FederationSecrets their
+	// bind credentials by name, read from bind_credential_env.
+	Federations       []spec.Federation
+	FederationSecrets map[string]string
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -304,6 +308,7 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 		d.ClientScopes = append(d.ClientScopes, ExpandScope(sc))
 	}
 	d.Settings, d.RequiredActions = k.Settings, k.RequiredActions
+	d.Federations, d.FederationSecrets = expandFederations(k.UserFederation, getenv)
 	if s := k.Settings; s != nil && s.SMTP != nil && s.SMTP.PasswordEnv != "" {
 		d.SMTPPassword = getenv(s.SMTP.PasswordEnv)
 	}

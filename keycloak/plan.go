@@ -119,6 +119,7 @@ func readOptions(d *Desired, conc int) ReadOptions {
 		return ro
 	}
 	ro.RequiredActions = len(d.RequiredActions) > 0
+	ro.Federations = len(d.Federations) > 0
 	for _, u := range d.Users {
 		ro.Users = append(ro.Users, UserRead{Username: u.Username, Password: u.Password})
 		ro.UserProfile = ro.UserProfile || len(u.Attributes) > 0

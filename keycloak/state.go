@@ -54,6 +54,9 @@ type State struct {
 	// Auth is the realm's authentication flows and bindings (flows.go),
 	// from the export; nil when not read.
 	Auth *AuthState
+	// Federations are the realm's LDAP providers by name (federation.go),
+	// from the export or, without it, two component listings.
+	Federations map[string]*FederationState
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).
 	Warnings []string
@@ -104,6 +107,9 @@ type ReadOptions struct {
 	// RequiredActions reads the required actions when the export did not
 	// give them (PerObject, or the export refused).
 	RequiredActions bool
+	// Federations reads the LDAP providers when the export did not give
+	// them (two component listings).
+	Federations bool
 }
 
 // ReadState reads realm's current state. A missing realm is not an error:
@@ -228,6 +234,9 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 	}
 	if errors.Is(err, errNoBulk) {
 		err = r.readListings()
+		if o.Federations {
+			err = errors.Join(err, r.readFederationListings())
+		}
 	}
 	if err := errors.Join(err, clients.Wait()); err != nil {
 		return err
