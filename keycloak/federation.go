@@ -19,6 +19,7 @@ package keycloak
 //     importEnabled, editMode: 204 each), and keeps the imported users.
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -172,7 +173,7 @@ func federationMappers(f *spec.Federation) []desiredMapper {
 			set("group.object.classes", strings.Join(g.ObjectClasses, ", "))
 			set("membership.ldap.attribute", g.MembershipAttribute)
 			set("membership.attribute.type", g.MembershipType)
-			set("mode", g.Mode)
+			set("mode", cmp.Or(g.Mode, "READ_ONLY"))
 			set("groups.path", g.Path)
 			if g.PreserveInheritance != nil {
 				c["preserve.group.inheritance"] = []string{strconv.FormatBool(*g.PreserveInheritance)}
@@ -195,7 +196,9 @@ func federationMappers(f *spec.Federation) []desiredMapper {
 			set("role.object.classes", strings.Join(r.ObjectClasses, ", "))
 			set("membership.ldap.attribute", r.MembershipAttribute)
 			set("membership.attribute.type", r.MembershipType)
-			set("mode", r.Mode)
+			// Keycloak refuses a role-ldap-mapper without a mode ("Missing
+			// configuration for Mode", measured); READ_ONLY is the console's.
+			set("mode", cmp.Or(r.Mode, "READ_ONLY"))
 			if r.Client != "" {
 				c["use.realm.roles.mapping"] = []string{"false"}
 				c["client.id"] = []string{r.Client}
