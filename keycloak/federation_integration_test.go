@@ -9,6 +9,7 @@ package keycloak_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -204,5 +205,28 @@ func TestIntegrationFederationInPlaceAndCredential(t *testing.T) {
 	rec.take()
 	if p := apply(file("10m")); p.HasChanges() || len(rec.take()) != 0 {
 		t.Fatal("a re-apply after the password's return writes")
+	}
+	// export -> apply to an empty realm -> export: the same federation.
+	ex, err := admin.Export(ctx, realm, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ex.UserFederation) != 1 || ex.UserFederation[0].BindCredentialEnv != "LDAP_BIND_PASSWORD" || len(ex.UserFederation[0].Mappers) != 2 {
+		t.Fatalf("exported: %+v", ex.UserFederation)
+	}
+	realm2 := realm + "-copy"
+	t.Cleanup(func() { env.DeleteRealm(context.Background(), realm2) })
+	ex2 := *ex
+	ex2.URL, ex2.Realm, ex2.CreateRealm = env.KeycloakURL, realm2, true
+	ex2.Settings, ex2.RequiredActions = nil, nil
+	apply(&ex2)
+	back, err := admin.Export(ctx, realm2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(ex.UserFederation)
+	jb, _ := json.Marshal(back.UserFederation)
+	if string(ja) != string(jb) {
+		t.Fatalf("export round trip:\n%s\n%s", ja, jb)
 	}
 }
