@@ -30,9 +30,15 @@ type bodyRecorder struct {
 	base   http.RoundTripper
 	mu     sync.Mutex
 	writes []string
+	reads  int
 }
 
 func (b *bodyRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet || strings.HasSuffix(r.URL.Path, "/partial-export") {
+		b.mu.Lock()
+		b.reads++
+		b.mu.Unlock()
+	}
 	if r.Method != http.MethodGet && !strings.HasSuffix(r.URL.Path, "/partial-export") && !strings.Contains(r.URL.Path, "/protocol/openid-connect/") {
 		var body []byte
 		if r.Body != nil {
@@ -173,6 +179,25 @@ func TestIntegrationFederationInPlaceAndCredential(t *testing.T) {
 	}
 	if w := rec.take(); len(w) != 0 {
 		t.Fatalf("re-apply wrote %v", w)
+	}
+	// The federation and its 3 mappers cost a no-op plan no request.
+	countReads := func(k *spec.Keycloak) int {
+		rec.mu.Lock()
+		rec.reads = 0
+		rec.mu.Unlock()
+		if _, err := admin.Plan(ctx, k, keycloak.PlanOptions{ForApply: true, Getenv: getenv}); err != nil {
+			t.Fatal(err)
+		}
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return rec.reads
+	}
+	without := file("5m")
+	without.UserFederation = nil
+	if with, wo := countReads(file("5m")), countReads(without); with != wo {
+		t.Errorf("a no-op plan reads %d times with the federation, %d without", with, wo)
+	} else {
+		t.Logf("no-op plan: %d reads with the federation and without", with)
 	}
 	// changed_period changed in place: one PUT, the same users.
 	p = apply(file("10m"))
