@@ -2,11 +2,14 @@ package keycloak
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
 
@@ -137,5 +140,85 @@ func TestCredentialChangedByFingerprint(t *testing.T) {
 	attrs := map[string]string{federationFingerprintAttr("corp-ldap"): fp}
 	if credentialChanged(attrs, "corp-ldap", "pw1") || !credentialChanged(attrs, "corp-ldap", "pw2") || !credentialChanged(nil, "corp-ldap", "pw1") {
 		t.Fatal("fingerprint comparison wrong")
+	}
+}
+
+// The example planned against a realm that holds it as Keycloak made it,
+// with the bind credential's fingerprint: nothing to do; the credential
+// changed in the environment: one update, masked, carrying the secret
+// once; on a realm without it: one create and three mapper creates.
+func TestDiffFederationThroughThePlan(t *testing.T) {
+	f, err := spec.Load("../examples/ldap.yaml", nil, func(k string) string {
+		return map[string]string{"KEYCLOAK_URL": "http://kc", "LDAP_BIND_PASSWORD": "pw"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := f.Keycloak
+	k.Clients = nil
+	d := Expand(k, func(string) string { return "pw" })
+	fed := &k.UserFederation[0]
+	want, _ := federationConfig(fed)
+	st := emptyState("corp", true)
+	have := exportedFederations(t)["corp-ldap"]
+	have.Config = mergedConfig(have.Config, want, "")
+	for i, m := range federationMappers(fed) {
+		if have.Mappers[m.Name] == nil {
+			have.Mappers[m.Name] = &componentRep{ID: fmt.Sprint("m", i), Name: m.Name, ProviderID: m.ProviderID, Config: m.Config}
+		}
+	}
+	st.Federations = map[string]*FederationState{"corp-ldap": have}
+	fp, _ := fingerprint("pw")
+	st.RealmRep = map[string]json.RawMessage{"attributes": json.RawMessage(fmt.Sprintf(`{%q:%q}`, federationFingerprintAttr("corp-ldap"), fp))}
+	changes := func(d *Desired) []*plan.Change {
+		p, err := Diff(d, st, DiffOptions{ForApply: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*plan.Change
+		for _, c := range p.Changes {
+			if strings.HasPrefix(c.Kind, "federation") && c.Action != plan.NoOp {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	if cs := changes(d); len(cs) != 0 {
+		t.Fatalf("no-op plan: %+v", cs[0])
+	}
+	d2 := Expand(k, func(string) string { return "pw2" })
+	cs := changes(d2)
+	if len(cs) != 1 || len(cs[0].Fields) != 1 || !cs[0].Fields[0].Secret || cs[0].Fields[0].New != maskedSecret {
+		t.Fatalf("credential plan: %+v", cs)
+	}
+	if op := cs[0].Op.(syncFederation); op.Secret != "pw2" || op.ID != have.ID || op.Config[bindCredentialKey][0] != maskedSecret {
+		t.Fatalf("op: %+v", op)
+	}
+	st.Federations = map[string]*FederationState{}
+	cs = changes(d)
+	if len(cs) != 4 || cs[0].Kind != "federation" || cs[0].Action != plan.Create || cs[1].Kind != "federation-mapper" {
+		t.Fatalf("create plan: %v", cs)
+	}
+	// A changed uuid attribute is refused, with the file's key.
+	st.Federations = map[string]*FederationState{"corp-ldap": have}
+	fed.UUIDAttribute = "objectGUID"
+	_, err = Diff(Expand(k, func(string) string { return "pw" }), st, DiffOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Key != "keycloak.user_federation[0].uuid_attribute" || !strings.Contains(ie.Msg, "LDAP_ID") {
+		t.Fatalf("uuid change: %v", err)
+	}
+}
+
+func TestExportFederationsLeavesKeycloaksDefaults(t *testing.T) {
+	st := &State{Federations: exportedFederations(t)}
+	fs := exportFederations(st)
+	if len(fs) != 1 || len(fs[0].Mappers) != 0 || fs[0].BindCredentialEnv != "LDAP_BIND_PASSWORD" || fs[0].UUIDAttribute != "entryUUID" ||
+		!slices.Equal(fs[0].UserObjectClasses, []string{"inetOrgPerson", "organizationalPerson"}) || fs[0].Sync == nil || !*fs[0].Sync.ImportUsers {
+		t.Fatalf("exported: %+v", fs)
+	}
+	st.Federations["corp-ldap"].Mappers["email"].Config["ldap.attribute"] = []string{"userPrincipalName"}
+	fs = exportFederations(st)
+	if len(fs[0].Mappers) != 1 || fs[0].Mappers[0].Attribute.LDAP != "userPrincipalName" || fs[0].Mappers[0].Attribute.Name != "" {
+		t.Fatalf("changed email mapper: %+v", fs[0].Mappers)
 	}
 }
