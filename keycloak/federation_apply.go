@@ -95,6 +95,11 @@ func (b *builder) federations() error {
 			}
 			b.p.Add(b.change("federation", f.Name, action, stepFederations, diffs, o))
 		}
+		for j, sm := range f.Mappers {
+			if r := sm.Role; r != nil && r.Client != "" && b.d.client(r.Client) == nil && b.st.Clients[r.Client] == nil {
+				return &InputError{Key: fmt.Sprintf("%s.mappers[%d].role.client", key, j), Msg: fmt.Sprintf("federation %s: the role mapper's client %s is neither in the file nor in realm %s", spec.Quote(f.Name), spec.Quote(r.Client), b.d.Realm)}
+			}
+		}
 		for _, m := range federationMappers(f) {
 			if !slices.Contains(keycloakLDAPMappers, m.Name) {
 				b.name(federationMapperRef(f.Name, m.Name))

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Nerzal/gocloak/v13"
+
 	"github.com/ssoctl/ssoctl/plan"
 	"github.com/ssoctl/ssoctl/spec"
 )
@@ -168,6 +170,8 @@ func TestDiffFederationThroughThePlan(t *testing.T) {
 		}
 	}
 	st.Federations = map[string]*FederationState{"corp-ldap": have}
+	vault := &gocloak.Client{ClientID: gocloak.StringP("vault")}
+	st.Clients["vault"] = vault
 	fp, _ := fingerprint("pw")
 	st.RealmRep = map[string]json.RawMessage{"attributes": json.RawMessage(fmt.Sprintf(`{%q:%q}`, federationFingerprintAttr("corp-ldap"), fp))}
 	changes := func(d *Desired) []*plan.Change {
@@ -199,11 +203,18 @@ func TestDiffFederationThroughThePlan(t *testing.T) {
 	if len(cs) != 4 || cs[0].Kind != "federation" || cs[0].Action != plan.Create || cs[1].Kind != "federation-mapper" {
 		t.Fatalf("create plan: %v", cs)
 	}
+	// A role mapper's client in neither the file nor the realm is refused.
+	delete(st.Clients, "vault")
+	_, err = Diff(d, st, DiffOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Key != "keycloak.user_federation[0].mappers[2].role.client" {
+		t.Fatalf("unknown client: %v", err)
+	}
+	st.Clients["vault"] = vault
 	// A changed uuid attribute is refused, with the file's key.
 	st.Federations = map[string]*FederationState{"corp-ldap": have}
 	fed.UUIDAttribute = "objectGUID"
 	_, err = Diff(Expand(k, func(string) string { return "pw" }), st, DiffOptions{})
-	var ie *InputError
 	if !errors.As(err, &ie) || ie.Key != "keycloak.user_federation[0].uuid_attribute" || !strings.Contains(ie.Msg, "LDAP_ID") {
 		t.Fatalf("uuid change: %v", err)
 	}
