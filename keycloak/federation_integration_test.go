@@ -158,6 +158,16 @@ func TestIntegrationFederationInPlaceAndCredential(t *testing.T) {
 	if res.Added < 4 || res.Failed != 0 {
 		t.Fatalf("full sync: %+v", res)
 	}
+	// The group mapper brings the LDAP groups, the nested one under its parent.
+	gst, err := admin.ReadState(ctx, realm, keycloak.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"ops", "dev", "ops/sre"} {
+		if gst.Groups[g] == nil {
+			t.Errorf("group %s not in Keycloak after the sync; groups: %v", g, gst.Groups)
+		}
+	}
 	rec.take()
 	ids := func() map[string]string {
 		m, err := admin.FederatedUsers(ctx, realm, "corp-ldap")
