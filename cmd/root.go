@@ -245,7 +245,7 @@ func topCommands(f *Factory) []topCommand {
 		}},
 		{"keycloak", func() *cobra.Command {
 			return newGroupCmd("keycloak <command>", "Fetch tokens, client secrets, keys and SAML metadata from Keycloak, and its authorization decisions",
-				newKeycloakTokenCmd(f, nil), newKeycloakClientSecretCmd(f, nil), newKeycloakDescriptorCmd(f, nil), newKeycloakPublicKeyCmd(f, nil), newKeycloakAuthzCmd(f, nil))
+				newKeycloakTokenCmd(f, nil), newKeycloakClientSecretCmd(f, nil), newKeycloakDescriptorCmd(f, nil), newKeycloakPublicKeyCmd(f, nil), newKeycloakAuthzCmd(f, nil), newKeycloakFederationCmd(f))
 		}},
 		{"vault", func() *cobra.Command {
 			return newGroupCmd("vault <command>", "Log in to Vault with a JWT and show what it grants", newVaultLoginCmd(f, nil))

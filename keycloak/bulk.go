@@ -40,6 +40,8 @@ type exportedRealm struct {
 	idpExport
 	// RequiredActions are the realm's registered required actions.
 	RequiredActions []*RequiredActionRep `json:"requiredActions"`
+	// Components are the realm's components by provider type (federation.go).
+	Components map[string][]componentRep `json:"components"`
 }
 
 // pickedRole is one entry of the admin console's role picker.
@@ -110,6 +112,7 @@ func (r *reader) readExport() ([]pickedRole, error) {
 	r.auth = groups.authState()
 	r.idps = groups.idpState()
 	r.st.RequiredActions = requiredActionsByAlias(groups.RequiredActions)
+	r.st.Federations = decodeFederations(groups.Components)
 	if errP != nil {
 		return nil, nil
 	}

@@ -271,6 +271,10 @@ type Desired struct {
 	SMTPPassword    string
 	// IdPs are the file's identity providers (idp.go).
 	IdPs []DesiredIdP
+	// Federations are the file's LDAP providers; FederationSecrets their
+	// bind credentials by name, read from bind_credential_env.
+	Federations       []spec.Federation
+	FederationSecrets map[string]string
 	// Partial limits the plan to Clients (apply --only rancher): realm
 	// roles, groups, users and other clients are left as they are, and
 	// nothing is pruned.
@@ -307,6 +311,7 @@ func Expand(k *spec.Keycloak, getenv func(string) string) *Desired {
 		d.ClientScopes = append(d.ClientScopes, ExpandScope(sc))
 	}
 	d.Settings, d.RequiredActions = k.Settings, k.RequiredActions
+	d.Federations, d.FederationSecrets = expandFederations(k.UserFederation, getenv)
 	if s := k.Settings; s != nil && s.SMTP != nil && s.SMTP.PasswordEnv != "" {
 		d.SMTPPassword = getenv(s.SMTP.PasswordEnv)
 	}

@@ -77,6 +77,9 @@ func Diff(d *Desired, st *State, o DiffOptions) (*plan.Plan, error) {
 		return nil, err
 	}
 	if !d.Partial {
+		if err := b.federations(); err != nil {
+			return nil, err
+		}
 		b.groups()
 		if err := b.users(); err != nil {
 			return nil, err

@@ -21,7 +21,7 @@ import (
 func (a *Admin) Export(ctx context.Context, realm string, clientIDs []string) (*spec.Keycloak, error) {
 	// One read: with no clients named, every non-built-in client and its roles.
 	ro := ReadOptions{ClientRoles: clientIDs, AllClientRoles: len(clientIDs) == 0, ClientScopes: true, RealmScopes: len(clientIDs) == 0,
-		AllScopeMappings: true, AllAuthz: true, RequiredActions: true, Flows: true, IdPs: true}
+		AllScopeMappings: true, AllAuthz: true, RequiredActions: true, Flows: true, IdPs: true, Federations: true}
 	st, err := a.ReadState(ctx, realm, ro)
 	if err != nil {
 		return nil, err
@@ -76,6 +76,7 @@ func exportState(st *State, realm string, clientIDs []string) (*spec.Keycloak, e
 	if len(clientIDs) == 0 {
 		exportFlows(st, out)
 		exportIdPs(st, out)
+		out.UserFederation = exportFederations(st)
 	}
 	for _, p := range slices.Sorted(maps.Keys(st.Groups)) {
 		g := st.Groups[p]

@@ -124,6 +124,7 @@ func readOptions(d *Desired, conc int) ReadOptions {
 	ro.RequiredActions = len(d.RequiredActions) > 0
 	ro.IdPs = len(d.IdPs) > 0
 	ro.Flows = ro.Flows || len(d.IdPs) > 0 // a provider's first broker login flow is checked
+	ro.Federations = len(d.Federations) > 0
 	for _, u := range d.Users {
 		ro.Users = append(ro.Users, UserRead{Username: u.Username, Password: u.Password})
 		ro.UserProfile = ro.UserProfile || len(u.Attributes) > 0

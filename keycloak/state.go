@@ -57,6 +57,9 @@ type State struct {
 	// IdPs is the realm's identity providers and their mappers (idp.go),
 	// from the export; nil when not read.
 	IdPs *IdPState
+	// Federations are the realm's LDAP providers by name (federation.go),
+	// from the export or, without it, two component listings.
+	Federations map[string]*FederationState
 	// Warnings are problems found while reading that do not stop planning
 	// (an unreadable ownership record).
 	Warnings []string
@@ -109,6 +112,9 @@ type ReadOptions struct {
 	RequiredActions bool
 	// IdPs reads the identity providers when the export did not give them.
 	IdPs bool
+	// Federations reads the LDAP providers when the export did not give
+	// them (two component listings).
+	Federations bool
 }
 
 // ReadState reads realm's current state. A missing realm is not an error:
@@ -237,6 +243,9 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 	}
 	if errors.Is(err, errNoBulk) {
 		err = r.readListings()
+		if o.Federations {
+			err = errors.Join(err, r.readFederationListings())
+		}
 	}
 	if err := errors.Join(err, clients.Wait()); err != nil {
 		return err

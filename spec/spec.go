@@ -90,6 +90,8 @@ type Keycloak struct {
 	Bindings        *FlowBindings    `yaml:"bindings,omitempty"`
 	// IdentityProviders are brokered identity providers (idp.go).
 	IdentityProviders []IdentityProvider `yaml:"identity_providers,omitempty"`
+	// UserFederation are LDAP/AD user storage providers (federation.go).
+	UserFederation []Federation `yaml:"user_federation,omitempty"`
 }
 
 // Admin says how ssoctl logs in to the admin API: a user's password grant

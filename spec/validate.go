@@ -188,6 +188,7 @@ func (v *validator) keycloak(k *Keycloak, getenv func(string) string) {
 	}
 	v.realm(k)
 	v.identityProviders(k)
+	v.federation(k)
 	users := map[string]bool{}
 	for i := range k.Users {
 		u := &k.Users[i]
