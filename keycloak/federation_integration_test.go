@@ -1,8 +1,4 @@
-//go:build integration && ldap
-
-// The build tag ldap keeps this file out of `make test` until the
-// testbed's LDAP server (helper hldap) is merged: then drop "&& ldap" and
-// read the LDAP_* values from testbed.Env.
+//go:build integration
 
 package keycloak_test
 
@@ -13,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -70,17 +65,14 @@ func carrying(writes []string, s string) int {
 	return n
 }
 
-func ldapEnv(t *testing.T) (url, bindDN, password string) {
-	url, bindDN, password = os.Getenv("LDAP_URL"), os.Getenv("LDAP_BIND_DN"), os.Getenv("LDAP_BIND_PASSWORD")
-	if url == "" || bindDN == "" || password == "" {
-		t.Fatal("LDAP_URL, LDAP_BIND_DN and LDAP_BIND_PASSWORD are needed (testbed/up starts the LDAP server)")
-	}
-	return
+func ldapEnv(t *testing.T, env testbed.Env) (url, bindDN, password string) {
+	env.NeedLDAP(t)
+	return env.LDAPURL, env.LDAPBindDN, env.LDAPBindPassword
 }
 
 func TestIntegrationFederationInPlaceAndCredential(t *testing.T) {
 	env := testbed.Load(t)
-	ldapURL, bindDN, password := ldapEnv(t)
+	ldapURL, bindDN, password := ldapEnv(t, env)
 	rec := &bodyRecorder{base: http.DefaultTransport}
 	hc := &http.Client{Transport: rec, Timeout: time.Minute}
 	admin := keycloak.NewAdmin(env.KeycloakURL, hc, keycloak.Credentials{Username: env.KeycloakAdmin, Password: env.KeycloakAdminPassword, Source: "testbed"})
