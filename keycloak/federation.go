@@ -32,8 +32,6 @@ import (
 const (
 	userStorageType = "org.keycloak.storage.UserStorageProvider"
 	ldapMapperType  = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
-	// maskedSecret is what Keycloak shows for a secret it keeps.
-	maskedSecret = "**********"
 	// bindCredentialKey is the provider's config key of the bind password.
 	bindCredentialKey = "bindCredential"
 )
@@ -249,7 +247,7 @@ func federationDiff(want map[string][]string, have *FederationState, credentialC
 		}
 	}
 	if credentialChanged {
-		diffs = append(diffs, plan.FieldDiff{Field: bindCredentialKey, Old: maskedSecret, New: maskedSecret, Secret: true})
+		diffs = append(diffs, plan.FieldDiff{Field: bindCredentialKey, Old: secretMask, New: secretMask, Secret: true})
 	}
 	return diffs, unsafe
 }
@@ -278,7 +276,7 @@ func mergedConfig(have, want map[string][]string, secret string) map[string][]st
 	if secret != "" {
 		out[bindCredentialKey] = []string{secret}
 	} else if _, ok := out[bindCredentialKey]; ok {
-		out[bindCredentialKey] = []string{maskedSecret}
+		out[bindCredentialKey] = []string{secretMask}
 	}
 	return out
 }

@@ -72,7 +72,7 @@ func (b *builder) federations() error {
 		if cur == nil {
 			fields := configDiffs("", want, nil)
 			if f.BindCredentialEnv != "" {
-				fields = append(fields, plan.FieldDiff{Field: bindCredentialKey, New: maskedSecret, Secret: true})
+				fields = append(fields, plan.FieldDiff{Field: bindCredentialKey, New: secretMask, Secret: true})
 			}
 			body := maps.Clone(want)
 			op := syncFederation{Name: f.Name, Config: body, Secret: secret}

@@ -80,7 +80,7 @@ func (a *Admin) TestFederation(ctx context.Context, realm, name string) ([]Feder
 	for _, action := range []string{"testConnection", "testAuthentication"} {
 		body := map[string]string{
 			"action": action, "componentId": c.ID, "connectionUrl": first("connectionUrl"),
-			"bindDn": first("bindDn"), "bindCredential": maskedSecret, "authType": first("authType"),
+			"bindDn": first("bindDn"), "bindCredential": secretMask, "authType": first("authType"),
 			"useTruststoreSpi": first("useTruststoreSpi"), "connectionTimeout": first("connectionTimeout"),
 			"startTls": first("startTls"),
 		}

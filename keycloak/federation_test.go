@@ -47,7 +47,7 @@ func ldapExample(t *testing.T) *spec.Federation {
 func TestDecodeFederationsFromExport(t *testing.T) {
 	fs := exportedFederations(t)
 	f := fs["corp-ldap"]
-	if f == nil || f.ID == "" || f.Config["usersDn"][0] != "ou=people,dc=corp,dc=test" || f.Config[bindCredentialKey][0] != maskedSecret {
+	if f == nil || f.ID == "" || f.Config["usersDn"][0] != "ou=people,dc=corp,dc=test" || f.Config[bindCredentialKey][0] != secretMask {
 		t.Fatalf("decoded = %+v", f)
 	}
 	for _, n := range []string{"username", "email", "first name", "last name", "creation date", "modify date", "Kerberos principal attribute mapper"} {
@@ -96,9 +96,9 @@ func TestFederationUnsafeFieldsAreNamed(t *testing.T) {
 }
 
 func TestMergedConfigNeverResendsTheMaskedCredential(t *testing.T) {
-	have := map[string][]string{"bindCredential": {maskedSecret}, "krbPrincipalAttribute": {"krb5PrincipalName"}, "editMode": {"READ_ONLY"}}
+	have := map[string][]string{"bindCredential": {secretMask}, "krbPrincipalAttribute": {"krb5PrincipalName"}, "editMode": {"READ_ONLY"}}
 	got := mergedConfig(have, map[string][]string{"editMode": {"WRITABLE"}}, "")
-	if got["bindCredential"][0] != maskedSecret || got["krbPrincipalAttribute"][0] != "krb5PrincipalName" || got["editMode"][0] != "WRITABLE" {
+	if got["bindCredential"][0] != secretMask || got["krbPrincipalAttribute"][0] != "krb5PrincipalName" || got["editMode"][0] != "WRITABLE" {
 		t.Fatalf("merged = %v", got)
 	}
 	if got := mergedConfig(have, nil, "new-pw"); got["bindCredential"][0] != "new-pw" {
@@ -192,10 +192,10 @@ func TestDiffFederationThroughThePlan(t *testing.T) {
 	}
 	d2 := Expand(k, func(string) string { return "pw2" })
 	cs := changes(d2)
-	if len(cs) != 1 || len(cs[0].Fields) != 1 || !cs[0].Fields[0].Secret || cs[0].Fields[0].New != maskedSecret {
+	if len(cs) != 1 || len(cs[0].Fields) != 1 || !cs[0].Fields[0].Secret || cs[0].Fields[0].New != secretMask {
 		t.Fatalf("credential plan: %+v", cs)
 	}
-	if op := cs[0].Op.(syncFederation); op.Secret != "pw2" || op.ID != have.ID || op.Config[bindCredentialKey][0] != maskedSecret {
+	if op := cs[0].Op.(syncFederation); op.Secret != "pw2" || op.ID != have.ID || op.Config[bindCredentialKey][0] != secretMask {
 		t.Fatalf("op: %+v", op)
 	}
 	st.Federations = map[string]*FederationState{}

@@ -19,6 +19,11 @@ import (
 // pbkdf2-sha256$iterations$salt$key (base64, raw URL encoding).
 const fingerprintIterations = 600_000
 
+// secretMask is what Keycloak shows for a secret it keeps (the SMTP
+// password, a bind credential, a client secret), and what it takes back
+// in an update to mean "keep the stored one".
+const secretMask = "**********"
+
 // fingerprint makes a new fingerprint of password, with a fresh salt.
 func fingerprint(password string) (string, error) {
 	salt := make([]byte, 16)

@@ -42,7 +42,7 @@ func (o saveIdP) apply(ctx context.Context, x *executor) error {
 	if o.Secret != "" {
 		cfg["clientSecret"] = o.Secret
 	} else if !o.Create {
-		cfg["clientSecret"] = smtpMask // Keycloak keeps the stored secret
+		cfg["clientSecret"] = secretMask // Keycloak keeps the stored secret
 	}
 	body["config"] = cfg
 	var err error

@@ -60,7 +60,7 @@ func idpStateFor(t *testing.T, d *Desired) *State {
 	for i := range d.IdPs {
 		p := &d.IdPs[i]
 		top, config := idpWant(p)
-		config["clientSecret"] = smtpMask
+		config["clientSecret"] = secretMask
 		config["authorizationUrl"] = "http://up/auth" // what discovery gave at create
 		raw := map[string]any{"alias": p.Alias, "providerId": p.Type, "config": config}
 		for k, v := range top {

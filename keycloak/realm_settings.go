@@ -38,9 +38,6 @@ import (
 // knows without the password (Keycloak never shows it) whether it changed.
 const SMTPFingerprintAttribute = "ssoctl.smtp"
 
-// smtpMask is what Keycloak shows, and takes back, for a stored password.
-const smtpMask = "**********"
-
 // settingKind says how a setting's value is kept by Keycloak and written
 // in the file.
 type settingKind int
@@ -587,7 +584,7 @@ func (b *builder) smtp(rep map[string]json.RawMessage, fields *[]plan.FieldDiff,
 	maps.Copy(body, want)
 	delete(body, "password")
 	if m.User != "" {
-		body["password"] = smtpMask
+		body["password"] = secretMask
 	}
 	if send {
 		op.SMTPPassword = b.d.SMTPPassword

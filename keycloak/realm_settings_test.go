@@ -206,7 +206,7 @@ func TestDiffSMTPPassword(t *testing.T) {
 	c := find(t, mustDiff(t, mk("smtp-pw", ", port: 2525"), settingsState(t, cur)).Changes, "realm-settings", "settings")
 	o := c.Op.(updateRealmSettings)
 	smtp := o.Body["smtpServer"].(map[string]string)
-	if smtp["password"] != smtpMask || smtp["port"] != "2525" || smtp["debug"] != "true" || o.SMTPPassword != "" {
+	if smtp["password"] != secretMask || smtp["port"] != "2525" || smtp["debug"] != "true" || o.SMTPPassword != "" {
 		t.Errorf("op = %+v", o)
 	}
 	// A new password: sent, masked in the plan.
