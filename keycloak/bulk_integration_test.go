@@ -57,6 +57,12 @@ func sameState(t *testing.T, bulk, each *keycloak.State) {
 		!slices.Equal(bulk.RealmDefaultScopes, each.RealmDefaultScopes) || !slices.Equal(bulk.RealmOptionalScopes, each.RealmOptionalScopes) {
 		t.Errorf("scope mappings, realm scopes or the record differ")
 	}
+	bv, ev := reflect.ValueOf(bulk).Elem(), reflect.ValueOf(each).Elem()
+	for i := range bv.NumField() {
+		if !reflect.DeepEqual(bv.Field(i).Interface(), ev.Field(i).Interface()) {
+			t.Errorf("State.%s differs: bulk %+v, object by object %+v", bv.Type().Field(i).Name, bv.Field(i).Interface(), ev.Field(i).Interface())
+		}
+	}
 	t.Fatalf("the bulk read differs from the reads object by object")
 }
 

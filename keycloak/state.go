@@ -247,6 +247,11 @@ func (r *reader) readRealmObjects(o ReadOptions) error {
 			err = errors.Join(err, r.readFederationListings())
 		}
 	}
+	if !o.Federations {
+		// Only in a state that asked for them, as the listings read them:
+		// the export and the listings give equal states.
+		r.st.Federations = nil
+	}
 	if err := errors.Join(err, clients.Wait()); err != nil {
 		return err
 	}
