@@ -210,8 +210,12 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(receiverWriteTimeout + r.Hold))
 		time.Sleep(r.Hold)
 	}
+	// The time is taken as the answer goes out, not after: once written,
+	// the sender may finish (and answer its own caller) before this
+	// goroutine runs again, which made a delivery look answered late.
+	answered := r.now()
 	r.answer(w, http.StatusOK)
-	d := Delivery{At: at, Answered: r.now(), Path: req.URL.Path, Remote: req.RemoteAddr, ContentType: ct, Token: token}
+	d := Delivery{At: at, Answered: answered, Path: req.URL.Path, Remote: req.RemoteAddr, ContentType: ct, Token: token}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.deliveries) >= maxKeptDeliveries {
