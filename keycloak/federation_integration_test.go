@@ -129,7 +129,7 @@ func TestIntegrationFederationInPlaceAndCredential(t *testing.T) {
 		t.Fatalf("the first apply sent the bind password %d times, want 1", n)
 	}
 	// Keycloak syncs with the stored credential: the seeded users come.
-	st, err := admin.ReadState(ctx, realm, keycloak.ReadOptions{})
+	st, err := admin.ReadState(ctx, realm, keycloak.ReadOptions{Federations: true})
 	if err != nil || st.Federations["corp-ldap"] == nil {
 		t.Fatalf("federation not read back: %v %v", st, err)
 	}
@@ -151,7 +151,7 @@ func TestIntegrationFederationInPlaceAndCredential(t *testing.T) {
 		t.Fatalf("full sync: %+v", res)
 	}
 	// The group mapper brings the LDAP groups, the nested one under its parent.
-	gst, err := admin.ReadState(ctx, realm, keycloak.ReadOptions{})
+	gst, err := admin.ReadState(ctx, realm, keycloak.ReadOptions{Federations: true})
 	if err != nil {
 		t.Fatal(err)
 	}
